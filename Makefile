@@ -1,0 +1,45 @@
+# Brief: the two commands of the README.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate, demo data, serve on http://127.0.0.1:8000 with worker and beat.
+run: $(STAMP)
+	DEBUG=true $(BIN)/brief migrate --no-input
+	DEBUG=true $(BIN)/brief demo_data
+	DEBUG=true $(BIN)/brief collectstatic --no-input -v0
+	DEBUG=true $(BIN)/brief serve
+
+## make test: the whole suite (lint, checks, unit and integration tests, browser tests).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief check
+	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief makemigrations --check --dry-run
+	$(BIN)/pytest -m "not browser" -n 2 -q
+	$(BIN)/pytest -m browser -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/brief bench
+
+clean:
+	rm -rf $(VENV) var/test

@@ -1,0 +1,28 @@
+"""Write paths for accounts: role groups and user provisioning."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from brief.core.audit import record
+
+from .models import User
+from .roles import Role
+
+
+def ensure_role_groups() -> list[Group]:
+    """Create one auth group per role (idempotent)."""
+    return [Group.objects.get_or_create(name=role.value)[0] for role in Role]
+
+
+@transaction.atomic
+def set_roles(user: User, roles: list[str], *, actor=None) -> None:
+    """Replace ``user``'s roles and record it."""
+    unknown = set(roles) - set(Role.values)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    groups = [Group.objects.get_or_create(name=r)[0] for r in roles]
+    user.groups.set(groups)
+    user.__dict__.pop("roles", None)
+    record("USER_ROLES_CHANGED", actor=actor, target=user, details={"roles": sorted(roles)})

@@ -1,0 +1,27 @@
+"""Token authentication endpoint (DESIGN §6)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+
+@extend_schema(summary="Obtener un token de API con usuario y contraseña")
+class TokenView(ObtainAuthToken):
+    """``POST {"username", "password"}`` → ``{"token": …}``; bad credentials → 400."""
+
+
+@extend_schema(summary="El usuario autenticado: roles, área y proveedor")
+@api_view(["GET"])
+def me(request):
+    user = request.user
+    return Response(
+        {
+            "username": user.username,
+            "name": user.display_name,
+            "email": user.email,
+            "roles": sorted(user.roles),
+            "area": user.area.code if user.area_id else None,
+            "provider": user.provider.code if user.provider_id else None,
+        }
+    )

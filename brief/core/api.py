@@ -1,0 +1,64 @@
+"""API plumbing shared by every app: the error format of DESIGN §6 and small helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    """The object is not in a state that allows this action (HTTP 409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "La acción no es posible en el estado actual."
+    default_code = "invalid_state"
+
+
+def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
+    if isinstance(detail, dict):
+        out: list[dict[str, Any]] = []
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "__all__", "detail") else str(key)
+            if field and name:
+                name = f"{field}.{name}"
+            out.extend(_flatten(value, name or field))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for item in detail:
+            out.extend(_flatten(item, field))
+        return out
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"code": str(code), "message": str(detail), "field": field}]
+
+
+def error_response(code: str, message: str, *, status_code: int, field: str | None = None):
+    return Response(
+        {"errors": [{"code": code, "message": message, "field": field}]}, status=status_code
+    )
+
+
+def exception_handler(exc, context):
+    """Render every API error as ``{"errors": [{"code", "message", "field"}]}``."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("No encontrado.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or "No tiene permiso para esta acción.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(detail)
+    else:
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if not isinstance(code, str):
+            code = "error"
+        errors = [{"code": code, "message": str(detail), "field": None}]
+    response.data = {"errors": errors}
+    return response

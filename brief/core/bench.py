@@ -1,0 +1,86 @@
+"""The benchmark harness behind ``brief bench``.
+
+Each app may have a ``bench`` module exposing ``BENCHMARKS``: a list of functions taking a
+work directory (``pathlib.Path``) and returning a dict with ``name``, ``value``, ``unit``,
+``reference`` and ``reference_value`` — a figure and the reference measured in the same run.
+The harness adds ``ratio`` (value / reference_value) and prints one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.apps import apps
+
+from . import calendar
+
+Benchmark = Callable[[Path], dict[str, Any]]
+
+
+def discover() -> list[Benchmark]:
+    """Every ``BENCHMARKS`` entry of every installed Brief app, core first."""
+    found: list[Benchmark] = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("brief."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.bench")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.bench":
+                raise
+            continue
+        found.extend(getattr(module, "BENCHMARKS", []))
+    return found
+
+
+def finish(result: dict[str, Any]) -> dict[str, Any]:
+    """Add the ratio (value / reference), rounded for reading."""
+    ref = result.get("reference_value") or 0
+    result["ratio"] = round(result["value"] / ref, 2) if ref else None
+    result["value"] = round(result["value"], 4)
+    result["reference_value"] = round(ref, 4)
+    return result
+
+
+def bench_business_days(workdir: Path) -> dict[str, Any]:
+    """Due dates for 20,000 clocks with ``add_business_days`` against numpy's busday_offset."""
+    start = dt.date(2026, 1, 1)
+    days = [start + dt.timedelta(days=i % 730) for i in range(20_000)]
+    offsets = [1 + i % 8 for i in range(20_000)]
+    t0 = time.perf_counter()
+    ours = [calendar.add_business_days(d, n) for d, n in zip(days, offsets, strict=True)]
+    value = time.perf_counter() - t0
+
+    hol = sorted(
+        d
+        for y in (2026, 2027, 2028)
+        for d in calendar._holidays_for(y)  # same holiday list
+    )
+    t0 = time.perf_counter()
+    ref = np.busday_offset(
+        np.array(days, dtype="datetime64[D]"),
+        np.array(offsets),
+        roll="forward",
+        holidays=np.array(hol, dtype="datetime64[D]"),
+    )
+    reference_value = time.perf_counter() - t0
+    # Cross-check on business start days, where both definitions agree.
+    for d, n, mine, theirs in zip(days, offsets, ours, ref.tolist(), strict=True):
+        if calendar.is_business_day(d) and mine != theirs:
+            raise AssertionError(f"calendar disagrees with numpy on {d}+{n}: {mine} != {theirs}")
+    return {
+        "name": "business_days_20k",
+        "value": value,
+        "unit": "s",
+        "reference": "numpy.busday_offset with the same holidays",
+        "reference_value": reference_value,
+    }
+
+
+BENCHMARKS: list[Benchmark] = [bench_business_days]

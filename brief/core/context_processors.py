@@ -1,0 +1,42 @@
+"""Template context for the UI shell: navigation by role."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+
+from brief.accounts.roles import AUDIT_READERS, Role
+
+# (label, url name, roles that see it; empty = every signed-in user)
+NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
+    ("Inicio", "core:home", frozenset()),
+    ("Briefs", "campaigns:brief_list", frozenset()),
+    (
+        "Tablero OCM",
+        "campaigns:board",
+        frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
+    ),
+    ("Consulta de beneficiario", "contacts:lookup", frozenset({Role.ASESOR, Role.ANALISTA_OCM})),
+    ("Auditoría", "core:audit_list", AUDIT_READERS),
+]
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if roles and not user.has_role(*roles):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue  # the app providing it is not installed yet
+        items.append(
+            {
+                "label": label,
+                "url": url,
+                "active": request.path.startswith(url) if url != "/" else request.path == "/",
+            }
+        )
+    return {"nav_items": items}

@@ -1,0 +1,31 @@
+"""Error pages in Spanish; JSON for API paths."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+
+def _respond(request, status: int, code: str, message: str):
+    if request.path.startswith(("/api/", "/hooks/")):
+        return JsonResponse(
+            {"errors": [{"code": code, "message": message, "field": None}]}, status=status
+        )
+    return render(request, "core/error.html", {"status": status, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _respond(request, 400, "bad_request", "La solicitud no es válida.")
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "No tiene permiso para ver esto."
+    return _respond(request, 403, "permission_denied", message)
+
+
+def page_not_found(request, exception=None):
+    return _respond(request, 404, "not_found", "La página que busca no existe.")
+
+
+def server_error(request):
+    return _respond(
+        request, 500, "server_error", "Ocurrió un error inesperado. Ya quedó registrado."
+    )

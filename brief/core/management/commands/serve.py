@@ -1,0 +1,71 @@
+"""``brief serve``: gunicorn for the web, plus a Celery worker and beat; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Sirve Brief (gunicorn) con un trabajador de tareas y el planificador."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("BRIEF_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--no-worker", action="store_true", help="solo la web")
+        parser.add_argument("--no-beat", action="store_true", help="sin planificador")
+
+    def handle(self, *args, **opts):
+        python = sys.executable
+        cli = [python, "-m", "brief.cli"]
+        commands = [
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "brief.wsgi:application",
+                "--bind",
+                opts["bind"],
+                "--workers",
+                str(opts["workers"]),
+                "--threads",
+                str(opts["threads"]),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ]
+        ]
+        if not opts["no_worker"]:
+            commands.append([*cli, "worker", "--loglevel=WARNING"])
+        if not opts["no_beat"]:
+            commands.append([*cli, "beat", "--loglevel=WARNING"])
+        procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
+
+        def stop(*_):
+            for proc in procs:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for proc in procs:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        self.stdout.write(f"Brief en http://{opts['bind']}/ (Ctrl-C para detener)")
+        try:
+            while all(proc.poll() is None for proc in procs):
+                time.sleep(0.5)
+            self.stderr.write("Un proceso terminó; se detienen los demás.")
+        except KeyboardInterrupt:
+            self.stdout.write("Deteniendo…")
+        finally:
+            stop()

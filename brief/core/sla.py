@@ -1,0 +1,284 @@
+"""The SLA (ANS) engine: clocks that start and stop on workflow events.
+
+Actions call :func:`on_event` (usually through ``transaction.on_commit``) with an event name
+and the subject; every active :class:`SLARule` whose start event matches starts a clock on
+that subject, and every open clock whose rule's stop event matches is stopped. The periodic
+task calls :func:`scan_breaches`, which marks each overdue clock once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from . import calendar
+from .audit import record
+from .choices import ClockState, DurationUnit, Responsible
+from .models import SLAClock, SLARule
+
+
+def compute_due(start: dt.datetime, duration: int, unit: str) -> dt.datetime:
+    """When a clock started at ``start`` falls due.
+
+    Business days end at the close (23:59:59 Bogota) of the ``duration``-th business day after
+    the start day; calendar days likewise with every day counting; hours are wall-clock hours.
+    """
+    if unit == DurationUnit.HOURS:
+        return start + dt.timedelta(hours=duration)
+    day = calendar.local(start).date()
+    if unit == DurationUnit.BUSINESS_DAYS:
+        return calendar.end_of_day(calendar.add_business_days(day, duration))
+    if unit == DurationUnit.CALENDAR_DAYS:
+        return calendar.end_of_day(day + dt.timedelta(days=duration))
+    raise ValueError(f"unknown duration unit {unit!r}")
+
+
+def _subject_key(subject: Model) -> tuple[ContentType, int]:
+    return ContentType.objects.get_for_model(subject), int(subject.pk)
+
+
+def clocks_for(subject: Model):
+    """All clocks of ``subject``, oldest first."""
+    ctype, pk = _subject_key(subject)
+    return SLAClock.objects.filter(subject_type=ctype, subject_id=pk).select_related("rule")
+
+
+def start_clock(rule: SLARule, subject: Model, *, at: dt.datetime | None = None) -> SLAClock:
+    """Start ``rule``'s clock on ``subject``; an already open one is returned unchanged."""
+    at = at or timezone.now()
+    ctype, pk = _subject_key(subject)
+    existing = SLAClock.objects.filter(
+        rule=rule, subject_type=ctype, subject_id=pk, stopped_at__isnull=True
+    ).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return SLAClock.objects.create(
+                rule=rule,
+                subject_type=ctype,
+                subject_id=pk,
+                responsible=rule.responsible,
+                started_at=at,
+                due_at=compute_due(at, rule.duration, rule.unit),
+            )
+    except IntegrityError:  # started concurrently
+        return SLAClock.objects.get(
+            rule=rule, subject_type=ctype, subject_id=pk, stopped_at__isnull=True
+        )
+
+
+def stop_clock(clock: SLAClock, *, at: dt.datetime | None = None, actor=None) -> bool:
+    """Stop an open clock as met or late; ``False`` when it was already stopped."""
+    at = at or timezone.now()
+    clock.refresh_from_db()
+    # A clock paused before its due time and stopped while paused was on time.
+    effective = clock.paused_at or at
+    state = ClockState.MET if effective <= clock.due_at else ClockState.LATE
+    updated = SLAClock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(
+        stopped_at=at, state=state, paused_at=None, stopped_by=actor
+    )
+    if updated:
+        clock.refresh_from_db()
+    return bool(updated)
+
+
+def cancel_clock(clock: SLAClock, *, at: dt.datetime | None = None) -> bool:
+    """Close an open clock without judging it (the subject was cancelled)."""
+    at = at or timezone.now()
+    return bool(
+        SLAClock.objects.filter(pk=clock.pk, stopped_at__isnull=True).update(
+            stopped_at=at, state=ClockState.CANCELLED, paused_at=None
+        )
+    )
+
+
+def pause_clock(clock: SLAClock, *, at: dt.datetime | None = None) -> bool:
+    """Pause a running clock (e.g. while waiting on the other party)."""
+    at = at or timezone.now()
+    return bool(
+        SLAClock.objects.filter(
+            pk=clock.pk, state=ClockState.RUNNING, stopped_at__isnull=True
+        ).update(state=ClockState.PAUSED, paused_at=at)
+    )
+
+
+def resume_clock(clock: SLAClock, *, at: dt.datetime | None = None) -> bool:
+    """Resume a paused clock; its due time moves by the time spent paused."""
+    at = at or timezone.now()
+    clock.refresh_from_db()
+    if clock.state != ClockState.PAUSED or clock.paused_at is None:
+        return False
+    new_due = clock.due_at + (at - clock.paused_at)
+    return bool(
+        SLAClock.objects.filter(pk=clock.pk, state=ClockState.PAUSED).update(
+            state=ClockState.RUNNING, paused_at=None, due_at=new_due
+        )
+    )
+
+
+def on_event(
+    event: str,
+    subject: Model,
+    *,
+    at: dt.datetime | None = None,
+    channels: Iterable[str] | None = None,
+    kind: str | None = None,
+    actor=None,
+) -> dict[str, list[SLAClock]]:
+    """Stop the open clocks that ``event`` ends, then start the ones it begins."""
+    at = at or timezone.now()
+    channel_list = list(channels) if channels is not None else None
+    stopped: list[SLAClock] = []
+    for clock in clocks_for(subject).filter(stopped_at__isnull=True, rule__stop_event=event):
+        if stop_clock(clock, at=at, actor=actor):
+            stopped.append(clock)
+    started = [
+        start_clock(rule, subject, at=at)
+        for rule in SLARule.objects.filter(active=True, start_event=event)
+        if rule.applies_to(channels=channel_list, kind=kind)
+    ]
+    return {"started": started, "stopped": stopped}
+
+
+def cancel_open_clocks(subject: Model, *, at: dt.datetime | None = None) -> int:
+    """Close every open clock of ``subject`` as cancelled."""
+    return sum(cancel_clock(c, at=at) for c in clocks_for(subject).filter(stopped_at__isnull=True))
+
+
+def scan_breaches(now: dt.datetime | None = None) -> int:
+    """Mark every open, running, overdue clock as breached, once; returns how many were new."""
+    now = now or timezone.now()
+    candidates = SLAClock.objects.filter(
+        stopped_at__isnull=True, breached_at__isnull=True, due_at__lt=now, state=ClockState.RUNNING
+    ).select_related("rule", "subject_type")
+    marked = 0
+    for clock in candidates.iterator():
+        with transaction.atomic():
+            claimed = SLAClock.objects.filter(pk=clock.pk, breached_at__isnull=True).update(
+                breached_at=now
+            )
+            if not claimed:
+                continue
+            marked += 1
+            record(
+                "SLA_BREACHED",
+                details={
+                    "rule": clock.rule.code,
+                    "clock": clock.pk,
+                    "subject": f"{clock.subject_type.app_label}.{clock.subject_type.model}",
+                    "subject_id": clock.subject_id,
+                    "due_at": clock.due_at.isoformat(),
+                    "responsible": clock.responsible,
+                },
+            )
+    return marked
+
+
+# Defaults from the procedure (DESIGN §3). Event names are emitted by the brief workflow.
+DEFAULT_RULES: list[dict] = [
+    {
+        "code": "verificacion-ocm",
+        "name": "Verificación del brief por OCM",
+        "start_event": "brief.submitted",
+        "stop_event": "brief.verified",
+        "duration": 1,
+        "responsible": Responsible.ICETEX,
+    },
+    {
+        "code": "recepcion-proveedor",
+        "name": "Recepción de la base y arranque (ICETEX → proveedor)",
+        "start_event": "brief.forwarded",
+        "stop_event": "brief.received",
+        "duration": 1,
+        "responsible": Responsible.ICETEX,
+    },
+    {
+        "code": "implementacion-whatsapp-informativa",
+        "name": "Implementación WhatsApp informativa",
+        "start_event": "brief.received",
+        "stop_event": "brief.exit_requested",
+        "duration": 2,
+        "channels": ["whatsapp"],
+        "kind": "informativa",
+        "responsible": Responsible.PROVIDER,
+    },
+    {
+        "code": "implementacion-whatsapp-transaccional",
+        "name": "Implementación WhatsApp transaccional",
+        "start_event": "brief.received",
+        "stop_event": "brief.exit_requested",
+        "duration": 4,
+        "channels": ["whatsapp"],
+        "kind": "transaccional",
+        "responsible": Responsible.PROVIDER,
+    },
+    {
+        "code": "aprobacion-salida",
+        "name": "Aprobación de salida (ICETEX)",
+        "start_event": "brief.exit_requested",
+        "stop_event": "brief.exit_approved",
+        "duration": 1,
+        "responsible": Responsible.ICETEX,
+    },
+    {
+        "code": "whatsapp-total-informativa",
+        "name": "WhatsApp informativa: entrega de base a creación de casos",
+        "start_event": "brief.forwarded",
+        "stop_event": "brief.results_delivered",
+        "duration": 6,
+        "channels": ["whatsapp"],
+        "kind": "informativa",
+        "responsible": Responsible.PROVIDER,
+    },
+    {
+        "code": "whatsapp-total-transaccional",
+        "name": "WhatsApp transaccional: entrega de base a creación de casos",
+        "start_event": "brief.forwarded",
+        "stop_event": "brief.results_delivered",
+        "duration": 8,
+        "channels": ["whatsapp"],
+        "kind": "transaccional",
+        "responsible": Responsible.PROVIDER,
+    },
+    {
+        "code": "sms-email-ejecucion",
+        "name": "SMS y correo: ejecución completa",
+        "start_event": "brief.forwarded",
+        "stop_event": "brief.results_delivered",
+        "duration": 6,
+        "channels": ["sms", "email"],
+        "responsible": Responsible.PROVIDER,
+    },
+    {
+        "code": "revision-resultados-ocm",
+        "name": "Revisión de resultados por OCM",
+        "start_event": "brief.results_delivered",
+        "stop_event": "brief.results_sent",
+        "duration": 1,
+        "responsible": Responsible.ICETEX,
+    },
+    {
+        "code": "pregunta-respuesta",
+        "name": "Respuesta a una pregunta del proveedor",
+        "start_event": "question.asked",
+        "stop_event": "question.answered",
+        "duration": 1,
+        "responsible": Responsible.ICETEX,
+    },
+]
+
+
+def ensure_default_rules() -> int:
+    """Create the default rules that do not exist yet (never overwrites admin edits)."""
+    created = 0
+    for spec in DEFAULT_RULES:
+        defaults = {k: v for k, v in spec.items() if k != "code"}
+        _, was_created = SLARule.objects.get_or_create(code=spec["code"], defaults=defaults)
+        created += was_created
+    return created

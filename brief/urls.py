@@ -1,0 +1,28 @@
+"""URL map: UI pages, the JSON API under /api/v1/, provider callbacks under /hooks/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from brief.accounts.api import TokenView, me
+from brief.core import views as core_views
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="auth_token"),
+    path("me/", me, name="me"),
+]
+
+urlpatterns = [
+    path("health/", core_views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("cuenta/", include("brief.accounts.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("", include("brief.core.urls")),
+]
+
+handler400 = "brief.core.errors.bad_request"
+handler403 = "brief.core.errors.permission_denied"
+handler404 = "brief.core.errors.page_not_found"
+handler500 = "brief.core.errors.server_error"

@@ -1,0 +1,165 @@
+import datetime as dt
+
+import pytest
+
+from brief.accounts.models import Area
+from brief.core import sla
+from brief.core.calendar import BOGOTA
+from brief.core.choices import ClockState, DurationUnit
+from brief.core.models import AuditEvent, SLAClock, SLARule
+
+
+def at(y, m, d, h=10, mi=0):
+    return dt.datetime(y, m, d, h, mi, tzinfo=BOGOTA)
+
+
+@pytest.fixture
+def subject(db):
+    """Any model works as a clock subject; an Area keeps the engine independent of briefs."""
+    return Area.objects.create(code="x", name="Área de prueba")
+
+
+@pytest.fixture
+def rule(db):
+    return SLARule.objects.create(
+        code="test-rule",
+        name="Regla",
+        start_event="thing.started",
+        stop_event="thing.done",
+        duration=1,
+        unit=DurationUnit.BUSINESS_DAYS,
+    )
+
+
+def test_compute_due_business_days_end_of_nth_business_day():
+    # Friday 4 Dec + 1 business day → end of Monday 7 Dec; + 2 → end of Wed 9 (8 Dec holiday)
+    assert sla.compute_due(at(2026, 12, 4), 1, DurationUnit.BUSINESS_DAYS) == dt.datetime(
+        2026, 12, 7, 23, 59, 59, 999999, tzinfo=BOGOTA
+    )
+    assert sla.compute_due(at(2026, 12, 4), 2, "business_days").date() == dt.date(2026, 12, 9)
+
+
+def test_compute_due_calendar_days_and_hours():
+    assert sla.compute_due(at(2026, 12, 4), 6, "calendar_days").date() == dt.date(2026, 12, 10)
+    assert sla.compute_due(at(2026, 12, 4, 10), 5, "hours") == at(2026, 12, 4, 15)
+
+
+def test_event_starts_and_stops_clock_met(rule, subject):
+    # given a clock started by its event on Friday
+    started = sla.on_event("thing.started", subject, at=at(2026, 12, 4))["started"]
+    assert len(started) == 1
+    clock = started[0]
+    assert clock.due_at.date() == dt.date(2026, 12, 7)
+    # when the stop event comes on Monday
+    stopped = sla.on_event("thing.done", subject, at=at(2026, 12, 7, 16))["stopped"]
+    # then it is met
+    clock.refresh_from_db()
+    assert [c.pk for c in stopped] == [clock.pk]
+    assert clock.state == ClockState.MET
+    assert clock.stopped_at == at(2026, 12, 7, 16)
+
+
+def test_clock_stopped_after_due_is_late(rule, subject):
+    sla.on_event("thing.started", subject, at=at(2026, 12, 4))
+    sla.on_event("thing.done", subject, at=at(2026, 12, 9, 9))
+    clock = SLAClock.objects.get()
+    assert clock.state == ClockState.LATE
+
+
+def test_starting_twice_keeps_one_open_clock(rule, subject):
+    sla.on_event("thing.started", subject, at=at(2026, 12, 4))
+    sla.on_event("thing.started", subject, at=at(2026, 12, 7))
+    assert SLAClock.objects.count() == 1
+    assert SLAClock.objects.get().started_at == at(2026, 12, 4)
+
+
+def test_rule_filters_by_channel_and_kind(db, subject):
+    SLARule.objects.create(
+        code="wa",
+        name="WA",
+        start_event="e.start",
+        stop_event="e.stop",
+        duration=2,
+        channels=["whatsapp"],
+        kind="informativa",
+    )
+    assert sla.on_event("e.start", subject, channels=["sms"], kind="informativa")["started"] == []
+    assert (
+        sla.on_event("e.start", subject, channels=["whatsapp"], kind="transaccional")["started"]
+        == []
+    )
+    assert (
+        len(
+            sla.on_event("e.start", subject, channels=["sms", "whatsapp"], kind="informativa")[
+                "started"
+            ]
+        )
+        == 1
+    )
+
+
+def test_inactive_rule_starts_nothing(rule, subject):
+    rule.active = False
+    rule.save()
+    assert sla.on_event("thing.started", subject)["started"] == []
+
+
+def test_pause_extends_due_by_time_paused(rule, subject):
+    clock = sla.start_clock(rule, subject, at=at(2026, 12, 4))
+    original_due = clock.due_at
+    assert sla.pause_clock(clock, at=at(2026, 12, 7, 10))
+    # a paused clock is never breached by the scan
+    assert sla.scan_breaches(now=at(2026, 12, 20)) == 0
+    assert sla.resume_clock(clock, at=at(2026, 12, 9, 10))
+    clock.refresh_from_db()
+    assert clock.state == ClockState.RUNNING
+    assert clock.due_at == original_due + dt.timedelta(days=2)
+
+
+def test_scan_marks_breach_once_and_audits(rule, subject):
+    # given an overdue clock
+    clock = sla.start_clock(rule, subject, at=at(2026, 12, 4))
+    # when the scan runs twice after the due time
+    first = sla.scan_breaches(now=at(2026, 12, 8, 9))
+    second = sla.scan_breaches(now=at(2026, 12, 8, 10))
+    # then exactly one breach is recorded
+    clock.refresh_from_db()
+    assert (first, second) == (1, 0)
+    assert clock.breached_at == at(2026, 12, 8, 9)
+    events = AuditEvent.objects.filter(type="SLA_BREACHED")
+    assert events.count() == 1
+    assert events.get().details["rule"] == "test-rule"
+
+
+def test_scan_ignores_clocks_not_yet_due_and_stopped(rule, subject):
+    clock = sla.start_clock(rule, subject, at=at(2026, 12, 4))
+    assert sla.scan_breaches(now=at(2026, 12, 7, 23)) == 0
+    sla.stop_clock(clock, at=at(2026, 12, 7, 23, 30))
+    assert sla.scan_breaches(now=at(2026, 12, 10)) == 0
+    assert not AuditEvent.objects.filter(type="SLA_BREACHED").exists()
+
+
+def test_cancel_open_clocks(rule, subject):
+    sla.start_clock(rule, subject, at=at(2026, 12, 4))
+    assert sla.cancel_open_clocks(subject) == 1
+    assert SLAClock.objects.get().state == ClockState.CANCELLED
+    assert sla.scan_breaches(now=at(2027, 1, 1)) == 0
+
+
+def test_default_rules_exist_after_migrate_and_ensure_is_idempotent(db):
+    codes = set(SLARule.objects.values_list("code", flat=True))
+    assert {
+        "whatsapp-total-informativa",
+        "whatsapp-total-transaccional",
+        "sms-email-ejecucion",
+        "pregunta-respuesta",
+    } <= codes
+    assert sla.ensure_default_rules() == 0
+    assert SLARule.objects.get(code="whatsapp-total-transaccional").duration == 8
+
+
+def test_periodic_task_runs_the_scan(rule, subject):
+    from brief.core.tasks import scan_sla_breaches
+
+    sla.start_clock(rule, subject, at=at(2026, 1, 5))
+    assert scan_sla_breaches.delay().get() == 1
