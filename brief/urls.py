@@ -3,13 +3,19 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
 from brief.accounts.api import TokenView, me
+from brief.campaigns.api import BriefViewSet
 from brief.core import views as core_views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("briefs", BriefViewSet, basename="brief")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth_token"),
     path("me/", me, name="me"),
+    *router.urls,
 ]
 
 urlpatterns = [
@@ -19,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("", include("brief.campaigns.urls")),
     path("", include("brief.core.urls")),
 ]
 

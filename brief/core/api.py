@@ -6,17 +6,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-
-class Conflict(exceptions.APIException):
-    """The object is not in a state that allows this action (HTTP 409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "La acción no es posible en el estado actual."
-    default_code = "invalid_state"
+from .exceptions import DomainError
 
 
 def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
@@ -24,7 +18,9 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for key, value in detail.items():
             name = None if key in ("non_field_errors", "__all__", "detail") else str(key)
-            if field and name:
+            if name is not None and name.isdigit():
+                name = None  # an item of a list field: report the field itself
+            elif field and name:
                 name = f"{field}.{name}"
             out.extend(_flatten(value, name or field))
         return out
@@ -45,6 +41,8 @@ def error_response(code: str, message: str, *, status_code: int, field: str | No
 
 def exception_handler(exc, context):
     """Render every API error as ``{"errors": [{"code", "message", "field"}]}``."""
+    if isinstance(exc, DomainError):
+        return Response({"errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("No encontrado.")
     elif isinstance(exc, PermissionDenied):

@@ -1,0 +1,654 @@
+"""The only write path of briefs: one function per business action (DESIGN §2).
+
+Each action checks role, area/provider and current state, claims the state change with a
+conditional update (so two concurrent moves give exactly one transition), writes the
+:class:`BriefTransition` and the audit event, moves the SLA clocks in the same transaction,
+and sends notifications on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from brief.accounts.models import Provider
+from brief.accounts.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
+from brief.core import calendar, sla
+from brief.core.audit import record
+from brief.core.exceptions import Conflict, Forbidden, Invalid
+
+from .choices import (
+    ACTIONS,
+    ALLOWED_EXTENSIONS,
+    AREA_CANCELLABLE,
+    EDITABLE,
+    EXCEPTIONAL_CLASSES,
+    PROVIDER_VISIBLE,
+    SCRIPT_CHANNELS,
+    ActionSpec,
+    AttachmentKind,
+    ChecklistItem,
+    Status,
+)
+from .models import (
+    FORM_FIELDS,
+    Attachment,
+    Brief,
+    BriefSequence,
+    BriefTransition,
+    BriefVersion,
+    Question,
+)
+
+LEAD_TIME_BUSINESS_DAYS = 3
+
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def can_view(user, brief: Brief) -> bool:
+    """Whether ``user`` may read ``brief`` (same rule as the scoped querysets)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.sees_all_areas:
+        return True
+    if user.roles & AREA_ROLES and user.area_id == brief.area_id:
+        return True
+    return bool(
+        user.roles & PROVIDER_ROLES
+        and brief.provider_id
+        and user.provider_id == brief.provider_id
+        and brief.status in PROVIDER_VISIBLE
+    )
+
+
+def _check_actor(brief: Brief, roles: frozenset[str], actor, what: str) -> None:
+    if actor.is_superuser:
+        return
+    held = actor.roles & roles
+    if not held:
+        raise Forbidden(f"Su rol no permite {what}.")
+    if held & ALL_AREAS_ROLES:
+        return
+    if held & AREA_ROLES and actor.area_id == brief.area_id:
+        return
+    if held & PROVIDER_ROLES and brief.provider_id and actor.provider_id == brief.provider_id:
+        return
+    raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
+
+
+def allowed_actions(brief: Brief, user) -> list[ActionSpec]:
+    """The actions ``user`` may run on ``brief`` now (for buttons and the API)."""
+    out = []
+    for spec in ACTIONS.values():
+        if brief.status not in spec.sources:
+            continue
+        try:
+            _check_actor(brief, spec.roles, user, spec.label)
+            _check_cancel_scope(brief, spec, user)
+        except Forbidden:
+            continue
+        out.append(spec)
+    return out
+
+
+def _check_cancel_scope(brief: Brief, spec: ActionSpec, actor) -> None:
+    if spec.name != "cancel" or actor.is_superuser or actor.has_role(Role.ANALISTA_OCM):
+        return
+    if brief.status not in AREA_CANCELLABLE and brief.status in spec.sources:
+        raise Forbidden("Después de remitido al proveedor, solo OCM puede cancelar el brief.")
+
+
+# --- drafting --------------------------------------------------------------------------
+
+
+def _next_code(year: int) -> str:
+    BriefSequence.objects.get_or_create(year=year)
+    BriefSequence.objects.filter(year=year).update(last=F("last") + 1)
+    last = BriefSequence.objects.get(year=year).last
+    return f"BRF-{year}-{last:04d}"
+
+
+def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(FORM_FIELDS)
+    if unknown:
+        raise Invalid(f"Campos desconocidos: {', '.join(sorted(unknown))}.", code="unknown_field")
+    start, end = data.get("start_date"), data.get("end_date")
+    if start and end and end < start:
+        raise Invalid(
+            "La fecha de fin no puede ser anterior a la de inicio.",
+            code="invalid_dates",
+            field="end_date",
+        )
+    return data
+
+
+@transaction.atomic
+def create_brief(*, actor, data: dict[str, Any], request=None) -> Brief:
+    """Start a draft F559 for the actor's area."""
+    if not actor.has_role(Role.SOLICITANTE, Role.JEFE) or not actor.area_id:
+        raise Forbidden("Solo un usuario de un área solicitante puede crear un brief.")
+    data = _clean_data(dict(data))
+    year = calendar.local(timezone.now()).year
+    brief = Brief.objects.create(
+        code=_next_code(year), area_id=actor.area_id, requester=actor, **data
+    )
+    record("BRIEF_CREATED", actor=actor, target=brief, request=request)
+    return brief
+
+
+@transaction.atomic
+def update_brief(brief: Brief, *, actor, data: dict[str, Any], request=None) -> Brief:
+    """Edit the F559 fields of a draft or returned brief."""
+    _check_actor(brief, frozenset({Role.SOLICITANTE, Role.JEFE}), actor, "editar el brief")
+    data = _clean_data(dict(data))
+    locked = Brief.objects.select_for_update().get(pk=brief.pk)
+    if locked.status not in EDITABLE:
+        raise Conflict(
+            f"El brief {brief.code} está «{locked.get_status_display()}» y no se puede editar."
+        )
+    changed = [name for name, value in data.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, data[name])
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+        record(
+            "BRIEF_UPDATED",
+            actor=actor,
+            target=locked,
+            request=request,
+            details={"fields": changed},
+        )
+    return locked
+
+
+# --- attachments -----------------------------------------------------------------------
+
+AREA_KINDS = frozenset(
+    {
+        AttachmentKind.BASE,
+        AttachmentKind.SCRIPT,
+        AttachmentKind.COMMS_APPROVAL,
+        AttachmentKind.BOSS_APPROVAL,
+        AttachmentKind.LEADER_AUTHORIZATION,
+        AttachmentKind.CREATIVE,
+    }
+)
+PROVIDER_KINDS = frozenset({AttachmentKind.REPORT, AttachmentKind.MANAGED_BASE})
+APPROVAL_UPLOADERS = {
+    AttachmentKind.BOSS_APPROVAL: Role.JEFE,
+    AttachmentKind.COMMS_APPROVAL: Role.COMUNICACIONES,
+    AttachmentKind.LEADER_AUTHORIZATION: Role.LIDER_PROCESO,
+}
+_BINARY_SIGNATURES = (
+    b"PK\x03\x04",
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"MZ",
+    b"\x7fELF",
+    b"\xd0\xcf\x11\xe0",
+)
+
+
+def _sniff(kind: str, ext: str, head: bytes) -> None:
+    """Refuse files whose content does not match their extension."""
+    if ext in {"csv", "txt"}:
+        if b"\x00" in head or head.startswith(_BINARY_SIGNATURES):
+            raise Invalid(
+                "El archivo no es un texto CSV: parece un archivo binario renombrado.",
+                code="bad_content",
+                field="file",
+            )
+    elif ext in {"xlsx", "docx"} and not head.startswith(b"PK\x03\x04"):
+        raise Invalid(f"El archivo no es un .{ext} válido.", code="bad_content", field="file")
+    elif ext == "pdf" and not head.startswith(b"%PDF"):
+        raise Invalid("El archivo no es un PDF válido.", code="bad_content", field="file")
+    elif ext == "png" and not head.startswith(b"\x89PNG"):
+        raise Invalid("El archivo no es una imagen PNG válida.", code="bad_content", field="file")
+    elif ext in {"jpg", "jpeg"} and not head.startswith(b"\xff\xd8\xff"):
+        raise Invalid("El archivo no es una imagen JPEG válida.", code="bad_content", field="file")
+
+
+@transaction.atomic
+def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> Attachment:
+    """Store a file of ``brief`` outside the web root with its SHA-256 (validated first)."""
+    if kind not in AttachmentKind.values:
+        raise Invalid("Tipo de adjunto desconocido.", code="invalid_kind", field="kind")
+    if kind in PROVIDER_KINDS:
+        _check_actor(brief, frozenset({Role.PROVEEDOR}), actor, "adjuntar resultados")
+        if brief.status not in {Status.EXECUTING, Status.RESULTS_REVIEW}:
+            raise Conflict("Los informes se adjuntan durante la ejecución.")
+    else:
+        uploaders = frozenset({Role.SOLICITANTE, Role.JEFE}) | (
+            {APPROVAL_UPLOADERS[kind]} if kind in APPROVAL_UPLOADERS else set()
+        )
+        _check_actor(brief, frozenset(uploaders), actor, "adjuntar este documento")
+        if brief.status not in EDITABLE:
+            raise Conflict(
+                f"El brief está «{brief.get_status_display()}»: ya no admite "
+                "cambios en sus adjuntos."
+            )
+    name = os.path.basename(getattr(upload, "name", "") or "archivo")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ALLOWED_EXTENSIONS[kind]:
+        allowed = ", ".join(sorted(ALLOWED_EXTENSIONS[kind]))
+        raise Invalid(
+            f"Extensión .{ext or '?'} no admitida para este adjunto. Use: {allowed}.",
+            code="invalid_extension",
+            field="file",
+        )
+    size = upload.size
+    if size == 0:
+        raise Invalid("El archivo está vacío.", code="empty_file", field="file")
+    if size > settings.BRIEF_MAX_UPLOAD_BYTES:
+        limit = settings.BRIEF_MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise Invalid(
+            f"El archivo supera el tamaño máximo de {limit} MB.", code="too_large", field="file"
+        )
+    digest = hashlib.sha256()
+    head = b""
+    for chunk in upload.chunks():
+        if not head:
+            head = chunk[:8]
+        digest.update(chunk)
+    _sniff(kind, ext, head)
+    upload.seek(0)
+    attachment = Attachment(
+        brief=brief,
+        kind=kind,
+        original_name=name[:255],
+        content_type=getattr(upload, "content_type", "") or "",
+        size=size,
+        sha256=digest.hexdigest(),
+        version=brief.version,
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    record(
+        "ATTACHMENT_ADDED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"kind": kind, "name": name, "sha256": attachment.sha256, "size": size},
+    )
+    return attachment
+
+
+def open_attachment(attachment: Attachment, *, actor, request=None):
+    """Open a file for download after the permission check; every access is logged."""
+    if not can_view(actor, attachment.brief):
+        raise Forbidden("No tiene acceso a este adjunto.")
+    record(
+        "BASE_DOWNLOADED" if attachment.kind == AttachmentKind.BASE else "ATTACHMENT_DOWNLOADED",
+        actor=actor,
+        target=attachment.brief,
+        request=request,
+        details={
+            "attachment": attachment.pk,
+            "kind": attachment.kind,
+            "name": attachment.original_name,
+        },
+    )
+    return attachment.file.open("rb")
+
+
+# --- in-app approvals ------------------------------------------------------------------
+
+_APPROVALS = {
+    "boss": (Role.JEFE, "boss_approved", "BRIEF_BOSS_APPROVED", "el aval del jefe inmediato"),
+    "comms": (
+        Role.COMUNICACIONES,
+        "comms_approved",
+        "BRIEF_COMMS_APPROVED",
+        "el aval de comunicaciones",
+    ),
+    "leader": (
+        Role.LIDER_PROCESO,
+        "leader_authorized",
+        "BRIEF_LEADER_AUTHORIZED",
+        "la autorización del líder de proceso",
+    ),
+}
+
+
+@transaction.atomic
+def give_approval(brief: Brief, which: str, *, actor, request=None) -> Brief:
+    """Record an in-app approval: ``boss`` (jefe of the area), ``comms`` or ``leader``."""
+    role, prefix, audit_type, label = _APPROVALS[which]
+    _check_actor(brief, frozenset({role}), actor, f"dar {label}")
+    if role == Role.JEFE and actor.area_id != brief.area_id and not actor.is_superuser:
+        raise Forbidden("Solo el jefe del área solicitante puede dar este aval.")
+    updated = Brief.objects.filter(
+        pk=brief.pk,
+        status__in=EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW},
+        **{f"{prefix}_by__isnull": True},
+    ).update(**{f"{prefix}_by": actor, f"{prefix}_at": timezone.now()})
+    if not updated:
+        brief.refresh_from_db()
+        if getattr(brief, f"{prefix}_by_id"):
+            raise Conflict(f"El brief ya tiene {label}.")
+        raise Conflict(f"El brief está «{brief.get_status_display()}»: no admite avales.")
+    record(audit_type, actor=actor, target=brief, request=request)
+    brief.refresh_from_db()
+    return brief
+
+
+# --- submission rules ------------------------------------------------------------------
+
+
+def _has(brief: Brief, kind: str) -> bool:
+    return brief.attachments.filter(kind=kind).exists()
+
+
+def submission_problems(brief: Brief, *, today: dt.date) -> list[dict]:
+    """Everything that keeps ``brief`` from being submitted today (empty when ready)."""
+    problems: list[dict] = []
+
+    def add(code, message, field=None):
+        problems.append({"code": code, "message": message, "field": field})
+
+    required = {
+        "name": "el nombre de la campaña",
+        "objective": "el objetivo",
+        "description": "la descripción",
+        "audience": "el público objetivo",
+        "start_date": "la fecha de inicio",
+        "end_date": "la fecha de fin",
+    }
+    for field, label in required.items():
+        if not getattr(brief, field):
+            add("required", f"Falta {label}.", field)
+    if not brief.channels:
+        add("required", "Elija al menos un canal.", "channels")
+    if brief.start_date and brief.end_date and brief.end_date < brief.start_date:
+        add("invalid_dates", "La fecha de fin es anterior a la de inicio.", "end_date")
+    if brief.start_date:
+        earliest = calendar.add_business_days(today, LEAD_TIME_BUSINESS_DAYS)
+        if brief.start_date < earliest:
+            add(
+                "lead_time",
+                f"La campaña debe radicarse con al menos {LEAD_TIME_BUSINESS_DAYS} días hábiles "
+                f"de antelación: radicando hoy ({today:%d/%m/%Y}), la fecha de inicio más "
+                f"cercana posible es el {earliest:%d/%m/%Y}.",
+                "start_date",
+            )
+    if not _has(brief, AttachmentKind.BASE):
+        add("missing_base", "Adjunte la base de datos de contactos.", "attachments")
+    needs_script = set(brief.channels) & SCRIPT_CHANNELS
+    if needs_script and not _has(brief, AttachmentKind.SCRIPT):
+        add(
+            "missing_script",
+            "Adjunte el guion: los canales de voz y llamada lo requieren.",
+            "attachments",
+        )
+    if not brief.comms_approved_by_id and not _has(brief, AttachmentKind.COMMS_APPROVAL):
+        add("missing_comms_approval", "Falta el aval de comunicaciones.", "attachments")
+    if not brief.boss_approved_by_id and not _has(brief, AttachmentKind.BOSS_APPROVAL):
+        add("missing_boss_approval", "Falta el aval del jefe inmediato.", "attachments")
+    if brief.campaign_class in EXCEPTIONAL_CLASSES and not (
+        brief.leader_authorized_by_id or _has(brief, AttachmentKind.LEADER_AUTHORIZATION)
+    ):
+        add(
+            "missing_leader_authorization",
+            "Las campañas comerciales y de comunidad requieren la autorización del líder de "
+            "proceso.",
+            "attachments",
+        )
+    return problems
+
+
+# --- the transition --------------------------------------------------------------------
+
+
+def _claim(brief: Brief, spec: ActionSpec, at, extra: dict[str, Any]) -> str:
+    """Move the state with a conditional update; returns the state it left."""
+    current = Brief.objects.filter(pk=brief.pk).values_list("status", flat=True).first()
+    if current not in spec.sources:
+        label = Status(current).label if current in Status.values else current
+        raise Conflict(f"No se puede «{spec.label.lower()}» un brief en estado «{label}».")
+    claimed = Brief.objects.filter(pk=brief.pk, status=current).update(
+        status=spec.target, last_transition_at=at, **extra
+    )
+    if claimed != 1:
+        raise Conflict(f"El brief {brief.code} cambió de estado mientras tanto; recargue.")
+    return current
+
+
+def _notify_on_commit(transition: BriefTransition) -> None:
+    from .tasks import notify_transition
+
+    transaction.on_commit(lambda: notify_transition.delay(transition.pk))
+
+
+def perform(
+    brief: Brief, action: str, *, actor, note: str = "", at=None, request=None, **params
+) -> BriefTransition:
+    """Run workflow ``action`` on ``brief`` (DESIGN §2); see the module docstring."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Invalid(f"Acción desconocida: {action}.", code="unknown_action")
+    at = at or timezone.now()
+    _check_actor(brief, spec.roles, actor, f"«{spec.label.lower()}»")
+    _check_cancel_scope(brief, spec, actor)
+    handler = _PRECHECKS.get(action)
+    with transaction.atomic():
+        brief = Brief.objects.select_for_update().get(pk=brief.pk)
+        if brief.status not in spec.sources:
+            raise Conflict(
+                f"No se puede «{spec.label.lower()}» un brief en estado "
+                f"«{brief.get_status_display()}»."
+            )
+        extra, details = (
+            handler(brief, actor=actor, note=note, at=at, **params) if handler else ({}, {})
+        )
+        from_status = _claim(brief, spec, at, extra)
+        brief.refresh_from_db()
+        transition = BriefTransition.objects.create(
+            brief=brief,
+            action=action,
+            from_status=from_status,
+            to_status=spec.target,
+            actor=actor,
+            at=at,
+            note=note,
+            version=brief.version,
+            details=details,
+        )
+        record(
+            spec.audit,
+            actor=actor,
+            target=brief,
+            request=request,
+            details={"from": from_status, "to": spec.target, "note": note, **details},
+        )
+        if action == "submit":
+            _write_version(brief, actor=actor, at=at)
+        _move_clocks(brief, spec, actor=actor, at=at)
+        _notify_on_commit(transition)
+    return transition
+
+
+def _move_clocks(brief: Brief, spec: ActionSpec, *, actor, at) -> None:
+    if spec.name == "cancel":
+        sla.cancel_open_clocks(brief, at=at)
+        for question in brief.questions.filter(answered_at__isnull=True):
+            sla.cancel_open_clocks(question, at=at)
+        return
+    events = [spec.event]
+    if spec.name in {"return", "forward"}:
+        events.insert(0, "brief.verified")
+    for event in events:
+        sla.on_event(event, brief, at=at, channels=brief.channels, kind=brief.kind, actor=actor)
+
+
+def _write_version(brief: Brief, *, actor, at) -> BriefVersion:
+    from .pdf import render_f559
+
+    version = BriefVersion.objects.create(
+        brief=brief, number=brief.version, data=brief.snapshot(), created_by=actor, created_at=at
+    )
+    content = render_f559(brief, version)
+    version.pdf_sha256 = hashlib.sha256(content).hexdigest()
+    version.pdf.save(f"{brief.code}-v{brief.version}.pdf", ContentFile(content), save=False)
+    version.save(update_fields=["pdf", "pdf_sha256"])
+    return version
+
+
+def _pre_submit(brief: Brief, *, actor, note, at, **params):
+    today = calendar.local(at).date()
+    problems = submission_problems(brief, today=today)
+    if problems:
+        raise Invalid("El brief no se puede radicar todavía.", errors=problems)
+    extra: dict[str, Any] = {"submitted_at": at}
+    if brief.status == Status.RETURNED:
+        extra["version"] = brief.version + 1
+    return extra, {}
+
+
+def _pre_return(brief: Brief, *, actor, note, at, checklist=None, **params):
+    checklist = checklist or {}
+    unknown = set(checklist) - set(ChecklistItem.values)
+    if unknown:
+        raise Invalid(
+            f"Ítems de verificación desconocidos: {', '.join(sorted(unknown))}.",
+            code="invalid_checklist",
+            field="checklist",
+        )
+    failed = [item for item in ChecklistItem.values if checklist.get(item) is False]
+    if not failed:
+        raise Invalid(
+            "Marque al menos un ítem de la verificación que no se cumple.",
+            code="checklist_required",
+            field="checklist",
+        )
+    if not note.strip():
+        raise Invalid(
+            "Escriba los motivos de la devolución.", code="reasons_required", field="note"
+        )
+    full = {item: bool(checklist.get(item, True)) for item in ChecklistItem.values}
+    return {}, {"checklist": full, "failed": failed}
+
+
+def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
+    if provider:
+        chosen = Provider.objects.filter(code=provider, active=True).first()
+        if chosen is None:
+            raise Invalid(
+                "El proveedor indicado no existe o está inactivo.",
+                code="invalid_provider",
+                field="provider",
+            )
+    else:
+        actives = list(Provider.objects.filter(active=True)[:2])
+        if len(actives) != 1:
+            raise Invalid(
+                "Indique a qué proveedor se remite el brief.",
+                code="provider_required",
+                field="provider",
+            )
+        chosen = actives[0]
+    return {"provider": chosen}, {"provider": chosen.code}
+
+
+def _pre_load_base(brief: Brief, *, actor, note, at, **params):
+    from .integration import base_summary
+
+    summary = base_summary(brief)
+    return {}, ({"base_summary": summary} if summary else {})
+
+
+def _pre_deliver(brief: Brief, *, actor, note, at, **params):
+    if not _has(brief, AttachmentKind.REPORT):
+        raise Invalid(
+            "Adjunte el informe de resultados antes de entregarlos.",
+            code="missing_report",
+            field="attachments",
+        )
+    return {}, {}
+
+
+_PRECHECKS = {
+    "submit": _pre_submit,
+    "return": _pre_return,
+    "forward": _pre_forward,
+    "load_base": _pre_load_base,
+    "deliver_results": _pre_deliver,
+}
+
+
+# --- questions -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ask_question(brief: Brief, *, actor, text: str, request=None) -> Question:
+    """The provider asks OCM/the area about a brief; starts a 1-business-day clock."""
+    _check_actor(brief, frozenset({Role.PROVEEDOR, Role.ASESOR}), actor, "hacer preguntas")
+    if brief.status not in PROVIDER_VISIBLE or brief.status in {Status.ACCEPTED}:
+        raise Conflict("Solo se pueden hacer preguntas sobre un brief en curso con el proveedor.")
+    if not text.strip():
+        raise Invalid("Escriba la pregunta.", code="required", field="text")
+    question = Question.objects.create(brief=brief, text=text.strip(), asked_by=actor)
+    record(
+        "QUESTION_ASKED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"question": question.pk},
+    )
+    sla.on_event("question.asked", question, at=question.asked_at)
+    return question
+
+
+@transaction.atomic
+def answer_question(question: Question, *, actor, answer: str, request=None) -> Question:
+    """OCM or the requesting area answers; stops the question's clock."""
+    _check_actor(
+        question.brief,
+        frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
+        actor,
+        "responder preguntas",
+    )
+    if not answer.strip():
+        raise Invalid("Escriba la respuesta.", code="required", field="answer")
+    now = timezone.now()
+    updated = Question.objects.filter(pk=question.pk, answered_at__isnull=True).update(
+        answer=answer.strip(), answered_by=actor, answered_at=now
+    )
+    if not updated:
+        raise Conflict("La pregunta ya fue respondida.")
+    question.refresh_from_db()
+    record(
+        "QUESTION_ANSWERED",
+        actor=actor,
+        target=question.brief,
+        request=request,
+        details={"question": question.pk},
+    )
+    sla.on_event("question.answered", question, at=now, actor=actor)
+    return question
+
+
+def version_changes(brief: Brief) -> list[dict]:
+    """Field-by-field changes between consecutive submitted versions, newest first."""
+    versions = list(brief.versions.order_by("number"))
+    out = []
+    for older, newer in itertools.pairwise(versions):
+        fields = [
+            {"field": name, "before": older.data.get(name), "after": newer.data.get(name)}
+            for name in FORM_FIELDS
+            if older.data.get(name) != newer.data.get(name)
+        ]
+        out.append({"from": older.number, "to": newer.number, "changes": fields})
+    return list(reversed(out))

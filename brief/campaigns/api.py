@@ -1,0 +1,263 @@
+"""Brief API (DESIGN §6): CRUD of drafts, attachments, workflow actions, questions."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from brief.accounts.scoping import scope
+from brief.core import sla
+from brief.core.exceptions import Forbidden
+
+from . import actions
+from .choices import ACTIONS, PROVIDER_VISIBLE, AttachmentKind, CampaignClass, Channel, Kind
+from .models import FORM_FIELDS, Attachment, Brief, BriefTransition, Question
+
+
+class BriefSerializer(serializers.ModelSerializer):
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), required=False
+    )
+    campaign_class = serializers.ChoiceField(choices=CampaignClass.choices, required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    provider = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Brief
+        fields = [
+            "code",
+            "status",
+            "version",
+            "area",
+            "requester",
+            "provider",
+            *FORM_FIELDS,
+            "submitted_at",
+            "created_at",
+            "updated_at",
+            "allowed_actions",
+        ]
+        read_only_fields = ["code", "status", "version", "submitted_at", "created_at", "updated_at"]
+
+    def validate_channels(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Hay canales repetidos.")
+        return value
+
+    def validate_content(self, value):
+        if not isinstance(value, dict) or not all(k in Channel.values for k in value):
+            raise serializers.ValidationError("Use un objeto {canal: texto} con canales válidos.")
+        return value
+
+    def get_allowed_actions(self, brief) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [spec.name for spec in actions.allowed_actions(brief, request.user)]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "original_name", "size", "sha256", "version", "uploaded_at"]
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    file = serializers.FileField()
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = BriefTransition
+        fields = ["action", "from_status", "to_status", "actor", "at", "note", "version", "details"]
+
+
+class ActionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    checklist = serializers.DictField(child=serializers.BooleanField(), required=False)
+    provider = serializers.CharField(required=False)
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    asked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["id", "text", "asked_by", "asked_at", "answer", "answered_by", "answered_at"]
+        read_only_fields = ["asked_by", "asked_at", "answer", "answered_by", "answered_at"]
+
+
+def clocks_json(subject) -> list[dict]:
+    return [
+        {
+            "rule": c.rule.code,
+            "name": c.rule.name,
+            "responsible": c.responsible,
+            "state": c.state,
+            "started_at": c.started_at,
+            "due_at": c.due_at,
+            "stopped_at": c.stopped_at,
+            "breached": c.breached_at is not None,
+        }
+        for c in sla.clocks_for(subject)
+    ]
+
+
+def scoped_briefs(user):
+    return scope(
+        Brief.objects.select_related("area", "provider", "requester"),
+        user,
+        provider_field="provider",
+        provider_visible=Q(status__in=PROVIDER_VISIBLE),
+    )
+
+
+class BriefViewSet(viewsets.ModelViewSet):
+    """Briefs the caller may see; writes go through :mod:`brief.campaigns.actions`."""
+
+    serializer_class = BriefSerializer
+    lookup_field = "code"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["status", "campaign_class", "kind"]
+
+    def get_queryset(self):
+        return scoped_briefs(self.request.user)
+
+    def get_object(self):
+        brief = get_object_or_404(Brief, code=self.kwargs["code"])
+        if not actions.can_view(self.request.user, brief):
+            raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
+        return brief
+
+    def perform_create(self, serializer):
+        serializer.instance = actions.create_brief(
+            actor=self.request.user, data=serializer.validated_data, request=self.request
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = actions.update_brief(
+            serializer.instance,
+            actor=self.request.user,
+            data=serializer.validated_data,
+            request=self.request,
+        )
+
+    @extend_schema(request=AttachmentUploadSerializer, responses=AttachmentSerializer)
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request, code=None):
+        brief = self.get_object()
+        if request.method == "GET":
+            return Response(AttachmentSerializer(brief.attachments.all(), many=True).data)
+        upload = AttachmentUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        attachment = actions.add_attachment(
+            brief,
+            actor=request.user,
+            kind=upload.validated_data["kind"],
+            upload=upload.validated_data["file"],
+            request=request,
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=TransitionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, code=None):
+        brief = self.get_object()
+        return Response(
+            {
+                "transitions": TransitionSerializer(
+                    brief.transitions.select_related("actor"), many=True
+                ).data,
+                "clocks": clocks_json(brief),
+                "versions": actions.version_changes(brief),
+            }
+        )
+
+    @extend_schema(request=QuestionSerializer, responses=QuestionSerializer)
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, FormParser])
+    def questions(self, request, code=None):
+        brief = self.get_object()
+        if request.method == "GET":
+            return Response(QuestionSerializer(brief.questions.all(), many=True).data)
+        question = actions.ask_question(
+            brief, actor=request.user, text=str(request.data.get("text", "")), request=request
+        )
+        return Response(QuestionSerializer(question).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=QuestionSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"questions/(?P<qid>\d+)/answer",
+        parser_classes=[JSONParser, FormParser],
+    )
+    def answer(self, request, code=None, qid=None):
+        brief = self.get_object()
+        question = get_object_or_404(Question, pk=qid, brief=brief)
+        question = actions.answer_question(
+            question,
+            actor=request.user,
+            answer=str(request.data.get("answer", "")),
+            request=request,
+        )
+        return Response(QuestionSerializer(question).data)
+
+    @extend_schema(request=None)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"approvals/(?P<which>boss|comms|leader)",
+        parser_classes=[JSONParser, FormParser],
+    )
+    def approve(self, request, code=None, which=None):
+        brief = actions.give_approval(self.get_object(), which, actor=request.user, request=request)
+        return Response(BriefSerializer(brief, context={"request": request}).data)
+
+
+def _make_action_view(name: str):
+    @extend_schema(
+        request=ActionSerializer,
+        responses=BriefSerializer,
+        summary=f"Acción del flujo: {ACTIONS[name].label}",
+    )
+    def run(self, request, code=None):
+        brief = self.get_object()
+        payload = ActionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        params = {k: v for k, v in payload.validated_data.items() if k != "note"}
+        transition = actions.perform(
+            brief,
+            name,
+            actor=request.user,
+            note=payload.validated_data["note"],
+            request=request,
+            **params,
+        )
+        data = BriefSerializer(transition.brief, context={"request": request}).data
+        data["transition"] = TransitionSerializer(transition).data
+        return Response(data)
+
+    run.__name__ = f"action_{name}"
+    return action(
+        detail=True,
+        methods=["post"],
+        url_path=name,
+        url_name=f"action-{name}",
+        parser_classes=[JSONParser, FormParser],
+    )(run)
+
+
+for _name in ACTIONS:
+    setattr(BriefViewSet, f"action_{_name}", _make_action_view(_name))

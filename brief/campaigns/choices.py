@@ -1,0 +1,236 @@
+"""States, actions and vocabularies of the brief (DESIGN §2, §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from brief.accounts.roles import Role
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Borrador")
+    SUBMITTED = "submitted", _("Radicado")
+    IN_REVIEW = "in_review", _("En verificación OCM")
+    RETURNED = "returned", _("Devuelto al área")
+    FORWARDED = "forwarded", _("Remitido al proveedor")
+    RECEIVED = "received", _("Recibido por el proveedor")
+    BASE_LOADED = "base_loaded", _("Base cargada")
+    AWAITING_EXIT_APPROVAL = "awaiting_exit_approval", _("Esperando aprobación de salida")
+    EXECUTING = "executing", _("En ejecución")
+    RESULTS_REVIEW = "results_review", _("Resultados en revisión OCM")
+    RESULTS_SENT = "results_sent", _("Resultados enviados al área")
+    ACCEPTED = "accepted", _("Aceptado")
+    CANCELLED = "cancelled", _("Cancelado")
+
+
+TERMINAL = frozenset({Status.ACCEPTED, Status.CANCELLED})
+EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
+# States in which the provider sees the brief.
+PROVIDER_VISIBLE = frozenset(
+    {
+        Status.FORWARDED,
+        Status.RECEIVED,
+        Status.BASE_LOADED,
+        Status.AWAITING_EXIT_APPROVAL,
+        Status.EXECUTING,
+        Status.RESULTS_REVIEW,
+        Status.RESULTS_SENT,
+        Status.ACCEPTED,
+    }
+)
+
+
+class CampaignClass(models.TextChoices):
+    SERVICIO = "servicio", _("Servicio")
+    EXPERIENCIA = "experiencia", _("Experiencia")
+    COMERCIAL = "comercial", _("Comercial")
+    COMUNIDAD = "comunidad", _("Comunidad")
+    FOCUS_GROUP = "focus_group", _("Focus group")
+
+
+EXCEPTIONAL_CLASSES = frozenset({CampaignClass.COMERCIAL, CampaignClass.COMUNIDAD})
+
+
+class Kind(models.TextChoices):
+    INFORMATIVA = "informativa", _("Informativa")
+    TRANSACCIONAL = "transaccional", _("Transaccional")
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Correo electrónico")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VOICE = "voice", _("Mensaje de voz (blaster)")
+    CALL = "call", _("Llamada outbound")
+
+
+# Channels whose execution follows a script (guion) that must come with the brief.
+SCRIPT_CHANNELS = frozenset({Channel.VOICE, Channel.CALL})
+
+
+class AttachmentKind(models.TextChoices):
+    BASE = "base", _("Base de datos")
+    SCRIPT = "script", _("Guion")
+    COMMS_APPROVAL = "comms_approval", _("Aval de comunicaciones")
+    BOSS_APPROVAL = "boss_approval", _("Aval del jefe inmediato")
+    LEADER_AUTHORIZATION = "leader_authorization", _("Autorización del líder de proceso")
+    CREATIVE = "creative", _("Pieza creativa")
+    REPORT = "report", _("Informe de resultados")
+    MANAGED_BASE = "managed_base", _("Base gestionada")
+
+
+# Extensions accepted per attachment kind.
+ALLOWED_EXTENSIONS: dict[str, frozenset[str]] = {
+    AttachmentKind.BASE: frozenset({"csv", "txt", "xlsx"}),
+    AttachmentKind.SCRIPT: frozenset({"pdf", "docx", "txt", "odt"}),
+    AttachmentKind.COMMS_APPROVAL: frozenset({"pdf", "png", "jpg", "jpeg", "msg", "eml"}),
+    AttachmentKind.BOSS_APPROVAL: frozenset({"pdf", "png", "jpg", "jpeg", "msg", "eml"}),
+    AttachmentKind.LEADER_AUTHORIZATION: frozenset({"pdf", "png", "jpg", "jpeg", "msg", "eml"}),
+    AttachmentKind.CREATIVE: frozenset({"png", "jpg", "jpeg", "gif", "pdf", "mp3", "wav", "mp4"}),
+    AttachmentKind.REPORT: frozenset({"pdf", "xlsx", "csv"}),
+    AttachmentKind.MANAGED_BASE: frozenset({"csv", "xlsx"}),
+}
+
+
+class ChecklistItem(models.TextChoices):
+    FIELDS = "fields_complete", _("Campos del formato completos")
+    BASE = "base_quality", _("Calidad de la base de datos")
+    SCRIPT = "script", _("Guion o contenido del mensaje")
+    APPROVALS = "approvals", _("Avales (jefe y comunicaciones)")
+    LEAD_TIME = "lead_time", _("Antelación mínima")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One workflow action: where it may start, where it leads, who may run it."""
+
+    name: str
+    label: str
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    event: str
+    audit: str
+
+
+_NON_TERMINAL = frozenset(s for s in Status.values if s not in TERMINAL)
+
+ACTIONS: dict[str, ActionSpec] = {
+    spec.name: spec
+    for spec in [
+        ActionSpec(
+            "submit",
+            "Radicar",
+            frozenset({Status.DRAFT, Status.RETURNED}),
+            Status.SUBMITTED,
+            frozenset({Role.SOLICITANTE, Role.JEFE}),
+            "brief.submitted",
+            "BRIEF_SUBMITTED",
+        ),
+        ActionSpec(
+            "start_review",
+            "Iniciar verificación",
+            frozenset({Status.SUBMITTED}),
+            Status.IN_REVIEW,
+            frozenset({Role.ANALISTA_OCM}),
+            "brief.review_started",
+            "BRIEF_REVIEW_STARTED",
+        ),
+        ActionSpec(
+            "return",
+            "Devolver al área",
+            frozenset({Status.IN_REVIEW}),
+            Status.RETURNED,
+            frozenset({Role.ANALISTA_OCM}),
+            "brief.returned",
+            "BRIEF_RETURNED",
+        ),
+        ActionSpec(
+            "forward",
+            "Remitir al proveedor",
+            frozenset({Status.IN_REVIEW}),
+            Status.FORWARDED,
+            frozenset({Role.ANALISTA_OCM}),
+            "brief.forwarded",
+            "BRIEF_FORWARDED",
+        ),
+        ActionSpec(
+            "receive",
+            "Recibir",
+            frozenset({Status.FORWARDED}),
+            Status.RECEIVED,
+            frozenset({Role.PROVEEDOR}),
+            "brief.received",
+            "BRIEF_RECEIVED",
+        ),
+        ActionSpec(
+            "load_base",
+            "Registrar cargue de base",
+            frozenset({Status.RECEIVED}),
+            Status.BASE_LOADED,
+            frozenset({Role.PROVEEDOR}),
+            "brief.base_loaded",
+            "BRIEF_BASE_LOADED",
+        ),
+        ActionSpec(
+            "request_exit",
+            "Solicitar aprobación de salida",
+            frozenset({Status.BASE_LOADED}),
+            Status.AWAITING_EXIT_APPROVAL,
+            frozenset({Role.PROVEEDOR}),
+            "brief.exit_requested",
+            "BRIEF_EXIT_REQUESTED",
+        ),
+        ActionSpec(
+            "approve_exit",
+            "Aprobar salida",
+            frozenset({Status.AWAITING_EXIT_APPROVAL}),
+            Status.EXECUTING,
+            frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
+            "brief.exit_approved",
+            "BRIEF_EXIT_APPROVED",
+        ),
+        ActionSpec(
+            "deliver_results",
+            "Entregar resultados",
+            frozenset({Status.EXECUTING}),
+            Status.RESULTS_REVIEW,
+            frozenset({Role.PROVEEDOR}),
+            "brief.results_delivered",
+            "BRIEF_RESULTS_DELIVERED",
+        ),
+        ActionSpec(
+            "send_results",
+            "Enviar resultados al área",
+            frozenset({Status.RESULTS_REVIEW}),
+            Status.RESULTS_SENT,
+            frozenset({Role.ANALISTA_OCM}),
+            "brief.results_sent",
+            "BRIEF_RESULTS_SENT",
+        ),
+        ActionSpec(
+            "accept",
+            "Aceptar",
+            frozenset({Status.RESULTS_SENT}),
+            Status.ACCEPTED,
+            frozenset({Role.SOLICITANTE, Role.JEFE}),
+            "brief.accepted",
+            "BRIEF_ACCEPTED",
+        ),
+        ActionSpec(
+            "cancel",
+            "Cancelar",
+            _NON_TERMINAL,
+            Status.CANCELLED,
+            frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
+            "brief.cancelled",
+            "BRIEF_CANCELLED",
+        ),
+    ]
+}
+
+# Requesting-area users may cancel only before the brief reaches the provider.
+AREA_CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED})

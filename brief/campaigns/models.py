@@ -1,0 +1,236 @@
+"""The brief (Formato F559), its versions, transitions, attachments and questions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from brief.accounts.models import Area, Provider
+
+from .choices import AttachmentKind, CampaignClass, Channel, Kind, Status
+
+# Fields of the F559 that a version snapshot keeps and that the version diff compares.
+FORM_FIELDS = [
+    "name", "objective", "description", "campaign_class", "kind", "channels", "start_date",
+    "end_date", "audience", "estimated_base_size", "includes_abroad", "content",
+    "typification_codes", "read_register", "tracked_links", "sweeps_planned",
+    "fields_to_collect", "target_contact_rate", "target_effectiveness", "observations",
+]  # fmt: skip
+
+
+class Brief(models.Model):
+    """A campaign request (Formato Brief F559) and where it stands in the procedure.
+
+    ``status`` changes only through :mod:`brief.campaigns.actions`; each change writes a
+    :class:`BriefTransition`. ``version`` grows at every submission after a return.
+    """
+
+    code = models.CharField(_("código"), max_length=20, unique=True, editable=False)
+    area = models.ForeignKey(
+        Area, verbose_name=_("área solicitante"), on_delete=models.PROTECT, related_name="briefs"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("solicitante"),
+        on_delete=models.PROTECT,
+        related_name="briefs",
+    )
+    provider = models.ForeignKey(
+        Provider,
+        verbose_name=_("proveedor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="briefs",
+    )
+    status = models.CharField(
+        _("estado"), max_length=30, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    version = models.PositiveIntegerField(_("versión"), default=1)
+
+    # 1. Campaign
+    name = models.CharField(_("nombre de la campaña"), max_length=200)
+    objective = models.TextField(_("objetivo"), blank=True)
+    description = models.TextField(_("descripción"), blank=True)
+    campaign_class = models.CharField(
+        _("clase de campaña"),
+        max_length=20,
+        choices=CampaignClass.choices,
+        default=CampaignClass.SERVICIO,
+    )
+    kind = models.CharField(
+        _("tipo"), max_length=20, choices=Kind.choices, default=Kind.INFORMATIVA
+    )
+    channels = models.JSONField(_("canales"), default=list, blank=True)
+    start_date = models.DateField(_("fecha de inicio deseada"), null=True, blank=True)
+    end_date = models.DateField(_("fecha de fin deseada"), null=True, blank=True)
+    # 2. Audience
+    audience = models.TextField(_("público objetivo"), blank=True)
+    estimated_base_size = models.PositiveIntegerField(
+        _("tamaño estimado de la base"), null=True, blank=True
+    )
+    includes_abroad = models.BooleanField(_("incluye beneficiarios en el exterior"), default=False)
+    # 3. Content
+    content = models.JSONField(_("contenido por canal"), default=dict, blank=True)
+    typification_codes = models.TextField(_("tipificaciones sugeridas"), blank=True)
+    # 4. Report requirements
+    read_register = models.BooleanField(_("requiere registro de lectura"), default=False)
+    tracked_links = models.TextField(_("enlaces a medir"), blank=True)
+    sweeps_planned = models.PositiveSmallIntegerField(_("número de barridos"), default=1)
+    fields_to_collect = models.TextField(_("datos a recolectar"), blank=True)
+    target_contact_rate = models.DecimalField(
+        _("meta de contactabilidad (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    target_effectiveness = models.DecimalField(
+        _("meta de efectividad (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    observations = models.TextField(_("observaciones"), blank=True)
+
+    # In-app approvals (the file alternatives are attachments).
+    boss_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    boss_approved_at = models.DateTimeField(null=True, blank=True)
+    comms_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comms_approved_at = models.DateTimeField(null=True, blank=True)
+    leader_authorized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    leader_authorized_at = models.DateTimeField(null=True, blank=True)
+
+    submitted_at = models.DateTimeField(_("radicado"), null=True, blank=True)
+    last_transition_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["area", "status"]),
+            models.Index(fields=["provider", "status"]),
+        ]
+        verbose_name = _("brief")
+        verbose_name_plural = _("briefs")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return [str(Channel(c).label) for c in self.channels if c in Channel.values]
+
+    def snapshot(self) -> dict:
+        """The F559 fields as JSON-ready values (for versions and diffs)."""
+        out = {}
+        for name in FORM_FIELDS:
+            value = getattr(self, name)
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif value is not None and not isinstance(value, (str, int, bool, list, dict)):
+                value = str(value)
+            out[name] = value
+        return out
+
+
+class BriefSequence(models.Model):
+    """Last number given per year, for codes ``BRF-<year>-<nnnn>``."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class BriefVersion(models.Model):
+    """The F559 as submitted: a snapshot per submission and its generated PDF."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    data = models.JSONField()
+    pdf = models.FileField(upload_to="f559/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["brief", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "number"], name="brief_version_unique")
+        ]
+
+
+class BriefTransition(models.Model):
+    """One move of a brief from a state to another: the timeline and the SLA input."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=30, choices=Status.choices)
+    to_status = models.CharField(max_length=30, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.brief.code}: {self.from_status} → {self.to_status}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Stored under MEDIA_ROOT (outside the web root) by brief and kind; never by user input.
+    return f"briefs/{instance.brief.code}/{instance.kind}/{instance.sha256[:16]}.bin"
+
+
+class Attachment(models.Model):
+    """A file of a brief, stored outside the web root with its SHA-256."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=30, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    version = models.PositiveIntegerField(default=1)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class Question(models.Model):
+    """A provider's question about a brief and OCM's answer (each with a 1-day clock)."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField(_("pregunta"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(_("respuesta"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.brief.code}: {self.text[:60]}"

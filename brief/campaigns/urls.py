@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("briefs/", views.brief_list, name="brief_list"),
+    path("briefs/tablero/", views.board, name="board"),
+    path("briefs/nuevo/", views.brief_create, name="brief_create"),
+    path("briefs/<str:code>/", views.brief_detail, name="brief_detail"),
+    path("briefs/<str:code>/editar/", views.brief_edit, name="brief_edit"),
+    path("briefs/<str:code>/adjuntos/", views.attachment_upload, name="attachment_upload"),
+    path(
+        "briefs/<str:code>/adjuntos/<int:pk>/",
+        views.attachment_download,
+        name="attachment_download",
+    ),
+    path("briefs/<str:code>/f559/<int:number>.pdf", views.f559_pdf, name="f559_pdf"),
+    path("briefs/<str:code>/aval/<str:which>/", views.approve, name="approve"),
+    path("briefs/<str:code>/accion/<str:action>/", views.run_action, name="action"),
+    path("briefs/<str:code>/preguntas/", views.question_ask, name="question_ask"),
+    path(
+        "briefs/<str:code>/preguntas/<int:pk>/respuesta/",
+        views.question_answer,
+        name="question_answer",
+    ),
+]

@@ -1,0 +1,43 @@
+"""Domain errors raised by actions; the API and the views turn them into 4xx answers."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of expected, user-facing refusals (never a 500)."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        errors: list[dict] | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+        self.errors = errors or [{"code": self.code, "message": message, "field": field}]
+
+
+class Invalid(DomainError):
+    """Input or preconditions are not met (HTTP 400)."""
+
+
+class Forbidden(DomainError):
+    """Wrong role, area or provider (HTTP 403)."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows the action (HTTP 409)."""
+
+    status_code = 409
+    code = "invalid_state"
