@@ -165,6 +165,9 @@ class BriefVersion(models.Model):
             models.UniqueConstraint(fields=["brief", "number"], name="brief_version_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.brief.code} v{self.number}"
+
 
 class BriefTransition(models.Model):
     """One move of a brief from a state to another: the timeline and the SLA input."""
