@@ -8,6 +8,7 @@ urlpatterns = [
     path("briefs/", views.brief_list, name="brief_list"),
     path("briefs/tablero/", views.board, name="board"),
     path("briefs/nuevo/", views.brief_create, name="brief_create"),
+    path("briefs/resumen/", views.home_panels, name="home_panels"),
     path("briefs/<str:code>/", views.brief_detail, name="brief_detail"),
     path("briefs/<str:code>/editar/", views.brief_edit, name="brief_edit"),
     path("briefs/<str:code>/adjuntos/", views.attachment_upload, name="attachment_upload"),

@@ -1,11 +1,836 @@
-"""Placeholder: the UI views are being written."""
+"""Brief pages: list, OCM board, the F559 form, the brief page and its workflow buttons.
 
-from django.http import HttpResponse
+Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
+with a Spanish message, or the page again with the errors. Every read goes through
+``scoped_briefs`` / ``actions.can_view``; a :class:`Forbidden` refusal becomes the 403 page
+and any other :class:`DomainError` a 4xx page with its messages — never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from brief.accounts.roles import AREA_ROLES, PROVIDER_ROLES, Role
+from brief.core import calendar, sla
+from brief.core.audit import record
+from brief.core.choices import ClockState
+from brief.core.exceptions import DomainError, Forbidden
+from brief.core.models import SLAClock
+
+from . import actions
+from .api import scoped_briefs
+from .choices import (
+    ACTIONS,
+    EDITABLE,
+    EXCEPTIONAL_CLASSES,
+    PROVIDER_VISIBLE,
+    TERMINAL,
+    AttachmentKind,
+    CampaignClass,
+    Channel,
+    ChecklistItem,
+    Kind,
+    Status,
+)
+from .forms import (
+    SECTIONS,
+    ActionForm,
+    AnswerForm,
+    AttachmentForm,
+    BriefFilter,
+    BriefForm,
+    QuestionForm,
+)
+from .integration import base_summary
+from .models import Attachment, Brief, BriefVersion, Question
+
+BOARD_ROLES = (Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR)
+PAGE_SIZE = 25
+# States in which in-app approvals are still accepted (as in actions.give_approval).
+APPROVABLE = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}
+APPROVALS = [
+    ("boss", "Aval del jefe inmediato", Role.JEFE, AttachmentKind.BOSS_APPROVAL),
+    ("comms", "Aval de comunicaciones", Role.COMUNICACIONES, AttachmentKind.COMMS_APPROVAL),
+    (
+        "leader",
+        "Autorización del líder de proceso",
+        Role.LIDER_PROCESO,
+        AttachmentKind.LEADER_AUTHORIZATION,
+    ),
+]
+STATUS_CSS = {
+    Status.ACCEPTED: "ok",
+    Status.CANCELLED: "late",
+    Status.RETURNED: "warn",
+    Status.AWAITING_EXIT_APPROVAL: "warn",
+}
+_APPROVAL_PREFIX = {
+    "boss": "boss_approved",
+    "comms": "comms_approved",
+    "leader": "leader_authorized",
+}
+# Actions shown folded (they need a deliberate second step).
+FOLDED_ACTIONS = frozenset({"return", "cancel"})
+SOON = dt.timedelta(hours=24)
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("pendiente", status=501)
+# --- helpers ---------------------------------------------------------------------------
 
 
-brief_list = board = brief_create = brief_detail = brief_edit = attachment_upload = _todo
-attachment_download = f559_pdf = approve = run_action = question_ask = question_answer = _todo
+def _get_brief(request, code: str) -> Brief:
+    brief = get_object_or_404(
+        Brief.objects.select_related("area", "provider", "requester"), code=code
+    )
+    if not actions.can_view(request.user, brief):
+        raise PermissionDenied(f"El brief {code} no pertenece a su área o proveedor.")
+    return brief
+
+
+def _report(request, exc: DomainError) -> None:
+    """Forbidden → 403 page; any other refusal → its messages on the next page."""
+    if isinstance(exc, Forbidden):
+        raise PermissionDenied(exc.message) from exc
+    messages.error(request, exc.message)
+    for error in exc.errors:
+        message = error.get("message")
+        if message and message != exc.message:
+            messages.error(request, message)
+
+
+def _to_detail(brief: Brief, anchor: str = ""):
+    response = redirect("campaigns:brief_detail", code=brief.code)
+    if anchor:
+        response["Location"] += f"#{anchor}"
+    return response
+
+
+def _is_area_member(user, brief: Brief) -> bool:
+    return user.is_superuser or bool(user.roles & AREA_ROLES and user.area_id == brief.area_id)
+
+
+def _can_edit(user, brief: Brief) -> bool:
+    return brief.status in EDITABLE and _is_area_member(user, brief)
+
+
+def _status_css(status: str) -> str:
+    return STATUS_CSS.get(status, "")
+
+
+FIELD_LABELS: dict[str, str] = {
+    name: str(field.label) for name, field in BriefForm.base_fields.items()
+} | {"content": "Contenido por canal"}
+
+
+def _format_value(name: str, value: Any) -> str | None:
+    """A F559 value (model value or JSON snapshot value) as display text; None when empty."""
+    if value is None or value in ("", [], {}):
+        return None
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    if name == "channels":
+        return ", ".join(str(Channel(c).label) for c in value if c in Channel.values)
+    if name == "content" and isinstance(value, dict):
+        return "\n".join(
+            f"{Channel(c).label if c in Channel.values else c}: {text}" for c, text in value.items()
+        )
+    if name == "campaign_class" and value in CampaignClass.values:
+        return str(CampaignClass(value).label)
+    if name == "kind" and value in Kind.values:
+        return str(Kind(value).label)
+    if name in {"start_date", "end_date"}:
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+        return formats.date_format(value, "DATE_FORMAT")
+    if name in {"target_contact_rate", "target_effectiveness"}:
+        return f"{formats.localize(value)} %"
+    return str(formats.localize(value))
+
+
+def _sections(brief: Brief) -> list[dict[str, Any]]:
+    out = []
+    for number, title, names in SECTIONS:
+        rows = []
+        for name in names:
+            if name == "content":
+                content = brief.content or {}
+                if not content:
+                    rows.append({"label": FIELD_LABELS["content"], "value": None})
+                for channel, text in content.items():
+                    label = Channel(channel).label if channel in Channel.values else channel
+                    rows.append({"label": f"Mensaje o guion — {label}", "value": text})
+            else:
+                rows.append(
+                    {
+                        "label": FIELD_LABELS[name],
+                        "value": _format_value(name, getattr(brief, name)),
+                    }
+                )
+        out.append({"number": number, "title": title, "rows": rows})
+    return out
+
+
+def _clock_status(clock: SLAClock, now: dt.datetime) -> tuple[str, str]:
+    """(Spanish label, badge class) of an SLA clock."""
+    if clock.state == ClockState.MET:
+        return "a tiempo", "ok"
+    if clock.state == ClockState.LATE:
+        return "tarde", "late"
+    if clock.state == ClockState.CANCELLED:
+        return "anulado", ""
+    if clock.breached_at or clock.is_overdue(now):
+        return "vencido", "late"
+    if clock.state == ClockState.PAUSED:
+        return "en pausa", "warn"
+    if clock.due_at - now <= SOON:
+        return "en curso · vence pronto", "warn"
+    return "en curso", ""
+
+
+def _clock_rows(subject, now: dt.datetime) -> list[dict[str, Any]]:
+    rows = []
+    for clock in sla.clocks_for(subject).select_related("stopped_by"):
+        label, css = _clock_status(clock, now)
+        rows.append({"clock": clock, "name": clock.rule.name, "label": label, "css": css})
+    return rows
+
+
+def _upload_kinds(user, brief: Brief) -> list[str]:
+    """Attachment kinds ``user`` may add to ``brief`` now (the action checks again)."""
+    kinds: set[str] = set()
+    if brief.status in EDITABLE:
+        if _is_area_member(user, brief):
+            kinds |= actions.AREA_KINDS
+        for kind, role in actions.APPROVAL_UPLOADERS.items():
+            if user.has_role(role) and (role != Role.JEFE or _is_area_member(user, brief)):
+                kinds.add(kind)
+    if brief.status in {Status.EXECUTING, Status.RESULTS_REVIEW} and (
+        user.is_superuser
+        or (user.roles & {Role.PROVEEDOR} and user.provider_id == brief.provider_id)
+    ):
+        kinds |= actions.PROVIDER_KINDS
+    return [k for k in AttachmentKind.values if k in kinds]
+
+
+def _approvals(user, brief: Brief, attachments: list[Attachment]) -> list[dict[str, Any]]:
+    files = {a.kind for a in attachments}
+    rows = []
+    for which, label, role, kind in APPROVALS:
+        by = getattr(brief, f"{_APPROVAL_PREFIX[which]}_by")
+        at = getattr(brief, f"{_APPROVAL_PREFIX[which]}_at")
+        if which == "leader" and brief.campaign_class not in EXCEPTIONAL_CLASSES and not by:
+            continue
+        can = (
+            by is None
+            and brief.status in APPROVABLE
+            and user.has_role(role)
+            and (role != Role.JEFE or _is_area_member(user, brief))
+        )
+        rows.append(
+            {
+                "which": which,
+                "label": label,
+                "by": by,
+                "at": at,
+                "file": kind in files,
+                "can": can,
+            }
+        )
+    return rows
+
+
+def _provider_name(brief: Brief, code: str | None) -> str | None:
+    if code and brief.provider and brief.provider.code == code:
+        return brief.provider.name
+    return code
+
+
+def _timeline(brief: Brief, clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    events = []
+    for t in brief.transitions.select_related("actor"):
+        failed = [
+            str(ChecklistItem(item).label)
+            for item in (t.details or {}).get("failed", [])
+            if item in ChecklistItem.values
+        ]
+        events.append(
+            {
+                "t": t,
+                "label": ACTIONS[t.action].label if t.action in ACTIONS else t.action,
+                "from": Status(t.from_status).label,
+                "to": Status(t.to_status).label,
+                "failed": failed,
+                "provider": _provider_name(brief, (t.details or {}).get("provider")),
+                "stopped": [c for c in clocks if c["clock"].stopped_at == t.at],
+                "started": [c for c in clocks if c["clock"].started_at == t.at],
+            }
+        )
+    return events
+
+
+def _version_changes(brief: Brief) -> list[dict[str, Any]]:
+    out = []
+    for change in actions.version_changes(brief):
+        out.append(
+            {
+                "from": change["from"],
+                "to": change["to"],
+                "changes": [
+                    {
+                        "label": FIELD_LABELS.get(c["field"], c["field"]),
+                        "before": _format_value(c["field"], c["before"]),
+                        "after": _format_value(c["field"], c["after"]),
+                    }
+                    for c in change["changes"]
+                ],
+            }
+        )
+    return out
+
+
+REJECT_LABELS = {
+    "duplicate": "Duplicados",
+    "missing_document": "Sin documento",
+    "missing_name": "Sin nombre",
+    "no_valid_contact": "Sin contacto válido",
+}
+
+
+def _base_rows(summary: dict | None) -> list[tuple[str, Any]] | None:
+    """The base-quality summary (DESIGN §6) as labelled rows, when the base was imported."""
+    if not summary:
+        return None
+    rows: list[tuple[str, Any]] = [
+        ("Registros recibidos", summary.get("rows_total")),
+        ("Registros depurados", summary.get("rows_usable")),
+        ("Registros rechazados", summary.get("rows_rejected")),
+    ]
+    for reason, count in (summary.get("rejected") or {}).items():
+        rows.append((f"· {REJECT_LABELS.get(reason, reason)}", count))
+    if summary.get("abroad"):
+        rows.append(("En el exterior", summary["abroad"]))
+    for channel, count in (summary.get("usable_by_channel") or {}).items():
+        label = Channel(channel).label if channel in Channel.values else channel
+        rows.append((f"Útiles para {label}", count))
+    return rows
+
+
+def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) -> dict:
+    user = request.user
+    bound = bound or {}
+    now = timezone.now()
+    allowed = actions.allowed_actions(brief, user)
+    first_open = next((s.name for s in allowed if s.name not in FOLDED_ACTIONS), None)
+    action_forms = [
+        {
+            "spec": spec,
+            "form": bound.get(spec.name) or ActionForm(spec.name),
+            "folded": spec.name in FOLDED_ACTIONS and spec.name not in bound,
+            "css": "danger"
+            if spec.name == "cancel"
+            else ("primary" if spec.name == first_open else ""),
+        }
+        for spec in sorted(allowed, key=lambda s: s.name in FOLDED_ACTIONS)
+    ]
+    problems = []
+    if any(spec.name == "submit" for spec in allowed):
+        problems = actions.submission_problems(brief, today=calendar.local(now).date())
+    attachments = list(brief.attachments.select_related("uploaded_by"))
+    kinds = _upload_kinds(user, brief)
+    upload_form = bound.get("attachment") or (AttachmentForm(kinds=kinds) if kinds else None)
+    clocks = _clock_rows(brief, now)
+
+    can_answer = user.has_role(Role.ANALISTA_OCM) or (
+        _is_area_member(user, brief) and user.has_role(Role.SOLICITANTE, Role.JEFE)
+    )
+    questions = []
+    for question in brief.questions.select_related("asked_by", "answered_by"):
+        questions.append(
+            {
+                "q": question,
+                "clocks": _clock_rows(question, now),
+                "form": (bound.get(f"answer{question.pk}") or AnswerForm(question_id=question.pk))
+                if can_answer and not question.answered_at
+                else None,
+            }
+        )
+    can_ask = (
+        user.has_role(Role.PROVEEDOR, Role.ASESOR)
+        and brief.status in PROVIDER_VISIBLE
+        and brief.status != Status.ACCEPTED
+    )
+    return {
+        "brief": brief,
+        "status_css": _status_css(brief.status),
+        "sections": _sections(brief),
+        "can_edit": _can_edit(user, brief),
+        "action_forms": action_forms,
+        "problems": problems,
+        "attachments": attachments,
+        "upload_form": upload_form,
+        "approvals": _approvals(user, brief, attachments),
+        "clocks": clocks,
+        "timeline": _timeline(brief, clocks),
+        "questions": questions,
+        "question_form": (bound.get("question") or QuestionForm()) if can_ask else None,
+        "versions": list(brief.versions.select_related("created_by")),
+        "version_changes": _version_changes(brief),
+        "base": _base_rows(base_summary(brief)),
+        "now": now,
+    }
+
+
+def _render_detail(request, brief: Brief, *, status: int = 200, bound=None):
+    brief.refresh_from_db()
+    return render(
+        request,
+        "campaigns/brief_detail.html",
+        _detail_context(request, brief, bound),
+        status=status,
+    )
+
+
+def _add_errors(form, exc: DomainError) -> None:
+    """Put an action's refusal on the form (field errors where the field exists)."""
+    for error in exc.errors:
+        field = error.get("field")
+        form.add_error(field if field in form.fields else None, error.get("message") or exc.message)
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def _list_title(user) -> str:
+    if user.sees_all_areas:
+        return "Todos los briefs"
+    if user.roles & AREA_ROLES and user.area:
+        return f"Briefs de {user.area}"
+    if user.roles & PROVIDER_ROLES and user.provider:
+        return f"Cola de {user.provider}"
+    return "Briefs"
+
+
+@login_required
+@require_GET
+def brief_list(request):
+    """The briefs this user may see: own area, the provider's queue, or all (OCM/auditor)."""
+    user = request.user
+    filterset = BriefFilter(
+        request.GET or None, queryset=scoped_briefs(user), show_area=user.sees_all_areas
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "page": page,
+        "title": _list_title(user),
+        "can_create": bool(user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id),
+        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+    }
+    template = "campaigns/partials/brief_rows.html" if request.htmx else "campaigns/brief_list.html"
+    return render(request, template, context)
+
+
+def board_queryset(queryset: QuerySet[Brief], now: dt.datetime) -> QuerySet[Brief]:
+    """Annotate briefs with their nearest open SLA clock and whether one is overdue;
+    overdue first, then the nearest due time."""
+    open_clocks = SLAClock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Brief),
+        subject_id=OuterRef("pk"),
+        stopped_at__isnull=True,
+    )
+    nearest = open_clocks.order_by("due_at")
+    return queryset.annotate(
+        next_due=Subquery(nearest.values("due_at")[:1]),
+        next_clock=Subquery(nearest.values("rule__name")[:1]),
+        overdue=Exists(open_clocks.filter(Q(breached_at__isnull=False) | Q(due_at__lt=now))),
+    ).order_by("-overdue", F("next_due").asc(nulls_last=True), "-created_at")
+
+
+@login_required
+@require_GET
+def board(request):
+    """OCM board: briefs by state, overdue first, then due soon."""
+    user = request.user
+    if not user.has_role(*BOARD_ROLES):
+        raise PermissionDenied("El tablero es para OCM, el líder de proceso y control interno.")
+    now = timezone.now()
+    filterset = BriefFilter(request.GET or None, queryset=scoped_briefs(user))
+    show_closed = request.GET.get("cerrados") == "1"
+    queryset = filterset.qs
+    if not show_closed and not request.GET.get("status"):
+        queryset = queryset.exclude(status__in=TERMINAL)
+    rows = list(board_queryset(queryset, now)[:500])
+    for brief in rows:
+        brief.status_css = _status_css(brief.status)
+        brief.due_soon = bool(brief.next_due and not brief.overdue and brief.next_due - now <= SOON)
+    groups = []
+    for status in Status:
+        items = [b for b in rows if b.status == status]
+        if items:
+            groups.append(
+                {
+                    "status": status,
+                    "label": status.label,
+                    "items": items,
+                    "overdue": sum(b.overdue for b in items),
+                }
+            )
+    context = {
+        "filter": filterset,
+        "groups": groups,
+        "total": len(rows),
+        "overdue": sum(b.overdue for b in rows),
+        "show_closed": show_closed,
+        "now": now,
+    }
+    template = "campaigns/partials/board_results.html" if request.htmx else "campaigns/board.html"
+    return render(request, template, context)
+
+
+# --- the F559 form ---------------------------------------------------------------------
+
+
+def _save_form(request, form: BriefForm, brief: Brief | None):
+    """One call to create_brief / update_brief; the refusal goes back onto the form."""
+    try:
+        if brief is None:
+            saved = actions.create_brief(
+                actor=request.user, data=form.brief_data(), request=request
+            )
+            messages.success(request, f"Borrador {saved.code} guardado.")
+        else:
+            saved = actions.update_brief(
+                brief, actor=request.user, data=form.brief_data(), request=request
+            )
+            messages.success(request, f"Cambios del brief {saved.code} guardados.")
+    except DomainError as exc:
+        if isinstance(exc, Forbidden):
+            raise PermissionDenied(exc.message) from exc
+        _add_errors(form, exc)
+        return None
+    return saved
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brief_create(request):
+    """New F559 as a draft of the user's area."""
+    user = request.user
+    if not (user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id):
+        raise PermissionDenied("Solo un usuario de un área solicitante puede crear un brief.")
+    form = BriefForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        saved = _save_form(request, form, None)
+        if saved:
+            return _to_detail(saved)
+    return render(
+        request,
+        "campaigns/brief_form.html",
+        {"form": form, "brief": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brief_edit(request, code: str):
+    """Edit the F559 while it is a draft or returned."""
+    brief = _get_brief(request, code)
+    if not _is_area_member(request.user, brief) or not request.user.has_role(
+        Role.SOLICITANTE, Role.JEFE
+    ):
+        raise PermissionDenied("Solo el área solicitante puede editar este brief.")
+    if brief.status not in EDITABLE:
+        messages.error(
+            request,
+            f"El brief {brief.code} está «{brief.get_status_display()}» y no se puede editar.",
+        )
+        return _to_detail(brief)
+    form = BriefForm(request.POST if request.method == "POST" else None, instance=brief)
+    if form.is_bound and form.is_valid():
+        saved = _save_form(request, form, brief)
+        if saved:
+            return _to_detail(saved)
+    brief.refresh_from_db()  # the form wrote its values onto the instance
+    return render(
+        request,
+        "campaigns/brief_form.html",
+        {"form": form, "brief": brief},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- the brief page and its forms ------------------------------------------------------
+
+
+@login_required
+@require_GET
+def brief_detail(request, code: str):
+    """The brief page: F559, attachments, approvals, actions, SLA clocks, timeline."""
+    return _render_detail(request, _get_brief(request, code))
+
+
+@login_required
+@require_POST
+def run_action(request, code: str, action: str):
+    """Run one workflow action (DESIGN §2) from its button."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("Acción desconocida.")
+    brief = _get_brief(request, code)
+    form = ActionForm(action, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Revise los datos de la acción.")
+        return _render_detail(request, brief, status=400, bound={action: form})
+    try:
+        actions.perform(
+            brief,
+            action,
+            actor=request.user,
+            note=form.cleaned_data["note"].strip(),
+            request=request,
+            **form.params(),
+        )
+    except DomainError as exc:
+        _report(request, exc)
+        _add_errors(form, exc)
+        return _render_detail(request, brief, status=exc.status_code, bound={action: form})
+    messages.success(
+        request,
+        f"«{spec.label}» registrado: el brief {brief.code} quedó «{Status(spec.target).label}».",
+    )
+    return _to_detail(brief)
+
+
+@login_required
+@require_POST
+def approve(request, code: str, which: str):
+    """Give an in-app approval: boss (jefe), comms (comunicaciones) or leader."""
+    labels = {w: label for w, label, _r, _k in APPROVALS}
+    if which not in labels:
+        raise Http404("Aval desconocido.")
+    brief = _get_brief(request, code)
+    try:
+        actions.give_approval(brief, which, actor=request.user, request=request)
+    except DomainError as exc:
+        _report(request, exc)
+        return _to_detail(brief, "avales")
+    messages.success(request, f"{labels[which]} registrado.")
+    return _to_detail(brief, "avales")
+
+
+@login_required
+@require_POST
+def attachment_upload(request, code: str):
+    """Add a file to the brief (validated and stored by ``actions.add_attachment``)."""
+    brief = _get_brief(request, code)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = actions.add_attachment(
+                brief,
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                request=request,
+            )
+        except DomainError as exc:
+            _report(request, exc)
+            _add_errors(form, exc)
+            return _render_detail(
+                request, brief, status=exc.status_code, bound={"attachment": form}
+            )
+        messages.success(
+            request,
+            f"Adjunto «{attachment.original_name}» guardado "
+            f"({attachment.get_kind_display()}, SHA-256 {attachment.sha256[:12]}…).",
+        )
+        return _to_detail(brief, "adjuntos")
+    messages.error(request, "No se pudo adjuntar el archivo.")
+    return _render_detail(request, brief, status=400, bound={"attachment": form})
+
+
+@login_required
+@require_GET
+def attachment_download(request, code: str, pk: int):
+    """Stream an attachment after the permission check; the download is audit-logged."""
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("brief"), pk=pk, brief__code=code
+    )
+    try:
+        handle = actions.open_attachment(attachment, actor=request.user, request=request)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except FileNotFoundError as exc:
+        raise Http404("El archivo ya no está disponible.") from exc
+    return FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+
+
+@login_required
+@require_GET
+def f559_pdf(request, code: str, number: int):
+    """The F559 PDF of one submitted version; the download is audit-logged."""
+    brief = _get_brief(request, code)
+    version = get_object_or_404(BriefVersion, brief=brief, number=number)
+    if not version.pdf:
+        raise Http404("Esta versión no tiene PDF.")
+    try:
+        handle = version.pdf.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("El PDF ya no está disponible.") from exc
+    record(
+        "F559_DOWNLOADED",
+        actor=request.user,
+        target=brief,
+        request=request,
+        details={"version": number, "sha256": version.pdf_sha256},
+    )
+    return FileResponse(
+        handle, filename=f"{brief.code}-F559-v{number}.pdf", content_type="application/pdf"
+    )
+
+
+@login_required
+@require_POST
+def question_ask(request, code: str):
+    """The provider asks a question about the brief (starts its 1-business-day clock)."""
+    brief = _get_brief(request, code)
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.ask_question(
+                brief, actor=request.user, text=form.cleaned_data["text"], request=request
+            )
+        except DomainError as exc:
+            _report(request, exc)
+            _add_errors(form, exc)
+            return _render_detail(request, brief, status=exc.status_code, bound={"question": form})
+        messages.success(request, "Pregunta enviada: debe responderse en 1 día hábil.")
+        return _to_detail(brief, "preguntas")
+    return _render_detail(request, brief, status=400, bound={"question": form})
+
+
+@login_required
+@require_POST
+def question_answer(request, code: str, pk: int):
+    """OCM or the requesting area answers a provider's question."""
+    brief = _get_brief(request, code)
+    question = get_object_or_404(Question, pk=pk, brief=brief)
+    form = AnswerForm(request.POST, question_id=pk)
+    key = f"answer{pk}"
+    if form.is_valid():
+        try:
+            actions.answer_question(
+                question, actor=request.user, answer=form.cleaned_data["answer"], request=request
+            )
+        except DomainError as exc:
+            _report(request, exc)
+            _add_errors(form, exc)
+            return _render_detail(request, brief, status=exc.status_code, bound={key: form})
+        messages.success(request, "Respuesta registrada.")
+        return _to_detail(brief, "preguntas")
+    return _render_detail(request, brief, status=400, bound={key: form})
+
+
+# --- home ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home_panels(request):
+    """Role-specific panels of the home page (loaded by htmx): counts and what is pending."""
+    user = request.user
+    visible = scoped_briefs(user)
+    open_briefs = visible.exclude(status__in=TERMINAL)
+    pending = []
+    for brief in open_briefs.order_by("last_transition_at", "created_at")[:300]:
+        todo = [s.label for s in actions.allowed_actions(brief, user) if s.name != "cancel"]
+        if brief.status in APPROVABLE:
+            for which, label, role, _kind in APPROVALS:
+                prefix = _APPROVAL_PREFIX[which]
+                if which == "leader" and brief.campaign_class not in EXCEPTIONAL_CLASSES:
+                    continue
+                if (
+                    getattr(brief, f"{prefix}_by_id") is None
+                    and user.has_role(role)
+                    and (role != Role.JEFE or _is_area_member(user, brief))
+                ):
+                    todo.append(f"Dar {label.lower()}")
+        if todo:
+            brief.todo = todo
+            brief.status_css = _status_css(brief.status)
+            pending.append(brief)
+    unanswered = 0
+    if user.has_role(Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE):
+        unanswered = Question.objects.filter(
+            brief__in=open_briefs, answered_at__isnull=True
+        ).count()
+    cards = []
+    if user.roles & AREA_ROLES and user.area_id:
+        cards.append(
+            {
+                "label": "Briefs abiertos de mi área",
+                "value": open_briefs.count(),
+                "url": reverse("campaigns:brief_list"),
+            }
+        )
+    if user.roles & PROVIDER_ROLES and user.provider_id:
+        cards.append(
+            {
+                "label": "Cola del proveedor",
+                "value": open_briefs.count(),
+                "url": reverse("campaigns:brief_list"),
+            }
+        )
+    if user.sees_all_areas:
+        cards.append(
+            {
+                "label": "Briefs abiertos",
+                "value": open_briefs.count(),
+                "url": reverse("campaigns:brief_list"),
+            }
+        )
+    if user.has_role(*BOARD_ROLES):
+        overdue = board_queryset(open_briefs, timezone.now()).filter(overdue=True).count()
+        cards.append(
+            {
+                "label": "Briefs vencidos (ANS)",
+                "value": overdue,
+                "url": reverse("campaigns:board"),
+                "late": overdue,
+            }
+        )
+    cards.append({"label": "Pendientes para mí", "value": len(pending), "url": "#pendientes"})
+    if unanswered:
+        cards.append(
+            {
+                "label": "Preguntas sin responder",
+                "value": unanswered,
+                "url": reverse("campaigns:brief_list"),
+            }
+        )
+    return render(
+        request,
+        "campaigns/partials/home_panels.html",
+        {
+            "cards": cards,
+            "pending": pending[:10],
+            "pending_more": max(0, len(pending) - 10),
+            "can_create": bool(user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id),
+        },
+    )

@@ -74,8 +74,7 @@ def test_no_email_when_the_action_fails(
 ):
     brief = make_brief(Status.SUBMITTED)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(Conflict):
-            actions.perform(brief, "accept", actor=solicitante)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Conflict):
+        actions.perform(brief, "accept", actor=solicitante)
     assert callbacks == []
     assert mail.outbox == []
