@@ -22,4 +22,4 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # An on-disk test database (WAL) so that tests with threads or processes share it for real.
 DATABASES["default"].setdefault("TEST", {})  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / "test-db.sqlite3")  # noqa: F405
+    DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405

@@ -1,0 +1,79 @@
+"""Benchmarks of the contact-base cleaning, for ``brief bench``.
+
+The check runs in a child process so that its peak memory (ru_maxrss) is its own, and the
+reference (a raw polars read of the same file) is measured in that same child, same run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from brief.contacts import synth
+
+ROWS_1M = 1_000_000
+SEED = 42
+
+_CHILD = """
+import json, resource, sys, time
+import polars as pl
+from brief.contacts.cleaning import check_file
+
+path = sys.argv[1]
+t0 = time.perf_counter()
+result = check_file(path, max_bytes=1 << 40)
+check = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+t0 = time.perf_counter()
+frame = pl.read_csv(path, infer_schema=False)
+read = time.perf_counter() - t0
+print(json.dumps({"check": check, "read": read, "peak_rss_bytes": peak,
+                  "rows_total": result.summary["rows_total"], "rows_read": frame.height}))
+"""
+
+
+def base_file(workdir: Path, rows: int = ROWS_1M, seed: int = SEED) -> Path:
+    """The generated base for `rows` (reused when already in workdir)."""
+    path = Path(workdir) / f"base_{rows}_{seed}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        synth.write_csv(tmp, rows, seed)
+        tmp.replace(path)
+    return path
+
+
+def measure_check(path: Path) -> dict[str, Any]:
+    """Run `check_file` and the polars reference in a fresh interpreter; return the figures."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"base check benchmark failed: {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_base_check_1m(workdir: Path) -> dict[str, Any]:
+    """`brief base check` (read + rules 1-8 + summary) on a generated 1,000,000-row base."""
+    path = base_file(workdir)
+    figures = measure_check(path)
+    if figures["rows_total"] != ROWS_1M or figures["rows_read"] != ROWS_1M:
+        raise AssertionError(f"expected {ROWS_1M} rows, got {figures}")
+    return {
+        "name": "base_check_1m",
+        "value": figures["check"],
+        "unit": "s",
+        "reference": "polars read of the same file",
+        "reference_value": figures["read"],
+        "peak_rss_mib": round(figures["peak_rss_bytes"] / 2**20, 1),
+    }
+
+
+BENCHMARKS = [bench_base_check_1m]
