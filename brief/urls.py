@@ -7,10 +7,13 @@ from rest_framework.routers import DefaultRouter
 
 from brief.accounts.api import TokenView, me
 from brief.campaigns.api import BriefViewSet
+from brief.contacts.api import ContactBaseViewSet, SuppressionViewSet
 from brief.core import views as core_views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("briefs", BriefViewSet, basename="brief")
+router.register("bases", ContactBaseViewSet, basename="base")
+router.register("suppressions", SuppressionViewSet, basename="suppression")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth_token"),

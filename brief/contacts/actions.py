@@ -1,0 +1,350 @@
+"""The only write path of contact bases, segments and suppression lists."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+
+from brief.accounts.roles import Role
+from brief.campaigns.actions import _check_actor, can_view
+from brief.campaigns.choices import EDITABLE, AttachmentKind, Status
+from brief.campaigns.models import Attachment, Brief
+from brief.core.audit import record
+from brief.core.exceptions import Conflict, Forbidden, Invalid
+
+from .choices import BaseStatus, SuppressionChannel, SuppressionSource
+from .cleaning import parse_channels
+from .models import Contact, ContactBase, SavedMapping, Segment, Suppression
+from .reader import FIELDS, BaseFileError, propose_mapping, read_base
+
+# Who may import a base, and when.
+AREA_IMPORT_STATES = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}
+PROVIDER_IMPORT_STATES = frozenset({Status.RECEIVED, Status.BASE_LOADED})
+
+
+def check_can_import(brief: Brief, actor) -> None:
+    """Area users check their base before submitting; the provider loads it once received."""
+    _check_actor(
+        brief,
+        frozenset({Role.SOLICITANTE, Role.JEFE, Role.PROVEEDOR, Role.ANALISTA_OCM}),
+        actor,
+        "cargar bases",
+    )
+    if actor.has_role(Role.PROVEEDOR) and brief.status in PROVIDER_IMPORT_STATES:
+        return
+    if actor.has_role(Role.SOLICITANTE, Role.JEFE, Role.ANALISTA_OCM) and (
+        brief.status in AREA_IMPORT_STATES | PROVIDER_IMPORT_STATES
+    ):
+        return
+    raise Conflict(f"El brief está «{brief.get_status_display()}»: no admite cargar la base.")
+
+
+def headers_key(headers: list[str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(headers)).encode()).hexdigest()
+
+
+def inspect_attachment(
+    attachment: Attachment, *, actor, sheet: str | None = None, request=None
+) -> dict[str, Any]:
+    """Headers, sheets, a preview and the proposed mapping (saved one first) of a base file."""
+    check_can_import(attachment.brief, actor)
+    if attachment.kind != AttachmentKind.BASE:
+        raise Invalid("El adjunto no es una base de datos.", code="not_a_base")
+    try:
+        read = read_base(
+            Path(attachment.file.path), sheet=sheet, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES
+        )
+    except BaseFileError as exc:
+        raise Invalid(exc.message, code=exc.code, field="file") from exc
+    headers = list(read.df.columns)
+    mapping = propose_mapping(headers)
+    saved = SavedMapping.objects.filter(
+        area=attachment.brief.area_id, headers_key=headers_key(headers)
+    ).first()
+    if saved:
+        mapping.update({h: f for h, f in saved.mapping.items() if h in mapping and f in FIELDS})
+    record(
+        "BASE_INSPECTED",
+        actor=actor,
+        target=attachment.brief,
+        request=request,
+        details={"attachment": attachment.pk},
+    )
+    return {
+        "headers": headers,
+        "mapping": mapping,
+        "saved": saved is not None,
+        "sheets": list(read.sheets),
+        "sheet": read.sheet,
+        "encoding": read.encoding,
+        "delimiter": read.delimiter,
+        "rows": read.df.height,
+        "preview": read.df.head(5).rows(),
+    }
+
+
+@transaction.atomic
+def start_import(
+    attachment: Attachment,
+    *,
+    actor,
+    mapping: dict[str, str] | None = None,
+    channels: list[str] | None = None,
+    sheet: str = "",
+    request=None,
+) -> ContactBase:
+    """Queue the import of ``attachment``; the mapping is remembered for the area."""
+    brief = attachment.brief
+    check_can_import(brief, actor)
+    if attachment.kind != AttachmentKind.BASE:
+        raise Invalid("El adjunto no es una base de datos.", code="not_a_base")
+    if ContactBase.objects.filter(
+        brief=brief, status__in=[BaseStatus.PENDING, BaseStatus.IMPORTING]
+    ).exists():
+        raise Conflict("Ya hay una importación en curso para este brief.")
+    mapping = dict(mapping or {})
+    bad = {h: f for h, f in mapping.items() if f not in FIELDS}
+    if bad:
+        raise Invalid(
+            f"Campo no válido para la columna «{next(iter(bad))}».",
+            code="bad_mapping",
+            field="mapping",
+        )
+    try:
+        wanted = list(parse_channels(channels if channels is not None else brief.channels))
+    except BaseFileError as exc:
+        raise Invalid(exc.message, code=exc.code, field="channels") from exc
+    base = ContactBase.objects.create(
+        brief=brief,
+        attachment=attachment,
+        source_name=attachment.original_name,
+        sheet=sheet or "",
+        mapping=mapping,
+        channels=wanted,
+        created_by=actor,
+    )
+    if mapping:
+        headers = list(mapping)
+        SavedMapping.objects.update_or_create(
+            area=brief.area,
+            headers_key=headers_key(headers),
+            defaults={"headers": headers, "mapping": mapping},
+        )
+    record(
+        "BASE_IMPORT_STARTED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"base": base.pk, "attachment": attachment.pk, "channels": wanted},
+    )
+    from .tasks import import_base
+
+    transaction.on_commit(lambda: import_base.delay(base.pk))
+    return base
+
+
+def cancel_import(base: ContactBase, *, actor, request=None) -> ContactBase:
+    """Ask a running import to stop; a pending one is cancelled at once."""
+    check_can_import(base.brief, actor)
+    if not base.is_open:
+        raise Conflict("La importación ya terminó.")
+    ContactBase.objects.filter(pk=base.pk).update(cancel_requested=True)
+    ContactBase.objects.filter(pk=base.pk, status=BaseStatus.PENDING).update(
+        status=BaseStatus.CANCELLED, stage=str(BaseStatus.CANCELLED.label)
+    )
+    record(
+        "BASE_IMPORT_CANCEL_REQUESTED",
+        actor=actor,
+        target=base.brief,
+        request=request,
+        details={"base": base.pk},
+    )
+    base.refresh_from_db()
+    return base
+
+
+def check_base_access(base: ContactBase, actor, *, request=None, what: str = "") -> None:
+    """Permission to read a base's personal data; every access is logged."""
+    if not can_view(actor, base.brief):
+        raise Forbidden("No tiene acceso a esta base.")
+    if what:
+        record(what, actor=actor, target=base.brief, request=request, details={"base": base.pk})
+
+
+# --- segments --------------------------------------------------------------------------
+
+SEGMENT_FILTERS = {"city", "department", "country", "abroad", "channel", "custom"}
+
+
+def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Contact]:
+    """The contacts of ``base`` matching ``filters`` (validated, Spanish errors)."""
+    unknown = set(filters) - SEGMENT_FILTERS
+    if unknown:
+        raise Invalid(
+            f"Filtro desconocido: {', '.join(sorted(unknown))}.", code="bad_filter", field="filters"
+        )
+    qs = Contact.objects.filter(base=base)
+    for key in ("city", "department", "country"):
+        values = filters.get(key)
+        if values:
+            values = [values] if isinstance(values, str) else list(values)
+            condition = Q()
+            for value in values:
+                condition |= Q(**{f"{key}__iexact": str(value).strip()})
+            qs = qs.filter(condition)
+    if filters.get("abroad") is not None and filters.get("abroad") != "":
+        qs = qs.filter(abroad=bool(filters["abroad"]) and filters["abroad"] not in ("0", "false"))
+    channel = filters.get("channel")
+    if channel:
+        if channel not in {"sms", "whatsapp", "email", "voice", "call"}:
+            raise Invalid("Canal no válido.", code="bad_filter", field="channel")
+        qs = qs.filter(**{f"can_{channel}": True})
+    for name, value in (filters.get("custom") or {}).items():
+        qs = qs.filter(**{f"custom__{name}": value})
+    return qs
+
+
+def segment_counts(base: ContactBase, filters: dict[str, Any]) -> dict[str, int]:
+    """Live counts of a segment: total, per channel, and how many are suppressed."""
+    qs = segment_queryset(base, filters)
+    counts = {"total": qs.count()}
+    for channel in ("sms", "whatsapp", "email", "voice", "call"):
+        counts[channel] = qs.filter(**{f"can_{channel}": True}).count()
+    phones = Suppression.objects.values("value")
+    counts["suppressed"] = qs.filter(
+        Q(mobile__in=phones) | Q(landline__in=phones) | Q(email__in=phones)
+    ).count()
+    return counts
+
+
+def save_segment(
+    base: ContactBase, *, actor, name: str, filters: dict[str, Any], request=None
+) -> Segment:
+    check_base_access(base, actor)
+    if base.status != BaseStatus.READY:
+        raise Conflict("La base todavía no está lista.")
+    if not name.strip():
+        raise Invalid("Ponga un nombre al segmento.", code="required", field="name")
+    segment_queryset(base, filters)  # validates
+    try:
+        with transaction.atomic():
+            segment = Segment.objects.create(
+                base=base, name=name.strip(), filters=filters, created_by=actor
+            )
+    except IntegrityError as exc:
+        raise Conflict("Ya existe un segmento con ese nombre en esta base.") from exc
+    record(
+        "SEGMENT_SAVED",
+        actor=actor,
+        target=base.brief,
+        request=request,
+        details={"segment": segment.pk, "filters": filters},
+    )
+    return segment
+
+
+# --- suppression lists -----------------------------------------------------------------
+
+
+def normalize_suppression_value(value: str) -> str:
+    """Phones to E.164 (Colombia by default), e-mails lower-cased, documents ``TYPE:NUMBER``."""
+    from .cleaning import classify_phone_exact, phone_candidate
+
+    raw = (value or "").strip()
+    if not raw:
+        raise Invalid("Escriba el teléfono, correo o documento.", code="required", field="value")
+    if "@" in raw:
+        return raw.lower()
+    if ":" in raw:
+        kind, number = raw.split(":", 1)
+        return f"{kind.strip().upper()}:{number.strip().replace('.', '').replace(' ', '')}"
+    candidate = phone_candidate(raw)
+    number = classify_phone_exact(candidate)[0] if candidate else None
+    if not number:
+        raise Invalid(f"«{raw}» no es un teléfono válido.", code="invalid_phone", field="value")
+    return number
+
+
+def add_suppression(
+    *,
+    actor,
+    channel: str,
+    value: str,
+    source: str = SuppressionSource.MANUAL,
+    reason: str = "",
+    request=None,
+) -> Suppression:
+    """Exclude a phone, e-mail or document from a channel (or all)."""
+    if actor is not None and not actor.has_role(Role.ANALISTA_OCM, Role.PROVEEDOR):
+        raise Forbidden("Solo OCM o el proveedor administran las listas de exclusión.")
+    if channel not in SuppressionChannel.values:
+        raise Invalid("Canal no válido.", code="bad_channel", field="channel")
+    if source == SuppressionSource.MANUAL and not reason.strip():
+        raise Invalid("Indique el motivo de la exclusión.", code="required", field="reason")
+    normalized = normalize_suppression_value(value)
+    entry, created = Suppression.objects.get_or_create(
+        channel=channel,
+        value=normalized,
+        defaults={"source": source, "reason": reason.strip(), "created_by": actor},
+    )
+    if created:
+        record(
+            "SUPPRESSION_ADDED",
+            actor=actor,
+            request=request,
+            details={"channel": channel, "source": source},
+        )
+    return entry
+
+
+def load_rne(path: Path, *, actor, request=None) -> dict[str, int]:
+    """Load the CRC's Registro de Números Excluidos (one number per line or a CSV column)."""
+    from .cleaning import classify_candidates, phone_candidates
+
+    if actor is not None and not actor.has_role(Role.ANALISTA_OCM, Role.PROVEEDOR):
+        raise Forbidden("Solo OCM o el proveedor cargan el RNE.")
+    try:
+        read = read_base(path, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES)
+    except BaseFileError as exc:
+        raise Invalid(exc.message, code=exc.code, field="file") from exc
+    column = next(
+        (c for c in read.df.columns if propose_mapping([c])[c] in {"mobile", "landline"}),
+        read.df.columns[0],
+    )
+    values = read.df[column]
+    classified = classify_candidates(phone_candidates(values))
+    numbers = [n for n in classified["e164"].to_list() if n]
+    existing = set(
+        Suppression.objects.filter(channel=SuppressionChannel.ALL, value__in=numbers).values_list(
+            "value", flat=True
+        )
+    )
+    fresh = sorted(set(numbers) - existing)
+    with transaction.atomic():
+        Suppression.objects.bulk_create(
+            [
+                Suppression(
+                    channel=SuppressionChannel.ALL,
+                    value=n,
+                    source=SuppressionSource.RNE,
+                    reason="RNE (CRC)",
+                    created_by=actor,
+                )
+                for n in fresh
+            ],
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
+        record(
+            "RNE_LOADED",
+            actor=actor,
+            request=request,
+            details={"rows": len(values), "added": len(fresh)},
+        )
+    return {"rows": len(values), "valid": len(numbers), "added": len(fresh)}

@@ -1,0 +1,229 @@
+"""Contact base API: inspect a file, import it, follow and cancel, rejects, segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from brief.campaigns.api import scoped_briefs
+from brief.campaigns.models import Attachment
+from brief.core.exceptions import Forbidden, Invalid
+
+from . import actions
+from .choices import SuppressionChannel, SuppressionSource
+from .exports import rejects_xlsx
+from .models import ContactBase, Segment, Suppression
+
+
+class ContactBaseSerializer(serializers.ModelSerializer):
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ContactBase
+        fields = [
+            "id",
+            "brief",
+            "source_name",
+            "sheet",
+            "status",
+            "stage",
+            "progress",
+            "mapping",
+            "channels",
+            "summary",
+            "rows_total",
+            "rows_usable",
+            "error_code",
+            "error_message",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ImportSerializer(serializers.Serializer):
+    attachment = serializers.IntegerField()
+    mapping = serializers.DictField(child=serializers.CharField(), required=False)
+    channels = serializers.ListField(child=serializers.CharField(), required=False)
+    sheet = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "filters", "created_at", "counts"]
+        read_only_fields = ["created_at"]
+
+    def get_counts(self, segment) -> dict:
+        return actions.segment_counts(segment.base, segment.filters)
+
+
+class SuppressionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Suppression
+        fields = ["id", "channel", "value", "source", "reason", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+def _attachment_for(user, attachment_id: int) -> Attachment:
+    attachment = get_object_or_404(Attachment.objects.select_related("brief"), pk=attachment_id)
+    if not scoped_briefs(user).filter(pk=attachment.brief_id).exists():
+        raise Forbidden("No tiene acceso a este adjunto.")
+    return attachment
+
+
+class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Imports of contact bases the caller may see (scoped by the brief)."""
+
+    serializer_class = ContactBaseSerializer
+
+    def get_queryset(self):
+        briefs = scoped_briefs(self.request.user).values("pk")
+        return ContactBase.objects.filter(brief__in=briefs).select_related("brief")
+
+    def get_object(self):
+        base = get_object_or_404(ContactBase.objects.select_related("brief"), pk=self.kwargs["pk"])
+        actions.check_base_access(base, self.request.user)
+        return base
+
+    @extend_schema(request=ImportSerializer, responses=ContactBaseSerializer)
+    def create(self, request):
+        payload = ImportSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        base = actions.start_import(
+            _attachment_for(request.user, data["attachment"]),
+            actor=request.user,
+            mapping=data.get("mapping"),
+            channels=data.get("channels"),
+            sheet=data["sheet"],
+            request=request,
+        )
+        return Response(ContactBaseSerializer(base).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ImportSerializer)
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def inspect(self, request):
+        attachment = _attachment_for(request.user, int(request.data.get("attachment") or 0))
+        return Response(
+            actions.inspect_attachment(
+                attachment,
+                actor=request.user,
+                sheet=request.data.get("sheet") or None,
+                request=request,
+            )
+        )
+
+    @extend_schema(request=None, responses=ContactBaseSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        base = actions.cancel_import(self.get_object(), actor=request.user, request=request)
+        return Response(ContactBaseSerializer(base).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv", "xlsx"])],
+        responses={(200, "text/csv"): bytes},
+    )
+    @action(detail=True, methods=["get"])
+    def rejects(self, request, pk=None):
+        base = self.get_object()
+        if not base.rejects_file:
+            raise Invalid("Esta base no tiene un archivo de rechazados.", code="no_rejects")
+        actions.check_base_access(
+            base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED"
+        )
+        fmt = request.query_params.get("format", "csv")
+        name = f"rechazados-{base.brief.code}-{base.pk}"
+        if fmt == "xlsx":
+            response = HttpResponse(
+                rejects_xlsx(Path(base.rejects_file.path)),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+            return response
+        if fmt != "csv":
+            raise Invalid(
+                "Formato no disponible: use csv o xlsx.", code="bad_format", field="format"
+            )
+        return FileResponse(
+            base.rejects_file.open("rb"),
+            as_attachment=True,
+            filename=f"{name}.csv",
+            content_type="text/csv",
+        )
+
+    @extend_schema(request=SegmentSerializer, responses=SegmentSerializer)
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser])
+    def segments(self, request, pk=None):
+        base = self.get_object()
+        if request.method == "GET":
+            return Response(SegmentSerializer(base.segments.all(), many=True).data)
+        filters = request.data.get("filters") or {}
+        if not isinstance(filters, dict):
+            raise Invalid("Los filtros deben ser un objeto.", code="bad_filter", field="filters")
+        segment = actions.save_segment(
+            base,
+            actor=request.user,
+            name=str(request.data.get("name", "")),
+            filters=filters,
+            request=request,
+        )
+        return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="segments/count", parser_classes=[JSONParser])
+    def count(self, request, pk=None):
+        base = self.get_object()
+        filters = request.data.get("filters") or {}
+        if not isinstance(filters, dict):
+            raise Invalid("Los filtros deben ser un objeto.", code="bad_filter", field="filters")
+        return Response(actions.segment_counts(base, filters))
+
+
+class SuppressionViewSet(viewsets.ModelViewSet):
+    """Suppression lists (opt-outs, RNE, manual entries), shared by every campaign."""
+
+    serializer_class = SuppressionSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    filterset_fields = ["channel", "source"]
+
+    def get_queryset(self):
+        if not self.request.user.has_role("analista_ocm", "proveedor", "auditor"):
+            return Suppression.objects.none()
+        return Suppression.objects.all()
+
+    def create(self, request):
+        data = request.data
+        entry = actions.add_suppression(
+            actor=request.user,
+            channel=str(data.get("channel", SuppressionChannel.ALL)),
+            value=str(data.get("value", "")),
+            source=str(data.get("source", SuppressionSource.MANUAL)),
+            reason=str(data.get("reason", "")),
+            request=request,
+        )
+        return Response(SuppressionSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None)
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    def rne(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise Invalid("Adjunte el archivo del RNE.", code="required", field="file")
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as tmp:
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            result = actions.load_rne(Path(tmp.name), actor=request.user, request=request)
+        return Response(result, status=status.HTTP_201_CREATED)
