@@ -382,6 +382,7 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         "action_forms": action_forms,
         "problems": problems,
         "attachments": attachments,
+        "has_report": any(a.kind == AttachmentKind.REPORT for a in attachments),
         "upload_form": upload_form,
         "approvals": _approvals(user, brief, attachments),
         "clocks": clocks,
@@ -405,11 +406,15 @@ def _render_detail(request, brief: Brief, *, status: int = 200, bound=None):
     )
 
 
-def _add_errors(form, exc: DomainError) -> None:
-    """Put an action's refusal on the form (field errors where the field exists)."""
+def _add_errors(form, exc: DomainError, *, fields_only: bool = False) -> None:
+    """Put an action's refusal on the form: on its field when the form has it, else on the
+    form as a whole (skipped with ``fields_only``, when the messages already show it)."""
     for error in exc.errors:
         field = error.get("field")
-        form.add_error(field if field in form.fields else None, error.get("message") or exc.message)
+        if field in form.fields:
+            form.add_error(field, error.get("message") or exc.message)
+        elif not fields_only:
+            form.add_error(None, error.get("message") or exc.message)
 
 
 # --- lists -----------------------------------------------------------------------------
@@ -608,7 +613,7 @@ def run_action(request, code: str, action: str):
         )
     except DomainError as exc:
         _report(request, exc)
-        _add_errors(form, exc)
+        _add_errors(form, exc, fields_only=True)
         return _render_detail(request, brief, status=exc.status_code, bound={action: form})
     messages.success(
         request,
@@ -651,7 +656,7 @@ def attachment_upload(request, code: str):
             )
         except DomainError as exc:
             _report(request, exc)
-            _add_errors(form, exc)
+            _add_errors(form, exc, fields_only=True)
             return _render_detail(
                 request, brief, status=exc.status_code, bound={"attachment": form}
             )
@@ -718,7 +723,7 @@ def question_ask(request, code: str):
             )
         except DomainError as exc:
             _report(request, exc)
-            _add_errors(form, exc)
+            _add_errors(form, exc, fields_only=True)
             return _render_detail(request, brief, status=exc.status_code, bound={"question": form})
         messages.success(request, "Pregunta enviada: debe responderse en 1 día hábil.")
         return _to_detail(brief, "preguntas")
@@ -740,7 +745,7 @@ def question_answer(request, code: str, pk: int):
             )
         except DomainError as exc:
             _report(request, exc)
-            _add_errors(form, exc)
+            _add_errors(form, exc, fields_only=True)
             return _render_detail(request, brief, status=exc.status_code, bound={key: form})
         messages.success(request, "Respuesta registrada.")
         return _to_detail(brief, "preguntas")

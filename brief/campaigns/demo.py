@@ -1,0 +1,180 @@
+"""Demo briefs in different states, built through the actions (``brief demo_data``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from brief.accounts.models import Provider, User
+from brief.core import calendar
+
+from . import actions
+from .models import Brief
+
+DEMO_PROVIDER = "contact-center"
+
+BASE_CSV = (
+    "documento,nombres,apellidos,celular,correo\n"
+    "1020304050,Ana María,Pérez Gómez,3001234567,ana.perez@example.com\n"
+    "79845123,Luis Carlos,Rodríguez,3109876543,luis.rodriguez@example.com\n"
+    "52123987,Marta Lucía,Quintero,3155550101,marta.quintero@example.com\n"
+)
+SCRIPT_TXT = (
+    "Buenos días, le habla {asesor} de ICETEX. Le llamamos para recordarle la fecha de pago de "
+    "su crédito. ¿Tiene un momento?\n"
+)
+REPORT_CSV = "enviados,entregados,no_enviados,leidos\n3,3,0,2\n"
+
+# (target status, F559 fields, steps to walk after the draft is complete)
+DEMO_BRIEFS: list[tuple[str, dict]] = [
+    (
+        "draft",
+        {
+            "name": "Encuesta de satisfacción de giros 2027-1",
+            "objective": "Medir la satisfacción con el proceso de giros.",
+            "campaign_class": "experiencia",
+            "kind": "informativa",
+            "channels": ["email"],
+        },
+    ),
+    (
+        "submitted",
+        {
+            "name": "Actualización de datos 2027-1",
+            "objective": "Que los beneficiarios actualicen sus datos de contacto.",
+            "description": "Campaña informativa por SMS y correo con enlace al portal.",
+            "campaign_class": "servicio",
+            "kind": "informativa",
+            "channels": ["sms", "email"],
+            "content": {
+                "sms": "ICETEX: {nombres}, actualice sus datos en portal.icetex.gov.co",
+                "email": "Hola {nombres}: actualice sus datos de contacto en el portal.",
+            },
+        },
+    ),
+    (
+        "in_review",
+        {
+            "name": "Renovación de crédito semestral",
+            "objective": "Recordar la renovación del crédito antes del cierre.",
+            "description": "WhatsApp transaccional con confirmación de documentos.",
+            "campaign_class": "servicio",
+            "kind": "transaccional",
+            "channels": ["whatsapp"],
+            "content": {"whatsapp": "Hola {nombres}, recuerde renovar su crédito ICETEX."},
+        },
+    ),
+    (
+        "forwarded",
+        {
+            "name": "Recordatorio de pago — cuota de diciembre",
+            "objective": "Reducir la mora temprana de diciembre.",
+            "description": "SMS y mensaje de voz a deudores con cuota próxima.",
+            "campaign_class": "servicio",
+            "kind": "informativa",
+            "channels": ["sms", "voice"],
+            "content": {"sms": "ICETEX: {nombres}, su cuota vence pronto. Pague en línea."},
+        },
+    ),
+    (
+        "executing",
+        {
+            "name": "Convocatoria de becas internacionales",
+            "objective": "Informar la apertura de la convocatoria de becas.",
+            "description": "Correo y WhatsApp a beneficiarios, incluidos los del exterior.",
+            "campaign_class": "experiencia",
+            "kind": "informativa",
+            "channels": ["email", "whatsapp"],
+            "includes_abroad": True,
+        },
+    ),
+    (
+        "accepted",
+        {
+            "name": "Bienvenida a nuevos beneficiarios 2026-2",
+            "objective": "Dar la bienvenida y explicar los canales de atención.",
+            "description": "Correo de bienvenida con la guía del beneficiario.",
+            "campaign_class": "servicio",
+            "kind": "informativa",
+            "channels": ["email"],
+            "read_register": True,
+        },
+    ),
+]
+
+PATH = [
+    ("submit", "solicitante"),
+    ("start_review", "analista"),
+    ("forward", "analista"),
+    ("receive", "proveedor"),
+    ("load_base", "proveedor"),
+    ("request_exit", "proveedor"),
+    ("approve_exit", "solicitante"),
+    ("deliver_results", "proveedor"),
+    ("send_results", "analista"),
+    ("accept", "solicitante"),
+]
+
+
+_USERNAMES = ("solicitante", "jefe", "comunicaciones", "analista", "proveedor")
+
+
+def _file(name: str, text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"))
+
+
+def load(command) -> None:
+    """Create the demo briefs once (skipped when any brief exists)."""
+    if Brief.objects.exists():
+        return
+    users = {u.username: u for u in User.objects.filter(username__in=_USERNAMES)}
+    if set(users) != set(_USERNAMES) or not users["solicitante"].area_id:
+        return  # demo users were changed by hand: leave the data alone
+    provider = Provider.objects.filter(code=DEMO_PROVIDER, active=True).first()
+    today = calendar.local(timezone.now()).date()
+    start = calendar.add_business_days(today, 5)
+    for target, fields in DEMO_BRIEFS:
+        data = {
+            "audience": "Beneficiarios con crédito activo de la vicepresidencia.",
+            "start_date": start,
+            "end_date": start + dt.timedelta(days=10),
+            "estimated_base_size": 3,
+            **fields,
+        }
+        brief = actions.create_brief(actor=users["solicitante"], data=data)
+        actions.add_attachment(
+            brief, actor=users["solicitante"], kind="base", upload=_file("base.csv", BASE_CSV)
+        )
+        if target == "draft":
+            continue
+        if "voice" in brief.channels:
+            actions.add_attachment(
+                brief,
+                actor=users["solicitante"],
+                kind="script",
+                upload=_file("guion.txt", SCRIPT_TXT),
+            )
+        actions.give_approval(brief, "boss", actor=users["jefe"])
+        actions.give_approval(brief, "comms", actor=users["comunicaciones"])
+        for action, username in PATH:
+            brief.refresh_from_db()
+            if brief.status == target:
+                break
+            params = {}
+            note = ""
+            if action == "forward":
+                params = {"provider": provider.code} if provider else {}
+                note = "Base remitida por SFTP."
+            if action == "deliver_results":
+                actions.add_attachment(
+                    brief,
+                    actor=users["proveedor"],
+                    kind="report",
+                    upload=_file("informe.csv", REPORT_CSV),
+                )
+            if action == "accept":
+                note = "Recibido a satisfacción."
+            actions.perform(brief, action, actor=users[username], note=note, **params)
+    command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")

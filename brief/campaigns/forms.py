@@ -1,0 +1,331 @@
+"""Forms and filters of the brief UI (the F559 form, attachments, actions, questions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
+
+from brief.accounts.models import Area, Provider
+
+from .choices import (
+    AttachmentKind,
+    CampaignClass,
+    Channel,
+    ChecklistItem,
+    Kind,
+    Status,
+)
+from .models import FORM_FIELDS, Brief
+
+# The five sections of the Formato F559: (number, title, model fields).
+SECTIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "Campaña",
+        [
+            "name",
+            "objective",
+            "description",
+            "campaign_class",
+            "kind",
+            "channels",
+            "start_date",
+            "end_date",
+        ],
+    ),
+    (2, "Público", ["audience", "estimated_base_size", "includes_abroad"]),
+    (3, "Contenido por canal", ["content", "typification_codes"]),
+    (
+        4,
+        "Requisitos del informe",
+        [
+            "read_register",
+            "tracked_links",
+            "sweeps_planned",
+            "fields_to_collect",
+            "target_contact_rate",
+            "target_effectiveness",
+        ],
+    ),
+    (5, "Observaciones", ["observations"]),
+]
+
+CONTENT_PREFIX = "content_"
+_DATE = {"type": "date"}
+
+
+def _textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class BriefForm(forms.ModelForm):
+    """The F559 in five sections. Only the campaign name is required to save a draft;
+    completeness is checked at submission (``actions.submission_problems``).
+
+    The form never saves: the view passes :meth:`brief_data` to ``actions.create_brief`` or
+    ``actions.update_brief``.
+    """
+
+    channels = forms.MultipleChoiceField(
+        label="Canales",
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Puede elegir varios.",
+    )
+    target_contact_rate = forms.DecimalField(
+        label="Meta de contactabilidad (%)",
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    target_effectiveness = forms.DecimalField(
+        label="Meta de efectividad (%)",
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    class Meta:
+        model = Brief
+        fields = [f for f in FORM_FIELDS if f not in {"content"}]
+        labels = {
+            "name": "Nombre de la campaña",
+            "objective": "Objetivo",
+            "description": "Descripción",
+            "campaign_class": "Clase de campaña",
+            "kind": "Tipo de campaña",
+            "start_date": "Fecha de inicio deseada",
+            "end_date": "Fecha de fin deseada",
+            "audience": "Público objetivo",
+            "estimated_base_size": "Tamaño estimado de la base (registros)",
+            "includes_abroad": "Incluye beneficiarios en el exterior",
+            "typification_codes": "Tipificaciones sugeridas",
+            "read_register": "Requiere registro de lectura",
+            "tracked_links": "Enlaces a medir",
+            "sweeps_planned": "Número de barridos",
+            "fields_to_collect": "Datos a recolectar",
+            "observations": "Observaciones",
+        }
+        help_texts = {
+            "start_date": "Debe radicarse al menos 3 días hábiles antes de esta fecha.",
+            "includes_abroad": "Los beneficiarios en el exterior solo se contactan por "
+            "WhatsApp y correo.",
+            "typification_codes": "Una por línea, p. ej. «Actualizó datos».",
+            "tracked_links": "Una URL por línea.",
+            "fields_to_collect": "Para campañas de recolección de información.",
+        }
+        widgets = {
+            "objective": _textarea(),
+            "description": _textarea(4),
+            "start_date": forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
+            "audience": _textarea(),
+            "typification_codes": _textarea(),
+            "tracked_links": _textarea(2),
+            "fields_to_collect": _textarea(2),
+            "observations": _textarea(4),
+        }
+        error_messages = {
+            "name": {"required": "Escriba el nombre de la campaña."},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        content = (self.instance.content or {}) if self.instance else {}
+        for value, label in Channel.choices:
+            self.fields[f"{CONTENT_PREFIX}{value}"] = forms.CharField(
+                label=f"Mensaje o guion — {label}",
+                required=False,
+                widget=_textarea(),
+                initial=content.get(value, ""),
+            )
+        # A draft may leave these for later: the model defaults apply.
+        for name in ("campaign_class", "kind", "sweeps_planned"):
+            self.fields[name].required = False
+        self.fields["campaign_class"].choices = CampaignClass.choices
+        self.fields["kind"].choices = Kind.choices
+        self.fields["sweeps_planned"].min_value = 1
+        self.fields["sweeps_planned"].validators.append(MinValueValidator(1))
+        self.fields["sweeps_planned"].widget.attrs["min"] = 1
+        for name in ("target_contact_rate", "target_effectiveness"):
+            self.fields[name].widget.attrs.update({"min": 0, "max": 100, "step": "0.01"})
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "La fecha de fin no puede ser anterior a la de inicio.")
+        return cleaned
+
+    def brief_data(self) -> dict[str, Any]:
+        """The cleaned F559 fields as the actions expect them (``content`` as a dict)."""
+        data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        for name in ("campaign_class", "kind", "sweeps_planned"):
+            if data.get(name) in (None, ""):
+                data[name] = (
+                    getattr(self.instance, name)
+                    if self.instance.pk
+                    else Brief._meta.get_field(name).default
+                )
+        data["channels"] = [c for c in Channel.values if c in (data.get("channels") or [])]
+        for name in ("objective", "description", "audience", "typification_codes"):
+            data[name] = data[name] or ""
+        data["content"] = {
+            value: text.strip()
+            for value in Channel.values
+            if (text := self.cleaned_data.get(f"{CONTENT_PREFIX}{value}") or "").strip()
+        }
+        return data
+
+    def sections(self) -> list[dict[str, Any]]:
+        """Bound fields grouped by F559 section, for the template."""
+        out = []
+        for number, title, names in SECTIONS:
+            fields = []
+            for name in names:
+                if name == "content":
+                    fields.extend(self[f"{CONTENT_PREFIX}{value}"] for value in Channel.values)
+                else:
+                    fields.append(self[name])
+            out.append({"number": number, "title": title, "fields": fields})
+        return out
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label="Tipo de documento", choices=AttachmentKind.choices)
+    file = forms.FileField(
+        label="Archivo",
+        error_messages={"required": "Elija el archivo.", "empty": "El archivo está vacío."},
+    )
+
+    def __init__(self, *args: Any, kinds: list[str] | None = None, **kwargs: Any):
+        kwargs.setdefault("auto_id", "id_attachment_%s")
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k, AttachmentKind(k).label) for k in kinds]
+
+
+class ActionForm(forms.Form):
+    """The note of a workflow action, plus the return checklist or the forward provider."""
+
+    note = forms.CharField(label="Nota", required=False, widget=_textarea(2))
+
+    def __init__(self, action: str, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"id_{action}_%s")
+        super().__init__(*args, **kwargs)
+        self.action = action
+        if action == "return":
+            self.fields["note"].label = "Motivos de la devolución"
+            self.fields["note"].help_text = "Obligatorio: explique qué debe corregir el área."
+            for value, label in ChecklistItem.choices:
+                self.fields[f"check_{value}"] = forms.BooleanField(
+                    label=label, required=False, initial=True
+                )
+        elif action == "forward":
+            self.fields["provider"] = forms.ModelChoiceField(
+                label="Proveedor",
+                queryset=Provider.objects.filter(active=True),
+                to_field_name="code",
+                required=False,
+                empty_label=None,
+                error_messages={"invalid_choice": "Elija un proveedor activo."},
+            )
+        elif action == "accept":
+            self.fields["note"].label = "Nota de aceptación"
+        elif action == "cancel":
+            self.fields["note"].label = "Motivo de la cancelación"
+
+    def checklist_fields(self):
+        return [self[f"check_{value}"] for value in ChecklistItem.values if self.action == "return"]
+
+    def params(self) -> dict[str, Any]:
+        """Keyword arguments for ``actions.perform`` besides ``note``."""
+        if self.action == "return":
+            return {
+                "checklist": {
+                    value: bool(self.cleaned_data.get(f"check_{value}"))
+                    for value in ChecklistItem.values
+                }
+            }
+        if self.action == "forward":
+            provider = self.cleaned_data.get("provider")
+            return {"provider": provider.code} if provider else {}
+        return {}
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(
+        label="Pregunta",
+        widget=_textarea(2),
+        max_length=4000,
+        error_messages={"required": "Escriba la pregunta."},
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Respuesta",
+        widget=_textarea(2),
+        max_length=4000,
+        error_messages={"required": "Escriba la respuesta."},
+    )
+
+    def __init__(self, *args: Any, question_id: int | None = None, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"id_answer{question_id or ''}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class BriefFilter(django_filters.FilterSet):
+    """Filters shared by the brief list and the OCM board."""
+
+    q = django_filters.CharFilter(label="Buscar", method="filter_text")
+    status = django_filters.ChoiceFilter(
+        label="Estado", choices=Status.choices, empty_label="Todos"
+    )
+    area = django_filters.ModelChoiceFilter(
+        label="Área", queryset=Area.objects.all(), empty_label="Todas"
+    )
+    channel = django_filters.ChoiceFilter(
+        label="Canal", choices=Channel.choices, method="filter_channel", empty_label="Todos"
+    )
+    campaign_class = django_filters.ChoiceFilter(
+        label="Clase", choices=CampaignClass.choices, empty_label="Todas"
+    )
+    desde = django_filters.DateFilter(
+        label="Inicio desde",
+        field_name="start_date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs=_DATE),
+    )
+    hasta = django_filters.DateFilter(
+        label="Inicio hasta",
+        field_name="start_date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs=_DATE),
+    )
+
+    class Meta:
+        model = Brief
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, show_area: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not show_area:
+            del self.filters["area"]
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+    def filter_channel(self, queryset, name, value):
+        # JSON list stored as text on SQLite and jsonb on PostgreSQL: match the quoted value.
+        return queryset.filter(channels__icontains=f'"{value}"') if value else queryset
