@@ -250,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API de Brief: campañas de servicio y experiencia de ICETEX (M5-1-22, F559).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "BriefStatusEnum": "brief.campaigns.choices.Status",
+        "BaseStatusEnum": "brief.contacts.choices.BaseStatus",
+        "AttachmentKindEnum": "brief.campaigns.choices.AttachmentKind",
+        "CampaignKindEnum": "brief.campaigns.choices.Kind",
+    },
 }
 
 LOGGING = {

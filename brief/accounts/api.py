@@ -1,6 +1,7 @@
 """Token authentication endpoint (DESIGN §6)."""
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -11,7 +12,16 @@ class TokenView(ObtainAuthToken):
     """``POST {"username", "password"}`` → ``{"token": …}``; bad credentials → 400."""
 
 
-@extend_schema(summary="El usuario autenticado: roles, área y proveedor")
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    roles = serializers.ListField(child=serializers.CharField())
+    area = serializers.CharField(allow_null=True)
+    provider = serializers.CharField(allow_null=True)
+
+
+@extend_schema(summary="El usuario autenticado: roles, área y proveedor", responses=MeSerializer)
 @api_view(["GET"])
 def me(request):
     user = request.user

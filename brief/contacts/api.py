@@ -196,8 +196,11 @@ class SuppressionViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "head", "options"]
     filterset_fields = ["channel", "source"]
 
+    queryset = Suppression.objects.none()
+
     def get_queryset(self):
-        if not self.request.user.has_role("analista_ocm", "proveedor", "auditor"):
+        user = self.request.user
+        if not user.is_authenticated or not user.has_role("analista_ocm", "proveedor", "auditor"):
             return Suppression.objects.none()
         return Suppression.objects.all()
 

@@ -76,4 +76,82 @@ def bench_base_check_1m(workdir: Path) -> dict[str, Any]:
     }
 
 
-BENCHMARKS = [bench_base_check_1m]
+_IMPORT_CHILD = """
+import json, os, resource, sys, time
+import django
+django.setup()
+import polars as pl
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from brief.accounts.actions import set_roles
+from brief.accounts.models import Area, User
+from brief.campaigns.models import Attachment, Brief
+from brief.contacts import importer
+from brief.contacts.models import Contact, ContactBase
+
+path = sys.argv[1]
+call_command("migrate", verbosity=0)
+area = Area.objects.create(code="bench", name="Bench")
+user = User.objects.create_user("bench", area=area)
+brief = Brief.objects.create(code="BRF-BENCH-0001", area=area, requester=user, name="Bench",
+                             status="received", channels=["sms", "email"])
+attachment = Attachment(brief=brief, kind="base", original_name="base.csv", size=0, sha256="x",
+                        uploaded_by=user)
+attachment.file.name = path
+attachment.save()
+base = ContactBase.objects.create(brief=brief, attachment=attachment, source_name="base.csv",
+                                  created_by=user)
+t0 = time.perf_counter()
+status = importer.run_import(base.pk, path=__import__("pathlib").Path(path))
+elapsed = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+stored = Contact.objects.filter(base=base).count()
+base.refresh_from_db()
+t0 = time.perf_counter()
+frame = pl.read_csv(path, infer_schema=False)
+read = time.perf_counter() - t0
+print(json.dumps({"import": elapsed, "read": read, "peak_rss_bytes": peak, "status": status,
+                  "stored": stored, "usable": base.rows_usable, "error": base.error_message}))
+"""
+
+
+def bench_base_import_1m(workdir: Path) -> dict[str, Any]:
+    """File → stored contacts + summary for 1,000,000 rows, on a fresh SQLite database."""
+    import os
+
+    path = base_file(workdir)
+    database = Path(workdir) / "bench-import.sqlite3"
+    for leftover in Path(workdir).glob("bench-import.sqlite3*"):
+        leftover.unlink()
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "brief.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "BRIEF_VAR_DIR": str(Path(workdir) / "var"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _IMPORT_CHILD, str(path)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"base import benchmark failed: {proc.stderr.strip()[-2000:]}")
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    if figures["status"] != "ready" or figures["stored"] != figures["usable"]:
+        raise AssertionError(f"import did not complete: {figures}")
+    return {
+        "name": "base_import_1m",
+        "value": figures["import"],
+        "unit": "s",
+        "reference": "polars read of the same file",
+        "reference_value": figures["read"],
+        "peak_rss_mib": round(figures["peak_rss_bytes"] / 2**20, 1),
+        "contacts_stored": figures["stored"],
+    }
+
+
+BENCHMARKS = [bench_base_check_1m, bench_base_import_1m]

@@ -67,7 +67,10 @@ class ContactBase(models.Model):
 class Contact(models.Model):
     """A beneficiary of a base, normalized (phones in E.164 with their kind)."""
 
-    base = models.ForeignKey(ContactBase, on_delete=models.CASCADE, related_name="contacts")
+    # No index of its own: the (base, row) index below serves lookups by base.
+    base = models.ForeignKey(
+        ContactBase, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     row = models.PositiveIntegerField(_("fila del archivo"))
     doc_type = models.CharField(_("tipo de documento"), max_length=10)
     doc_number = models.CharField(_("número de documento"), max_length=20)
