@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "brief.accounts",
     "brief.campaigns",
     "brief.contacts",
+    "brief.content",
+    "brief.dispatch",
 ]
 
 MIDDLEWARE = [
