@@ -16,6 +16,11 @@ NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
         frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
     ),
     ("Consulta de beneficiario", "contacts:lookup", frozenset({Role.ASESOR, Role.ANALISTA_OCM})),
+    (
+        "Exclusiones",
+        "contacts:suppressions",
+        frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR}),
+    ),
     ("Auditoría", "core:audit_list", AUDIT_READERS),
 ]
 
@@ -32,11 +37,14 @@ def shell(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue  # the app providing it is not installed yet
-        items.append(
-            {
-                "label": label,
-                "url": url,
-                "active": request.path.startswith(url) if url != "/" else request.path == "/",
-            }
-        )
+        items.append({"label": label, "url": url, "active": False})
+    # Only the longest matching prefix is the current section (/briefs/tablero/ is the
+    # board, not also «Briefs»); "/" matches the home page alone.
+    matches = [
+        item
+        for item in items
+        if (request.path == "/" if item["url"] == "/" else request.path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items}
