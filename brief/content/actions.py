@@ -1,0 +1,674 @@
+"""The only write path of message content: templates, creatives, freezing, opens, opt-outs.
+
+Who edits content, and when: the requesting area while the brief is a draft or returned;
+the provider's channel director once it received the brief and while the base is loaded;
+OCM at any time before the exit approval. At exit approval (``freeze_for_exit``, called by
+the workflow) the templates and the approved creative versions are frozen with their
+SHA-256; after that nobody edits them. Everyone who can see the brief can read its content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from email.utils import parseaddr
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from brief.accounts.roles import AREA_ROLES, Role
+from brief.campaigns.actions import can_view
+from brief.campaigns.models import Brief
+from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
+from brief.contacts.models import Contact, ContactBase, Suppression
+from brief.core import calendar
+from brief.core.audit import record
+from brief.core.exceptions import Conflict, Forbidden, Invalid
+
+from . import links
+from .choices import (
+    AREA_EDIT_STATES,
+    AUDIO_EXTENSIONS,
+    CREATIVE_EXTENSIONS,
+    FROZEN_STATES,
+    PROVIDER_EDIT_STATES,
+    Channel,
+    MissingPolicy,
+    QuestionKind,
+    WaCategory,
+)
+from .models import CONTENT_FIELDS, Creative, LinkOpen, Template, TrackedLink
+from .render import PLACEHOLDER, compile_template, normalize_field
+
+# E-mail HTML: nh3's safe tags, plus presentational attributes and a safe subset of CSS.
+EMAIL_ATTRIBUTES: dict[str, set[str]] = {
+    tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()
+} | {"*": {"style", "align", "width", "height", "bgcolor", "title", "dir", "lang"}}
+EMAIL_ATTRIBUTES["a"] = {*EMAIL_ATTRIBUTES.get("a", set()), "title"}
+EMAIL_ATTRIBUTES["table"] = {
+    *EMAIL_ATTRIBUTES.get("table", set()),
+    "border",
+    "cellpadding",
+    "cellspacing",
+    "role",
+}
+EMAIL_CSS = {
+    "color", "background-color", "background", "font-family", "font-size", "font-weight",
+    "font-style", "line-height", "text-align", "text-decoration", "padding", "padding-top",
+    "padding-bottom", "padding-left", "padding-right", "margin", "margin-top", "margin-bottom",
+    "margin-left", "margin-right", "border", "border-collapse", "border-radius", "width",
+    "max-width", "height", "display", "vertical-align",
+}  # fmt: skip
+WA_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+WA_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+QUESTION_KEY = re.compile(r"^[a-z0-9_]{1,60}$")
+EDITABLE_FIELDS = ["name", *CONTENT_FIELDS[1:], "voice_audio"]
+_SIGNATURES = {
+    "png": (b"\x89PNG",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "pdf": (b"%PDF",),
+    "mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+    "ogg": (b"OggS",),
+}
+
+
+# --- who may do what -------------------------------------------------------------------
+
+
+def check_can_view(brief: Brief, actor) -> None:
+    if not can_view(actor, brief):
+        raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
+
+
+def check_can_edit(brief: Brief, actor) -> None:
+    """Raise :class:`Forbidden` (wrong person) or :class:`Conflict` (wrong moment)."""
+    check_can_view(brief, actor)
+    if brief.status in FROZEN_STATES:
+        raise Conflict(
+            f"El brief está «{brief.get_status_display()}»: su contenido ya no se puede "
+            "modificar (quedó congelado con la aprobación de salida).",
+            code="content_frozen",
+        )
+    if actor.is_superuser or actor.has_role(Role.ANALISTA_OCM):
+        return
+    if actor.roles & AREA_ROLES and actor.area_id == brief.area_id:
+        if brief.status in AREA_EDIT_STATES:
+            return
+        raise Conflict(
+            "El área edita el contenido mientras el brief está en borrador o devuelto; "
+            "ahora puede pedir el cambio a OCM.",
+            code="invalid_state",
+        )
+    if actor.has_role(Role.PROVEEDOR) and brief.provider_id == actor.provider_id:
+        if brief.status in PROVIDER_EDIT_STATES:
+            return
+        raise Conflict(
+            "El proveedor edita el contenido con el brief recibido o con la base cargada.",
+            code="invalid_state",
+        )
+    raise Forbidden("Su rol no permite modificar el contenido de este brief.")
+
+
+def edit_refusal(brief: Brief, actor) -> str | None:
+    """Why ``actor`` cannot edit the content now (``None`` when they can)."""
+    try:
+        check_can_edit(brief, actor)
+    except (Forbidden, Conflict) as exc:
+        return exc.message
+    return None
+
+
+# --- templates -------------------------------------------------------------------------
+
+
+def sanitize_html(source: str) -> str:
+    """E-mail HTML without scripts, event handlers or unsafe URLs (nh3 / ammonia)."""
+    return nh3.clean(
+        source or "",
+        attributes=EMAIL_ATTRIBUTES,
+        filter_style_properties=EMAIL_CSS,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer",
+    ).strip()
+
+
+def _err(message: str, field: str, code: str = "invalid") -> dict:
+    return {"code": code, "message": message, "field": field}
+
+
+def _check_address(value: str, field: str, errors: list[dict]) -> None:
+    if not value:
+        return
+    _name, address = parseaddr(value)
+    try:
+        validate_email(address)
+    except ValidationError:
+        errors.append(_err(f"«{value}» no es una dirección de correo válida.", field))
+
+
+def _wa_numbers(body: str) -> list[int]:
+    return sorted({int(m.group(1)) for m in PLACEHOLDER.finditer(body) if m.group(1)})
+
+
+def clean_script(sections: Any, errors: list[dict]) -> list[dict]:
+    """Check and normalize call-script sections: ``[{title, text, questions: [...]}]``."""
+    if not isinstance(sections, list) or not sections:
+        errors.append(_err("Escriba el guion: al menos una sección.", "script_sections"))
+        return []
+    out, keys = [], set()
+    for i, section in enumerate(sections, 1):
+        if not isinstance(section, dict) or not str(section.get("title", "")).strip():
+            errors.append(_err(f"La sección {i} del guion no tiene título.", "script_sections"))
+            continue
+        questions = []
+        for q in section.get("questions") or []:
+            if not isinstance(q, dict):
+                errors.append(_err(f"Pregunta no válida en la sección {i}.", "script_sections"))
+                continue
+            key = normalize_field(str(q.get("key", "")))
+            kind = q.get("kind") or QuestionKind.TEXT
+            options = [str(o).strip() for o in q.get("options") or [] if str(o).strip()]
+            if not QUESTION_KEY.match(key):
+                errors.append(
+                    _err(f"Cada pregunta necesita una clave (sección {i}).", "script_sections")
+                )
+            elif key in keys:
+                errors.append(_err(f"La clave «{key}» está repetida.", "script_sections"))
+            if not str(q.get("text", "")).strip():
+                errors.append(_err(f"La pregunta «{key}» no tiene texto.", "script_sections"))
+            if kind not in QuestionKind.values:
+                errors.append(_err(f"Tipo de respuesta no válido: «{kind}».", "script_sections"))
+            if kind == QuestionKind.CHOICE and len(options) < 2:
+                errors.append(
+                    _err(f"La pregunta «{key}» necesita al menos dos opciones.", "script_sections")
+                )
+            keys.add(key)
+            questions.append(
+                {
+                    "key": key,
+                    "text": str(q.get("text", "")).strip(),
+                    "kind": kind,
+                    "options": options if kind == QuestionKind.CHOICE else [],
+                    "required": bool(q.get("required", True)),
+                }
+            )
+        out.append(
+            {
+                "title": str(section["title"]).strip(),
+                "text": str(section.get("text", "")).strip(),
+                "questions": questions,
+            }
+        )
+    return out
+
+
+def _validate(brief: Brief, template: Template) -> None:
+    """Channel rules; collects every problem and raises one :class:`Invalid`."""
+    errors: list[dict] = []
+    channel = template.channel
+    if channel not in Channel.values:
+        raise Invalid(f"Canal no válido: «{channel}».", code="invalid_channel", field="channel")
+    if channel not in (brief.channels or []):
+        errors.append(
+            _err(
+                f"El brief no incluye el canal «{Channel(channel).label}».",
+                "channel",
+                "channel_not_in_brief",
+            )
+        )
+    if template.missing_policy not in MissingPolicy.values:
+        errors.append(_err("Política de datos faltantes no válida.", "missing_policy"))
+    if not isinstance(template.fallbacks, dict) or not all(
+        isinstance(v, str | int | float) for v in template.fallbacks.values()
+    ):
+        errors.append(_err("Use un objeto {campo: valor} para los alternativos.", "fallbacks"))
+    if channel == Channel.SMS and not template.body.strip():
+        errors.append(_err("Escriba el texto del SMS.", "body", "required"))
+    elif channel == Channel.EMAIL:
+        if not template.subject.strip():
+            errors.append(_err("Escriba el asunto del correo.", "subject", "required"))
+        if not template.html.strip() and not template.text.strip():
+            errors.append(_err("Escriba el cuerpo del correo (HTML o texto).", "html", "required"))
+        _check_address(template.sender, "sender", errors)
+        _check_address(template.reply_to, "reply_to", errors)
+    elif channel == Channel.WHATSAPP:
+        if not WA_NAME.match(template.wa_name):
+            errors.append(
+                _err(
+                    "El nombre de la plantilla de WhatsApp usa minúsculas, números y «_».",
+                    "wa_name",
+                )
+            )
+        if not WA_LANGUAGE.match(template.wa_language):
+            errors.append(_err("Idioma no válido (p. ej. «es» o «es_CO»).", "wa_language"))
+        if template.wa_category not in WaCategory.values:
+            errors.append(_err("Elija la categoría de la plantilla.", "wa_category", "required"))
+        if not template.body.strip():
+            errors.append(_err("Escriba el cuerpo de la plantilla.", "body", "required"))
+        elif len(template.body) > 1024:
+            errors.append(_err("El cuerpo de WhatsApp admite hasta 1.024 caracteres.", "body"))
+        numbers = _wa_numbers(template.body)
+        variables = template.wa_variables
+        if not isinstance(variables, list) or not all(
+            isinstance(v, str) and v.strip() for v in variables
+        ):
+            errors.append(_err("Indique un campo de contacto por variable.", "wa_variables"))
+        elif numbers != list(range(1, len(numbers) + 1)):
+            errors.append(_err("Numere las variables seguidas: {{1}}, {{2}}…", "body"))
+        elif len(variables) != len(numbers):
+            errors.append(
+                _err(
+                    f"El cuerpo usa {len(numbers)} variable(s) y se asignaron "
+                    f"{len(variables)} campo(s).",
+                    "wa_variables",
+                )
+            )
+        if template.wa_button_url:
+            try:
+                URLValidator(schemes=["https"])(template.wa_button_url)
+            except ValidationError:
+                errors.append(_err("El botón debe llevar una URL https.", "wa_button_url"))
+    elif channel == Channel.VOICE:
+        audio = template.voice_audio
+        if not template.body.strip() and audio is None:
+            errors.append(
+                _err("Escriba el texto del mensaje o elija un audio grabado.", "body", "required")
+            )
+        if audio is not None and (
+            audio.brief_id != brief.pk or audio.extension not in AUDIO_EXTENSIONS
+        ):
+            errors.append(_err("Elija un audio (mp3, wav u ogg) de este brief.", "voice_audio"))
+    elif channel == Channel.CALL:
+        template.script_sections = clean_script(template.script_sections, errors)
+    if errors:
+        raise Invalid(errors[0]["message"], code=errors[0]["code"], errors=errors)
+
+
+def _apply(template: Template, data: dict[str, Any]) -> None:
+    for name in EDITABLE_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "voice_audio":
+            if value in ("", None):
+                template.voice_audio = None
+            elif isinstance(value, Creative):
+                template.voice_audio = value
+            else:
+                template.voice_audio = Creative.objects.filter(pk=value).first()
+                if template.voice_audio is None:
+                    raise Invalid("El audio elegido no existe.", field="voice_audio")
+            continue
+        if name in {"wa_variables", "script_sections"}:
+            value = value if value is not None else []
+        elif name == "fallbacks":
+            value = value if value is not None else {}
+        elif value is None:
+            value = ""
+        elif isinstance(value, str):
+            value = value.replace("\r\n", "\n")
+        setattr(template, name, value)
+    if template.channel == Channel.EMAIL:
+        template.html = sanitize_html(template.html)
+    if template.channel == Channel.WHATSAPP:
+        template.wa_variables = [str(v).strip() for v in template.wa_variables or []]
+
+
+def _sync_links(template: Template) -> list[int]:
+    """Create the ``TrackedLink`` rows of the template's links (old rows keep their opens)."""
+    return compile_template(template, verify_frozen=False).links
+
+
+@transaction.atomic
+def create_template(brief: Brief, *, actor, data: dict[str, Any], request=None) -> Template:
+    """Add a channel template to ``brief`` (validated per channel; HTML sanitized)."""
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    check_can_edit(brief, actor)
+    channel = data.get("channel")
+    if channel not in Channel.values:
+        raise Invalid(
+            f"Canal no válido: «{channel}». Use sms, email, whatsapp, voice o call.",
+            code="invalid_channel",
+            field="channel",
+        )
+    template = Template(brief=brief, channel=channel, created_by=actor)
+    _apply(template, data)
+    if not template.name.strip():
+        count = Template.objects.filter(brief=brief, channel=channel).count()
+        template.name = f"{Channel(channel).label} {count + 1}"
+    _validate(brief, template)
+    template.save()
+    links_ = _sync_links(template)
+    record(
+        "TEMPLATE_CREATED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"template": template.pk, "channel": channel, "links": len(links_)},
+    )
+    return template
+
+
+@transaction.atomic
+def update_template(template: Template, *, actor, data: dict[str, Any], request=None) -> Template:
+    """Change a template that is not frozen; its version grows by one."""
+    brief = Brief.objects.select_for_update().get(pk=template.brief_id)
+    check_can_view(brief, actor)
+    template = Template.objects.select_for_update().get(pk=template.pk)
+    if template.is_frozen:
+        raise Conflict(
+            f"La plantilla «{template.name}» quedó congelada en la aprobación de salida "
+            f"({timezone.localtime(template.frozen_at):%d/%m/%Y %H:%M}); no se puede modificar.",
+            code="template_frozen",
+        )
+    check_can_edit(brief, actor)
+    if "channel" in data and data["channel"] != template.channel:
+        raise Invalid("El canal de una plantilla no cambia.", field="channel")
+    before = template.content_digest()
+    _apply(template, data)
+    if not template.name.strip():
+        raise Invalid("Escriba el nombre de la plantilla.", code="required", field="name")
+    _validate(brief, template)
+    changed = template.content_digest() != before
+    if changed:
+        template.version += 1
+    template.updated_at = timezone.now()
+    template.save()
+    _sync_links(template)
+    record(
+        "TEMPLATE_UPDATED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"template": template.pk, "version": template.version, "changed": changed},
+    )
+    return template
+
+
+# --- creatives -------------------------------------------------------------------------
+
+
+def contract_end(brief: Brief) -> dt.date | None:
+    """End of the service contract the campaign ran under (setting, else the brief's end)."""
+    configured = getattr(settings, "BRIEF_CONTRACT_END", None)
+    if isinstance(configured, str) and configured:
+        configured = dt.date.fromisoformat(configured)
+    return configured or brief.end_date
+
+
+def retention_date(brief: Brief, *, today: dt.date) -> dt.date:
+    """Contract end (or today) plus ``BRIEF_RETENTION_YEARS`` (legal retention, default 5)."""
+    years = int(getattr(settings, "BRIEF_RETENTION_YEARS", 5))
+    start = max(d for d in (contract_end(brief), today) if d is not None)
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, day=28)
+
+
+def creative_name(brief: Brief, channel: str, version: int, day: dt.date, ext: str) -> str:
+    """ICETEX's convention: ``<brief code>_<channel>_v<version>_<yyyymmdd>.<ext>``."""
+    return f"{brief.code}_{channel}_v{version}_{day:%Y%m%d}.{ext}"
+
+
+def _sniff(ext: str, head: bytes) -> None:
+    ok = True
+    if ext in _SIGNATURES:
+        ok = head.startswith(_SIGNATURES[ext])
+    elif ext == "wav":
+        ok = head[:4] == b"RIFF" and head[8:12] == b"WAVE"
+    elif ext == "mp4":
+        ok = head[4:8] == b"ftyp"
+    if not ok:
+        raise Invalid(
+            f"El contenido del archivo no corresponde a un .{ext}.",
+            code="bad_content",
+            field="file",
+        )
+
+
+@transaction.atomic
+def add_creative(
+    brief: Brief, *, actor, channel: str, upload, description: str = "", request=None
+) -> Creative:
+    """Store a new version of the brief's creative for ``channel`` with its SHA-256."""
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    check_can_edit(brief, actor)
+    if channel not in Channel.values:
+        raise Invalid("Canal no válido.", code="invalid_channel", field="channel")
+    original = (getattr(upload, "name", "") or "archivo").rsplit("/", 1)[-1]
+    ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    if ext not in CREATIVE_EXTENSIONS:
+        raise Invalid(
+            "Tipo de archivo no admitido para piezas creativas "
+            f"(use {', '.join(sorted(CREATIVE_EXTENSIONS))}).",
+            code="bad_extension",
+            field="file",
+        )
+    size = upload.size or 0
+    if size == 0:
+        raise Invalid("El archivo está vacío.", code="empty_file", field="file")
+    if size > settings.BRIEF_MAX_UPLOAD_BYTES:
+        raise Invalid("El archivo supera el tamaño máximo permitido.", field="file")
+    digest, head = hashlib.sha256(), b""
+    for chunk in upload.chunks():
+        if len(head) < 16:
+            head += chunk[: 16 - len(head)]
+        digest.update(chunk)
+    _sniff(ext, head)
+    upload.seek(0)
+    now = timezone.now()
+    today = calendar.local(now).date()
+    last = Creative.objects.filter(brief=brief, channel=channel).aggregate(v=Max("version"))["v"]
+    version = (last or 0) + 1
+    creative = Creative(
+        brief=brief,
+        channel=channel,
+        version=version,
+        name=creative_name(brief, channel, version, today, ext),
+        original_name=original[:255],
+        content_type=getattr(upload, "content_type", "") or "",
+        size=size,
+        sha256=digest.hexdigest(),
+        description=description.strip()[:200],
+        uploaded_by=actor,
+        uploaded_at=now,
+        retention_until=retention_date(brief, today=today),
+    )
+    creative.file.save(creative.name, upload, save=False)
+    creative.save()
+    record(
+        "CREATIVE_ADDED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"creative": creative.pk, "name": creative.name, "sha256": creative.sha256},
+    )
+    return creative
+
+
+def file_sha256(creative: Creative) -> str:
+    digest = hashlib.sha256()
+    with creative.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def open_creative(creative: Creative, *, actor=None, request=None):
+    """Open a creative for download or sending; a frozen one must match its SHA-256."""
+    if actor is not None:
+        check_can_view(creative.brief, actor)
+    if creative.frozen_sha256 and file_sha256(creative) != creative.frozen_sha256:
+        raise Conflict(
+            f"El archivo «{creative.name}» no coincide con la versión aprobada.",
+            code="content_tampered",
+        )
+    if actor is not None:
+        record(
+            "CREATIVE_DOWNLOADED",
+            actor=actor,
+            target=creative.brief,
+            request=request,
+            details={"creative": creative.pk, "name": creative.name},
+        )
+    return creative.file.open("rb")
+
+
+# --- exit approval ---------------------------------------------------------------------
+
+
+def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, dict]:
+    """Freeze the brief's templates and approved creatives (the ``approve_exit`` precheck).
+
+    Runs inside the workflow's transaction: the latest creative version of each channel
+    (and any audio a voice template uses) gets its SHA-256 recomputed from the stored file
+    and frozen with its retention date; then every template is frozen with the SHA-256 of
+    its content. Returns ``(extra brief fields, transition details)``.
+    """
+    at = at or timezone.now()
+    today = calendar.local(at).date()
+    templates = list(
+        Template.objects.select_for_update(of=("self",))
+        .filter(brief=brief, frozen_at__isnull=True)
+        .select_related("voice_audio")
+    )
+    latest: dict[str, Creative] = {}
+    for creative in Creative.objects.filter(brief=brief).order_by("channel", "-version"):
+        latest.setdefault(creative.channel, creative)
+    chosen = {c.pk: c for c in latest.values()}
+    for template in templates:
+        if template.voice_audio_id:
+            chosen[template.voice_audio_id] = template.voice_audio
+    frozen_creatives = []
+    for creative in chosen.values():
+        if creative.frozen_at:
+            continue
+        actual = file_sha256(creative)
+        if actual != creative.sha256:
+            raise Conflict(
+                f"El archivo «{creative.name}» cambió desde que se cargó: no se puede aprobar.",
+                code="content_tampered",
+            )
+        creative.frozen_at = at
+        creative.frozen_sha256 = actual
+        creative.retention_until = retention_date(brief, today=today)
+        creative.save(update_fields=["frozen_at", "frozen_sha256", "retention_until"])
+        frozen_creatives.append({"id": creative.pk, "name": creative.name, "sha256": actual})
+    frozen_templates = []
+    for template in templates:
+        if template.voice_audio_id:
+            template.voice_audio = chosen[template.voice_audio_id]
+        template.frozen_at = at
+        template.frozen_sha256 = template.content_digest()
+        template.save(update_fields=["frozen_at", "frozen_sha256"])
+        frozen_templates.append(
+            {"id": template.pk, "channel": template.channel, "sha256": template.frozen_sha256}
+        )
+    if not frozen_templates and not frozen_creatives:
+        return {}, {}
+    details = {"templates": frozen_templates, "creatives": frozen_creatives}
+    record("CONTENT_FROZEN", actor=actor, target=brief, details=details)
+    return {}, {"content_frozen": details}
+
+
+# --- recipients: link openings and unsubscribes ------------------------------------------
+
+
+def record_link_open(token: str, *, ip: str | None = None, user_agent: str = "") -> str | None:
+    """Count one opening of a tracked link; returns the destination (``None``: bad token)."""
+    parsed = links.parse_token(token)
+    if parsed is None:
+        return None
+    link_id, message_id = parsed
+    url = TrackedLink.objects.filter(pk=link_id).values_list("url", flat=True).first()
+    if url is None:
+        return None
+    LinkOpen.objects.create(
+        link_id=link_id, message_id=message_id, ip=ip or None, user_agent=user_agent[:300]
+    )
+    return url
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(len(local) - 1, 2)}@{domain}"
+
+
+@transaction.atomic
+def unsubscribe_email(token: str, *, request=None) -> tuple[Suppression, bool]:
+    """Suppress the e-mail address of an unsubscribe token (POST only; idempotent)."""
+    parsed = links.parse_unsubscribe_token(token)
+    if parsed is None:
+        raise Invalid("El enlace de desuscripción no es válido.", code="bad_token")
+    message_id, email = parsed
+    entry, created = Suppression.objects.get_or_create(
+        channel=SuppressionChannel.EMAIL,
+        value=email,
+        defaults={
+            "source": SuppressionSource.UNSUBSCRIBE,
+            "reason": f"Desuscripción desde el enlace del correo (mensaje {message_id}).",
+            "created_by": None,
+        },
+    )
+    if created:
+        record(
+            "EMAIL_UNSUBSCRIBED",
+            actor=None,
+            request=request,
+            details={"message_id": message_id, "email": mask_email(email)},
+        )
+    return entry, created
+
+
+# --- preview and estimates ---------------------------------------------------------------
+
+
+def latest_ready_base(brief: Brief) -> ContactBase | None:
+    return ContactBase.objects.filter(brief=brief, status=BaseStatus.READY).order_by("-id").first()
+
+
+def usable_recipients(brief: Brief, channel: str) -> int | None:
+    """Usable recipients of the latest ready base for ``channel`` (``None``: no base yet)."""
+    base = latest_ready_base(brief)
+    if base is None:
+        return None
+    by_channel = (base.summary or {}).get("usable_by_channel") or {}
+    if channel in by_channel:
+        return int(by_channel[channel])
+    return Contact.objects.filter(base=base, **{f"can_{channel}": True}).count()
+
+
+def preview_contact(
+    brief: Brief, *, actor, channel: str, document: str = "", request=None
+) -> Contact | None:
+    """A real contact of the latest ready base to preview with (the access is logged)."""
+    check_can_view(brief, actor)
+    base = latest_ready_base(brief)
+    if base is None:
+        return None
+    contacts = Contact.objects.filter(base=base)
+    document = (document or "").strip()
+    if document:
+        contacts = contacts.filter(doc_number=document)
+    elif channel in Channel.values:
+        contacts = contacts.filter(**{f"can_{channel}": True})
+    contact = contacts.order_by("row").first()
+    if contact is not None:
+        record(
+            "CONTACT_PREVIEWED",
+            actor=actor,
+            target=brief,
+            request=request,
+            details={"base": base.pk, "contact": contact.pk, "purpose": "vista previa"},
+        )
+    return contact

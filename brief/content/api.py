@@ -1,0 +1,275 @@
+"""Content API: the SMS/message preview (DESIGN §6), templates and creatives of a brief.
+
+``POST /api/v1/content/preview/`` is also the editor's live counter: an htmx request
+(``HX-Request``) gets the counter as an HTML fragment computed by the same code.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from brief.campaigns.actions import can_view
+from brief.campaigns.models import Brief
+from brief.core.exceptions import Invalid
+
+from . import actions, sms
+from .choices import Channel, MissingPolicy, WaCategory
+from .models import Creative, Template
+
+MAX_PREVIEW_CHARS = 20_000
+CODE_PARAM = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
+ID_PARAM = OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+# --- preview ----------------------------------------------------------------------------
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    brief = serializers.CharField(required=False, allow_blank=True)
+
+
+class PreviewSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    encoding = serializers.ChoiceField(choices=["GSM-7", "UCS-2"])
+    characters = serializers.IntegerField()
+    segments = serializers.IntegerField()
+    non_gsm_characters = serializers.ListField(child=serializers.CharField())
+    transliterated = serializers.CharField()
+    recipients = serializers.IntegerField(required=False, allow_null=True)
+    estimated_units = serializers.IntegerField(required=False, allow_null=True)
+
+
+def preview_data(channel: str, text: str, brief: Brief | None = None) -> dict:
+    """The analysis the API returns and the editor's counter shows (one implementation)."""
+    data = {"channel": channel, **sms.analyze(text)}
+    data["capacity"] = sms.segment_limit(data["encoding"], data["segments"])
+    if channel == Channel.WHATSAPP:
+        data["limit"] = 1024
+    if channel == Channel.VOICE:
+        data["estimated_seconds"] = round(len(text.split()) / 2.5)
+    if brief is not None:
+        recipients = actions.usable_recipients(brief, channel)
+        data["recipients"] = recipients
+        per_recipient = data["segments"] if channel == Channel.SMS else 1
+        data["estimated_units"] = None if recipients is None else per_recipient * recipients
+    return data
+
+
+class ContentPreviewView(GenericAPIView):
+    """Encoding, characters and segments of a text (``channel`` one of the five channels)."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    serializer_class = PreviewRequestSerializer
+
+    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    def post(self, request):
+        raw = request.data
+        channel = str(raw.get("channel", "") or "")
+        if channel not in Channel.values:
+            raise Invalid(
+                f"Canal no válido: «{channel}». Use sms, email, whatsapp, voice o call.",
+                code="invalid_channel",
+                field="channel",
+            )
+        text = raw.get("text")
+        if text is None:
+            text = raw.get("body", "")  # the editor's form names the field "body"
+        if not isinstance(text, str):
+            raise Invalid("El texto debe ser una cadena.", code="invalid", field="text")
+        if len(text) > MAX_PREVIEW_CHARS:
+            raise Invalid(
+                f"El texto supera {MAX_PREVIEW_CHARS:,} caracteres.".replace(",", "."),
+                code="too_long",
+                field="text",
+            )
+        text = text.replace("\r\n", "\n")
+        brief = None
+        code = str(raw.get("brief", "") or "")
+        if code:
+            found = Brief.objects.filter(code=code).first()
+            brief = found if found is not None and can_view(request.user, found) else None
+        data = preview_data(channel, text, brief)
+        if request.headers.get("HX-Request"):
+            html = render_to_string(
+                "content/partials/counter.html", {"p": data, "brief": brief}, request=request
+            )
+            return HttpResponse(html)
+        return Response(data)
+
+
+# --- templates --------------------------------------------------------------------------
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    channel = serializers.CharField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Template
+        fields = [
+            "id", "brief", "channel", "name", "body", "subject", "html", "text", "sender",
+            "reply_to", "wa_name", "wa_language", "wa_category", "wa_variables",
+            "wa_button_url", "voice_audio", "script_sections", "missing_policy", "fallbacks",
+            "version", "frozen_at", "frozen_sha256", "links", "created_by", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_links(self, template) -> list[dict]:
+        return [{"id": link.pk, "url": link.url} for link in template.links.all()]
+
+
+class TemplateWriteSerializer(serializers.Serializer):
+    channel = serializers.CharField(required=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    subject = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    html = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    sender = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    reply_to = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    wa_name = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    wa_language = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    wa_category = serializers.ChoiceField(
+        choices=WaCategory.choices, required=False, allow_blank=True
+    )
+    wa_variables = serializers.ListField(child=serializers.CharField(), required=False)
+    wa_button_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    voice_audio = serializers.IntegerField(required=False, allow_null=True)
+    script_sections = serializers.JSONField(required=False)
+    missing_policy = serializers.ChoiceField(choices=MissingPolicy.choices, required=False)
+    fallbacks = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+
+def _brief_for(request, code: str) -> Brief:
+    brief = get_object_or_404(Brief, code=code)
+    actions.check_can_view(brief, request.user)
+    return brief
+
+
+class BriefTemplatesView(GenericAPIView):
+    """The brief's channel templates; POST adds one (``{"channel": "sms", "body": …}``)."""
+
+    parser_classes = [JSONParser]
+    serializer_class = TemplateSerializer
+    queryset = Template.objects.none()
+
+    @extend_schema(parameters=[CODE_PARAM], responses=TemplateSerializer(many=True))
+    def get(self, request, code):
+        brief = _brief_for(request, code)
+        templates = Template.objects.filter(brief=brief).prefetch_related("links")
+        return Response(TemplateSerializer(templates, many=True).data)
+
+    @extend_schema(
+        parameters=[CODE_PARAM], request=TemplateWriteSerializer, responses=TemplateSerializer
+    )
+    def post(self, request, code):
+        brief = _brief_for(request, code)
+        payload = TemplateWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        template = actions.create_template(
+            brief, actor=request.user, data=dict(payload.validated_data), request=request
+        )
+        return Response(TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+
+class TemplateDetailView(GenericAPIView):
+    """One template; PATCH changes it while it is not frozen."""
+
+    parser_classes = [JSONParser]
+    serializer_class = TemplateSerializer
+    queryset = Template.objects.none()
+
+    def _get(self, request, pk) -> Template:
+        template = get_object_or_404(Template.objects.select_related("brief"), pk=pk)
+        actions.check_can_view(template.brief, request.user)
+        return template
+
+    @extend_schema(parameters=[ID_PARAM], responses=TemplateSerializer)
+    def get(self, request, pk):
+        return Response(TemplateSerializer(self._get(request, pk)).data)
+
+    @extend_schema(
+        parameters=[ID_PARAM], request=TemplateWriteSerializer, responses=TemplateSerializer
+    )
+    def patch(self, request, pk):
+        template = self._get(request, pk)
+        payload = TemplateWriteSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        template = actions.update_template(
+            template, actor=request.user, data=dict(payload.validated_data), request=request
+        )
+        return Response(TemplateSerializer(template).data)
+
+
+# --- creatives --------------------------------------------------------------------------
+
+
+class CreativeSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Creative
+        fields = [
+            "id", "channel", "version", "name", "original_name", "size", "sha256",
+            "description", "uploaded_at", "frozen_at", "frozen_sha256", "retention_until",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CreativeUploadSerializer(serializers.Serializer):
+    channel = serializers.CharField(help_text="sms, email, whatsapp, voice o call")
+    file = serializers.FileField()
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class BriefCreativesView(GenericAPIView):
+    """The brief's creatives repository; POST (multipart) adds a new version."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = CreativeSerializer
+    queryset = Creative.objects.none()
+
+    @extend_schema(parameters=[CODE_PARAM], responses=CreativeSerializer(many=True))
+    def get(self, request, code):
+        brief = _brief_for(request, code)
+        return Response(CreativeSerializer(brief.creatives.all(), many=True).data)
+
+    @extend_schema(
+        parameters=[CODE_PARAM], request=CreativeUploadSerializer, responses=CreativeSerializer
+    )
+    def post(self, request, code):
+        brief = _brief_for(request, code)
+        payload = CreativeUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        creative = actions.add_creative(
+            brief,
+            actor=request.user,
+            channel=payload.validated_data["channel"],
+            upload=payload.validated_data["file"],
+            description=payload.validated_data.get("description", ""),
+            request=request,
+        )
+        return Response(CreativeSerializer(creative).data, status=status.HTTP_201_CREATED)
+
+
+# Mounted by brief/urls.py inside /api/v1/ (before the router's routes).
+urlpatterns = [
+    path("content/preview/", ContentPreviewView.as_view(), name="content_preview"),
+    path("briefs/<str:code>/templates/", BriefTemplatesView.as_view(), name="brief_templates"),
+    path("briefs/<str:code>/creatives/", BriefCreativesView.as_view(), name="brief_creatives"),
+    path("templates/<int:pk>/", TemplateDetailView.as_view(), name="template_detail"),
+]

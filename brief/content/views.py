@@ -1,0 +1,319 @@
+"""Content pages: the brief's content, the template editor, creatives, and the public
+recipient endpoints (tracked link ``/l/<token>``, unsubscribe page ``/baja/<token>/``).
+
+Views stay thin: permission → form → one call to :mod:`.actions` → redirect or render.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from brief.campaigns.models import Brief
+from brief.contacts.choices import SuppressionChannel
+from brief.contacts.models import Suppression
+from brief.core.audit import client_ip
+from brief.core.exceptions import Conflict, DomainError, Forbidden
+
+from . import actions, links, sms
+from .api import preview_data
+from .choices import STANDARD_FIELDS, UNSUBSCRIBE_PLACEHOLDER, Channel
+from .forms import CreativeForm, PreviewContactForm, TemplateForm
+from .models import Creative, Template
+from .render import Renderer, contact_fields, normalize_field
+
+
+def _get_brief(request, code: str) -> Brief:
+    brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
+    try:
+        actions.check_can_view(brief, request.user)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    return brief
+
+
+def _report(request, exc: DomainError) -> None:
+    if isinstance(exc, Forbidden):
+        raise PermissionDenied(exc.message) from exc
+    messages.error(request, exc.message)
+    for error in exc.errors[1:]:
+        messages.error(request, error.get("message"))
+
+
+def _put_errors(form, exc: DomainError) -> None:
+    mapping = {"script_sections": "script", "channel": None}
+    for error in exc.errors:
+        field = error.get("field")
+        field = mapping.get(field, field)
+        form.add_error(field if field in form.fields else None, error.get("message"))
+
+
+# --- the brief's content ---------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def content_index(request, code: str):
+    """Templates per channel, creatives (versions, SHA-256, retention) and link openings."""
+    brief = _get_brief(request, code)
+    refusal = actions.edit_refusal(brief, request.user)
+    templates = list(brief.templates.select_related("created_by").prefetch_related("links"))
+    channels = []
+    for channel in brief.channels or []:
+        if channel not in Channel.values:
+            continue
+        channels.append(
+            {
+                "value": channel,
+                "label": Channel(channel).label,
+                "templates": [t for t in templates if t.channel == channel],
+                "recipients": actions.usable_recipients(brief, channel),
+            }
+        )
+    return render(
+        request,
+        "content/index.html",
+        {
+            "brief": brief,
+            "channels": channels,
+            "can_edit": refusal is None,
+            "refusal": refusal,
+            "creatives": list(brief.creatives.select_related("uploaded_by")),
+            "creative_form": CreativeForm(channels=brief.channels) if refusal is None else None,
+            "opens": links.opens_count(brief),
+            "recipients_opened": links.recipients_who_opened(brief),
+        },
+    )
+
+
+def _editor_context(request, brief, *, channel, form, template=None, refusal=None) -> dict:
+    body = form["body"].value() or ""
+    known = set(STANDARD_FIELDS)
+    base = actions.latest_ready_base(brief)
+    custom_fields: list[str] = []
+    if base is not None:
+        first = base.contacts.order_by("row").values_list("custom", flat=True).first() or {}
+        custom_fields = list(first)
+        known |= {normalize_field(k) for k in custom_fields}
+    return {
+        "brief": brief,
+        "channel": channel,
+        "channel_label": Channel(channel).label,
+        "form": form,
+        "template": template,
+        "can_edit": refusal is None,
+        "refusal": refusal,
+        "counter": preview_data(channel, body, brief) if channel == Channel.SMS else None,
+        "standard_fields": STANDARD_FIELDS,
+        "custom_fields": custom_fields,
+        "has_base": base is not None,
+        "unsubscribe_placeholder": UNSUBSCRIBE_PLACEHOLDER,
+        "preview_form": PreviewContactForm(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_new(request, code: str):
+    """A new template for one channel of the brief (``?canal=sms``)."""
+    brief = _get_brief(request, code)
+    channel = request.GET.get("canal") or request.POST.get("channel") or ""
+    if channel not in (brief.channels or []) or channel not in Channel.values:
+        raise Http404("El brief no tiene ese canal.")
+    refusal = actions.edit_refusal(brief, request.user)
+    if refusal is not None and request.method == "GET":
+        messages.error(request, refusal)
+        return redirect("content:index", code=brief.code)
+    form = TemplateForm(request.POST or None, channel=channel, brief=brief)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                template = actions.create_template(
+                    brief,
+                    actor=request.user,
+                    data={"channel": channel, **form.to_data()},
+                    request=request,
+                )
+            except DomainError as exc:
+                if isinstance(exc, Forbidden):
+                    raise PermissionDenied(exc.message) from exc
+                _put_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, f"Plantilla «{template.name}» guardada.")
+                return redirect("content:template_edit", code=brief.code, pk=template.pk)
+        else:
+            status = 400
+    context = _editor_context(request, brief, channel=channel, form=form, refusal=refusal)
+    return render(request, "content/editor.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request, code: str, pk: int):
+    """The editor of one template (read-only when frozen or not editable by the user)."""
+    brief = _get_brief(request, code)
+    template = get_object_or_404(Template, pk=pk, brief=brief)
+    refusal = actions.edit_refusal(brief, request.user)
+    if template.is_frozen:
+        refusal = "Esta plantilla quedó congelada en la aprobación de salida: es la que se envía."
+    initial = TemplateForm.initial_for(template)
+    form = TemplateForm(
+        request.POST or None, initial=initial, channel=template.channel, brief=brief
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                actions.update_template(
+                    template, actor=request.user, data=form.to_data(), request=request
+                )
+            except DomainError as exc:
+                if isinstance(exc, Forbidden):
+                    raise PermissionDenied(exc.message) from exc
+                _put_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, f"Plantilla «{template.name}» actualizada.")
+                return redirect("content:template_edit", code=brief.code, pk=template.pk)
+        else:
+            status = 400
+    if refusal is not None:
+        for field in form.fields.values():
+            field.disabled = True
+    context = _editor_context(
+        request, brief, channel=template.channel, form=form, template=template, refusal=refusal
+    )
+    return render(request, "content/editor.html", context, status=status)
+
+
+@login_required
+@require_POST
+def template_preview(request, code: str):
+    """htmx: the template being edited, rendered for a real contact of the latest base."""
+    brief = _get_brief(request, code)
+    channel = request.POST.get("channel", "")
+    if channel not in Channel.values:
+        raise Http404("Canal no válido.")
+    form = TemplateForm(request.POST, channel=channel, brief=brief)
+    form.is_valid()  # the preview works on whatever is typed
+    data = form.to_data() if not form.errors else {}
+    template = Template(brief=brief, channel=channel)
+    for name, value in data.items():
+        if name == "voice_audio":
+            continue
+        if name == "html":
+            value = actions.sanitize_html(value)
+        setattr(template, name, value)
+    contact = actions.preview_contact(
+        brief,
+        actor=request.user,
+        channel=channel,
+        document=request.POST.get("document", ""),
+        request=request,
+    )
+    rendered = None
+    if contact is not None:
+        rendered = Renderer(template).render(contact_fields(contact))
+    return render(
+        request,
+        "content/partials/preview.html",
+        {
+            "brief": brief,
+            "channel": channel,
+            "contact": contact,
+            "rendered": rendered,
+            "has_base": actions.latest_ready_base(brief) is not None,
+            "analysis": sms.analyze(rendered.text) if rendered and channel == "sms" else None,
+        },
+    )
+
+
+# --- creatives -------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def creative_upload(request, code: str):
+    brief = _get_brief(request, code)
+    form = CreativeForm(request.POST, request.FILES, channels=brief.channels)
+    if form.is_valid():
+        try:
+            creative = actions.add_creative(
+                brief,
+                actor=request.user,
+                channel=form.cleaned_data["channel"],
+                upload=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+                request=request,
+            )
+        except DomainError as exc:
+            _report(request, exc)
+        else:
+            messages.success(
+                request,
+                f"Pieza «{creative.name}» guardada (SHA-256 {creative.sha256[:12]}…).",
+            )
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return HttpResponseRedirect(reverse("content:index", args=[brief.code]) + "#piezas")
+
+
+@login_required
+@require_GET
+def creative_download(request, code: str, pk: int):
+    creative = get_object_or_404(Creative.objects.select_related("brief"), pk=pk, brief__code=code)
+    try:
+        handle = actions.open_creative(creative, actor=request.user, request=request)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("content:index", code=code)
+    except FileNotFoundError as exc:
+        raise Http404("El archivo ya no está disponible.") from exc
+    return FileResponse(handle, as_attachment=True, filename=creative.name)
+
+
+# --- public recipient endpoints ----------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def link_open(request, token: str):
+    """A recipient opens a tracked link: count it, then redirect (302) to the destination."""
+    url = actions.record_link_open(
+        token, ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")
+    )
+    if url is None:
+        return render(request, "content/link_invalid.html", status=404)
+    return HttpResponseRedirect(url)
+
+
+@csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the URL is signed
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """GET shows the confirmation (never unsubscribes); POST suppresses the address."""
+    parsed = links.parse_unsubscribe_token(token)
+    if parsed is None:
+        return render(request, "content/unsubscribe.html", {"invalid": True}, status=404)
+    _message_id, email = parsed
+    masked = actions.mask_email(email)
+    if request.method == "POST":
+        actions.unsubscribe_email(token, request=request)
+        return render(request, "content/unsubscribe.html", {"done": True, "email": masked})
+    already = Suppression.objects.filter(channel=SuppressionChannel.EMAIL, value=email).exists()
+    return render(
+        request, "content/unsubscribe.html", {"email": masked, "already": already, "token": token}
+    )

@@ -1,0 +1,153 @@
+"""Tracked links end to end (rewrite → open → redirect → counted) and the unsubscribe page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from brief.campaigns.choices import Status
+from brief.contacts.models import Suppression
+from brief.content import actions
+from brief.content.links import (
+    make_token,
+    opens_by_message,
+    opens_count,
+    parse_token,
+    unsubscribe_url,
+)
+from brief.content.models import LinkOpen
+from brief.content.render import compile_template
+from brief.core.models import AuditEvent
+
+SITE = "https://brief.icetex.gov.co"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sms_template(make_brief, solicitante):
+    brief = make_brief(Status.DRAFT)
+    return actions.create_template(
+        brief,
+        actor=solicitante,
+        data={
+            "channel": "sms",
+            "body": "ICETEX: {nombres}, actualice sus datos en https://www.icetex.gov.co/datos?c=1.",
+        },
+    )
+
+
+@override_settings(SITE_URL=SITE)
+def test_link_is_rewritten_opened_redirected_and_counted(client, sms_template):
+    # given the template's link, rendered for two recipients (messages 501 and 502)
+    link = sms_template.links.get()
+    assert link.url == "https://www.icetex.gov.co/datos?c=1"
+    renderer = compile_template(sms_template)
+    first = renderer.render({"nombres": "Ana"}, message_id=501)
+    second = renderer.render({"nombres": "Luis"}, message_id=502)
+    url = first.text.split(" en ")[1].rstrip(".")
+    assert url.startswith(f"{SITE}/l/")
+    token = url.rsplit("/", 1)[1]
+    assert len(token) <= 24
+    assert first.links == [link.pk]
+    assert first.text != second.text  # one link per recipient
+    # when the first recipient opens it twice and the second once
+    for _ in range(2):
+        response = client.get(f"/l/{token}", HTTP_USER_AGENT="Mozilla/5.0 (Android)")
+        # then each opening redirects to the destination
+        assert response.status_code == 302
+        assert response["Location"] == "https://www.icetex.gov.co/datos?c=1"
+    client.get("/l/" + second.text.split("/l/")[1].rstrip("."))
+    # and is counted per recipient, with when, from where and which link
+    assert opens_by_message([501, 502, 503]) == {501: 2, 502: 1}
+    assert opens_count(sms_template.brief) == 3
+    opened = LinkOpen.objects.filter(message_id=501).first()
+    assert (opened.link_id, opened.ip, opened.user_agent) == (
+        link.pk,
+        "127.0.0.1",
+        "Mozilla/5.0 (Android)",
+    )
+
+
+def test_forged_or_damaged_tokens_are_404_in_spanish(client, sms_template):
+    link = sms_template.links.get()
+    good = make_token(link.pk, 77)
+    forged_mac = good[:-2] + ("AA" if good[-2:] != "AA" else "BB")
+    with override_settings(SECRET_KEY="another-secret-key-" * 3):
+        other_key = make_token(link.pk, 77)
+    for token in [forged_mac, other_key, "abc", "%%%", good[:5], "A" * 80]:
+        response = client.get(f"/l/{token}")
+        assert response.status_code == 404, token
+        assert "Enlace no válido" in response.content.decode()
+    assert LinkOpen.objects.count() == 0
+
+
+def test_token_of_a_deleted_link_is_404(client):
+    assert client.get(f"/l/{make_token(999999, 1)}").status_code == 404
+
+
+def test_tokens_round_trip_large_ids():
+    token = make_token(2**40, 2**62)
+    assert parse_token(token) == (2**40, 2**62)
+    assert len(make_token(123, 4_567_890)) <= 20
+
+
+def test_old_tokens_still_open_after_a_key_rotation(client, sms_template, settings):
+    link = sms_template.links.get()
+    token = make_token(link.pk, 5)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "rotated-secret-key-" * 3
+    assert client.get(f"/l/{token}").status_code == 302
+
+
+# --- unsubscribe -----------------------------------------------------------------------
+
+
+def _path(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+def test_get_shows_a_confirmation_and_never_unsubscribes(client):
+    path = _path(unsubscribe_url(31, "Ana@Example.co"))
+    response = client.get(path)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Cancelar la suscripción" in body
+    assert "a••@example.co" in body  # the address is masked
+    assert "Sí, cancelar mi suscripción" in body
+    assert not Suppression.objects.exists()
+
+
+def test_post_from_the_page_suppresses_the_email_once(client):
+    path = _path(unsubscribe_url(31, "Ana@Example.co"))
+    response = client.post(path)
+    assert response.status_code == 200
+    assert "Suscripción cancelada" in response.content.decode()
+    entry = Suppression.objects.get()
+    assert (entry.channel, entry.value, entry.source) == ("email", "ana@example.co", "unsubscribe")
+    event = AuditEvent.objects.get(type="EMAIL_UNSUBSCRIBED")
+    assert event.details == {"message_id": 31, "email": "a••@example.co"}
+    # a second POST changes nothing
+    client.post(path)
+    assert Suppression.objects.count() == 1
+    assert AuditEvent.objects.filter(type="EMAIL_UNSUBSCRIBED").count() == 1
+    assert "ya no recibe" in client.get(path).content.decode()
+
+
+def test_one_click_post_from_the_mail_client_without_csrf(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    path = _path(unsubscribe_url(32, "luis@example.co"))
+    response = client.post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert Suppression.objects.filter(channel="email", value="luis@example.co").exists()
+
+
+def test_bad_unsubscribe_token_is_404_and_suppresses_nothing(client):
+    path = _path(unsubscribe_url(33, "x@example.co"))
+    tampered = path.replace("/baja/", "/baja/x")
+    assert client.get(tampered).status_code == 404
+    assert client.post(tampered).status_code == 404
+    assert not Suppression.objects.exists()

@@ -1,0 +1,182 @@
+"""Content pages: index, editor (live counter through the preview endpoint), previews."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from brief.campaigns.choices import Status
+from brief.content import actions
+from brief.content.forms import format_script, parse_script
+from brief.content.models import Creative, Template
+from brief.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_brief_page_links_to_its_content(client, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    client.force_login(solicitante)
+    body = client.get(f"/briefs/{brief.code}/").content.decode()
+    assert f'href="/briefs/{brief.code}/contenido/"' in body
+    assert "Contenido del mensaje" in body
+
+
+def test_content_index_lists_channels_templates_and_creatives(client, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    actions.create_template(brief, actor=solicitante, data={"channel": "sms", "body": "Hola"})
+    client.force_login(solicitante)
+    response = client.get(f"/briefs/{brief.code}/contenido/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Nueva plantilla de SMS" in body
+    assert "Nueva plantilla de Correo electrónico" in body
+    assert "SMS 1" in body
+    assert "Cargar pieza" in body
+
+
+def test_other_area_cannot_open_the_content(client, outsider, make_brief):
+    brief = make_brief(Status.DRAFT)
+    client.force_login(outsider)
+    assert client.get(f"/briefs/{brief.code}/contenido/").status_code == 403
+    assert (
+        client.get(f"/briefs/{brief.code}/contenido/plantillas/nueva/?canal=sms").status_code == 403
+    )
+
+
+def test_editor_shows_the_counter_and_creates_the_template(client, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    client.force_login(solicitante)
+    url = f"/briefs/{brief.code}/contenido/plantillas/nueva/?canal=sms"
+    body = client.get(url).content.decode()
+    assert 'hx-post="/api/v1/content/preview/"' in body
+    assert 'hx-trigger="keyup changed delay:300ms' in body
+    assert 'id="sms-encoding"' in body
+    response = client.post(
+        url,
+        {
+            "channel": "sms",
+            "name": "Recordatorio",
+            "body": "Hola {nombres}",
+            "missing_policy": "skip",
+        },
+    )
+    template = Template.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/briefs/{brief.code}/contenido/plantillas/{template.pk}/"
+    assert (template.name, template.body) == ("Recordatorio", "Hola {nombres}")
+
+
+def test_editor_shows_action_errors_on_the_field(client, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    client.force_login(solicitante)
+    response = client.post(
+        f"/briefs/{brief.code}/contenido/plantillas/nueva/?canal=email",
+        {"channel": "email", "html": "<p>x</p>", "missing_policy": "skip"},
+    )
+    assert response.status_code == 400
+    assert "Escriba el asunto del correo." in response.content.decode()
+    assert not Template.objects.exists()
+
+
+def test_htmx_counter_comes_from_the_preview_endpoint(client, solicitante, make_brief, make_base):
+    brief = make_brief(Status.DRAFT)
+    make_base(brief)
+    client.force_login(solicitante)
+    response = client.post(
+        "/api/v1/content/preview/",
+        {"channel": "sms", "brief": brief.code, "body": "Información"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<dd id="sms-encoding" class="ucs2">UCS-2</dd>' in html
+    assert '<dd id="sms-characters">11</dd>' in html
+    assert '<dd id="sms-segments">1</dd>' in html
+    assert 'data-text="Informacion"' in html
+    assert "1 segmento × 2\xa0500 destinatarios utilizables = <strong>2\xa0500 segmentos" in html
+
+
+def test_preview_with_a_real_contact(client, solicitante, make_brief, make_base):
+    brief = make_brief(Status.DRAFT)
+    make_base(brief)
+    client.force_login(solicitante)
+    url = f"/briefs/{brief.code}/contenido/vista-previa/"
+    data = {"channel": "sms", "body": "Hola {nombres}, saldo {saldo}", "missing_policy": "skip"}
+    html = client.post(url, data).content.decode()
+    assert "Hola Ana María, saldo $1.250.000" in html
+    html = client.post(url, {**data, "document": "79888777"}).content.decode()
+    assert "Falta el dato «saldo»" in html
+    html = client.post(
+        url,
+        {**data, "document": "79888777", "missing_policy": "fallback", "fallbacks": "saldo = 0"},
+    ).content.decode()
+    assert "Hola Luis, saldo 0" in html
+    assert AuditEvent.objects.filter(type="CONTACT_PREVIEWED").count() == 3
+
+
+def test_frozen_template_editor_is_read_only(client, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    template = actions.create_template(
+        brief, actor=solicitante, data={"channel": "sms", "body": "Hola"}
+    )
+    actions.freeze_for_exit(brief, actor=solicitante)
+    client.force_login(solicitante)
+    body = client.get(f"/briefs/{brief.code}/contenido/plantillas/{template.pk}/").content.decode()
+    assert "Aprobada y congelada" in body
+    assert "Guardar plantilla" not in body
+    response = client.post(
+        f"/briefs/{brief.code}/contenido/plantillas/{template.pk}/",
+        {"body": "Otro", "missing_policy": "skip"},
+    )
+    template.refresh_from_db()
+    assert template.body == "Hola"
+    assert response.status_code in (200, 409)
+
+
+def test_creative_upload_and_logged_download(client, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    client.force_login(solicitante)
+    png = b"\x89PNG\r\n\x1a\n" + b"1" * 10
+    response = client.post(
+        f"/briefs/{brief.code}/contenido/piezas/",
+        {"channel": "email", "file": SimpleUploadedFile("pieza.png", png), "description": "Banner"},
+    )
+    assert response.status_code == 302
+    creative = Creative.objects.get()
+    download = client.get(f"/briefs/{brief.code}/contenido/piezas/{creative.pk}/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == png
+    assert creative.name in download["Content-Disposition"]
+    assert AuditEvent.objects.filter(type="CREATIVE_DOWNLOADED").count() == 1
+
+
+def test_script_text_format_round_trips():
+    source = (
+        "# Saludo\nBuenos días, {nombres}.\n\n# Preguntas\n"
+        "? actualizo (si_no): ¿Actualizó sus datos?\n"
+        "? medio (opciones: SMS / Correo): ¿Por qué medio prefiere?"
+    )
+    sections = parse_script(source)
+    assert sections == [
+        {"title": "Saludo", "text": "Buenos días, {nombres}.", "questions": []},
+        {
+            "title": "Preguntas",
+            "text": "",
+            "questions": [
+                {
+                    "key": "actualizo",
+                    "kind": "yes_no",
+                    "text": "¿Actualizó sus datos?",
+                    "options": [],
+                },
+                {
+                    "key": "medio",
+                    "kind": "choice",
+                    "text": "¿Por qué medio prefiere?",
+                    "options": ["SMS", "Correo"],
+                },
+            ],
+        },
+    ]
+    assert parse_script(format_script(sections)) == sections
