@@ -23,3 +23,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 DATABASES["default"].setdefault("TEST", {})  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")  # noqa: F405
+# One embedded broker per test process: tests that start real workers never share a queue.
+if not os.environ.get("CELERY_BROKER_URL"):
+    CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / f'celery-broker-{os.getpid()}.sqlite'}"  # noqa: F405

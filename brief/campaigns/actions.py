@@ -579,7 +579,15 @@ def _pre_deliver(brief: Brief, *, actor, note, at, **params):
     return {}, {}
 
 
+def _pre_approve_exit(brief: Brief, *, actor, note, at, **params):
+    # The content approved now is frozen with its SHA-256 (imported here: content imports us).
+    from brief.content.actions import freeze_for_exit
+
+    return freeze_for_exit(brief, actor=actor, at=at)
+
+
 _PRECHECKS = {
+    "approve_exit": _pre_approve_exit,
     "submit": _pre_submit,
     "return": _pre_return,
     "forward": _pre_forward,

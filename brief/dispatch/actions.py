@@ -1,0 +1,223 @@
+"""The only write path of sweeps: create, start, pause, resume, cancel, decide on unknowns."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from brief.accounts.roles import Role
+from brief.campaigns.actions import _check_actor
+from brief.campaigns.choices import Status
+from brief.campaigns.models import Brief
+from brief.contacts.choices import BaseStatus
+from brief.contacts.models import ContactBase, Segment
+from brief.core.audit import record
+from brief.core.exceptions import Conflict, Invalid
+
+from . import engine
+from .choices import Include, MessageStatus, SweepState
+from .models import Message, ProviderAccount, Sweep
+
+# Sweeps run while the campaign executes (after the exit approval).
+RUNNABLE_BRIEF_STATES = frozenset({Status.EXECUTING})
+OPERATORS = frozenset({Role.PROVEEDOR, Role.ANALISTA_OCM})
+
+
+def _enqueue(sweep: Sweep, eta=None) -> None:
+    from .tasks import run_sweep
+
+    transaction.on_commit(lambda: run_sweep.apply_async((sweep.pk,), eta=eta))
+
+
+@transaction.atomic
+def create_sweep(
+    brief: Brief,
+    *,
+    actor,
+    channel: str,
+    template,
+    provider_account: str,
+    start_at=None,
+    include: str = Include.ALL,
+    segment: Segment | None = None,
+    base: ContactBase | None = None,
+    ignore_windows: bool = False,
+    ignore_daily_cap: bool = False,
+    exception_reason: str = "",
+    request=None,
+) -> Sweep:
+    """Create a sweep, write its outbox and schedule it."""
+    _check_actor(brief, OPERATORS, actor, "crear barridos")
+    if brief.status not in RUNNABLE_BRIEF_STATES:
+        raise Conflict(
+            "Los barridos se crean con la campaña en ejecución (después de la "
+            "aprobación de salida)."
+        )
+    if channel not in brief.channels:
+        raise Invalid(
+            "El canal no es uno de los canales del brief.", code="bad_channel", field="channel"
+        )
+    if template.brief_id != brief.pk or template.channel != channel:
+        raise Invalid(
+            "La plantilla no es de este brief o de este canal.",
+            code="bad_template",
+            field="template",
+        )
+    account = ProviderAccount.objects.filter(code=provider_account, active=True).first()
+    if account is None or channel not in account.channels:
+        raise Invalid(
+            "La cuenta de proveedor no existe, está inactiva o no envía por este canal.",
+            code="bad_provider",
+            field="provider_account",
+        )
+    if include not in Include.values:
+        raise Invalid("Regla de destinatarios no válida.", code="bad_include", field="include")
+    if (ignore_windows or ignore_daily_cap) and not exception_reason.strip():
+        raise Invalid(
+            "Una excepción a las reglas de contacto necesita un motivo.",
+            code="reason_required",
+            field="exception_reason",
+        )
+    if segment is not None:
+        base = segment.base
+    if base is None:
+        base = ContactBase.objects.filter(brief=brief, status=BaseStatus.READY).first()
+    if base is None or base.brief_id != brief.pk or base.status != BaseStatus.READY:
+        raise Conflict("El brief no tiene una base de contactos lista.")
+    number = (Sweep.objects.filter(brief=brief).aggregate(n=Max("number"))["n"] or 0) + 1
+    try:
+        with transaction.atomic():
+            sweep = Sweep.objects.create(
+                brief=brief,
+                number=number,
+                channel=channel,
+                template=template,
+                base=base,
+                segment=segment,
+                provider_account=account,
+                include=include,
+                start_at=start_at or timezone.now(),
+                ignore_windows=ignore_windows,
+                ignore_daily_cap=ignore_daily_cap,
+                exception_reason=exception_reason.strip(),
+                created_by=actor,
+            )
+    except IntegrityError as exc:
+        raise Conflict("Otro barrido se creó al mismo tiempo; intente de nuevo.") from exc
+    engine.write_outbox(sweep)
+    record(
+        "SWEEP_CREATED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={
+            "sweep": sweep.pk,
+            "number": number,
+            "channel": channel,
+            "total": sweep.total,
+            "include": include,
+        },
+    )
+    if ignore_windows or ignore_daily_cap:
+        record(
+            "CONTACT_RULE_EXCEPTION_GRANTED",
+            actor=actor,
+            target=brief,
+            request=request,
+            details={
+                "sweep": sweep.pk,
+                "windows": ignore_windows,
+                "daily_cap": ignore_daily_cap,
+                "reason": exception_reason.strip(),
+            },
+        )
+    Sweep.objects.filter(pk=sweep.pk).update(state=SweepState.RUNNING)
+    sweep.state = SweepState.RUNNING
+    _enqueue(sweep, eta=sweep.start_at if sweep.start_at > timezone.now() else None)
+    return sweep
+
+
+def _move(
+    sweep: Sweep, *, actor, sources: set[str], target: str, audit: str, request=None, label: str
+) -> Sweep:
+    _check_actor(sweep.brief, OPERATORS, actor, label)
+    with transaction.atomic():
+        moved = Sweep.objects.filter(pk=sweep.pk, state__in=sources).update(
+            state=target,
+            **({"finished_at": timezone.now()} if target == SweepState.CANCELLED else {}),
+        )
+        if not moved:
+            sweep.refresh_from_db()
+            raise Conflict(f"No se puede {label} un barrido «{sweep.get_state_display()}».")
+        record(audit, actor=actor, target=sweep.brief, request=request, details={"sweep": sweep.pk})
+        if target == SweepState.RUNNING:
+            _enqueue(sweep)
+    sweep.refresh_from_db()
+    return sweep
+
+
+def pause_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
+    """Stop claiming new chunks (the chunk in flight finishes, well within 2 seconds)."""
+    return _move(
+        sweep,
+        actor=actor,
+        sources={SweepState.SCHEDULED, SweepState.RUNNING},
+        target=SweepState.PAUSED,
+        audit="SWEEP_PAUSED",
+        request=request,
+        label="pausar",
+    )
+
+
+def resume_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
+    return _move(
+        sweep,
+        actor=actor,
+        sources={SweepState.PAUSED},
+        target=SweepState.RUNNING,
+        audit="SWEEP_RESUMED",
+        request=request,
+        label="reanudar",
+    )
+
+
+def cancel_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
+    """Stop for good; queued messages are never sent."""
+    return _move(
+        sweep,
+        actor=actor,
+        sources={SweepState.SCHEDULED, SweepState.RUNNING, SweepState.PAUSED},
+        target=SweepState.CANCELLED,
+        audit="SWEEP_CANCELLED",
+        request=request,
+        label="cancelar",
+    )
+
+
+@transaction.atomic
+def decide_unknown(sweep: Sweep, *, actor, decision: str, request=None) -> int:
+    """Settle messages left ``unknown`` after a crash: count them as sent, or as failed."""
+    _check_actor(sweep.brief, OPERATORS, actor, "decidir sobre mensajes desconocidos")
+    if decision not in {"sent", "failed"}:
+        raise Invalid(
+            "Decida «sent» (se envió) o «failed» (no se envió).",
+            code="bad_decision",
+            field="decision",
+        )
+    from .choices import RANK
+
+    changed = Message.objects.filter(sweep=sweep, status=MessageStatus.UNKNOWN).update(
+        status=decision,
+        rank=RANK[decision],
+        error_code=f"decided_{decision}",
+        updated_at=timezone.now(),
+    )
+    record(
+        "SWEEP_UNKNOWN_DECIDED",
+        actor=actor,
+        target=sweep.brief,
+        request=request,
+        details={"sweep": sweep.pk, "decision": decision, "messages": changed},
+    )
+    return changed

@@ -1,0 +1,139 @@
+"""Benchmarks of the dispatch engine, for ``brief bench``.
+
+Each runs in a child process on a fresh SQLite database so its figures are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_SETUP = """
+import os, sys, time, json
+import django
+django.setup()
+import polars as pl
+from django.core.management import call_command
+from brief.accounts.models import Area, User
+from brief.campaigns.models import Brief
+from brief.contacts.models import ContactBase
+from brief.contacts import importer
+from brief.content.models import Template
+from brief.dispatch.models import ProviderAccount
+from brief.dispatch import actions, engine
+
+call_command("migrate", verbosity=0)
+N = int(sys.argv[1])
+area = Area.objects.create(code="bench", name="Bench")
+user = User.objects.create_user("bench", area=area)
+user.is_superuser = True
+user.save()
+brief = Brief.objects.create(code="BRF-BENCH-0001", area=area, requester=user, name="Bench",
+                             status="executing", channels=["sms", "email"])
+base = ContactBase.objects.create(brief=brief, source_name="bench.csv", created_by=user,
+                                  status="ready")
+i = pl.int_range(0, N, eager=True)
+frame = pl.DataFrame({
+    "base_id": pl.repeat(base.pk, N, eager=True, dtype=pl.Int64), "row": i + 2,
+    "doc_type": pl.repeat("CC", N, eager=True), "doc_number": (i + 10_000_000).cast(pl.String),
+    "first_names": pl.repeat("Ana", N, eager=True), "last_names": pl.repeat("Pérez", N, eager=True),
+    "full_name": pl.repeat("Ana Pérez", N, eager=True),
+    "mobile": ("+57300" + (i + 1_000_000).cast(pl.String)),
+    "landline": pl.repeat("", N, eager=True), "phones": pl.repeat("[]", N, eager=True),
+    "email": ("p" + i.cast(pl.String) + "@correo.co"),
+    "emails": pl.repeat("[]", N, eager=True), "country": pl.repeat("Colombia", N, eager=True),
+    "abroad": pl.repeat(False, N, eager=True), "city": pl.repeat("Bogotá", N, eager=True),
+    "department": pl.repeat("Cundinamarca", N, eager=True),
+    "custom": pl.repeat('{"saldo": "1000"}', N, eager=True),
+    **{f"can_{c}": pl.repeat(True, N, eager=True) for c in importer.CHANNELS},
+    "observations": pl.repeat("", N, eager=True),
+})
+for start in range(0, N, 100_000):
+    importer.insert_rows(frame.slice(start, 100_000))
+"""
+
+_SIMULATED = (
+    _SETUP
+    + """
+ProviderAccount.objects.create(code="simulado", name="Simulado", channels=["sms", "email"],
+    backend="brief.dispatch.providers.simulated.SimulatedProvider", chunk_size=5000,
+    rate_per_second=1e9, options={"delay_seconds": 0})
+template = Template.objects.create(brief=brief, channel="sms", name="b",
+                                   body="Hola {nombres}, su saldo es {saldo}.", created_by=user)
+t0 = time.perf_counter()
+sweep = actions.create_sweep(brief, actor=user, channel="sms", template=template,
+                             provider_account="simulado", ignore_windows=True,
+                             exception_reason="benchmark")
+outbox = time.perf_counter() - t0
+while engine.Runner(sweep).run(budget_seconds=3600)["next"] == "continue":
+    pass
+total = time.perf_counter() - t0
+counts = engine.counts(sweep)
+from django.db import connection
+import sqlite3
+ref_db = sqlite3.connect(os.environ["BENCH_REF_DB"])
+ref_db.execute("PRAGMA journal_mode=WAL")
+ref_db.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, sweep INT, contact INT, person TEXT, "
+               "dest TEXT, status TEXT)")
+rows = [(k, 1, k, f"CC:{k}", f"+57300{k}", "queued") for k in range(N)]
+t0 = time.perf_counter()
+ref_db.executemany("INSERT INTO m VALUES (?, ?, ?, ?, ?, ?)", rows)
+ref_db.commit()
+ref = time.perf_counter() - t0
+print(json.dumps({"n": N, "seconds": total, "outbox": outbox, "counts": counts, "ref": ref}))
+"""
+)
+
+
+def _child(script: str, workdir: Path, *args: str, extra_env: dict | None = None) -> dict:
+    database = workdir / "bench-dispatch.sqlite3"
+    for leftover in list(workdir.glob("bench-dispatch.sqlite3*")) + list(
+        workdir.glob("bench-ref.sqlite3*")
+    ):
+        leftover.unlink()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "brief.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "BRIEF_VAR_DIR": str(workdir / "var"),
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "BENCH_REF_DB": str(workdir / "bench-ref.sqlite3"),
+        **(extra_env or {}),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"dispatch benchmark failed: {proc.stderr.strip()[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_sweep_simulated_1m(workdir: Path, n: int = 1_000_000) -> dict[str, Any]:
+    """A 1M-recipient SMS sweep on the simulated provider: outbox, send, statuses recorded."""
+    figures = _child(_SIMULATED, Path(workdir), str(n))
+    counts = figures["counts"]
+    if counts["queued"] or counts["deferred"] or counts["sent"]:
+        raise AssertionError(f"sweep did not finish its bookkeeping: {counts}")
+    return {
+        "name": "sweep_simulated_1m",
+        "value": n / figures["seconds"],
+        "unit": "msg/s",
+        "reference": "raw sqlite3 executemany of the same number of outbox rows",
+        "reference_value": n / figures["ref"],
+        "seconds": round(figures["seconds"], 2),
+        "outbox_seconds": round(figures["outbox"], 2),
+    }
+
+
+BENCHMARKS = [bench_sweep_simulated_1m]

@@ -1,0 +1,55 @@
+"""Vocabularies of the dispatch engine: sweep states, message statuses and their order."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SweepState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Programado")
+    RUNNING = "running", _("En curso")
+    PAUSED = "paused", _("En pausa")
+    DONE = "done", _("Terminado")
+    CANCELLED = "cancelled", _("Cancelado")
+
+
+ACTIVE_SWEEP_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING})
+
+
+class Include(models.TextChoices):
+    ALL = "all", _("Todos los del segmento")
+    NOT_DELIVERED = "not_delivered", _("Solo los no entregados en barridos anteriores")
+    NOT_CONTACTED = "not_contacted", _("Solo los no contactados en barridos anteriores")
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("En cola")
+    DEFERRED = "deferred", _("Aplazado (fuera de horario o tope diario)")
+    SENDING = "sending", _("Enviando")
+    SENT = "sent", _("Aceptado por el proveedor")
+    DELIVERED = "delivered", _("Entregado")
+    READ = "read", _("Leído")
+    FAILED = "failed", _("Fallido")
+    BOUNCED = "bounced", _("Rebotado")
+    SUPPRESSED = "suppressed", _("Excluido")
+    UNKNOWN = "unknown", _("Desconocido (requiere decisión)")
+
+
+# Status only moves forward: a callback may set a status only when its rank is higher.
+RANK: dict[str, int] = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.DEFERRED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.UNKNOWN: 2,
+    MessageStatus.SENT: 3,
+    MessageStatus.FAILED: 4,
+    MessageStatus.BOUNCED: 5,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.READ: 6,
+    MessageStatus.SUPPRESSED: 9,
+}
+# Statuses that mean the provider accepted the message.
+ACCEPTED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ})
+DELIVERED_OR_READ = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
+PENDING = frozenset({MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SENDING})
+COUNT_KEYS = ["queued", "sent", "delivered", "read", "failed", "bounced", "suppressed",
+              "deferred", "unknown"]  # fmt: skip

@@ -1,0 +1,690 @@
+"""The dispatch engine: outbox, claiming, contact rules, sending, bookkeeping, callbacks.
+
+A sweep's outbox (one :class:`Message` per recipient) is written with one ``INSERT … SELECT``
+before anything is sent. Runners claim chunks by conditional update (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), apply the contact rules at send time (windows, one contact per person
+per day, suppression lists, the abroad rule), render, send through the provider adapter under
+the account's rate limit, and record the outcome in bulk. A message is marked ``sending``
+(committed) before it goes on the wire, so after a crash it is reconciled or marked ``unknown``,
+never sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from brief.contacts.actions import segment_queryset
+from brief.contacts.models import Contact, Suppression
+from brief.core import calendar
+
+from .choices import (
+    COUNT_KEYS,
+    DELIVERED_OR_READ,
+    PENDING,
+    RANK,
+    Include,
+    MessageStatus,
+    SweepState,
+)
+from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
+from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
+from .ratelimit import bucket_for, throttle
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
+ACCEPTED_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
+ABROAD_CHANNELS = frozenset({"whatsapp", "email"})
+TIMESTAMP = {
+    MessageStatus.SENT: "sent_at",
+    MessageStatus.DELIVERED: "delivered_at",
+    MessageStatus.READ: "read_at",
+    MessageStatus.FAILED: "failed_at",
+    MessageStatus.BOUNCED: "failed_at",
+}
+
+
+def clock() -> dt.datetime:
+    """The engine's clock (tests move it to check windows across weekends and holidays)."""
+    return timezone.now()
+
+
+def windows():
+    """Contact windows in force (DESIGN §3 defaults)."""
+    return calendar.DEFAULT_WINDOWS
+
+
+def stuck_seconds() -> int:
+    return int(getattr(settings, "DISPATCH_STUCK_SECONDS", 120))
+
+
+# --- outbox ----------------------------------------------------------------------------
+
+
+def _address_sql(channel: str) -> str:
+    if channel == "email":
+        return "c.email"
+    if channel in {"voice", "call"}:
+        return "COALESCE(NULLIF(c.mobile, ''), c.landline)"
+    return "c.mobile"
+
+
+def recipients_queryset(sweep: Sweep):
+    """The contacts a sweep targets: segment (or whole base), channel eligibility, include rule."""
+    base = sweep.base
+    qs = (
+        segment_queryset(base, sweep.segment.filters)
+        if sweep.segment_id
+        else Contact.objects.filter(base=base)
+    )
+    qs = qs.filter(**{f"can_{sweep.channel}": True})
+    if sweep.include != Include.ALL:
+        reached = DELIVERED_OR_READ if sweep.include == Include.NOT_DELIVERED else ACCEPTED_STATUSES
+        earlier = Message.objects.filter(
+            sweep__brief_id=sweep.brief_id,
+            sweep__number__lt=sweep.number,
+            status__in=list(reached),
+            person=Concat(OuterRef("doc_type"), Value(":"), OuterRef("doc_number")),
+        )
+        qs = qs.exclude(Exists(earlier))
+    return qs
+
+
+@transaction.atomic
+def write_outbox(sweep: Sweep) -> int:
+    """Write one queued message per recipient; suppressed and abroad ones are marked at once."""
+    if Message.objects.filter(sweep=sweep).exists():
+        return sweep.total
+    sub_sql, sub_params = recipients_queryset(sweep).values("id").query.sql_with_params()
+    q = connection.ops.quote_name
+    columns = ", ".join(
+        q(c)
+        for c in [
+            "sweep_id",
+            "contact_id",
+            "person",
+            "to",
+            "status",
+            "rank",
+            "attempts",
+            "permanent",
+            "provider_message_id",
+            "error_code",
+            "error_detail",
+        ]
+    )
+    sql = (
+        f"INSERT INTO {Message._meta.db_table} ({columns}) "
+        f"SELECT %s, c.id, c.doc_type || ':' || c.doc_number, {_address_sql(sweep.channel)}, "
+        f"%s, 0, 0, %s, '', '', '' FROM {Contact._meta.db_table} c "
+        f"WHERE c.id IN ({sub_sql}) ORDER BY c.row"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sweep.pk, MessageStatus.QUEUED, False, *sub_params])
+    messages = Message.objects.filter(sweep=sweep)
+    blocked = Suppression.objects.filter(channel__in=[sweep.channel, "all"]).values("value")
+    messages.filter(Q(to__in=blocked) | Q(person__in=blocked)).update(
+        status=MessageStatus.SUPPRESSED,
+        rank=RANK[MessageStatus.SUPPRESSED],
+        error_code="suppressed",
+        error_detail="En lista de exclusión",
+        permanent=True,
+    )
+    if sweep.channel not in ABROAD_CHANNELS:
+        messages.filter(contact__abroad=True).update(
+            status=MessageStatus.SUPPRESSED,
+            rank=RANK[MessageStatus.SUPPRESSED],
+            error_code="abroad",
+            permanent=True,
+            error_detail="Beneficiario en el exterior: solo WhatsApp y correo",
+        )
+    total = messages.count()
+    Sweep.objects.filter(pk=sweep.pk).update(total=total)
+    sweep.total = total
+    return total
+
+
+# --- claiming --------------------------------------------------------------------------
+
+
+def claim(sweep_id: int, size: int, now: dt.datetime) -> list[int]:
+    """Atomically move up to ``size`` due messages to ``sending``; returns their ids."""
+    table = Message._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"UPDATE {table} SET status = %s, rank = %s, claimed_at = %s "
+        f"WHERE id IN (SELECT id FROM {table} WHERE sweep_id = %s AND status IN (%s, %s) "
+        f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) "
+        f"AND status IN (%s, %s) RETURNING id"
+    )
+    when = _adapt(now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                MessageStatus.SENDING,
+                RANK[MessageStatus.SENDING],
+                when,
+                sweep_id,
+                *CLAIMABLE,
+                when,
+                size,
+                *CLAIMABLE,
+            ],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _adapt(value):
+    """Datetimes as the ORM stores them (raw SQL must match the ORM's format)."""
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _bulk_update(rows: list[tuple], sql: str) -> None:
+    if rows:
+        memo: dict = {}
+
+        def adapt(value):
+            if isinstance(value, dt.datetime):
+                if value not in memo:
+                    memo[value] = _adapt(value)
+                return memo[value]
+            return value
+
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows])
+
+
+def _set_status_sql(*extra: str) -> str:
+    sets = ", ".join(["status = %s", "rank = %s", "updated_at = %s", *extra])
+    return f"UPDATE {Message._meta.db_table} SET {sets} WHERE id = %s AND status = %s"
+
+
+# --- processing one chunk --------------------------------------------------------------
+
+
+_CONTACT_COLUMNS = (
+    "first_names",
+    "last_names",
+    "full_name",
+    "doc_number",
+    "doc_type",
+    "mobile",
+    "email",
+    "city",
+    "department",
+    "country",
+    "custom",
+    "abroad",
+)
+
+
+class Pending:
+    """A claimed message with the contact fields rendering needs (no model instances)."""
+
+    __slots__ = ("attempts", "contact", "id", "person", "to")
+
+    def __init__(self, row: tuple):
+        self.id, self.to, self.person, self.attempts = row[:4]
+        self.contact = _ContactView(row[4:])
+
+
+class _ContactView:
+    __slots__ = _CONTACT_COLUMNS
+
+    def __init__(self, values: tuple):
+        for name, value in zip(_CONTACT_COLUMNS, values, strict=True):
+            setattr(self, name, value)
+
+
+def load(ids: list[int]) -> list[Pending]:
+    """The claimed messages with their contacts, in id order, in one query."""
+    rows = (
+        Message.objects.filter(id__in=ids)
+        .order_by("id")
+        .values_list("id", "to", "person", "attempts", *(f"contact__{c}" for c in _CONTACT_COLUMNS))
+    )
+    return [Pending(row) for row in rows]
+
+
+class Runner:
+    """Sends the messages of one sweep, chunk after chunk, until done, paused or out of time."""
+
+    def __init__(self, sweep: Sweep):
+        from brief.content.render import compile_template
+
+        self.sweep = sweep
+        self.account = sweep.provider_account
+        self.provider = get_provider(self.account)
+        self.renderer = compile_template(sweep.template)
+        self.bucket = bucket_for(self.account)
+        self.runner_id = uuid.uuid4().hex[:8]
+
+    def state(self) -> str:
+        return Sweep.objects.filter(pk=self.sweep.pk).values_list("state", flat=True).first()
+
+    def run(self, *, budget_seconds: float = 20.0) -> dict:
+        """Process chunks; returns what to do next: {"next": "continue"|"at"|"done"|"stop"}."""
+        deadline = time.monotonic() + budget_seconds
+        try:
+            while time.monotonic() < deadline:
+                if self.state() != SweepState.RUNNING:
+                    return {"next": "stop"}
+                now = clock()
+                if not self.sweep.ignore_windows and not windows().is_open(now, self.sweep.channel):
+                    return {"next": "at", "at": windows().next_open(now, self.sweep.channel)}
+                ids = claim(self.sweep.pk, self.account.chunk_size, now)
+                if not ids:
+                    return self._idle(now)
+                self.process(ids, now)
+            return {"next": "continue"}
+        finally:
+            self.provider.close()
+
+    def _idle(self, now) -> dict:
+        pending = Message.objects.filter(sweep=self.sweep, status__in=list(PENDING))
+        upcoming = (
+            pending.filter(not_before__gt=now)
+            .order_by("not_before")
+            .values_list("not_before", flat=True)
+            .first()
+        )
+        if upcoming:
+            return {"next": "at", "at": upcoming}
+        if pending.filter(status=MessageStatus.SENDING).exists():
+            return {"next": "at", "at": now + dt.timedelta(seconds=stuck_seconds())}
+        return {"next": "done"}
+
+    def process(self, ids: list[int], now: dt.datetime) -> None:
+        messages = load(ids)
+        messages = self._drop_suppressed(messages, now)
+        if not self.sweep.ignore_daily_cap:
+            messages = self._apply_daily_cap(messages, now)
+        batch, skipped = self._render(messages)
+        self._fail(skipped, now)
+        if not batch:
+            return
+        throttle(self.bucket, len(batch))
+        try:
+            results = self.provider.send(batch)
+        except ProviderError as exc:
+            results = [
+                SendResult(
+                    m.id,
+                    False,
+                    permanent=exc.permanent,
+                    code=exc.code or "batch",
+                    detail=str(exc)[:300],
+                )
+                for m in batch
+            ]
+        self._record(results, {m.id: m for m in messages}, clock())
+        after = getattr(self.provider, "after_bookkeeping", None)
+        if after:
+            after(results, batch)
+        apply_pending_events(
+            self.account.code, [r.provider_message_id for r in results if r.provider_message_id]
+        )
+
+    def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
+        keys = {m.to for m in messages} | {m.person for m in messages}
+        blocked = set(
+            Suppression.objects.filter(
+                channel__in=[self.sweep.channel, "all"], value__in=keys
+            ).values_list("value", flat=True)
+        )
+        if not blocked:
+            return messages
+        hit = [m for m in messages if m.to in blocked or m.person in blocked]
+        _bulk_update(
+            [
+                (
+                    MessageStatus.SUPPRESSED,
+                    RANK[MessageStatus.SUPPRESSED],
+                    now,
+                    "suppressed",
+                    m.id,
+                    MessageStatus.SENDING,
+                )
+                for m in hit
+            ],
+            _set_status_sql("error_code = %s", "permanent = TRUE"),
+        )
+        hit_ids = {m.id for m in hit}
+        return [m for m in messages if m.id not in hit_ids]
+
+    def _apply_daily_cap(self, messages: list[Pending], now) -> list[Pending]:
+        today = calendar.local(now).date()
+        table = DailyContact._meta.db_table
+        _bulk_update(
+            [(m.person, today, m.id) for m in messages],
+            f"INSERT INTO {table} (person, day, message_id) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (person, day) DO NOTHING",
+        )
+        owners: dict[str, int] = {}
+        persons = [m.person for m in messages]
+        for start in range(0, len(persons), 900):
+            owners.update(
+                DailyContact.objects.filter(
+                    day=today, person__in=persons[start : start + 900]
+                ).values_list("person", "message_id")
+            )
+        capped = [m for m in messages if owners.get(m.person) != m.id]
+        if capped:
+            tomorrow = calendar.local(now).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            ) + dt.timedelta(days=1)
+            later = windows().next_open(tomorrow, self.sweep.channel)
+            _bulk_update(
+                [
+                    (
+                        MessageStatus.DEFERRED,
+                        RANK[MessageStatus.DEFERRED],
+                        now,
+                        later,
+                        "daily_cap",
+                        m.id,
+                        MessageStatus.SENDING,
+                    )
+                    for m in capped
+                ],
+                _set_status_sql("not_before = %s", "error_code = %s"),
+            )
+        return [m for m in messages if owners.get(m.person) == m.id]
+
+    def _render(self, messages: list[Pending]) -> tuple[list[OutgoingMessage], list[tuple]]:
+        from brief.content.links import unsubscribe_url
+        from brief.content.render import contact_fields, email_headers
+
+        template = self.sweep.template
+        batch, skipped = [], []
+        for m in messages:
+            rendered = self.renderer.render(contact_fields(m.contact), message_id=m.id)
+            if rendered.skip_reason:
+                skipped.append((m, rendered.skip_reason))
+                continue
+            headers = {}
+            if self.sweep.channel == "email":
+                headers = email_headers(unsubscribe_url(m.id, m.to))
+            batch.append(
+                OutgoingMessage(
+                    id=m.id,
+                    to=m.to,
+                    channel=self.sweep.channel,
+                    text=rendered.text,
+                    subject=rendered.subject,
+                    html=rendered.html,
+                    headers=headers,
+                    params=list(rendered.wa_params),
+                    template_name=template.wa_name or "",
+                    language=template.wa_language or "",
+                    sender=template.sender or "",
+                    reply_to=template.reply_to or "",
+                )
+            )
+        return batch, skipped
+
+    def _fail(self, skipped: list[tuple], now) -> None:
+        _bulk_update(
+            [
+                (
+                    MessageStatus.FAILED,
+                    RANK[MessageStatus.FAILED],
+                    now,
+                    now,
+                    "missing_data",
+                    reason[:300],
+                    m.id,
+                    MessageStatus.SENDING,
+                )
+                for m, reason in skipped
+            ],
+            _set_status_sql(
+                "failed_at = %s", "error_code = %s", "error_detail = %s", "permanent = TRUE"
+            ),
+        )
+        self._attempts([(m.id, now, "skipped", "missing_data", r[:300]) for m, r in skipped])
+
+    def _record(self, results: list[SendResult], by_id: dict[int, Pending], now) -> None:
+        sent, failed, retry, attempts = [], [], [], []
+        for r in results:
+            message = by_id.get(r.id)
+            if message is None:
+                continue
+            tries = message.attempts + 1
+            if r.accepted:
+                sent.append(
+                    (
+                        MessageStatus.SENT,
+                        RANK[MessageStatus.SENT],
+                        now,
+                        now,
+                        r.provider_message_id,
+                        tries,
+                        r.id,
+                        MessageStatus.SENDING,
+                    )
+                )
+                attempts.append((r.id, now, "accepted", r.code, r.detail))
+            elif r.permanent or tries >= MAX_ATTEMPTS:
+                failed.append(
+                    (
+                        MessageStatus.FAILED,
+                        RANK[MessageStatus.FAILED],
+                        now,
+                        now,
+                        r.code,
+                        r.detail[:300],
+                        tries,
+                        r.id,
+                        MessageStatus.SENDING,
+                    )
+                )
+                attempts.append(
+                    (r.id, now, "permanent" if r.permanent else "temporary", r.code, r.detail)
+                )
+            else:
+                backoff = now + dt.timedelta(seconds=30 * 2 ** (tries - 1))
+                retry.append(
+                    (
+                        MessageStatus.QUEUED,
+                        RANK[MessageStatus.QUEUED],
+                        now,
+                        backoff,
+                        r.code,
+                        r.detail[:300],
+                        tries,
+                        r.id,
+                        MessageStatus.SENDING,
+                    )
+                )
+                attempts.append((r.id, now, "temporary", r.code, r.detail))
+        with transaction.atomic():
+            _bulk_update(
+                sent, _set_status_sql("sent_at = %s", "provider_message_id = %s", "attempts = %s")
+            )
+            _bulk_update(
+                failed,
+                _set_status_sql(
+                    "failed_at = %s",
+                    "error_code = %s",
+                    "error_detail = %s",
+                    "attempts = %s",
+                    "permanent = TRUE",
+                ),
+            )
+            _bulk_update(
+                retry,
+                _set_status_sql(
+                    "not_before = %s", "error_code = %s", "error_detail = %s", "attempts = %s"
+                ),
+            )
+            self._attempts(attempts)
+
+    @staticmethod
+    def _attempts(rows: list[tuple]) -> None:
+        table = Attempt._meta.db_table
+        _bulk_update(
+            [
+                (mid, at, outcome, code or "", (detail or "")[:300])
+                for mid, at, outcome, code, detail in rows
+            ],
+            f"INSERT INTO {table} (message_id, at, outcome, code, detail) "
+            f"VALUES (%s, %s, %s, %s, %s)",
+        )
+
+
+# --- status callbacks ------------------------------------------------------------------
+
+
+def apply_status_updates(
+    provider_code: str, updates: Iterable[StatusUpdate], *, store: bool = True
+) -> dict[str, int]:
+    """Apply provider statuses: forward only, idempotent, out-of-order safe.
+
+    Unknown provider ids are kept as pending events (a receipt may arrive before the send is
+    recorded) and applied when the send is recorded; they never make the callback fail.
+    """
+    updates = [u for u in updates if u.status in TIMESTAMP and u.provider_message_id]
+    now = timezone.now()
+    ids = list({u.provider_message_id for u in updates})
+    known: set[str] = set()
+    for start in range(0, len(ids), 900):
+        known.update(
+            Message.objects.filter(provider_message_id__in=ids[start : start + 900]).values_list(
+                "provider_message_id", flat=True
+            )
+        )
+    by_column: dict[str, list[tuple]] = defaultdict(list)
+    unmatched = []
+    for u in updates:
+        if u.provider_message_id not in known:
+            unmatched.append(u)
+            continue
+        at = _parse_time(u.at) or now
+        column = TIMESTAMP[u.status]
+        by_column[column].append(
+            (u.status, RANK[u.status], now, at, u.provider_message_id, RANK[u.status])
+        )
+    table = Message._meta.db_table
+    with transaction.atomic():
+        for column, rows in by_column.items():
+            _bulk_update(
+                rows,
+                (
+                    f"UPDATE {table} SET status = %s, rank = %s, updated_at = %s, {column} = %s "
+                    f"WHERE provider_message_id = %s AND rank < %s"
+                ),
+            )
+        if store or unmatched:
+            StatusEvent.objects.bulk_create(
+                [
+                    StatusEvent(
+                        provider=provider_code,
+                        provider_message_id=u.provider_message_id,
+                        status=u.status,
+                        payload=u.raw or {},
+                        received_at=now,
+                        applied=u.provider_message_id in known,
+                    )
+                    for u in (updates if store else unmatched)
+                ],
+                batch_size=1000,
+            )
+    return {"applied": len(updates) - len(unmatched), "pending": len(unmatched)}
+
+
+def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
+    """Apply early callbacks stored for these provider ids (now that the sends are recorded)."""
+    if not provider_ids:
+        return 0
+    pending = list(
+        StatusEvent.objects.filter(
+            provider=provider_code, applied=False, provider_message_id__in=provider_ids
+        )
+    )
+    if not pending:
+        return 0
+    apply_status_updates(
+        provider_code,
+        [StatusUpdate(e.provider_message_id, e.status, at=e.received_at) for e in pending],
+        store=False,
+    )
+    StatusEvent.objects.filter(pk__in=[e.pk for e in pending]).update(applied=True)
+    return len(pending)
+
+
+def _parse_time(value):
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+# --- crash recovery --------------------------------------------------------------------
+
+
+def reconcile_stuck(*, older_than: int | None = None, sweep_id: int | None = None) -> dict:
+    """Messages left in ``sending`` by a dead worker: ask the provider, else mark ``unknown``.
+
+    Never puts them back in the queue: resending could reach a person twice.
+    """
+    limit = clock() - dt.timedelta(seconds=stuck_seconds() if older_than is None else older_than)
+    stuck = Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=limit)
+    if sweep_id:
+        stuck = stuck.filter(sweep_id=sweep_id)
+    outcome = {"sent": 0, "failed": 0, "unknown": 0}
+    by_sweep: dict[int, list[int]] = defaultdict(list)
+    for mid, sid in stuck.values_list("id", "sweep_id"):
+        by_sweep[sid].append(mid)
+    now = timezone.now()
+    for sid, ids in by_sweep.items():
+        sweep = Sweep.objects.select_related("provider_account").get(pk=sid)
+        provider = get_provider(sweep.provider_account)
+        known = provider.lookup(ids)
+        rows = defaultdict(list)
+        for mid in ids:
+            status = known.get(mid)
+            status = (
+                status
+                if status in {MessageStatus.SENT, MessageStatus.FAILED}
+                else MessageStatus.UNKNOWN
+            )
+            rows[status].append(
+                (status, RANK[status], now, "reconciled", mid, MessageStatus.SENDING)
+            )
+            outcome[status] += 1
+        with transaction.atomic():
+            for items in rows.values():
+                _bulk_update(items, _set_status_sql("error_code = %s"))
+    return outcome
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def counts(sweep: Sweep) -> dict[str, int]:
+    """Messages of a sweep by status (``sending`` is reported with ``queued``)."""
+    raw = dict(Message.objects.filter(sweep=sweep).values_list("status").annotate(n=Count("id")))
+    out = dict.fromkeys(COUNT_KEYS, 0)
+    for status, n in raw.items():
+        key = MessageStatus.QUEUED if status == MessageStatus.SENDING else status
+        out[key] = out.get(key, 0) + n
+    return out

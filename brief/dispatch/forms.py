@@ -1,0 +1,158 @@
+"""The new-sweep form: it only shapes input for :func:`brief.dispatch.actions.create_sweep`."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from brief.campaigns.choices import Channel
+from brief.contacts.choices import BaseStatus
+from brief.contacts.models import ContactBase, Segment
+from brief.core.calendar import BOGOTA
+
+from .choices import Include
+from .models import ProviderAccount
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def channel_label(channel: str) -> str:
+    return str(Channel(channel).label) if channel in Channel.values else channel
+
+
+def ready_base(brief) -> ContactBase | None:
+    """The base a sweep without a segment goes over (the same one ``create_sweep`` takes)."""
+    return ContactBase.objects.filter(brief=brief, status=BaseStatus.READY).first()
+
+
+class TemplateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} · {channel_label(obj.channel)}"
+
+
+class SweepForm(forms.Form):
+    """Channel, template, account, segment, include rule, start and contact-rule exceptions.
+
+    The choices come from the brief: its channels, its templates (of the chosen channel when
+    one is chosen), the active provider accounts that send by that channel, and the segments
+    of its ready base. A bound form accepts any of the brief's templates so that a template of
+    another channel gets a precise error instead of Django's generic one.
+    """
+
+    channel = forms.ChoiceField(label=_("Canal"))
+    template = TemplateChoiceField(
+        label=_("Plantilla"), queryset=None, empty_label=_("— Escoja la plantilla —")
+    )
+    provider_account = forms.ChoiceField(label=_("Cuenta de proveedor"))
+    segment = forms.ModelChoiceField(
+        label=_("Segmento"),
+        queryset=Segment.objects.none(),
+        required=False,
+        empty_label=_("Toda la base"),
+        help_text=_("Vacío: todos los registros depurados de la base."),
+    )
+    include = forms.ChoiceField(
+        label=_("Destinatarios"), choices=Include.choices, initial=Include.ALL
+    )
+    start_at = forms.DateTimeField(
+        label=_("Inicio"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("Hora de Colombia (America/Bogota). Si ya pasó, el barrido empieza ya."),
+        error_messages={
+            "required": _("Indique la fecha y hora de inicio."),
+            "invalid": _("Escriba una fecha y hora válidas."),
+        },
+    )
+    ignore_windows = forms.BooleanField(
+        label=_("Ignorar franjas horarias"),
+        required=False,
+        help_text=_("Enviar también fuera de los horarios permitidos (Ley 2300 de 2023)."),
+    )
+    ignore_daily_cap = forms.BooleanField(
+        label=_("Ignorar tope diario"),
+        required=False,
+        help_text=_("Permitir más de un contacto por persona en el mismo día."),
+    )
+    exception_reason = forms.CharField(
+        label=_("Motivo de la excepción"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obligatorio si marca alguna excepción; queda en la auditoría."),
+    )
+
+    def __init__(self, *args, brief, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.brief = brief
+        channels = [c for c in (brief.channels or []) if c in Channel.values]
+        self.fields["channel"].choices = [("", _("— Escoja el canal —"))] + [
+            (c, channel_label(c)) for c in channels
+        ]
+        chosen = self._chosen_channel(channels)
+        templates = brief.templates.order_by("channel", "name", "id")
+        if not self.is_bound and chosen:
+            templates = templates.filter(channel=chosen)
+        self.fields["template"].queryset = templates
+        accounts = [
+            a
+            for a in ProviderAccount.objects.filter(active=True)
+            if (chosen and chosen in (a.channels or []))
+            or (not chosen and set(a.channels or []) & set(channels))
+            or self.is_bound
+        ]
+        self.fields["provider_account"].choices = [("", _("— Escoja la cuenta —"))] + [
+            (a.code, f"{a.name} ({a.code})") for a in accounts
+        ]
+        self.accounts = {a.code: a for a in accounts}
+        base = ready_base(brief)
+        self.base = base
+        if base is not None:
+            self.fields["segment"].queryset = Segment.objects.filter(base=base)
+        if not self.is_bound and "start_at" not in self.initial:
+            self.initial["start_at"] = timezone.localtime(timezone.now(), BOGOTA).replace(
+                second=0, microsecond=0
+            )
+
+    def _chosen_channel(self, channels: list[str]) -> str:
+        value = self.data.get("channel") if self.is_bound else self.initial.get("channel")
+        if not value and len(channels) == 1:
+            self.initial.setdefault("channel", channels[0])
+            return channels[0]
+        return value if value in channels else ""
+
+    def clean(self):
+        data = super().clean()
+        channel = data.get("channel")
+        template = data.get("template")
+        if channel and template is not None and template.channel != channel:
+            self.add_error(
+                "template",
+                _("La plantilla «%(name)s» es de %(other)s, no de %(channel)s.")
+                % {
+                    "name": template.name,
+                    "other": channel_label(template.channel),
+                    "channel": channel_label(channel),
+                },
+            )
+        code = data.get("provider_account")
+        account = self.accounts.get(code) if code else None
+        if channel and account is not None and channel not in (account.channels or []):
+            self.add_error(
+                "provider_account",
+                _("La cuenta «%(name)s» no envía por %(channel)s.")
+                % {"name": account.name, "channel": channel_label(channel)},
+            )
+        exception = data.get("ignore_windows") or data.get("ignore_daily_cap")
+        if exception and not (data.get("exception_reason") or "").strip():
+            self.add_error(
+                "exception_reason",
+                _("Una excepción a las reglas de contacto necesita un motivo."),
+            )
+        return data
+
+    def start_at_or_now(self):
+        """``None`` (start now) when the chosen moment is not in the future."""
+        start = self.cleaned_data.get("start_at")
+        return start if start and start > timezone.now() else None

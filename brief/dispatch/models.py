@@ -1,0 +1,172 @@
+"""Provider accounts, sweeps, the outbox of messages, attempts and status events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Include, MessageStatus, SweepState
+
+
+class ProviderAccount(models.Model):
+    """A configured sending account: which adapter (dotted path), its options and its limits."""
+
+    code = models.SlugField(_("código"), max_length=40, unique=True)
+    name = models.CharField(_("nombre"), max_length=120)
+    backend = models.CharField(
+        _("adaptador"),
+        max_length=200,
+        help_text=_("Ruta Python del adaptador, p. ej. brief.dispatch.providers.smtp.SMTPProvider"),
+    )
+    channels = models.JSONField(_("canales"), default=list)
+    options = models.JSONField(_("opciones"), default=dict, blank=True)
+    rate_per_second = models.FloatField(_("mensajes por segundo"), default=100.0)
+    concurrency = models.PositiveSmallIntegerField(_("envíos simultáneos"), default=8)
+    chunk_size = models.PositiveIntegerField(_("mensajes por lote"), default=500)
+    active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("cuenta de proveedor")
+        verbose_name_plural = _("cuentas de proveedor")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sweep(models.Model):
+    """One pass of one channel over a segment of a brief's base (a "barrido")."""
+
+    brief = models.ForeignKey("campaigns.Brief", on_delete=models.CASCADE, related_name="sweeps")
+    number = models.PositiveIntegerField(_("número"))
+    channel = models.CharField(_("canal"), max_length=20)
+    template = models.ForeignKey("content.Template", on_delete=models.PROTECT, related_name="+")
+    base = models.ForeignKey("contacts.ContactBase", on_delete=models.PROTECT, related_name="+")
+    segment = models.ForeignKey(
+        "contacts.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    provider_account = models.ForeignKey(
+        ProviderAccount, on_delete=models.PROTECT, related_name="sweeps"
+    )
+    include = models.CharField(
+        _("destinatarios"), max_length=20, choices=Include.choices, default=Include.ALL
+    )
+    state = models.CharField(
+        _("estado"),
+        max_length=20,
+        choices=SweepState.choices,
+        default=SweepState.SCHEDULED,
+        db_index=True,
+    )
+    start_at = models.DateTimeField(_("inicio programado"), default=timezone.now)
+    ignore_windows = models.BooleanField(_("excepción a las franjas horarias"), default=False)
+    ignore_daily_cap = models.BooleanField(_("excepción al tope diario"), default=False)
+    exception_reason = models.TextField(_("motivo de la excepción"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    # One runner at a time per sweep: it holds this lease while it works.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    runner_token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["brief", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "number"], name="sweep_number_unique")
+        ]
+        verbose_name = _("barrido")
+        verbose_name_plural = _("barridos")
+
+    def __str__(self) -> str:
+        return f"{self.brief.code} · barrido {self.number} ({self.channel})"
+
+
+class Message(models.Model):
+    """One recipient of one sweep: written before anything is sent (the outbox)."""
+
+    sweep = models.ForeignKey(
+        Sweep, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    person = models.CharField(max_length=40)  # "CC:123…": the daily cap counts people
+    to = models.CharField(max_length=254)
+    status = models.CharField(
+        max_length=20, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    rank = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=120, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_detail = models.CharField(max_length=300, blank=True)
+    permanent = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sweep", "status"], name="message_sweep_status"),
+            models.Index(fields=["provider_message_id"], name="message_provider_id"),
+            models.Index(fields=["contact"], name="message_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.to} {self.status}"
+
+
+class Attempt(models.Model):
+    """One try to hand a message to its provider, with the outcome."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempt_rows")
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20)  # accepted | temporary | permanent | unknown
+    code = models.CharField(max_length=60, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.outcome}"
+
+
+class DailyContact(models.Model):
+    """Who was contacted on a day (across channels): enforces one contact per person per day."""
+
+    person = models.CharField(max_length=40)
+    day = models.DateField()
+    message_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "day"], name="daily_contact_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.day}"
+
+
+class StatusEvent(models.Model):
+    """A status report received from a provider (raw), kept for audit and replay."""
+
+    provider = models.CharField(max_length=40)
+    provider_message_id = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=20)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+    applied = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "provider_message_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.provider_message_id} {self.status}"

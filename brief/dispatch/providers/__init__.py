@@ -1,0 +1,1 @@
+"""Channel provider adapters; see :mod:`brief.dispatch.providers.base` for the contract."""

@@ -1,0 +1,117 @@
+"""The campaign report's dispatch part (DESIGN §6): sweeps, totals, rates, send times."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+
+from brief.campaigns.integration import base_summary
+from brief.core.calendar import BOGOTA
+
+from . import engine
+from .choices import MessageStatus
+from .models import Message, Sweep
+
+
+def sweep_json(sweep: Sweep) -> dict:
+    return {
+        "id": sweep.pk,
+        "number": sweep.number,
+        "channel": sweep.channel,
+        "state": sweep.state,
+        "include": sweep.include,
+        "provider_account": sweep.provider_account.code,
+        "total": sweep.total,
+        "counts": engine.counts(sweep),
+        "start_at": sweep.start_at.isoformat() if sweep.start_at else None,
+        "started_at": sweep.started_at.isoformat() if sweep.started_at else None,
+        "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
+    }
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def build(brief) -> dict:
+    """The report of a brief as JSON-ready data."""
+    from brief.content.links import opens_count, recipients_who_opened
+
+    sweeps = list(Sweep.objects.filter(brief=brief).select_related("provider_account"))
+    sweep_rows = [sweep_json(s) for s in sweeps]
+    totals = dict.fromkeys(
+        [
+            "queued",
+            "sent",
+            "delivered",
+            "read",
+            "failed",
+            "bounced",
+            "suppressed",
+            "deferred",
+            "unknown",
+        ],
+        0,
+    )
+    for row in sweep_rows:
+        for key, value in row["counts"].items():
+            totals[key] = totals.get(key, 0) + value
+    delivered = totals["delivered"] + totals["read"]
+    accepted = totals["sent"] + delivered
+    targeted = sum(row["total"] for row in sweep_rows) - totals["suppressed"]
+    people_reached = (
+        Message.objects.filter(
+            sweep__brief=brief, status__in=[MessageStatus.DELIVERED, MessageStatus.READ]
+        )
+        .values("person")
+        .distinct()
+        .count()
+    )
+    people_targeted = (
+        Message.objects.filter(sweep__brief=brief)
+        .exclude(status=MessageStatus.SUPPRESSED)
+        .values("person")
+        .distinct()
+        .count()
+    )
+    effective = totals["read"] + recipients_who_opened(brief)
+    hours = (
+        Message.objects.filter(sweep__brief=brief, sent_at__isnull=False)
+        .annotate(hour=TruncHour("sent_at", tzinfo=BOGOTA))
+        .values("hour")
+        .annotate(n=Count("id"))
+        .order_by("hour")
+    )
+    return {
+        "brief": {
+            "code": brief.code,
+            "name": brief.name,
+            "status": brief.status,
+            "area": brief.area.name,
+            "channels": brief.channels,
+            "kind": brief.kind,
+            "campaign_class": brief.campaign_class,
+        },
+        "base": base_summary(brief),
+        "sweeps": sweep_rows,
+        "totals": {
+            "messages": sum(row["total"] for row in sweep_rows),
+            "sent": accepted,
+            "delivered": delivered,
+            "read": totals["read"],
+            "not_sent": totals["failed"] + totals["bounced"] + totals["suppressed"],
+            "bounced": totals["bounced"],
+            "failed": totals["failed"],
+            "suppressed": totals["suppressed"],
+            "unknown": totals["unknown"],
+            "pending": totals["queued"] + totals["deferred"],
+            "link_opens": opens_count(brief),
+        },
+        "sweeps_count": len(sweeps),
+        "targeted": targeted,
+        "people_targeted": people_targeted,
+        "people_reached": people_reached,
+        "contact_rate": _ratio(people_reached, people_targeted),
+        "effectiveness": _ratio(min(effective, delivered), delivered),
+        "send_times": [{"hour": h["hour"].isoformat(), "sent": h["n"]} for h in hours],
+    }

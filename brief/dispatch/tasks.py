@@ -1,0 +1,124 @@
+"""Celery tasks of the dispatch engine: thin, take IDs, safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.db.models import Q
+from django.utils import timezone
+
+from .choices import SweepState
+from .models import Sweep
+
+BUDGET_SECONDS = 20.0
+LEASE_MARGIN_SECONDS = 15.0
+
+
+def _lease(sweep_id: int, token: str, until) -> bool:
+    """Take (or keep, with the same token) the sweep's single-runner lease."""
+    now = timezone.now()
+    return bool(
+        Sweep.objects.filter(pk=sweep_id)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(runner_token=token))
+        .update(lease_until=until, runner_token=token)
+    )
+
+
+@shared_task(name="brief.dispatch.tasks.run_sweep", acks_late=True)
+def run_sweep(sweep_id: int, token: str = "") -> str:
+    """Send chunks of a sweep for a while, then continue, reschedule or finish.
+
+    One runner chain per sweep: the chain holds a lease identified by ``token`` and passes it
+    on; a second task (a kick, a resume) only takes over once the lease has expired.
+    """
+    from .engine import Runner, reconcile_stuck
+
+    sweep = (
+        Sweep.objects.select_related("provider_account", "template", "base", "segment")
+        .filter(pk=sweep_id)
+        .first()
+    )
+    if sweep is None or sweep.state != SweepState.RUNNING:
+        return "stopped"
+    now = timezone.now()
+    token = token or uuid.uuid4().hex
+    if sweep.start_at > now:
+        if run_sweep.app.conf.task_always_eager:
+            return "scheduled"  # eager mode (tests): nothing can wait for the start time
+        if _lease(sweep_id, token, sweep.start_at + dt.timedelta(seconds=LEASE_MARGIN_SECONDS)):
+            run_sweep.apply_async((sweep_id, token), eta=sweep.start_at)
+            return "scheduled"
+        return "busy"
+    if not _lease(
+        sweep_id, token, now + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
+    ):
+        return "busy"  # another runner chain has it
+    Sweep.objects.filter(pk=sweep_id, started_at__isnull=True).update(started_at=now)
+    reconcile_stuck(sweep_id=sweep_id)
+    outcome = Runner(sweep).run(budget_seconds=BUDGET_SECONDS)
+    step = outcome["next"]
+    if run_sweep.app.conf.task_always_eager and step in {"continue", "at"}:
+        Sweep.objects.filter(pk=sweep_id, runner_token=token).update(lease_until=None)
+        return step  # eager mode (tests) has no clock to wait on: the caller drives
+    if step == "continue":
+        _lease(
+            sweep_id,
+            token,
+            timezone.now() + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS),
+        )
+        run_sweep.apply_async((sweep_id, token))
+    elif step == "at":
+        _lease(sweep_id, token, outcome["at"] + dt.timedelta(seconds=LEASE_MARGIN_SECONDS))
+        run_sweep.apply_async((sweep_id, token), eta=outcome["at"])
+    else:
+        if step == "done":
+            Sweep.objects.filter(pk=sweep_id, state=SweepState.RUNNING).update(
+                state=SweepState.DONE, finished_at=timezone.now()
+            )
+        Sweep.objects.filter(pk=sweep_id, runner_token=token).update(
+            lease_until=None, runner_token=""
+        )
+    return step
+
+
+@shared_task(name="brief.dispatch.tasks.simulated_report")
+def simulated_report(account_code: str, payload: dict) -> dict:
+    """The simulated provider's status callback, through the same path as real ones."""
+    from .hooks import handle_payload
+
+    return handle_payload(account_code, payload)
+
+
+@shared_task(name="brief.dispatch.tasks.kick_running_sweeps")
+def kick_running_sweeps(follow_up: bool = False) -> int:
+    """Settle crash leftovers, then start a runner for every running sweep that has none.
+
+    With ``follow_up`` (at worker start), sweeps still leased by a runner that may have died
+    get one more look when their lease expires.
+    """
+    from .engine import reconcile_stuck
+
+    reconcile_stuck()
+    now = timezone.now()
+    running = Sweep.objects.filter(state=SweepState.RUNNING)
+    free = list(
+        running.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now)).values_list(
+            "pk", flat=True
+        )
+    )
+    for sweep_id in free:
+        run_sweep.delay(sweep_id)
+    if follow_up:
+        later = running.filter(lease_until__gte=now).order_by("-lease_until").first()
+        if later is not None:
+            kick_running_sweeps.apply_async(eta=later.lease_until + dt.timedelta(seconds=1))
+    return len(free)
+
+
+@worker_ready.connect
+def _recover_on_start(sender=None, **kwargs) -> None:
+    """A worker that (re)starts resumes the sweeps a dead worker left behind."""
+    kick_running_sweeps.delay(follow_up=True)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dispatch"
+
+urlpatterns = [
+    path("briefs/<str:code>/barridos/", views.brief_sweeps, name="brief_sweeps"),
+    path("briefs/<str:code>/barridos/nuevo/", views.sweep_create, name="sweep_create"),
+    path("barridos/<int:pk>/", views.sweep_detail, name="sweep_detail"),
+    path("barridos/<int:pk>/avance/", views.sweep_progress, name="sweep_progress"),
+    path("barridos/<int:pk>/desconocidos/", views.sweep_decide, name="sweep_decide"),
+    path(
+        "barridos/<int:pk>/<str:command>/",
+        views.sweep_control,
+        name="sweep_control",
+    ),
+]

@@ -1,0 +1,342 @@
+"""Sweep pages: the brief's sweeps panel, the new-sweep form, the sweep page and its controls.
+
+Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
+or the htmx fragment. Reads check ``can_view``; a :class:`Forbidden` refusal becomes the 403
+page and any other :class:`DomainError` a Spanish message — never a 500.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from brief.campaigns.actions import _check_actor, can_view
+from brief.campaigns.models import Brief
+from brief.core.exceptions import DomainError, Forbidden
+
+from . import actions, engine
+from .choices import ACTIVE_SWEEP_STATES, MessageStatus, SweepState
+from .forms import SweepForm, channel_label
+from .models import Message, Sweep
+
+POLL_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING, SweepState.PAUSED})
+STATE_CSS: dict[str, str] = {
+    SweepState.SCHEDULED: "",
+    SweepState.RUNNING: "ok",
+    SweepState.PAUSED: "warn",
+    SweepState.DONE: "ok",
+    SweepState.CANCELLED: "late",
+}
+# The progress bar, in this order: (count key, label, css class).
+BAR = [
+    ("read", "Leídos", "s-read"),
+    ("delivered", "Entregados", "s-delivered"),
+    ("sent", "Enviados (aceptados)", "s-sent"),
+    ("failed", "Fallidos", "s-failed"),
+    ("bounced", "Rebotados", "s-bounced"),
+    ("suppressed", "Excluidos", "s-suppressed"),
+    ("unknown", "Desconocidos", "s-unknown"),
+    ("deferred", "Aplazados", "s-deferred"),
+    ("queued", "En cola o enviando", "s-queued"),
+]
+PROBLEMS = (MessageStatus.FAILED, MessageStatus.BOUNCED, MessageStatus.UNKNOWN)
+PROBLEM_ROWS = 20
+# Form errors from the action land on these fields.
+FIELD_OF = {"channel", "template", "provider_account", "include", "exception_reason", "segment"}
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _get_brief(request, code: str) -> Brief:
+    brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
+    if not can_view(request.user, brief):
+        raise PermissionDenied(f"El brief {code} no pertenece a su área o proveedor.")
+    return brief
+
+
+def _get_sweep(request, pk: int) -> Sweep:
+    sweep = get_object_or_404(
+        Sweep.objects.select_related("brief", "template", "provider_account", "segment"), pk=pk
+    )
+    if not can_view(request.user, sweep.brief):
+        raise PermissionDenied("No tiene acceso a este barrido.")
+    return sweep
+
+
+def _can_operate(user, brief: Brief) -> bool:
+    """Whether ``user`` may create and control sweeps of ``brief`` (same check as the actions)."""
+    try:
+        _check_actor(brief, actions.OPERATORS, user, "operar barridos")
+    except Forbidden:
+        return False
+    return True
+
+
+def _report(request, exc: DomainError) -> None:
+    if isinstance(exc, Forbidden):
+        raise PermissionDenied(exc.message) from exc
+    messages.error(request, exc.message)
+
+
+def mask(to: str) -> str:
+    """A recipient partly hidden: ``+57300***4567``, ``pe***@correo.co``."""
+    if "@" in to:
+        local, _, domain = to.partition("@")
+        return f"{local[:2]}***@{domain}"
+    if len(to) > 10:
+        return f"{to[:6]}***{to[-4:]}"
+    if len(to) > 4:
+        return f"{to[:2]}***{to[-2:]}"
+    return "***"
+
+
+def _pct(part: int, whole: int) -> float:
+    return part * 100 / whole if whole else 0.0
+
+
+def _progress(sweep: Sweep) -> dict:
+    counts = engine.counts(sweep)
+    total = sum(counts.values()) or sweep.total
+    rows = []
+    for key, label, css in BAR:
+        n = counts.get(key, 0)
+        pct = _pct(n, total)
+        rows.append({"key": key, "label": label, "css": css, "n": n, "pct": pct,
+                     "width": f"{pct:.3f}"})  # fmt: skip
+    pending = counts["queued"] + counts["deferred"]
+    done = total - pending
+    accepted = counts["sent"] + counts["delivered"] + counts["read"]
+    return {
+        "counts": counts,
+        "rows": rows,
+        "total": total,
+        "processed": done,
+        "processed_pct": _pct(done, total),
+        "accepted": accepted,
+        "accepted_pct": _pct(accepted, total),
+    }
+
+
+def _closed_until(sweep: Sweep, progress: dict):
+    """The reopening of the contact window, when it is closed and the sweep has work left."""
+    pending = progress["counts"]["queued"] + progress["counts"]["deferred"]
+    if sweep.state != SweepState.RUNNING or sweep.ignore_windows or not pending:
+        return None
+    now = engine.clock()
+    if engine.windows().is_open(now, sweep.channel):
+        return None
+    return engine.windows().next_open(now, sweep.channel)
+
+
+def _live_context(request, sweep: Sweep, notice: str = "", *, error: bool = False) -> dict:
+    latest = Message.objects.filter(sweep=sweep, status__in=PROBLEMS).order_by("-updated_at", "-id")
+    problems = [{"message": m, "to": mask(m.to)} for m in latest[:PROBLEM_ROWS]]
+    progress = _progress(sweep)
+    return {
+        "closed_until": _closed_until(sweep, progress),
+        "sweep": sweep,
+        "brief": sweep.brief,
+        "state_css": STATE_CSS.get(sweep.state, ""),
+        "polling": sweep.state in POLL_STATES,
+        "waiting_start": sweep.state in ACTIVE_SWEEP_STATES and sweep.start_at > timezone.now(),
+        "progress": progress,
+        "problems": problems,
+        "unknown": progress["counts"]["unknown"],
+        "can_operate": _can_operate(request.user, sweep.brief),
+        "notice": notice,
+        "notice_error": error,
+    }
+
+
+def _sweep_rows(brief: Brief) -> list[dict]:
+    rows = []
+    for sweep in (
+        Sweep.objects.filter(brief=brief).select_related("provider_account").order_by("number")
+    ):
+        counts = engine.counts(sweep)
+        rows.append(
+            {
+                "sweep": sweep,
+                "channel": channel_label(sweep.channel),
+                "state_css": STATE_CSS.get(sweep.state, ""),
+                "counts": counts,
+                "accepted": counts["sent"] + counts["delivered"] + counts["read"],
+                "delivered": counts["delivered"] + counts["read"],
+                "failed": counts["failed"] + counts["bounced"],
+            }
+        )
+    return rows
+
+
+# --- the brief's sweeps ----------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def brief_sweeps(request, code: str):
+    """The sweeps panel of a brief (loaded by htmx into the brief page; a page without it)."""
+    brief = _get_brief(request, code)
+    rows = _sweep_rows(brief)
+    context = {
+        "brief": brief,
+        "rows": rows,
+        "can_create": brief.status in actions.RUNNABLE_BRIEF_STATES
+        and _can_operate(request.user, brief),
+        "polling": any(r["sweep"].state in POLL_STATES for r in rows),
+    }
+    template = "dispatch/partials/sweeps_panel.html" if request.htmx else "dispatch/sweeps.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sweep_create(request, code: str):
+    """The new-sweep form; posting it writes the outbox and schedules the sweep."""
+    brief = _get_brief(request, code)
+    if not _can_operate(request.user, brief):
+        raise PermissionDenied("Su rol no permite crear barridos.")
+    if brief.status not in actions.RUNNABLE_BRIEF_STATES:
+        messages.error(
+            request,
+            "Los barridos se crean con la campaña en ejecución (después de la aprobación de "
+            "salida).",
+        )
+        return redirect("campaigns:brief_detail", code=brief.code)
+    status = 200
+    if request.method == "POST":
+        form = SweepForm(request.POST, brief=brief)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                sweep = actions.create_sweep(
+                    brief,
+                    actor=request.user,
+                    channel=data["channel"],
+                    template=data["template"],
+                    provider_account=data["provider_account"],
+                    start_at=form.start_at_or_now(),
+                    include=data["include"],
+                    segment=data.get("segment"),
+                    ignore_windows=data["ignore_windows"],
+                    ignore_daily_cap=data["ignore_daily_cap"],
+                    exception_reason=data["exception_reason"],
+                    request=request,
+                )
+            except DomainError as exc:
+                if isinstance(exc, Forbidden):
+                    raise PermissionDenied(exc.message) from exc
+                for error in exc.errors:
+                    field = error.get("field")
+                    message = error.get("message") or exc.message
+                    form.add_error(field if field in FIELD_OF else None, message)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    f"Barrido {sweep.number} creado: {sweep.total} destinatario"
+                    f"{'' if sweep.total == 1 else 's'} en cola.",
+                )
+                return redirect("dispatch:sweep_detail", pk=sweep.pk)
+        else:
+            status = 400
+    else:
+        # the channel select reloads the form (htmx) with what was filled so far
+        initial = {k: v for k, v in request.GET.dict().items() if v and k in SweepForm.base_fields}
+        form = SweepForm(initial=initial, brief=brief)
+    return render(
+        request,
+        "dispatch/sweep_form.html",
+        {
+            "brief": brief,
+            "form": form,
+            "base": form.base,
+            "next_number": Sweep.objects.filter(brief=brief).count() + 1,
+        },
+        status=status,
+    )
+
+
+# --- one sweep -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def sweep_detail(request, pk: int):
+    """Header, live progress by status, controls, failed and unknown messages."""
+    sweep = _get_sweep(request, pk)
+    context = _live_context(request, sweep)
+    context["channel"] = channel_label(sweep.channel)
+    return render(request, "dispatch/sweep_detail.html", context)
+
+
+@login_required
+@require_GET
+def sweep_progress(request, pk: int):
+    """The live block alone, polled by htmx every 2 s until the sweep is done or cancelled."""
+    sweep = _get_sweep(request, pk)
+    return render(request, "dispatch/partials/sweep_live.html", _live_context(request, sweep))
+
+
+CONTROLS = {
+    "pausar": (actions.pause_sweep, "Barrido en pausa: no se enviarán más mensajes."),
+    "reanudar": (actions.resume_sweep, "Barrido reanudado."),
+    "cancelar": (actions.cancel_sweep, "Barrido cancelado: los mensajes en cola no se enviarán."),
+}
+
+
+@login_required
+@require_POST
+def sweep_control(request, pk: int, command: str):
+    """Pause, resume or cancel; htmx gets the live block back, a plain form a redirect."""
+    if command not in CONTROLS:
+        raise PermissionDenied("Acción no válida.")
+    sweep = _get_sweep(request, pk)
+    handler, done = CONTROLS[command]
+    try:
+        sweep = handler(sweep, actor=request.user, request=request)
+    except DomainError as exc:
+        if request.htmx and not isinstance(exc, Forbidden):
+            sweep.refresh_from_db()
+            context = _live_context(request, sweep, exc.message, error=True)
+            return render(request, "dispatch/partials/sweep_live.html", context)
+        _report(request, exc)
+    else:
+        if request.htmx:
+            context = _live_context(request, sweep, done)
+            return render(request, "dispatch/partials/sweep_live.html", context)
+        messages.success(request, done)
+    return redirect("dispatch:sweep_detail", pk=sweep.pk)
+
+
+DECISIONS = {"sent": "enviado", "failed": "no enviado"}
+
+
+@login_required
+@require_POST
+def sweep_decide(request, pk: int):
+    """Settle the ``unknown`` messages left by a crash: count them as sent or as not sent."""
+    sweep = _get_sweep(request, pk)
+    decision = request.POST.get("decision", "")
+    try:
+        changed = actions.decide_unknown(
+            sweep, actor=request.user, decision=decision, request=request
+        )
+    except DomainError as exc:
+        if request.htmx and not isinstance(exc, Forbidden):
+            context = _live_context(request, sweep, exc.message, error=True)
+            return render(request, "dispatch/partials/sweep_live.html", context)
+        _report(request, exc)
+    else:
+        plural = "" if changed == 1 else "s"
+        outcome = DECISIONS[decision].replace("enviado", f"enviado{plural}")
+        done = f"{changed} mensaje{plural} desconocido{plural} contado{plural} como {outcome}."
+        if request.htmx:
+            context = _live_context(request, sweep, done)
+            return render(request, "dispatch/partials/sweep_live.html", context)
+        messages.success(request, done)
+    return redirect("dispatch:sweep_detail", pk=sweep.pk)

@@ -1,0 +1,122 @@
+"""The SMTP adapter against a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from brief.core.calendar import BOGOTA
+from brief.dispatch import actions, engine
+from brief.dispatch.models import Message, ProviderAccount
+from brief.dispatch.providers.base import OutgoingMessage
+from brief.dispatch.providers.smtp import SMTPProvider
+from tests.services import free_port, smtp_sink
+
+
+def account(port: int, **options) -> ProviderAccount:
+    return ProviderAccount(
+        code="smtp",
+        name="SMTP",
+        channels=["email"],
+        concurrency=4,
+        backend="brief.dispatch.providers.smtp.SMTPProvider",
+        options={"host": "127.0.0.1", "port": port, "start_tls": False, **options},
+    )
+
+
+def test_sends_batch_with_our_message_id_and_unsubscribe_headers():
+    with smtp_sink() as (port, sink):
+        provider = SMTPProvider(account(port, domain="brief.test"))
+        batch = [
+            OutgoingMessage(
+                id=i,
+                to=f"p{i}@correo.co",
+                channel="email",
+                subject="Aviso",
+                text=f"Hola {i}",
+                html=f"<p>Hola {i}</p>",
+                headers={
+                    "List-Unsubscribe": "<https://x.test/u/t>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
+            for i in range(1, 31)
+        ]
+        results = provider.send(batch)
+    assert sorted(r.id for r in results if r.accepted) == list(range(1, 31))
+    assert {r.provider_message_id for r in results} == {
+        f"<brief-{i}@brief.test>" for i in range(1, 31)
+    }
+    assert len(sink.messages) == 30
+    first = next(m for m in sink.messages if m["To"] == "p1@correo.co")
+    assert first["Message-ID"] == "<brief-1@brief.test>"
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert first.get_body(("plain",)).get_content().strip() == "Hola 1"
+    assert first.get_body(("html",)).get_content().strip() == "<p>Hola 1</p>"
+
+
+def test_unreachable_server_is_a_temporary_failure_per_message():
+    provider = SMTPProvider(account(free_port(), timeout=2))
+    results = provider.send([OutgoingMessage(id=1, to="a@b.co", channel="email", text="x")])
+    assert [(r.accepted, r.permanent, r.code) for r in results] == [
+        (False, False, "smtp_connection")
+    ]
+
+
+def test_recipient_refused_is_permanent():
+    from aiosmtpd.smtp import SMTP as _SMTP  # noqa: F401  (server API)
+
+    class Refusing:
+        async def handle_RCPT(self, server, session, envelope, address, options):
+            if address.startswith("no"):
+                return "550 5.1.1 No existe"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        results = SMTPProvider(account(port)).send(
+            [
+                OutgoingMessage(id=1, to="no@b.co", channel="email", text="x"),
+                OutgoingMessage(id=2, to="si@b.co", channel="email", text="x"),
+            ]
+        )
+    finally:
+        controller.stop()
+    by_id = {r.id: r for r in results}
+    assert by_id[1].accepted is False
+    assert by_id[1].permanent is True
+    assert by_id[1].code == "smtp_550"
+    assert by_id[2].accepted is True
+
+
+@pytest.mark.django_db
+def test_email_sweep_through_smtp_end_to_end(campaign, proveedor, monkeypatch):
+    monkeypatch.setattr(engine, "clock", lambda: dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA))
+    brief, _, templates = campaign(n=25, channels=("email",))
+    with smtp_sink() as (port, sink):
+        acc = account(port)
+        acc.save()
+        sweep = actions.create_sweep(
+            brief,
+            actor=proveedor,
+            channel="email",
+            template=templates["email"],
+            provider_account="smtp",
+        )
+        assert engine.Runner(sweep).run()["next"] == "done"
+    assert Message.objects.filter(sweep=sweep, status="sent").count() == 25
+    assert sorted(m["To"] for m in sink.messages) == sorted(
+        Message.objects.filter(sweep=sweep).values_list("to", flat=True)
+    )
+    one = sink.messages[0]
+    assert one["Subject"] == "Aviso ICETEX"
+    assert one["List-Unsubscribe"].startswith("<http")
