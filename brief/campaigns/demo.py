@@ -176,5 +176,50 @@ def load(command) -> None:
                 )
             if action == "accept":
                 note = "Recibido a satisfacción."
+            if action == "load_base":
+                _import_base(brief, users["proveedor"])
+            if action == "request_exit":
+                _add_templates(brief, users["proveedor"])
             actions.perform(brief, action, actor=users[username], note=note, **params)
     command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")
+
+
+def _import_base(brief: Brief, actor) -> None:
+    """The provider loads and cleans the base (run here, not queued: no worker yet)."""
+    from brief.contacts import actions as contact_actions
+    from brief.contacts import importer
+
+    attachment = brief.attachments.filter(kind="base").first()
+    base = contact_actions.start_import(attachment, actor=actor)
+    importer.run_import(base.pk)
+
+
+DEMO_TEMPLATES = {
+    "sms": {"body": "ICETEX: {nombres}, su cuota vence pronto. Pague en https://www.icetex.gov.co"},
+    "email": {
+        "subject": "ICETEX: información para {nombres}",
+        "html": "<p>Hola {nombres},</p><p>Consulte la convocatoria en "
+        '<a href="https://www.icetex.gov.co/becas">icetex.gov.co/becas</a>.</p>',
+        "text": "Hola {nombres}, consulte la convocatoria en https://www.icetex.gov.co/becas",
+    },
+    "whatsapp": {
+        "wa_name": "convocatoria_becas",
+        "wa_language": "es",
+        "wa_category": "utility",
+        "body": "Hola {{1}}, ya está abierta la convocatoria de becas de ICETEX.",
+        "wa_variables": ["nombres"],
+    },
+    "voice": {"body": "Hola {nombres}, ICETEX le recuerda que su cuota vence pronto."},
+}
+
+
+def _add_templates(brief: Brief, actor) -> None:
+    """The content the area approves at exit approval, one template per channel."""
+    from brief.content import actions as content_actions
+
+    for channel in brief.channels:
+        spec = DEMO_TEMPLATES.get(channel)
+        if spec:
+            content_actions.create_template(
+                brief, actor=actor, data={"channel": channel, "name": f"Demo {channel}", **spec}
+            )

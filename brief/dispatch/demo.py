@@ -1,0 +1,55 @@
+"""Demo provider accounts and one sweep on the simulated provider (``brief demo_data``)."""
+
+from __future__ import annotations
+
+from brief.accounts.models import User
+from brief.campaigns.choices import Status
+from brief.campaigns.models import Brief
+
+from . import actions
+from .models import ProviderAccount, Sweep
+
+ACCOUNTS = [
+    {
+        "code": "simulado",
+        "name": "Proveedor simulado (demostración)",
+        "backend": "brief.dispatch.providers.simulated.SimulatedProvider",
+        "channels": ["sms", "email", "whatsapp", "voice", "call"],
+        "options": {"seed": "demo", "delay_seconds": 3},
+        "rate_per_second": 200.0,
+        "chunk_size": 200,
+    },
+    {
+        "code": "smtp-local",
+        "name": "Correo SMTP local (127.0.0.1:1025)",
+        "backend": "brief.dispatch.providers.smtp.SMTPProvider",
+        "channels": ["email"],
+        "options": {"host": "127.0.0.1", "port": 1025, "start_tls": False},
+        "rate_per_second": 100.0,
+        "chunk_size": 200,
+    },
+]
+
+
+def load(command) -> None:
+    for spec in ACCOUNTS:
+        ProviderAccount.objects.get_or_create(code=spec["code"], defaults=spec)
+    if Sweep.objects.exists():
+        return
+    brief = Brief.objects.filter(status=Status.EXECUTING).order_by("id").first()
+    operator = User.objects.filter(username="proveedor").first()
+    if brief is None or operator is None:
+        return
+    template = brief.templates.filter(channel="email").first()
+    if template is None or not brief.bases.filter(status="ready").exists():
+        return
+    sweep = actions.create_sweep(
+        brief,
+        actor=operator,
+        channel="email",
+        template=template,
+        provider_account="simulado",
+        ignore_windows=True,
+        exception_reason="Demostración: se envía fuera de la franja.",
+    )
+    command.stdout.write(f"Barrido de demostración en {brief.code}: {sweep.total} mensajes.")
