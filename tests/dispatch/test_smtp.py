@@ -56,6 +56,27 @@ def test_sends_batch_with_our_message_id_and_unsubscribe_headers():
     assert first.get_body(("html",)).get_content().strip() == "<p>Hola 1</p>"
 
 
+def test_non_ascii_subject_sender_and_body_survive_the_wire():
+    with smtp_sink() as (port, sink):
+        provider = SMTPProvider(account(port, sender="Atención ICETEX <avisos@icetex.example>"))
+        results = provider.send(
+            [
+                OutgoingMessage(
+                    id=7,
+                    to="nandu@correo.co",
+                    channel="email",
+                    subject="Información de su crédito",
+                    text="Hola Íñigo, ¿cómo está?",
+                )
+            ]
+        )
+    assert results[0].accepted, results[0].detail
+    message = sink.messages[0]
+    assert message["Subject"] == "Información de su crédito"
+    assert message["From"] == "Atención ICETEX <avisos@icetex.example>"
+    assert message.get_content().strip() == "Hola Íñigo, ¿cómo está?"
+
+
 def test_unreachable_server_is_a_temporary_failure_per_message():
     provider = SMTPProvider(account(free_port(), timeout=2))
     results = provider.send([OutgoingMessage(id=1, to="a@b.co", channel="email", text="x")])

@@ -7,14 +7,21 @@ Options: ``host``, ``port``, ``username``, ``password``, ``use_tls`` (implicit T
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import formatdate
+import secrets
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 
 from .base import BaseProvider, OutgoingMessage, ProviderError, SendResult
+
+_PART_HEAD = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+
+
+def _b64(text: str) -> str:
+    return base64.encodebytes(text.encode("utf-8")).decode("ascii").replace("\n", "\r\n")
 
 
 class SMTPProvider(BaseProvider):
@@ -33,25 +40,66 @@ class SMTPProvider(BaseProvider):
         self.pool_size = max(1, int(o.get("pool_size", account.concurrency or 8)))
         self.sender = o.get("sender", "Brief ICETEX <no-responder@icetex.example>")
         self.domain = o.get("domain", "brief.icetex.example")
+        self.boundary_seed = secrets.token_hex(6)
+        self._cache: dict[tuple[str, str], str] = {}
 
     def message_id(self, message: OutgoingMessage) -> str:
         return f"<brief-{message.id}@{self.domain}>"
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
-        mail = EmailMessage(policy=SMTP_POLICY)
-        mail["From"] = message.sender or self.sender
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=True)
-        mail["Message-ID"] = self.message_id(message)
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The message as RFC 5322 bytes: text and HTML parts in base64 UTF-8.
+
+        Built by hand rather than with ``email.message`` (about 2 ms a message here), which
+        would cap a worker below 1,000 e-mails per second.
+        """
+        headers = [
+            ("From", self._address(message.sender or self.sender)),
+            ("To", message.to),
+            ("Subject", self._encode_header(message.subject)),
+            ("Date", formatdate(localtime=True)),
+            ("Message-ID", self.message_id(message)),
+            ("MIME-Version", "1.0"),
+        ]
         if message.reply_to:
-            mail["Reply-To"] = message.reply_to
-        for name, value in message.headers.items():
-            mail[name] = value
-        mail.set_content(message.text or "")
+            headers.append(("Reply-To", self._address(message.reply_to)))
+        headers.extend(
+            (name, self._encode_header(value)) for name, value in message.headers.items()
+        )
+        text_part = _b64(message.text or "")
         if message.html:
-            mail.add_alternative(message.html, subtype="html")
-        return mail
+            boundary = f"=_brief_{message.id}_{self.boundary_seed}"
+            headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+            body = (
+                f"--{boundary}\r\n{_PART_HEAD.format('plain')}\r\n{text_part}"
+                f"--{boundary}\r\n{_PART_HEAD.format('html')}\r\n{_b64(message.html)}"
+                f"--{boundary}--\r\n"
+            )
+        else:
+            headers.append(("Content-Type", "text/plain; charset=utf-8"))
+            headers.append(("Content-Transfer-Encoding", "base64"))
+            body = text_part
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        return (head + "\r\n" + body).encode("utf-8")
+
+    def _address(self, value: str) -> str:
+        cached = self._cache.get(("addr", value))
+        if cached is None:
+            name, addr = parseaddr(value)
+            cached = formataddr((name, addr), charset="utf-8") if name else addr
+            self._cache[("addr", value)] = cached
+        return cached
+
+    def _encode_header(self, value: str) -> str:
+        if value.isascii():
+            return value
+        cached = self._cache.get(("hdr", value))
+        if cached is None:
+            cached = Header(value, "utf-8").encode()
+            self._cache[("hdr", value)] = cached
+        return cached
+
+    def envelope_sender(self, message: OutgoingMessage) -> str:
+        return parseaddr(message.sender or self.sender)[1]
 
     async def _connect(self) -> aiosmtplib.SMTP:
         client = aiosmtplib.SMTP(
@@ -77,7 +125,9 @@ class SMTPProvider(BaseProvider):
                 try:
                     if client is None:
                         client = await self._connect()
-                    await client.send_message(self.build(message))
+                    await client.sendmail(
+                        self.envelope_sender(message), [message.to], self.build(message)
+                    )
                     results.append(
                         SendResult(message.id, True, provider_message_id=self.message_id(message))
                     )
