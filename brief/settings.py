@@ -184,6 +184,16 @@ MEDIA_URL = "/files-not-served/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 BRIEF_MAX_UPLOAD_BYTES = env_int("BRIEF_MAX_UPLOAD_BYTES", 500 * 1024 * 1024)
+# Creatives are kept until the provider contract ends plus the legal retention period.
+BRIEF_CONTRACT_END = env("BRIEF_CONTRACT_END", "") or None  # YYYY-MM-DD
+if BRIEF_CONTRACT_END:
+    import datetime as _dt
+
+    try:
+        _dt.date.fromisoformat(BRIEF_CONTRACT_END)
+    except ValueError as exc:
+        raise ImproperlyConfigured("BRIEF_CONTRACT_END must be a date YYYY-MM-DD") from exc
+BRIEF_RETENTION_YEARS = env_int("BRIEF_RETENTION_YEARS", 5)
 
 # Security: strict by default; `make run` (DEBUG demo) relaxes what needs HTTPS.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

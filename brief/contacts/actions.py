@@ -179,7 +179,16 @@ def check_base_access(base: ContactBase, actor, *, request=None, what: str = "")
 
 # --- segments --------------------------------------------------------------------------
 
-SEGMENT_FILTERS = {"city", "department", "country", "abroad", "channel", "custom"}
+SEGMENT_FILTERS = {"city", "department", "country", "abroad", "channel", "custom", "sweeps"}
+# Results of earlier sweeps of the same brief a segment can select on.
+SWEEP_RESULTS = {
+    "delivered": ("delivered", "read"),
+    "not_delivered": ("delivered", "read"),
+    "contacted": ("sent", "delivered", "read"),
+    "not_contacted": ("sent", "delivered", "read"),
+    "read": ("read",),
+    "failed": ("failed", "bounced"),
+}
 
 
 def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Contact]:
@@ -205,6 +214,23 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
         if channel not in {"sms", "whatsapp", "email", "voice", "call"}:
             raise Invalid("Canal no válido.", code="bad_filter", field="channel")
         qs = qs.filter(**{f"can_{channel}": True})
+    result = filters.get("sweeps")
+    if result:
+        if result not in SWEEP_RESULTS:
+            raise Invalid("Resultado de barridos no válido.", code="bad_filter", field="sweeps")
+        from django.db.models import Exists, OuterRef, Value
+        from django.db.models.functions import Concat
+
+        from brief.dispatch.models import Message
+
+        reached = Exists(
+            Message.objects.filter(
+                sweep__brief_id=base.brief_id,
+                status__in=SWEEP_RESULTS[result],
+                person=Concat(OuterRef("doc_type"), Value(":"), OuterRef("doc_number")),
+            )
+        )
+        qs = qs.exclude(reached) if result.startswith("not_") else qs.filter(reached)
     for name, value in (filters.get("custom") or {}).items():
         qs = qs.filter(**{f"custom__{name}": value})
     return qs
@@ -227,6 +253,8 @@ def save_segment(
     base: ContactBase, *, actor, name: str, filters: dict[str, Any], request=None
 ) -> Segment:
     check_base_access(base, actor)
+    if not actor.has_role(Role.SOLICITANTE, Role.JEFE, Role.PROVEEDOR, Role.ANALISTA_OCM):
+        raise Forbidden("Su rol no permite guardar segmentos.")
     if base.status != BaseStatus.READY:
         raise Conflict("La base todavía no está lista.")
     if not name.strip():

@@ -73,6 +73,18 @@ class SegmentForm(forms.Form):
     channel = forms.ChoiceField(label="Canal elegible", required=False)
     custom_field = forms.ChoiceField(label="Campo adicional", required=False)
     custom_value = forms.CharField(label="Valor del campo adicional", required=False)
+    sweeps = forms.ChoiceField(
+        label="Resultado en barridos anteriores",
+        required=False,
+        choices=[
+            ("", "Cualquiera"),
+            ("not_delivered", "No entregados"),
+            ("not_contacted", "No contactados"),
+            ("delivered", "Entregados"),
+            ("read", "Leídos"),
+            ("failed", "Fallidos o rebotados"),
+        ],
+    )
     name = forms.CharField(label="Nombre del segmento", required=False, max_length=120)
 
     def __init__(self, *args, channels: list[str], custom_fields: list[str], **kwargs):
@@ -96,7 +108,7 @@ class SegmentForm(forms.Form):
         """The cleaned filters in the shape ``actions.segment_queryset`` expects."""
         data = self.cleaned_data
         out: dict[str, Any] = {}
-        for key in ("city", "department", "country", "channel"):
+        for key in ("city", "department", "country", "channel", "sweeps"):
             if (data.get(key) or "").strip():
                 out[key] = data[key].strip()
         if data.get("abroad") in ("0", "1"):

@@ -366,6 +366,9 @@ def describe_filters(filters: dict[str, Any]) -> list[str]:
         out.append("En el exterior" if filters["abroad"] else "En Colombia")
     if filters.get("channel"):
         out.append(f"Elegible para {_channel_label(filters['channel'])}")
+    if filters.get("sweeps"):
+        results = dict(SegmentForm.base_fields["sweeps"].choices)
+        out.append(f"Barridos anteriores: {results.get(filters['sweeps'], filters['sweeps'])}")
     out.extend(f"{name} = {value}" for name, value in (filters.get("custom") or {}).items())
     return out
 

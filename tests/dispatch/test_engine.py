@@ -315,3 +315,73 @@ def test_sweep_refused_before_exit_approval_and_for_other_roles(
         actions.create_sweep(
             brief, actor=solicitante, channel="sms", template=template, provider_account="locmem"
         )
+
+
+def test_segment_on_earlier_sweep_results(campaign, proveedor, at):
+    from brief.contacts import actions as contact_actions
+
+    brief, base, templates = campaign(n=5, channels=("sms",))
+    first = sweep_for(brief, templates["sms"], proveedor)
+    drain(first)
+    messages = list(Message.objects.filter(sweep=first).order_by("id"))
+    engine.apply_status_updates(
+        "locmem", [StatusUpdate(m.provider_message_id, "delivered") for m in messages[:2]]
+    )
+    assert contact_actions.segment_counts(base, {"sweeps": "delivered"})["total"] == 2
+    assert contact_actions.segment_counts(base, {"sweeps": "not_delivered"})["total"] == 3
+    assert contact_actions.segment_counts(base, {"sweeps": "not_contacted"})["total"] == 0
+    segment = contact_actions.save_segment(
+        base, actor=proveedor, name="Pendientes", filters={"sweeps": "not_delivered"}
+    )
+    at(dt.datetime(2026, 12, 10, 10, 0, tzinfo=BOGOTA))
+    second = actions.create_sweep(
+        brief,
+        actor=proveedor,
+        channel="sms",
+        template=templates["sms"],
+        provider_account="locmem",
+        segment=segment,
+    )
+    assert second.total == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pause_takes_effect_within_two_seconds(campaign, proveedor, at, monkeypatch):
+    import threading
+    import time
+
+    from django.db import connection
+
+    from brief.dispatch.providers.locmem import LocmemProvider
+
+    brief, _, templates = campaign(n=300, channels=("sms",))
+    original = LocmemProvider.send
+
+    def slow_send(self, batch):
+        time.sleep(0.2)  # a slow provider: 50 messages per 0.2 s
+        return original(self, batch)
+
+    monkeypatch.setattr(LocmemProvider, "send", slow_send)
+    monkeypatch.setattr(actions, "_enqueue", lambda sweep, eta=None: None)  # we drive it
+    sweep = sweep_for(brief, templates["sms"], proveedor)
+    outcome = {}
+
+    def work():
+        try:
+            outcome.update(engine.Runner(sweep).run())
+        finally:
+            connection.close()
+
+    runner = threading.Thread(target=work)
+    runner.start()
+    time.sleep(0.5)
+    paused_at = time.monotonic()
+    actions.pause_sweep(sweep, actor=proveedor)
+    runner.join(timeout=5)
+    assert not runner.is_alive()
+    assert time.monotonic() - paused_at < 2.0
+    assert outcome == {"next": "stop"}
+    sent = statuses(sweep)["sent"]
+    assert 0 < sent < 300
+    time.sleep(0.3)
+    assert statuses(sweep)["sent"] == sent  # nothing more went out after the pause
