@@ -113,7 +113,12 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ImportSerializer)
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser])
     def inspect(self, request):
-        attachment = _attachment_for(request.user, int(request.data.get("attachment") or 0))
+        raw = str(request.data.get("attachment") or "")
+        if not raw.isdigit():
+            raise Invalid(
+                "Indique el adjunto de la base (su id).", code="required", field="attachment"
+            )
+        attachment = _attachment_for(request.user, int(raw))
         return Response(
             actions.inspect_attachment(
                 attachment,
