@@ -25,6 +25,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy brief
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief check
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief makemigrations --check --dry-run
 	$(BIN)/pytest -m "not browser" -n 2 -q
@@ -33,6 +34,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy brief
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

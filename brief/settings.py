@@ -58,7 +58,7 @@ DEBUG = env_bool("DEBUG", False)
 VAR_DIR = Path(env("BRIEF_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env("SECRET_KEY")
+SECRET_KEY = env("SECRET_KEY") or ""
 if not SECRET_KEY:
     # No key configured: use a random one kept in var/ (created once, readable by us only).
     _key_file = VAR_DIR / "secret_key"

@@ -20,6 +20,7 @@ class ProviderAdmin(admin.ModelAdmin):
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "area", "provider", "is_active"]
     list_filter = ["groups", "area", "provider", "is_active"]
+    assert BaseUserAdmin.fieldsets is not None  # Django's UserAdmin always declares them
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (_("Organización"), {"fields": ("area", "provider")}),

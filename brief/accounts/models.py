@@ -65,7 +65,9 @@ class User(AbstractUser):
         related_name="users",
     )
 
-    class Meta(AbstractUser.Meta):
+    # django-stubs does not declare AbstractUser.Meta, which Django defines (and documents
+    # subclassing for swapped user models).
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("usuario")
         verbose_name_plural = _("usuarios")
 

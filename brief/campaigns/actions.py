@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import itertools
 import os
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -184,7 +185,7 @@ AREA_KINDS = frozenset(
     }
 )
 PROVIDER_KINDS = frozenset({AttachmentKind.REPORT, AttachmentKind.MANAGED_BASE})
-APPROVAL_UPLOADERS = {
+APPROVAL_UPLOADERS: dict[str, Role] = {
     AttachmentKind.BOSS_APPROVAL: Role.JEFE,
     AttachmentKind.COMMS_APPROVAL: Role.COMUNICACIONES,
     AttachmentKind.LEADER_AUTHORIZATION: Role.LIDER_PROCESO,
@@ -586,7 +587,9 @@ def _pre_approve_exit(brief: Brief, *, actor, note, at, **params):
     return freeze_for_exit(brief, actor=actor, at=at)
 
 
-_PRECHECKS = {
+# A precheck returns (extra brief fields, transition details).
+_Precheck = Callable[..., tuple[dict[str, Any], dict[str, Any]]]
+_PRECHECKS: dict[str, _Precheck] = {
     "approve_exit": _pre_approve_exit,
     "submit": _pre_submit,
     "return": _pre_return,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -190,11 +191,12 @@ def _import_base(brief: Brief, actor) -> None:
     from brief.contacts import importer
 
     attachment = brief.attachments.filter(kind="base").first()
+    assert attachment is not None  # the brief was submitted, which requires its base
     base = contact_actions.start_import(attachment, actor=actor)
     importer.run_import(base.pk)
 
 
-DEMO_TEMPLATES = {
+DEMO_TEMPLATES: dict[str, dict[str, Any]] = {
     "sms": {"body": "ICETEX: {nombres}, su cuota vence pronto. Pague en https://www.icetex.gov.co"},
     "email": {
         "subject": "ICETEX: información para {nombres}",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.db.models import Q
 
 from brief.accounts.models import Area, Provider
@@ -149,9 +150,9 @@ class BriefForm(forms.ModelForm):
         # A draft may leave these for later: the model defaults apply.
         for name in ("campaign_class", "kind", "sweeps_planned"):
             self.fields[name].required = False
-        self.fields["campaign_class"].choices = CampaignClass.choices
-        self.fields["kind"].choices = Kind.choices
-        self.fields["sweeps_planned"].min_value = 1
+        cast(forms.ChoiceField, self.fields["campaign_class"]).choices = CampaignClass.choices
+        cast(forms.ChoiceField, self.fields["kind"]).choices = Kind.choices
+        cast(forms.IntegerField, self.fields["sweeps_planned"]).min_value = 1
         self.fields["sweeps_planned"].validators.append(MinValueValidator(1))
         self.fields["sweeps_planned"].widget.attrs["min"] = 1
         for name in ("target_contact_rate", "target_effectiveness"):
@@ -172,7 +173,7 @@ class BriefForm(forms.ModelForm):
                 data[name] = (
                     getattr(self.instance, name)
                     if self.instance.pk
-                    else Brief._meta.get_field(name).default
+                    else cast(models.Field, Brief._meta.get_field(name)).default
                 )
         data["channels"] = [c for c in Channel.values if c in (data.get("channels") or [])]
         for name in ("objective", "description", "audience", "typification_codes"):
@@ -188,7 +189,7 @@ class BriefForm(forms.ModelForm):
         """Bound fields grouped by F559 section, for the template."""
         out = []
         for number, title, names in SECTIONS:
-            fields = []
+            fields: list[forms.BoundField] = []
             for name in names:
                 if name == "content":
                     fields.extend(self[f"{CONTENT_PREFIX}{value}"] for value in Channel.values)
@@ -209,7 +210,8 @@ class AttachmentForm(forms.Form):
         kwargs.setdefault("auto_id", "id_attachment_%s")
         super().__init__(*args, **kwargs)
         if kinds is not None:
-            self.fields["kind"].choices = [(k, AttachmentKind(k).label) for k in kinds]
+            kind = cast(forms.ChoiceField, self.fields["kind"])
+            kind.choices = [(k, AttachmentKind(k).label) for k in kinds]
 
 
 class ActionForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -10,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from brief.accounts.models import Area, Provider
 
 from .choices import AttachmentKind, CampaignClass, Channel, Kind, Status
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_managers import RelatedManager
+
+    from brief.contacts.models import ContactBase
+    from brief.content.models import Creative, Template
+    from brief.dispatch.models import Sweep
 
 # Fields of the F559 that a version snapshot keeps and that the version diff compares.
 FORM_FIELDS = [
@@ -106,6 +115,12 @@ class Brief(models.Model):
     last_transition_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Reverse accessors of the other apps' models (Django adds them; declared for the checker).
+    templates: RelatedManager[Template]
+    creatives: RelatedManager[Creative]
+    bases: RelatedManager[ContactBase]
+    sweeps: RelatedManager[Sweep]
 
     class Meta:
         ordering = ["-created_at"]

@@ -71,7 +71,7 @@ APPROVALS = [
         AttachmentKind.LEADER_AUTHORIZATION,
     ),
 ]
-STATUS_CSS = {
+STATUS_CSS: dict[str, str] = {
     Status.ACCEPTED: "ok",
     Status.CANCELLED: "late",
     Status.RETURNED: "warn",

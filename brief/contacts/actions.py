@@ -293,10 +293,10 @@ def normalize_suppression_value(value: str) -> str:
         kind, number = raw.split(":", 1)
         return f"{kind.strip().upper()}:{number.strip().replace('.', '').replace(' ', '')}"
     candidate = phone_candidate(raw)
-    number = classify_phone_exact(candidate)[0] if candidate else None
-    if not number:
+    phone = classify_phone_exact(candidate)[0] if candidate else None
+    if not phone:
         raise Invalid(f"«{raw}» no es un teléfono válido.", code="invalid_phone", field="value")
-    return number
+    return phone
 
 
 def add_suppression(

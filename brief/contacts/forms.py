@@ -63,6 +63,17 @@ class MappingForm(forms.Form):
         return data
 
 
+# Filter on the results of earlier sweeps (value, label).
+SWEEP_RESULTS: list[tuple[str, str]] = [
+    ("", "Cualquiera"),
+    ("not_delivered", "No entregados"),
+    ("not_contacted", "No contactados"),
+    ("delivered", "Entregados"),
+    ("read", "Leídos"),
+    ("failed", "Fallidos o rebotados"),
+]
+
+
 class SegmentForm(forms.Form):
     """Filters of a segment (all optional) and, to save it, its name."""
 
@@ -74,16 +85,7 @@ class SegmentForm(forms.Form):
     custom_field = forms.ChoiceField(label="Campo adicional", required=False)
     custom_value = forms.CharField(label="Valor del campo adicional", required=False)
     sweeps = forms.ChoiceField(
-        label="Resultado en barridos anteriores",
-        required=False,
-        choices=[
-            ("", "Cualquiera"),
-            ("not_delivered", "No entregados"),
-            ("not_contacted", "No contactados"),
-            ("delivered", "Entregados"),
-            ("read", "Leídos"),
-            ("failed", "Fallidos o rebotados"),
-        ],
+        label="Resultado en barridos anteriores", required=False, choices=SWEEP_RESULTS
     )
     name = forms.CharField(label="Nombre del segmento", required=False, max_length=120)
 

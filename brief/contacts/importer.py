@@ -171,7 +171,13 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
     base = ContactBase.objects.select_related("attachment", "brief").get(pk=base_id)
     progress = Progress(base_id)
     try:
-        result = clean_file(base, path or Path(base.attachment.file.path), progress)
+        if path is None:
+            if base.attachment is None:  # the attachment was deleted after queueing
+                raise BaseFileError(
+                    "missing_file", "El archivo de la base ya no existe; adjúntelo de nuevo."
+                )
+            path = Path(base.attachment.file.path)
+        result = clean_file(base, path, progress)
         frame = storage_frame(result.contacts, base_id)
         total = frame.height
         for offset in range(0, total, CHUNK_ROWS):

@@ -38,7 +38,15 @@ from brief.core.exceptions import DomainError, Forbidden, Invalid
 from . import actions, charts
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
 from .exports import rejects_xlsx
-from .forms import LookupForm, MappingForm, RNEForm, SegmentForm, SuppressionFilter, SuppressionForm
+from .forms import (
+    SWEEP_RESULTS,
+    LookupForm,
+    MappingForm,
+    RNEForm,
+    SegmentForm,
+    SuppressionFilter,
+    SuppressionForm,
+)
 from .models import Contact, ContactBase, Suppression
 
 SUPPRESSION_READERS = (Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR)
@@ -367,7 +375,7 @@ def describe_filters(filters: dict[str, Any]) -> list[str]:
     if filters.get("channel"):
         out.append(f"Elegible para {_channel_label(filters['channel'])}")
     if filters.get("sweeps"):
-        results = dict(SegmentForm.base_fields["sweeps"].choices)
+        results = dict(SWEEP_RESULTS)
         out.append(f"Barridos anteriores: {results.get(filters['sweeps'], filters['sweeps'])}")
     out.extend(f"{name} = {value}" for name, value in (filters.get("custom") or {}).items())
     return out

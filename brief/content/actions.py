@@ -547,8 +547,8 @@ def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, di
         latest.setdefault(creative.channel, creative)
     chosen = {c.pk: c for c in latest.values()}
     for template in templates:
-        if template.voice_audio_id:
-            chosen[template.voice_audio_id] = template.voice_audio
+        if (audio := template.voice_audio) is not None:
+            chosen[audio.pk] = audio
     frozen_creatives = []
     for creative in chosen.values():
         if creative.frozen_at:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -53,7 +54,8 @@ def parse_script(source: str) -> list[dict]:
         match = QUESTION_LINE.match(line.strip())
         if match:
             key, kind_text, text = match.groups()
-            kind, options = QuestionKind.TEXT, []
+            kind: str = QuestionKind.TEXT
+            options: list[str] = []
             kind_text = (kind_text or "").strip()
             if kind_text.lower().startswith("opciones"):
                 kind = QuestionKind.CHOICE
@@ -170,7 +172,8 @@ class TemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.channel = channel
         if channel == Channel.VOICE:
-            self.fields["voice_audio"].queryset = Creative.objects.filter(
+            voice_audio = cast(forms.ModelChoiceField, self.fields["voice_audio"])
+            voice_audio.queryset = Creative.objects.filter(
                 brief=brief, name__regex=r"\.(mp3|wav|ogg)$"
             )
         if channel == Channel.SMS:
@@ -235,7 +238,8 @@ class CreativeForm(forms.Form):
     def __init__(self, *args, channels: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if channels:
-            self.fields["channel"].choices = [c for c in Channel.choices if c[0] in channels]
+            channel = cast(forms.ChoiceField, self.fields["channel"])
+            channel.choices = [c for c in Channel.choices if c[0] in channels]
 
 
 class PreviewContactForm(forms.Form):

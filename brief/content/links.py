@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import cast
 
 from django.conf import settings
 from django.core import signing
@@ -122,7 +123,10 @@ def parse_unsubscribe_token(token: str) -> tuple[int, str] | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("e"), str) or "@" not in data["e"]:
         return None
-    return data.get("m"), data["e"]
+    message_id = data.get("m")
+    if not isinstance(message_id, int):
+        return None
+    return message_id, data["e"]
 
 
 # --- counts for reports -----------------------------------------------------------------
@@ -140,7 +144,8 @@ def opens_by_message(message_ids: Iterable[int]) -> dict[int, int]:
             .annotate(n=Count("id"))
             .values_list("message_id", "n")
         )
-        out.update(dict(rows))
+        # message_id__in leaves out the openings without a message id.
+        out.update(dict(cast("Iterable[tuple[int, int]]", rows)))
     return out
 
 

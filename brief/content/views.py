@@ -44,11 +44,11 @@ def _report(request, exc: DomainError) -> None:
         raise PermissionDenied(exc.message) from exc
     messages.error(request, exc.message)
     for error in exc.errors[1:]:
-        messages.error(request, error.get("message"))
+        messages.error(request, error["message"])
 
 
 def _put_errors(form, exc: DomainError) -> None:
-    mapping = {"script_sections": "script", "channel": None}
+    mapping: dict[str | None, str | None] = {"script_sections": "script", "channel": None}
     for error in exc.errors:
         field = error.get("field")
         field = mapping.get(field, field)
@@ -264,8 +264,8 @@ def creative_upload(request, code: str):
             )
     else:
         for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+            for error in errors:  # an ErrorList yields its messages (strings)
+                messages.error(request, str(error))
     return HttpResponseRedirect(reverse("content:index", args=[brief.code]) + "#piezas")
 
 

@@ -169,6 +169,7 @@ def bench_smtp_email_20k(workdir: Path, n: int = 20_000) -> dict[str, Any]:
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert sink.stdout is not None  # stdout=subprocess.PIPE
     try:
         assert sink.stdout.readline().strip() == "ready"
         figures = _child(_SMTP, Path(workdir), str(n), extra_env={"BENCH_SMTP_PORT": str(port)})

@@ -47,7 +47,7 @@ MAX_ATTEMPTS = 3
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
 ACCEPTED_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 ABROAD_CHANNELS = frozenset({"whatsapp", "email"})
-TIMESTAMP = {
+TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
     MessageStatus.DELIVERED: "delivered_at",
     MessageStatus.READ: "read_at",
@@ -84,9 +84,10 @@ def _address_sql(channel: str) -> str:
 def recipients_queryset(sweep: Sweep):
     """The contacts a sweep targets: segment (or whole base), channel eligibility, include rule."""
     base = sweep.base
+    segment = sweep.segment
     qs = (
-        segment_queryset(base, sweep.segment.filters)
-        if sweep.segment_id
+        segment_queryset(base, segment.filters)
+        if segment is not None
         else Contact.objects.filter(base=base)
     )
     qs = qs.filter(**{f"can_{sweep.channel}": True})
@@ -274,7 +275,8 @@ class Runner:
         self.bucket = bucket_for(self.account)
         self.runner_id = uuid.uuid4().hex[:8]
 
-    def state(self) -> str:
+    def state(self) -> str | None:
+        """The sweep's state now (``None`` if it was deleted)."""
         return Sweep.objects.filter(pk=self.sweep.pk).values_list("state", flat=True).first()
 
     def run(self, *, budget_seconds: float = 20.0) -> dict:

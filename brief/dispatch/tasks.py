@@ -113,7 +113,7 @@ def kick_running_sweeps(follow_up: bool = False) -> int:
         run_sweep.delay(sweep_id)
     if follow_up:
         later = running.filter(lease_until__gte=now).order_by("-lease_until").first()
-        if later is not None:
+        if later is not None and later.lease_until is not None:
             kick_running_sweeps.apply_async(eta=later.lease_until + dt.timedelta(seconds=1))
     return len(free)
 

@@ -86,6 +86,10 @@ class BaseProvider:
     def parse_callback(self, request) -> list[StatusUpdate]:
         raise NotImplementedError
 
+    def parse_payload(self, payload: dict) -> list[StatusUpdate]:
+        """Status updates of an already decoded payload (adapters that report from a task)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release connections (called when a runner finishes)."""
 
