@@ -580,7 +580,18 @@ def apply_status_updates(
         at = _parse_time(u.at) or now
         column = TIMESTAMP[u.status]
         by_column[column].append(
-            (u.status, RANK[u.status], now, at, u.provider_message_id, RANK[u.status])
+            (
+                u.status,
+                RANK[u.status],
+                now,
+                at,
+                u.code[:60],
+                u.code[:60],
+                u.detail[:300],
+                u.detail[:300],
+                u.provider_message_id,
+                RANK[u.status],
+            )
         )
     table = Message._meta.db_table
     with transaction.atomic():
@@ -588,7 +599,9 @@ def apply_status_updates(
             _bulk_update(
                 rows,
                 (
-                    f"UPDATE {table} SET status = %s, rank = %s, updated_at = %s, {column} = %s "
+                    f"UPDATE {table} SET status = %s, rank = %s, updated_at = %s, {column} = %s, "
+                    f"error_code = CASE WHEN %s = '' THEN error_code ELSE %s END, "
+                    f"error_detail = CASE WHEN %s = '' THEN error_detail ELSE %s END "
                     f"WHERE provider_message_id = %s AND rank < %s"
                 ),
             )

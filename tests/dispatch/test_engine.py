@@ -286,6 +286,9 @@ def test_simulated_provider_reports_through_the_callback_path(campaign, proveedo
     assert counts["sent"] == 0  # every accepted message got its final status reported
     assert counts["delivered"] + counts["read"] > 150
     assert counts["failed"] + counts["bounced"] > 0
+    undelivered = Message.objects.filter(sweep=sweep, status="failed", sent_at__isnull=False)
+    assert undelivered.exists()
+    assert {m.error_code for m in undelivered} == {"sim_undelivered"}
     # deterministic by seed: the same ids give the same outcome
     again = {m.id: m.status for m in Message.objects.filter(sweep=sweep)}
     from brief.dispatch.providers.simulated import SimulatedProvider

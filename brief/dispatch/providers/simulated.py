@@ -21,6 +21,13 @@ def _draw(seed: str, message_id: int, salt: str) -> float:
     return struct.unpack(">Q", digest)[0] / 2**64
 
 
+# What a real gateway says when a message does not arrive (kept in the message row).
+_CODES = {
+    "failed": {"code": "sim_undelivered", "detail": "No entregado (simulado)"},
+    "bounced": {"code": "sim_bounced", "detail": "Rebotado por el servidor de destino (simulado)"},
+}
+
+
 class SimulatedProvider(BaseProvider):
     """Accepts, fails, delivers, bounces and reads messages at configured rates."""
 
@@ -74,7 +81,7 @@ class SimulatedProvider(BaseProvider):
         channels = {m.id: m.channel for m in batch}
         now = timezone.now().isoformat()
         events = [
-            {"id": r.provider_message_id, "status": status, "at": now}
+            {"id": r.provider_message_id, "status": status, "at": now, **_CODES.get(status, {})}
             for r in results
             if r.accepted
             for status in self.outcome(r.id, channels.get(r.id, ""))
@@ -95,7 +102,14 @@ class SimulatedProvider(BaseProvider):
 
     def parse_payload(self, payload: dict) -> list[StatusUpdate]:
         return [
-            StatusUpdate(provider_message_id=e["id"], status=e["status"], at=e.get("at"), raw=e)
+            StatusUpdate(
+                provider_message_id=e["id"],
+                status=e["status"],
+                at=e.get("at"),
+                code=str(e.get("code", "")),
+                detail=str(e.get("detail", "")),
+                raw=e,
+            )
             for e in payload.get("events", [])
         ]
 
