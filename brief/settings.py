@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.
 DISPATCH_STUCK_SECONDS = env_int("DISPATCH_STUCK_SECONDS", 120)
+# Parallel runner chains per sweep on PostgreSQL (SQLite always uses one).
+DISPATCH_RUNNERS_PER_SWEEP = env_int("DISPATCH_RUNNERS_PER_SWEEP", 4)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -19,15 +19,31 @@ from . import engine
 from .choices import Include, MessageStatus, SweepState
 from .models import Message, ProviderAccount, Sweep
 
+
+def runners_for(account: ProviderAccount) -> int:
+    """Parallel runners per sweep: one on SQLite (a single writer), more on PostgreSQL."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 1
+    return max(1, min(int(settings.DISPATCH_RUNNERS_PER_SWEEP), account.concurrency or 1))
+
+
 # Sweeps run while the campaign executes (after the exit approval).
 RUNNABLE_BRIEF_STATES = frozenset({Status.EXECUTING})
 OPERATORS = frozenset({Role.PROVEEDOR, Role.ANALISTA_OCM})
 
 
 def _enqueue(sweep: Sweep, eta=None) -> None:
+    """Start one runner chain per slot once the transaction commits."""
     from .tasks import run_sweep
 
-    transaction.on_commit(lambda: run_sweep.apply_async((sweep.pk,), eta=eta))
+    def start() -> None:
+        for slot in range(sweep.runners):
+            run_sweep.apply_async((sweep.pk, "", slot), eta=eta)
+
+    transaction.on_commit(start)
 
 
 @transaction.atomic
@@ -100,6 +116,7 @@ def create_sweep(
                 start_at=start_at or timezone.now(),
                 ignore_windows=ignore_windows,
                 ignore_daily_cap=ignore_daily_cap,
+                runners=runners_for(account),
                 exception_reason=exception_reason.strip(),
                 created_by=actor,
             )

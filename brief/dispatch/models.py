@@ -71,9 +71,7 @@ class Sweep(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
-    # One runner at a time per sweep: it holds this lease while it works.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    runner_token = models.CharField(max_length=32, blank=True)
+    runners = models.PositiveSmallIntegerField(_("ejecutores en paralelo"), default=1)
 
     class Meta:
         ordering = ["brief", "number"]
@@ -85,6 +83,27 @@ class Sweep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief.code} · barrido {self.number} ({self.channel})"
+
+
+class RunnerLease(models.Model):
+    """One runner slot of a sweep: the runner chain working it holds the lease by its token.
+
+    A sweep has ``runners`` slots; each slot has at most one live chain, and a new task (a
+    kick after a crash, a resume) takes a slot over only when its lease has expired.
+    """
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="leases")
+    slot = models.PositiveSmallIntegerField()
+    until = models.DateTimeField(null=True, blank=True)
+    token = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sweep", "slot"], name="runner_lease_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sweep_id}/{self.slot}"
 
 
 class Message(models.Model):

@@ -11,28 +11,36 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import SweepState
-from .models import Sweep
+from .models import RunnerLease, Sweep
 
 BUDGET_SECONDS = 20.0
 LEASE_MARGIN_SECONDS = 15.0
 
 
-def _lease(sweep_id: int, token: str, until) -> bool:
-    """Take (or keep, with the same token) the sweep's single-runner lease."""
+def _lease(sweep_id: int, slot: int, token: str, until) -> bool:
+    """Take (or keep, with the same token) one runner slot of a sweep."""
     now = timezone.now()
+    RunnerLease.objects.get_or_create(sweep_id=sweep_id, slot=slot)
     return bool(
-        Sweep.objects.filter(pk=sweep_id)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(runner_token=token))
-        .update(lease_until=until, runner_token=token)
+        RunnerLease.objects.filter(sweep_id=sweep_id, slot=slot)
+        .filter(Q(until__isnull=True) | Q(until__lt=now) | Q(token=token))
+        .update(until=until, token=token)
+    )
+
+
+def _release(sweep_id: int, slot: int, token: str) -> None:
+    RunnerLease.objects.filter(sweep_id=sweep_id, slot=slot, token=token).update(
+        until=None, token=""
     )
 
 
 @shared_task(name="brief.dispatch.tasks.run_sweep", acks_late=True)
-def run_sweep(sweep_id: int, token: str = "") -> str:
+def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
     """Send chunks of a sweep for a while, then continue, reschedule or finish.
 
-    One runner chain per sweep: the chain holds a lease identified by ``token`` and passes it
-    on; a second task (a kick, a resume) only takes over once the lease has expired.
+    One runner chain per slot (``Sweep.runners`` slots run in parallel, claiming disjoint
+    chunks): the chain holds the slot's lease by ``token`` and passes it on; another task only
+    takes the slot over once the lease has expired.
     """
     from .engine import Runner, reconcile_stuck
 
@@ -48,39 +56,35 @@ def run_sweep(sweep_id: int, token: str = "") -> str:
     if sweep.start_at > now:
         if run_sweep.app.conf.task_always_eager:
             return "scheduled"  # eager mode (tests): nothing can wait for the start time
-        if _lease(sweep_id, token, sweep.start_at + dt.timedelta(seconds=LEASE_MARGIN_SECONDS)):
-            run_sweep.apply_async((sweep_id, token), eta=sweep.start_at)
+        until = sweep.start_at + dt.timedelta(seconds=LEASE_MARGIN_SECONDS)
+        if _lease(sweep_id, slot, token, until):
+            run_sweep.apply_async((sweep_id, token, slot), eta=sweep.start_at)
             return "scheduled"
         return "busy"
     if not _lease(
-        sweep_id, token, now + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
+        sweep_id, slot, token, now + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
     ):
-        return "busy"  # another runner chain has it
+        return "busy"  # another runner chain has this slot
     Sweep.objects.filter(pk=sweep_id, started_at__isnull=True).update(started_at=now)
     reconcile_stuck(sweep_id=sweep_id)
     outcome = Runner(sweep).run(budget_seconds=BUDGET_SECONDS)
     step = outcome["next"]
     if run_sweep.app.conf.task_always_eager and step in {"continue", "at"}:
-        Sweep.objects.filter(pk=sweep_id, runner_token=token).update(lease_until=None)
+        _release(sweep_id, slot, token)
         return step  # eager mode (tests) has no clock to wait on: the caller drives
     if step == "continue":
-        _lease(
-            sweep_id,
-            token,
-            timezone.now() + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS),
-        )
-        run_sweep.apply_async((sweep_id, token))
+        until = timezone.now() + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
+        _lease(sweep_id, slot, token, until)
+        run_sweep.apply_async((sweep_id, token, slot))
     elif step == "at":
-        _lease(sweep_id, token, outcome["at"] + dt.timedelta(seconds=LEASE_MARGIN_SECONDS))
-        run_sweep.apply_async((sweep_id, token), eta=outcome["at"])
+        _lease(sweep_id, slot, token, outcome["at"] + dt.timedelta(seconds=LEASE_MARGIN_SECONDS))
+        run_sweep.apply_async((sweep_id, token, slot), eta=outcome["at"])
     else:
         if step == "done":
             Sweep.objects.filter(pk=sweep_id, state=SweepState.RUNNING).update(
                 state=SweepState.DONE, finished_at=timezone.now()
             )
-        Sweep.objects.filter(pk=sweep_id, runner_token=token).update(
-            lease_until=None, runner_token=""
-        )
+        _release(sweep_id, slot, token)
     return step
 
 
@@ -103,18 +107,15 @@ def kick_running_sweeps(follow_up: bool = False) -> int:
 
     reconcile_stuck()
     now = timezone.now()
-    running = Sweep.objects.filter(state=SweepState.RUNNING)
-    free = list(
-        running.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now)).values_list(
-            "pk", flat=True
-        )
-    )
-    for sweep_id in free:
-        run_sweep.delay(sweep_id)
+    expired = Q(until__isnull=True) | Q(until__lt=now)
+    leases = RunnerLease.objects.filter(sweep__state=SweepState.RUNNING)
+    free = list(leases.filter(expired).values_list("sweep_id", "slot"))
+    for sweep_id, slot in free:
+        run_sweep.delay(sweep_id, "", slot)
     if follow_up:
-        later = running.filter(lease_until__gte=now).order_by("-lease_until").first()
-        if later is not None and later.lease_until is not None:
-            kick_running_sweeps.apply_async(eta=later.lease_until + dt.timedelta(seconds=1))
+        later = leases.filter(until__gte=now).order_by("-until").first()
+        if later is not None and later.until is not None:
+            kick_running_sweeps.apply_async(eta=later.until + dt.timedelta(seconds=1))
     return len(free)
 
 

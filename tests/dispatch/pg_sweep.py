@@ -32,6 +32,45 @@ from brief.dispatch.providers.base import StatusUpdate  # noqa: E402
 from tests.dispatch.conftest import base_csv  # noqa: E402
 
 
+def parallel_sweep(brief, operator, template) -> dict:
+    """Three runners on one sweep at once: SKIP LOCKED claims hand out disjoint chunks."""
+    import threading
+
+    from brief.dispatch.providers import locmem
+
+    locmem.outbox.clear()
+    engine.clock = lambda: dt.datetime(2026, 12, 10, 10, tzinfo=BOGOTA)
+    sweep = actions.create_sweep(
+        brief,
+        actor=operator,
+        channel="sms",
+        template=template,
+        provider_account="locmem",
+        ignore_daily_cap=True,
+        exception_reason="prueba en paralelo",
+    )
+
+    def run() -> None:
+        try:
+            while engine.Runner(sweep).run()["next"] == "continue":
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    ids = [m.id for m in locmem.outbox]
+    return {
+        "parallel_runners": sweep.runners,
+        "parallel_sent": len(ids),
+        "parallel_unique": len(set(ids)),
+        "parallel_counts": engine.counts(sweep),
+    }
+
+
 def main(workdir: str) -> None:
     call_command("migrate", verbosity=0)
     engine.clock = lambda: dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA)
@@ -106,6 +145,7 @@ def main(workdir: str) -> None:
         brief, actor=operator, channel="email", template=email, provider_account="locmem"
     )
     outcome = engine.Runner(second).run()
+    parallel = parallel_sweep(brief, operator, sms)
     print(  # noqa: T201
         json.dumps(
             {
@@ -114,6 +154,7 @@ def main(workdir: str) -> None:
                 "first": engine.counts(first),
                 "second": engine.counts(second),
                 "second_next": outcome["next"],
+                **parallel,
             }
         )
     )

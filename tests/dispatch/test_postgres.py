@@ -42,3 +42,7 @@ def test_sweeps_run_on_postgresql(tmp_path):
     # the same people by e-mail the same day wait for tomorrow (daily cap, ON CONFLICT)
     assert result["second"]["deferred"] == 299
     assert result["second_next"] == "at"
+    # three runners at once on one sweep: every message sent exactly once
+    assert result["parallel_runners"] == 4
+    assert result["parallel_sent"] == result["parallel_unique"] == 299
+    assert result["parallel_counts"]["sent"] == 299
