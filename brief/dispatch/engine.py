@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -237,11 +237,11 @@ _CONTACT_COLUMNS = (
 class Pending:
     """A claimed message with the contact fields rendering needs (no model instances)."""
 
-    __slots__ = ("attempts", "contact", "id", "person", "to")
+    __slots__ = ("attempts", "contact", "contact_id", "id", "person", "to")
 
     def __init__(self, row: tuple):
-        self.id, self.to, self.person, self.attempts = row[:4]
-        self.contact = _ContactView(row[4:])
+        self.id, self.to, self.person, self.attempts, self.contact_id = row[:5]
+        self.contact = _ContactView(row[5:])
 
 
 class _ContactView:
@@ -257,7 +257,14 @@ def load(ids: list[int]) -> list[Pending]:
     rows = (
         Message.objects.filter(id__in=ids)
         .order_by("id")
-        .values_list("id", "to", "person", "attempts", *(f"contact__{c}" for c in _CONTACT_COLUMNS))
+        .values_list(
+            "id",
+            "to",
+            "person",
+            "attempts",
+            "contact_id",
+            *(f"contact__{c}" for c in _CONTACT_COLUMNS),
+        )
     )
     return [Pending(row) for row in rows]
 
@@ -316,6 +323,8 @@ class Runner:
         messages = self._drop_suppressed(messages, now)
         if not self.sweep.ignore_daily_cap:
             messages = self._apply_daily_cap(messages, now)
+        if self.account.options.get("per_recipient_seconds"):
+            messages = self._apply_pacing(messages, now)
         batch, skipped = self._render(messages)
         self._fail(skipped, now)
         if not batch:
@@ -407,6 +416,42 @@ class Runner:
                 _set_status_sql("not_before = %s", "error_code = %s"),
             )
         return [m for m in messages if owners.get(m.person) == m.id]
+
+    def _apply_pacing(self, messages: list[Pending], now) -> list[Pending]:
+        """Per-recipient pacing some providers demand: a minimum gap between two messages to
+        the same person through this account (``options["per_recipient_seconds"]``)."""
+        gap = dt.timedelta(seconds=float(self.account.options["per_recipient_seconds"]))
+        last: dict[int, dt.datetime] = {}
+        contact_ids = [m.contact_id for m in messages]
+        for start in range(0, len(contact_ids), 900):
+            recent = (
+                Message.objects.filter(
+                    contact_id__in=contact_ids[start : start + 900],
+                    sweep__provider_account=self.account,
+                    sent_at__gt=now - gap,
+                )
+                .values_list("contact_id")
+                .annotate(at=Max("sent_at"))
+            )
+            last.update(dict(recent))
+        waiting = [m for m in messages if m.contact_id in last]
+        _bulk_update(
+            [
+                (
+                    MessageStatus.DEFERRED,
+                    RANK[MessageStatus.DEFERRED],
+                    now,
+                    last[m.contact_id] + gap,
+                    "pacing",
+                    m.id,
+                    MessageStatus.SENDING,
+                )
+                for m in waiting
+            ],
+            _set_status_sql("not_before = %s", "error_code = %s"),
+        )
+        held = {m.id for m in waiting}
+        return [m for m in messages if m.id not in held]
 
     def _render(self, messages: list[Pending]) -> tuple[list[OutgoingMessage], list[tuple]]:
         from brief.content.links import unsubscribe_url

@@ -388,3 +388,29 @@ def test_pause_takes_effect_within_two_seconds(campaign, proveedor, at, monkeypa
     assert 0 < sent < 300
     time.sleep(0.3)
     assert statuses(sweep)["sent"] == sent  # nothing more went out after the pause
+
+
+def test_per_recipient_pacing_when_the_provider_demands_it(campaign, proveedor, at, accounts):
+    accounts["locmem"].options = {"per_recipient_seconds": 3600}
+    accounts["locmem"].save()
+    brief, _, templates = campaign(n=3, channels=("sms",))
+    first = sweep_for(brief, templates["sms"], proveedor)
+    drain(first)
+    # a second message to the same people an hour is not up waits for the gap
+    at(OPEN + dt.timedelta(minutes=10))
+    second = sweep_for(
+        brief,
+        templates["sms"],
+        proveedor,
+        ignore_daily_cap=True,
+        exception_reason="recordatorio pedido por el área",
+    )
+    outcome = drain(second)
+    assert statuses(second)["deferred"] == 3
+    message = Message.objects.filter(sweep=second).first()
+    assert message.error_code == "pacing"
+    assert message.not_before == OPEN + dt.timedelta(hours=1)
+    assert outcome == {"next": "at", "at": OPEN + dt.timedelta(hours=1)}
+    at(OPEN + dt.timedelta(hours=1, seconds=1))
+    drain(second)
+    assert statuses(second)["sent"] == 3
