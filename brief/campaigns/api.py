@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from brief.accounts.scoping import scope
 from brief.core import sla
+from brief.core.api import request_object
 from brief.core.exceptions import Forbidden
 
 from . import actions
@@ -46,6 +47,11 @@ class BriefSerializer(serializers.ModelSerializer):
             "allowed_actions",
         ]
         read_only_fields = ["code", "status", "version", "submitted_at", "created_at", "updated_at"]
+        # Percentages, as the F559 form bounds them.
+        extra_kwargs = {
+            "target_contact_rate": {"min_value": 0, "max_value": 100},
+            "target_effectiveness": {"min_value": 0, "max_value": 100},
+        }
 
     def validate_channels(self, value):
         if len(set(value)) != len(value):
@@ -53,7 +59,9 @@ class BriefSerializer(serializers.ModelSerializer):
         return value
 
     def validate_content(self, value):
-        if not isinstance(value, dict) or not all(k in Channel.values for k in value):
+        if not isinstance(value, dict) or not all(
+            k in Channel.values and isinstance(v, str) for k, v in value.items()
+        ):
             raise serializers.ValidationError("Use un objeto {canal: texto} con canales válidos.")
         return value
 
@@ -192,7 +200,10 @@ class BriefViewSet(viewsets.ModelViewSet):
         if request.method == "GET":
             return Response(QuestionSerializer(brief.questions.all(), many=True).data)
         question = actions.ask_question(
-            brief, actor=request.user, text=str(request.data.get("text", "")), request=request
+            brief,
+            actor=request.user,
+            text=str(request_object(request).get("text", "")),
+            request=request,
         )
         return Response(QuestionSerializer(question).data, status=status.HTTP_201_CREATED)
 
@@ -209,7 +220,7 @@ class BriefViewSet(viewsets.ModelViewSet):
         question = actions.answer_question(
             question,
             actor=request.user,
-            answer=str(request.data.get("answer", "")),
+            answer=str(request_object(request).get("answer", "")),
             request=request,
         )
         return Response(QuestionSerializer(question).data)

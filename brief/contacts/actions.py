@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 
 from brief.accounts.roles import Role
 from brief.campaigns.actions import _check_actor, can_view
@@ -100,7 +101,8 @@ def start_import(
     request=None,
 ) -> ContactBase:
     """Queue the import of ``attachment``; the mapping is remembered for the area."""
-    brief = attachment.brief
+    # Lock the brief: two simultaneous starts must not both pass the "none running" check.
+    brief = Brief.objects.select_for_update().get(pk=attachment.brief_id)
     check_can_import(brief, actor)
     if attachment.kind != AttachmentKind.BASE:
         raise Invalid("El adjunto no es una base de datos.", code="not_a_base")
@@ -198,6 +200,7 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
         raise Invalid(
             f"Filtro desconocido: {', '.join(sorted(unknown))}.", code="bad_filter", field="filters"
         )
+    _check_filter_types(filters)
     qs = Contact.objects.filter(base=base)
     for key in ("city", "department", "country"):
         values = filters.get(key)
@@ -231,9 +234,42 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
             )
         )
         qs = qs.exclude(reached) if result.startswith("not_") else qs.filter(reached)
-    for name, value in (filters.get("custom") or {}).items():
-        qs = qs.filter(**{f"custom__{name}": value})
+    for i, (name, value) in enumerate((filters.get("custom") or {}).items()):
+        # KeyTransform takes the header as one JSON key: a name holding "__" must not turn
+        # into a nested path or a lookup of the caller's choosing.
+        alias = f"_custom_{i}"
+        qs = qs.alias(**{alias: KeyTransform(name, "custom")}).filter(**{alias: value})
     return qs
+
+
+_SCALAR = (str, int, float, bool)
+
+
+def _check_filter_types(filters: dict[str, Any]) -> None:
+    """Refuse filters of the wrong JSON type with a 400 (they come from the API as is)."""
+
+    def bad(field: str, message: str) -> Invalid:
+        return Invalid(message, code="bad_filter", field=field)
+
+    for key in ("city", "department", "country"):
+        values = filters.get(key)
+        if values in (None, ""):
+            continue
+        items = [values] if isinstance(values, str) else values
+        if not isinstance(items, list) or not all(isinstance(v, _SCALAR) for v in items):
+            raise bad(key, "Use un texto o una lista de textos.")
+    for key in ("channel", "sweeps"):
+        if filters.get(key) not in (None, "") and not isinstance(filters[key], str):
+            raise bad(key, "Use un texto.")
+    if filters.get("abroad") not in (None, "") and not isinstance(filters["abroad"], _SCALAR):
+        raise bad("abroad", "Use verdadero o falso.")
+    custom = filters.get("custom")
+    if custom in (None, ""):
+        return
+    if not isinstance(custom, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, _SCALAR) for k, v in custom.items()
+    ):
+        raise bad("custom", "Use un objeto {campo: valor} con valores de texto o número.")
 
 
 def segment_counts(base: ContactBase, filters: dict[str, Any]) -> dict[str, int]:
@@ -313,6 +349,8 @@ def add_suppression(
         raise Forbidden("Solo OCM o el proveedor administran las listas de exclusión.")
     if channel not in SuppressionChannel.values:
         raise Invalid("Canal no válido.", code="bad_channel", field="channel")
+    if source not in SuppressionSource.values:
+        raise Invalid("Origen de la exclusión no válido.", code="bad_source", field="source")
     if source == SuppressionSource.MANUAL and not reason.strip():
         raise Invalid("Indique el motivo de la exclusión.", code="required", field="reason")
     normalized = normalize_suppression_value(value)

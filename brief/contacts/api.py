@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -14,6 +14,8 @@ from rest_framework.response import Response
 
 from brief.campaigns.api import scoped_briefs
 from brief.campaigns.models import Attachment
+from brief.core.api import request_object
+from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Invalid
 
 from . import actions
@@ -91,7 +93,10 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         return ContactBase.objects.filter(brief__in=briefs).select_related("brief")
 
     def get_object(self):
-        base = get_object_or_404(ContactBase.objects.select_related("brief"), pk=self.kwargs["pk"])
+        pk = str(self.kwargs["pk"])
+        if not pk.isdigit():
+            raise Http404("No encontrado.")
+        base = get_object_or_404(ContactBase.objects.select_related("brief"), pk=int(pk))
         actions.check_base_access(base, self.request.user)
         return base
 
@@ -113,7 +118,8 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ImportSerializer)
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser])
     def inspect(self, request):
-        raw = str(request.data.get("attachment") or "")
+        data = request_object(request)
+        raw = str(data.get("attachment") or "")
         if not raw.isdigit():
             raise Invalid(
                 "Indique el adjunto de la base (su id).", code="required", field="attachment"
@@ -123,7 +129,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
             actions.inspect_attachment(
                 attachment,
                 actor=request.user,
-                sheet=request.data.get("sheet") or None,
+                sheet=str(data.get("sheet") or "") or None,
                 request=request,
             )
         )
@@ -172,13 +178,14 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         base = self.get_object()
         if request.method == "GET":
             return Response(SegmentSerializer(base.segments.all(), many=True).data)
-        filters = request.data.get("filters") or {}
+        data = request_object(request)
+        filters = data.get("filters") or {}
         if not isinstance(filters, dict):
             raise Invalid("Los filtros deben ser un objeto.", code="bad_filter", field="filters")
         segment = actions.save_segment(
             base,
             actor=request.user,
-            name=str(request.data.get("name", "")),
+            name=str(data.get("name", "")),
             filters=filters,
             request=request,
         )
@@ -188,7 +195,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="segments/count", parser_classes=[JSONParser])
     def count(self, request, pk=None):
         base = self.get_object()
-        filters = request.data.get("filters") or {}
+        filters = request_object(request).get("filters") or {}
         if not isinstance(filters, dict):
             raise Invalid("Los filtros deben ser un objeto.", code="bad_filter", field="filters")
         return Response(actions.segment_counts(base, filters))
@@ -209,8 +216,24 @@ class SuppressionViewSet(viewsets.ModelViewSet):
             return Suppression.objects.none()
         return Suppression.objects.all()
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        self._log_read(request, {"filters": request.query_params.dict()})
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        self._log_read(request, {"suppression": response.data.get("id")})
+        return response
+
+    @staticmethod
+    def _log_read(request, details: dict) -> None:
+        # Suppressed phones and e-mails are personal data: reading them is logged, as in the UI.
+        if request.user.has_role("analista_ocm", "proveedor", "auditor"):
+            record("SUPPRESSIONS_VIEWED", actor=request.user, request=request, details=details)
+
     def create(self, request):
-        data = request.data
+        data = request_object(request)
         entry = actions.add_suppression(
             actor=request.user,
             channel=str(data.get("channel", SuppressionChannel.ALL)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import DomainError
+from .exceptions import DomainError, Invalid
 
 
 def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
@@ -31,6 +32,14 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
         return out
     code = getattr(detail, "code", None) or "invalid"
     return [{"code": str(code), "message": str(detail), "field": field}]
+
+
+def request_object(request) -> Mapping[str, Any]:
+    """The request body as a mapping; a JSON array, string or number is a 400, not a 500."""
+    data = request.data
+    if not isinstance(data, Mapping):
+        raise Invalid("El cuerpo de la solicitud debe ser un objeto JSON.", code="not_an_object")
+    return data
 
 
 def error_response(code: str, message: str, *, status_code: int, field: str | None = None):

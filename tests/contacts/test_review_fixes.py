@@ -1,0 +1,147 @@
+"""Regressions from the review: bad API input answers 4xx, personal-data reads are logged."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from django.core.management import call_command
+
+from brief.contacts.models import Segment, Suppression
+from brief.core.models import AuditEvent
+from tests.contacts.test_views import (  # noqa: F401  (fixtures)
+    CUSTOM_CSV,
+    attach_base,
+    import_file,
+    received,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def base(received, solicitante, proveedor, import_file):  # noqa: F811
+    attachment = attach_base(received, solicitante, "contactos.csv", CUSTOM_CSV)
+    return import_file(attachment, proveedor, mapping={"fono_contacto": "mobile"})
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"custom": [1]}, "custom"),
+        ({"custom": {"plan": {"a": 1}}}, "custom"),
+        ({"custom": {"": "oro"}}, "custom"),
+        ({"channel": ["sms"]}, "channel"),
+        ({"sweeps": ["delivered"]}, "sweeps"),
+        ({"city": {"a": 1}}, "city"),
+        ({"abroad": [1]}, "abroad"),
+    ],
+)
+@pytest.mark.parametrize("endpoint", ["segments", "segments/count"])
+def test_segment_filters_of_the_wrong_type_answer_400(
+    api, base, proveedor, filters, field, endpoint
+):
+    # when
+    r = api.as_user(proveedor).post(
+        f"/api/v1/bases/{base.pk}/{endpoint}/", {"name": "x", "filters": filters}, format="json"
+    )
+    # then
+    assert r.status_code == 400
+    assert r.json()["errors"][0] == {
+        "code": "bad_filter",
+        "message": r.json()["errors"][0]["message"],
+        "field": field,
+    }
+    assert not Segment.objects.exists()
+
+
+def test_custom_filter_name_is_one_key_never_a_lookup(api, base, proveedor):
+    # given the custom field «plan» (oro, plata, plata)
+    client = api.as_user(proveedor)
+    count = f"/api/v1/bases/{base.pk}/segments/count/"
+    assert (
+        client.post(count, {"filters": {"custom": {"plan": "plata"}}}, format="json").json()[
+            "total"
+        ]
+        == 2
+    )
+    # when the name smuggles a lookup into the query
+    r = client.post(count, {"filters": {"custom": {"plan__regex": "."}}}, format="json")
+    # then it is only a key nobody has
+    assert r.status_code == 200
+    assert r.json()["total"] == 0
+
+
+def test_base_api_with_a_non_numeric_id_is_404(api, base, proveedor):
+    client = api.as_user(proveedor)
+    for path in ("/api/v1/bases/abc/", "/api/v1/bases/abc/rejects/", "/api/v1/bases/1x/segments/"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("body", [[1], "texto", 5])
+def test_json_bodies_that_are_not_objects_answer_400(api, base, received, proveedor, body):  # noqa: F811
+    client = api.as_user(proveedor)
+    paths = [
+        "/api/v1/suppressions/",
+        "/api/v1/bases/inspect/",
+        f"/api/v1/bases/{base.pk}/segments/",
+        f"/api/v1/bases/{base.pk}/segments/count/",
+        f"/api/v1/briefs/{received.code}/questions/",
+    ]
+    for path in paths:
+        r = client.post(path, body, format="json")
+        assert r.status_code == 400, path
+        assert r.json()["errors"][0]["code"] == "not_an_object", path
+    assert not Suppression.objects.exists()
+    assert not Segment.objects.exists()
+    assert not received.questions.exists()
+
+
+def test_suppression_api_refuses_an_unknown_source(api, analista):
+    # when
+    r = api.as_user(analista).post(
+        "/api/v1/suppressions/",
+        {"channel": "all", "value": "3001234567", "source": "cualquiera"},
+        format="json",
+    )
+    # then
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "source"
+    assert not Suppression.objects.exists()
+
+
+def test_reading_suppressions_through_the_api_is_logged(api, analista, auditor):
+    # given
+    entry = Suppression.objects.create(channel="all", value="+573001234567", reason="pidió")
+    client = api.as_user(auditor)
+    # when
+    listed = client.get("/api/v1/suppressions/?channel=all")
+    one = client.get(f"/api/v1/suppressions/{entry.pk}/")
+    # then
+    assert listed.status_code == 200
+    assert one.status_code == 200
+    events = list(AuditEvent.objects.filter(type="SUPPRESSIONS_VIEWED").order_by("pk"))
+    assert [(e.actor, e.details) for e in events] == [
+        (auditor, {"filters": {"channel": "all"}}),
+        (auditor, {"suppression": entry.pk}),
+    ]
+
+
+def test_cli_rejects_file_never_holds_a_live_formula(tmp_path):
+    # given a rejected row (no document) whose name is a formula
+    source = tmp_path / "base.csv"
+    source.write_text(
+        'documento,nombres,celular\n,"=HYPERLINK(""http://x"")",3001234567\n'
+        "1020304050,Ana,3001234567\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "rechazados.csv"
+    # when
+    call_command("base", "check", str(source), "--json", "--rejects", str(out))
+    # then no cell starts with a formula character
+    with out.open(encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert any("HYPERLINK" in cell for cell in cells)
+    assert not [cell for cell in cells if cell[:1] in {"=", "+", "-", "@"}]
