@@ -75,6 +75,10 @@ class ContentPreviewView(GenericAPIView):
     @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
     def post(self, request):
         raw = request.data
+        if not hasattr(raw, "get"):  # a JSON array, string or number instead of an object
+            raise Invalid(
+                'Envíe un objeto JSON: {"channel": "sms", "text": "…"}.', code="invalid", field=None
+            )
         channel = str(raw.get("channel", "") or "")
         if channel not in Channel.values:
             raise Invalid(
@@ -154,6 +158,14 @@ class TemplateWriteSerializer(serializers.Serializer):
     fallbacks = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
 
+def _email_body(data: dict, channel: str | None) -> dict:
+    """DESIGN §6 writes every template as ``{"channel", "body"}`` (e-mail adds ``"subject"``):
+    an e-mail ``body`` without ``html`` or ``text`` is the plain-text part."""
+    if channel == Channel.EMAIL and data.get("body") and not (data.get("html") or data.get("text")):
+        data["text"] = data["body"]
+    return data
+
+
 def _brief_for(request, code: str) -> Brief:
     brief = get_object_or_404(Brief, code=code)
     actions.check_can_view(brief, request.user)
@@ -180,8 +192,9 @@ class BriefTemplatesView(GenericAPIView):
         brief = _brief_for(request, code)
         payload = TemplateWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
         template = actions.create_template(
-            brief, actor=request.user, data=dict(payload.validated_data), request=request
+            brief, actor=request.user, data=_email_body(data, data.get("channel")), request=request
         )
         return Response(TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
@@ -209,9 +222,8 @@ class TemplateDetailView(GenericAPIView):
         template = self._get(request, pk)
         payload = TemplateWriteSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        template = actions.update_template(
-            template, actor=request.user, data=dict(payload.validated_data), request=request
-        )
+        data = _email_body(dict(payload.validated_data), template.channel)
+        template = actions.update_template(template, actor=request.user, data=data, request=request)
         return Response(TemplateSerializer(template).data)
 
 

@@ -2,8 +2,8 @@
 
 A tracked link is ``SITE_URL/l/<token>``; the token packs the link id and the message id
 (varints) with a 64-bit HMAC-SHA256 under a key derived from ``SECRET_KEY`` — short (about
-20 characters) and unguessable. The unsubscribe link carries the message id and the e-mail
-address signed with :mod:`django.core.signing`.
+20 characters) and unguessable. The unsubscribe link carries the message id signed with
+:mod:`django.core.signing` (never the address: signing does not hide it).
 """
 
 from __future__ import annotations
@@ -104,29 +104,35 @@ def tracked_url(link_id: int, message_id: int) -> str:
 # --- unsubscribe ------------------------------------------------------------------------
 
 
-def unsubscribe_token(message_id: int, email: str) -> str:
-    return signing.dumps(
-        {"m": message_id, "e": email.strip().lower()}, salt=_UNSUBSCRIBE_SALT, compress=True
-    )
+def unsubscribe_token(message_id: int) -> str:
+    """A signed token that names the message only: the address is never in the URL
+    (:mod:`django.core.signing` signs, it does not encrypt)."""
+    return signing.dumps({"m": message_id}, salt=_UNSUBSCRIBE_SALT)
 
 
-def unsubscribe_url(message_id: int, email: str) -> str:
+def unsubscribe_url(message_id: int) -> str:
     """The recipient's one-click unsubscribe page (for ``List-Unsubscribe`` and the body)."""
-    return f"{settings.SITE_URL}/baja/{unsubscribe_token(message_id, email)}/"
+    return f"{settings.SITE_URL}/baja/{unsubscribe_token(message_id)}/"
 
 
 def parse_unsubscribe_token(token: str) -> tuple[int, str] | None:
-    """``(message id, e-mail)`` of a genuine unsubscribe token, ``None`` otherwise."""
+    """``(message id, e-mail)`` of a genuine unsubscribe token, ``None`` otherwise.
+
+    The address is the one the message was sent to (looked up, not carried by the token).
+    """
+    from brief.dispatch.models import Message
+
     try:
         data = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("e"), str) or "@" not in data["e"]:
+    message_id = data.get("m") if isinstance(data, dict) else None
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
         return None
-    message_id = data.get("m")
-    if not isinstance(message_id, int):
+    address = Message.objects.filter(pk=message_id).values_list("to", flat=True).first()
+    if not address or "@" not in address:
         return None
-    return message_id, data["e"]
+    return message_id, address.strip().lower()
 
 
 # --- counts for reports -----------------------------------------------------------------

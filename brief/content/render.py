@@ -302,7 +302,7 @@ class Renderer:
         vector.extend([html_lib.escape(u) for u in urls] if self._has_html else urls)
         if self._uses_unsubscribe:
             email = fields.get("correo") or ""
-            unsub = unsubscribe_url(message_id, email) if message_id is not None and email else "#"
+            unsub = unsubscribe_url(message_id) if message_id is not None and email else "#"
             vector.append(unsub)
             vector.append(html_lib.escape(unsub))
         else:

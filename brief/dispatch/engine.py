@@ -37,7 +37,7 @@ from .choices import (
     MessageStatus,
     SweepState,
 )
-from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
+from .models import Attempt, DailyContact, Message, ProviderAccount, StatusEvent, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
 from .ratelimit import bucket_for, throttle
 
@@ -296,13 +296,19 @@ class Runner:
                 now = clock()
                 if not self.sweep.ignore_windows and not windows().is_open(now, self.sweep.channel):
                     return {"next": "at", "at": windows().next_open(now, self.sweep.channel)}
-                ids = claim(self.sweep.pk, self.account.chunk_size, now)
+                ids = claim(self.sweep.pk, self.chunk_size(), now)
                 if not ids:
                     return self._idle(now)
                 self.process(ids, now)
             return {"next": "continue"}
         finally:
             self.provider.close()
+
+    def chunk_size(self) -> int:
+        """At most one second of the account's rate: a claimed chunk never waits long for its
+        tokens in ``sending`` (a pause acts within 2 s; no chunk outlives its lease)."""
+        per_second = max(1, int(self.account.rate_per_second or 1))
+        return max(1, min(self.account.chunk_size, per_second))
 
     def _idle(self, now) -> dict:
         pending = Message.objects.filter(sweep=self.sweep, status__in=list(PENDING))
@@ -466,7 +472,7 @@ class Runner:
                 continue
             headers = {}
             if self.sweep.channel == "email":
-                headers = email_headers(unsubscribe_url(m.id, m.to))
+                headers = email_headers(unsubscribe_url(m.id))
             batch.append(
                 OutgoingMessage(
                     id=m.id,
@@ -609,10 +615,15 @@ def apply_status_updates(
     updates = [u for u in updates if u.status in TIMESTAMP and u.provider_message_id]
     now = timezone.now()
     ids = list({u.provider_message_id for u in updates})
+    # Provider ids are only unique within one provider: a callback moves only the messages
+    # sent through its own account.
+    accounts = ProviderAccount.objects.filter(code=provider_code)
+    account_pk = accounts.values_list("pk", flat=True).first()
+    ours = Message.objects.filter(sweep__provider_account_id=account_pk)
     known: set[str] = set()
     for start in range(0, len(ids), 900):
         known.update(
-            Message.objects.filter(provider_message_id__in=ids[start : start + 900]).values_list(
+            ours.filter(provider_message_id__in=ids[start : start + 900]).values_list(
                 "provider_message_id", flat=True
             )
         )
@@ -635,10 +646,12 @@ def apply_status_updates(
                 u.detail[:300],
                 u.detail[:300],
                 u.provider_message_id,
+                account_pk,
                 RANK[u.status],
             )
         )
     table = Message._meta.db_table
+    sweeps = Sweep._meta.db_table
     with transaction.atomic():
         for column, rows in by_column.items():
             _bulk_update(
@@ -647,7 +660,8 @@ def apply_status_updates(
                     f"UPDATE {table} SET status = %s, rank = %s, updated_at = %s, {column} = %s, "
                     f"error_code = CASE WHEN %s = '' THEN error_code ELSE %s END, "
                     f"error_detail = CASE WHEN %s = '' THEN error_detail ELSE %s END "
-                    f"WHERE provider_message_id = %s AND rank < %s"
+                    f"WHERE provider_message_id = %s AND sweep_id IN "
+                    f"(SELECT id FROM {sweeps} WHERE provider_account_id = %s) AND rank < %s"
                 ),
             )
         if store or unmatched:
@@ -728,12 +742,25 @@ def reconcile_stuck(*, older_than: int | None = None, sweep_id: int | None = Non
                 else MessageStatus.UNKNOWN
             )
             rows[status].append(
-                (status, RANK[status], now, "reconciled", mid, MessageStatus.SENDING)
+                (
+                    status,
+                    RANK[status],
+                    now,
+                    "reconciled",
+                    provider.provider_id_for(mid),
+                    mid,
+                    MessageStatus.SENDING,
+                )
             )
             outcome[status] += 1
         with transaction.atomic():
-            for items in rows.values():
-                _bulk_update(items, _set_status_sql("error_code = %s"))
+            for status, items in rows.items():
+                # A message the provider confirms keeps its id (for later callbacks) and
+                # counts as sent when it was handed over.
+                extra = ["sent_at = claimed_at"] if status == MessageStatus.SENT else []
+                _bulk_update(
+                    items, _set_status_sql("error_code = %s", "provider_message_id = %s", *extra)
+                )
     return outcome
 
 

@@ -50,6 +50,8 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
         .first()
     )
     if sweep is None or sweep.state != SweepState.RUNNING:
+        if token:
+            _release(sweep_id, slot, token)  # a paused sweep's chain gives its slot back
         return "stopped"
     now = timezone.now()
     token = token or uuid.uuid4().hex

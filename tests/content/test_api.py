@@ -210,3 +210,24 @@ def test_patch_bumps_the_version(api, solicitante, make_brief):
     r = client.patch(f"/api/v1/templates/{created['id']}/", {"body": "B"}, format="json")
     assert r.status_code == 200
     assert (r.json()["body"], r.json()["version"]) == ("B", 2)
+
+
+@pytest.mark.parametrize("payload", [["sms", "hola"], "hola", 7])
+def test_preview_with_a_body_that_is_not_an_object_is_400(api, solicitante, payload):
+    r = api.as_user(solicitante).post("/api/v1/content/preview/", payload, format="json")
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["code"] == "invalid"
+
+
+def test_create_email_template_with_the_contract_fields(api, solicitante, make_brief):
+    # DESIGN §6: {"channel", "body"}; e-mail adds "subject"
+    brief = make_brief(Status.DRAFT)
+    r = api.as_user(solicitante).post(
+        f"/api/v1/briefs/{brief.code}/templates/",
+        {"channel": "email", "subject": "Aviso", "body": "Hola {nombres}, https://icetex.gov.co/d"},
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    template = Template.objects.get(pk=r.json()["id"])
+    assert template.text == "Hola {nombres}, https://icetex.gov.co/d"
+    assert template.links.get().url == "https://icetex.gov.co/d"

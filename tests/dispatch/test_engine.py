@@ -414,3 +414,73 @@ def test_per_recipient_pacing_when_the_provider_demands_it(campaign, proveedor, 
     at(OPEN + dt.timedelta(hours=1, seconds=1))
     drain(second)
     assert statuses(second)["sent"] == 3
+
+
+def test_a_callback_only_moves_messages_of_its_own_provider_account(
+    campaign, proveedor, at, accounts
+):
+    from brief.dispatch.models import ProviderAccount
+
+    other = ProviderAccount.objects.create(
+        code="otro",
+        name="Otro",
+        backend="brief.dispatch.providers.locmem.LocmemProvider",
+        channels=["sms", "email"],
+    )
+    brief, _, templates = campaign(n=1)
+    sweep = sweep_for(brief, templates["sms"], proveedor)
+    drain(sweep)
+    message = Message.objects.get(sweep=sweep)
+    assert message.status == "sent"
+    # another account (its own /hooks/otro/ URL) reports a status for the same id
+    result = engine.apply_status_updates(
+        other.code, [StatusUpdate(message.provider_message_id, "delivered")]
+    )
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert result == {"applied": 0, "pending": 1}
+    # the account that sent it does move it
+    engine.apply_status_updates("locmem", [StatusUpdate(message.provider_message_id, "delivered")])
+    message.refresh_from_db()
+    assert message.status == "delivered"
+
+
+def test_a_chunk_never_holds_more_than_a_second_of_the_rate(
+    campaign, proveedor, at, accounts, monkeypatch
+):
+    # a slow account (100/s) with big chunks: a whole chunk claimed at once would wait 4 s for
+    # its tokens with the messages in "sending", and a pause could not act within 2 seconds
+    accounts["locmem"].rate_per_second = 100
+    accounts["locmem"].chunk_size = 500
+    accounts["locmem"].save()
+    waited: list[int] = []
+    monkeypatch.setattr(engine, "throttle", lambda bucket, n: waited.append(n) or 0.0)
+    brief, _, templates = campaign(n=250, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor)
+    drain(sweep)
+    assert statuses(sweep)["sent"] == 250
+    assert waited
+    assert max(waited) <= 100
+
+
+def test_reconciled_as_sent_keeps_provider_id_and_sent_time(campaign, proveedor, at):
+    brief, _, templates = campaign(n=3, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor, account="simulado")
+    claimed_at = engine.clock() - dt.timedelta(hours=1)
+    claimed = engine.claim(sweep.pk, 3, claimed_at)
+    result = engine.reconcile_stuck(older_than=60)
+    assert result["unknown"] == 0
+    assert result["sent"] >= 1
+    accepted = Message.objects.filter(id__in=claimed, status="sent")
+    assert accepted.count() == result["sent"]
+    for message in accepted:
+        assert message.provider_message_id == f"sim-{message.id}"
+        assert message.sent_at == claimed_at
+    # a later callback for it is applied
+    first = accepted.first()
+    if first is not None:
+        engine.apply_status_updates(
+            "simulado", [StatusUpdate(first.provider_message_id, "delivered")]
+        )
+        first.refresh_from_db()
+        assert first.status == "delivered"

@@ -83,6 +83,10 @@ class BaseProvider:
         """Status of our message ids as the provider knows it; ``None`` = cannot tell."""
         return dict.fromkeys(ids)
 
+    def provider_id_for(self, message_id: int) -> str:
+        """The provider's id of one of our messages when it can be derived ("" otherwise)."""
+        return ""
+
     def parse_callback(self, request) -> list[StatusUpdate]:
         raise NotImplementedError
 

@@ -93,6 +93,9 @@ class SimulatedProvider(BaseProvider):
                 (self.account.code, {"events": events}), countdown=self.delay
             )
 
+    def provider_id_for(self, message_id: int) -> str:
+        return f"sim-{message_id}"
+
     def lookup(self, ids: list[int]) -> dict[int, str | None]:
         """The simulator knows what it did with every id."""
         return {
