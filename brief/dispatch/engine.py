@@ -37,7 +37,7 @@ from .choices import (
     MessageStatus,
     SweepState,
 )
-from .models import Attempt, DailyContact, Message, ProviderAccount, StatusEvent, Sweep
+from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
 from .ratelimit import bucket_for, throttle
 
@@ -617,16 +617,18 @@ def apply_status_updates(
     ids = list({u.provider_message_id for u in updates})
     # Provider ids are only unique within one provider: a callback moves only the messages
     # sent through its own account.
-    accounts = ProviderAccount.objects.filter(code=provider_code)
-    account_pk = accounts.values_list("pk", flat=True).first()
-    ours = Message.objects.filter(sweep__provider_account_id=account_pk)
-    known: set[str] = set()
+    account_sweeps = set(
+        Sweep.objects.filter(provider_account__code=provider_code).values_list("pk", flat=True)
+    )
+    message_ids: dict[str, list[int]] = defaultdict(list)
     for start in range(0, len(ids), 900):
-        known.update(
-            ours.filter(provider_message_id__in=ids[start : start + 900]).values_list(
-                "provider_message_id", flat=True
-            )
-        )
+        # Looked up by the provider-id index, then kept only for this account's sweeps.
+        for pid, mid, sweep_id in Message.objects.filter(
+            provider_message_id__in=ids[start : start + 900]
+        ).values_list("provider_message_id", "id", "sweep_id"):
+            if sweep_id in account_sweeps:
+                message_ids[pid].append(mid)
+    known = set(message_ids)
     by_column: dict[str, list[tuple]] = defaultdict(list)
     unmatched = []
     for u in updates:
@@ -635,23 +637,12 @@ def apply_status_updates(
             continue
         at = _parse_time(u.at) or now
         column = TIMESTAMP[u.status]
-        by_column[column].append(
-            (
-                u.status,
-                RANK[u.status],
-                now,
-                at,
-                u.code[:60],
-                u.code[:60],
-                u.detail[:300],
-                u.detail[:300],
-                u.provider_message_id,
-                account_pk,
-                RANK[u.status],
-            )
+        code, detail = u.code[:60], u.detail[:300]
+        by_column[column].extend(
+            (u.status, RANK[u.status], now, at, code, code, detail, detail, mid, RANK[u.status])
+            for mid in message_ids[u.provider_message_id]
         )
     table = Message._meta.db_table
-    sweeps = Sweep._meta.db_table
     with transaction.atomic():
         for column, rows in by_column.items():
             _bulk_update(
@@ -660,8 +651,7 @@ def apply_status_updates(
                     f"UPDATE {table} SET status = %s, rank = %s, updated_at = %s, {column} = %s, "
                     f"error_code = CASE WHEN %s = '' THEN error_code ELSE %s END, "
                     f"error_detail = CASE WHEN %s = '' THEN error_detail ELSE %s END "
-                    f"WHERE provider_message_id = %s AND sweep_id IN "
-                    f"(SELECT id FROM {sweeps} WHERE provider_account_id = %s) AND rank < %s"
+                    f"WHERE id = %s AND rank < %s"
                 ),
             )
         if store or unmatched:
