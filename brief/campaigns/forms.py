@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Area, Provider
 
@@ -22,11 +24,14 @@ from .choices import (
 )
 from .models import FORM_FIELDS, Brief
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The five sections of the Formato F559: (number, title, model fields).
-SECTIONS: list[tuple[int, str, list[str]]] = [
+SECTIONS: list[tuple[int, StrOrPromise, list[str]]] = [
     (
         1,
-        "Campaña",
+        _("Campaña"),
         [
             "name",
             "objective",
@@ -38,11 +43,11 @@ SECTIONS: list[tuple[int, str, list[str]]] = [
             "end_date",
         ],
     ),
-    (2, "Público", ["audience", "estimated_base_size", "includes_abroad"]),
-    (3, "Contenido por canal", ["content", "typification_codes"]),
+    (2, _("Público"), ["audience", "estimated_base_size", "includes_abroad"]),
+    (3, _("Contenido por canal"), ["content", "typification_codes"]),
     (
         4,
-        "Requisitos del informe",
+        _("Requisitos del informe"),
         [
             "read_register",
             "tracked_links",
@@ -52,7 +57,7 @@ SECTIONS: list[tuple[int, str, list[str]]] = [
             "target_effectiveness",
         ],
     ),
-    (5, "Observaciones", ["observations"]),
+    (5, _("Observaciones"), ["observations"]),
 ]
 
 CONTENT_PREFIX = "content_"
@@ -72,21 +77,21 @@ class BriefForm(forms.ModelForm):
     """
 
     channels = forms.MultipleChoiceField(
-        label="Canales",
+        label=_("Canales"),
         choices=Channel.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Puede elegir varios.",
+        help_text=_("Puede elegir varios."),
     )
     target_contact_rate = forms.DecimalField(
-        label="Meta de contactabilidad (%)",
+        label=_("Meta de contactabilidad (%)"),
         required=False,
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     target_effectiveness = forms.DecimalField(
-        label="Meta de efectividad (%)",
+        label=_("Meta de efectividad (%)"),
         required=False,
         max_digits=5,
         decimal_places=2,
@@ -97,30 +102,31 @@ class BriefForm(forms.ModelForm):
         model = Brief
         fields = [f for f in FORM_FIELDS if f not in {"content"}]
         labels = {
-            "name": "Nombre de la campaña",
-            "objective": "Objetivo",
-            "description": "Descripción",
-            "campaign_class": "Clase de campaña",
-            "kind": "Tipo de campaña",
-            "start_date": "Fecha de inicio deseada",
-            "end_date": "Fecha de fin deseada",
-            "audience": "Público objetivo",
-            "estimated_base_size": "Tamaño estimado de la base (registros)",
-            "includes_abroad": "Incluye beneficiarios en el exterior",
-            "typification_codes": "Tipificaciones sugeridas",
-            "read_register": "Requiere registro de lectura",
-            "tracked_links": "Enlaces a medir",
-            "sweeps_planned": "Número de barridos",
-            "fields_to_collect": "Datos a recolectar",
-            "observations": "Observaciones",
+            "name": _("Nombre de la campaña"),
+            "objective": _("Objetivo"),
+            "description": _("Descripción"),
+            "campaign_class": _("Clase de campaña"),
+            "kind": _("Tipo de campaña"),
+            "start_date": _("Fecha de inicio deseada"),
+            "end_date": _("Fecha de fin deseada"),
+            "audience": _("Público objetivo"),
+            "estimated_base_size": _("Tamaño estimado de la base (registros)"),
+            "includes_abroad": _("Incluye beneficiarios en el exterior"),
+            "typification_codes": _("Tipificaciones sugeridas"),
+            "read_register": _("Requiere registro de lectura"),
+            "tracked_links": _("Enlaces a medir"),
+            "sweeps_planned": _("Número de barridos"),
+            "fields_to_collect": _("Datos a recolectar"),
+            "observations": _("Observaciones"),
         }
         help_texts = {
-            "start_date": "Debe radicarse al menos 3 días hábiles antes de esta fecha.",
-            "includes_abroad": "Los beneficiarios en el exterior solo se contactan por "
-            "WhatsApp y correo.",
-            "typification_codes": "Una por línea, p. ej. «Actualizó datos».",
-            "tracked_links": "Una URL por línea.",
-            "fields_to_collect": "Para campañas de recolección de información.",
+            "start_date": _("Debe radicarse al menos 3 días hábiles antes de esta fecha."),
+            "includes_abroad": _(
+                "Los beneficiarios en el exterior solo se contactan por WhatsApp y correo."
+            ),
+            "typification_codes": _("Una por línea, p. ej. «Actualizó datos»."),
+            "tracked_links": _("Una URL por línea."),
+            "fields_to_collect": _("Para campañas de recolección de información."),
         }
         widgets = {
             "objective": _textarea(),
@@ -134,7 +140,7 @@ class BriefForm(forms.ModelForm):
             "observations": _textarea(4),
         }
         error_messages = {
-            "name": {"required": "Escriba el nombre de la campaña."},
+            "name": {"required": _("Escriba el nombre de la campaña.")},
         }
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -142,7 +148,7 @@ class BriefForm(forms.ModelForm):
         content = (self.instance.content or {}) if self.instance else {}
         for value, label in Channel.choices:
             self.fields[f"{CONTENT_PREFIX}{value}"] = forms.CharField(
-                label=f"Mensaje o guion — {label}",
+                label=gettext("Mensaje o guion — %(channel)s") % {"channel": label},
                 required=False,
                 widget=_textarea(),
                 initial=content.get(value, ""),
@@ -162,7 +168,9 @@ class BriefForm(forms.ModelForm):
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", "La fecha de fin no puede ser anterior a la de inicio.")
+            self.add_error(
+                "end_date", gettext("La fecha de fin no puede ser anterior a la de inicio.")
+            )
         return cleaned
 
     def brief_data(self) -> dict[str, Any]:
@@ -200,10 +208,13 @@ class BriefForm(forms.ModelForm):
 
 
 class AttachmentForm(forms.Form):
-    kind = forms.ChoiceField(label="Tipo de documento", choices=AttachmentKind.choices)
+    kind = forms.ChoiceField(label=_("Tipo de documento"), choices=AttachmentKind.choices)
     file = forms.FileField(
-        label="Archivo",
-        error_messages={"required": "Elija el archivo.", "empty": "El archivo está vacío."},
+        label=_("Archivo"),
+        error_messages={
+            "required": _("Elija el archivo."),
+            "empty": _("El archivo está vacío."),
+        },
     )
 
     def __init__(self, *args: Any, kinds: list[str] | None = None, **kwargs: Any):
@@ -217,32 +228,34 @@ class AttachmentForm(forms.Form):
 class ActionForm(forms.Form):
     """The note of a workflow action, plus the return checklist or the forward provider."""
 
-    note = forms.CharField(label="Nota", required=False, widget=_textarea(2))
+    note = forms.CharField(label=_("Nota"), required=False, widget=_textarea(2))
 
     def __init__(self, action: str, *args: Any, **kwargs: Any):
         kwargs.setdefault("auto_id", f"id_{action}_%s")
         super().__init__(*args, **kwargs)
         self.action = action
         if action == "return":
-            self.fields["note"].label = "Motivos de la devolución"
-            self.fields["note"].help_text = "Obligatorio: explique qué debe corregir el área."
+            self.fields["note"].label = gettext("Motivos de la devolución")
+            self.fields["note"].help_text = gettext(
+                "Obligatorio: explique qué debe corregir el área."
+            )
             for value, label in ChecklistItem.choices:
                 self.fields[f"check_{value}"] = forms.BooleanField(
                     label=label, required=False, initial=True
                 )
         elif action == "forward":
             self.fields["provider"] = forms.ModelChoiceField(
-                label="Proveedor",
+                label=gettext("Proveedor"),
                 queryset=Provider.objects.filter(active=True),
                 to_field_name="code",
                 required=False,
                 empty_label=None,
-                error_messages={"invalid_choice": "Elija un proveedor activo."},
+                error_messages={"invalid_choice": gettext("Elija un proveedor activo.")},
             )
         elif action == "accept":
-            self.fields["note"].label = "Nota de aceptación"
+            self.fields["note"].label = gettext("Nota de aceptación")
         elif action == "cancel":
-            self.fields["note"].label = "Motivo de la cancelación"
+            self.fields["note"].label = gettext("Motivo de la cancelación")
 
     def checklist_fields(self):
         return [self[f"check_{value}"] for value in ChecklistItem.values if self.action == "return"]
@@ -264,19 +277,19 @@ class ActionForm(forms.Form):
 
 class QuestionForm(forms.Form):
     text = forms.CharField(
-        label="Pregunta",
+        label=_("Pregunta"),
         widget=_textarea(2),
         max_length=4000,
-        error_messages={"required": "Escriba la pregunta."},
+        error_messages={"required": _("Escriba la pregunta.")},
     )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label="Respuesta",
+        label=_("Respuesta"),
         widget=_textarea(2),
         max_length=4000,
-        error_messages={"required": "Escriba la respuesta."},
+        error_messages={"required": _("Escriba la respuesta.")},
     )
 
     def __init__(self, *args: Any, question_id: int | None = None, **kwargs: Any):
@@ -287,27 +300,27 @@ class AnswerForm(forms.Form):
 class BriefFilter(django_filters.FilterSet):
     """Filters shared by the brief list and the OCM board."""
 
-    q = django_filters.CharFilter(label="Buscar", method="filter_text")
+    q = django_filters.CharFilter(label=_("Buscar"), method="filter_text")
     status = django_filters.ChoiceFilter(
-        label="Estado", choices=Status.choices, empty_label="Todos"
+        label=_("Estado"), choices=Status.choices, empty_label=_("Todos")
     )
     area = django_filters.ModelChoiceFilter(
-        label="Área", queryset=Area.objects.all(), empty_label="Todas"
+        label=_("Área"), queryset=Area.objects.all(), empty_label=_("Todas")
     )
     channel = django_filters.ChoiceFilter(
-        label="Canal", choices=Channel.choices, method="filter_channel", empty_label="Todos"
+        label=_("Canal"), choices=Channel.choices, method="filter_channel", empty_label=_("Todos")
     )
     campaign_class = django_filters.ChoiceFilter(
-        label="Clase", choices=CampaignClass.choices, empty_label="Todas"
+        label=_("Clase"), choices=CampaignClass.choices, empty_label=_("Todas")
     )
     desde = django_filters.DateFilter(
-        label="Inicio desde",
+        label=_("Inicio desde"),
         field_name="start_date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs=_DATE),
     )
     hasta = django_filters.DateFilter(
-        label="Inicio hasta",
+        label=_("Inicio hasta"),
         field_name="start_date",
         lookup_expr="lte",
         widget=forms.DateInput(attrs=_DATE),

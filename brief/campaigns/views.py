@@ -9,7 +9,7 @@ and any other :class:`DomainError` a 4xx page with its messages — never a 500.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.accounts.roles import AREA_ROLES, PROVIDER_ROLES, Role
@@ -57,16 +59,24 @@ from .forms import (
 from .integration import base_summary
 from .models import Attachment, Brief, BriefVersion, Question
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 BOARD_ROLES = (Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR)
 PAGE_SIZE = 25
 # States in which in-app approvals are still accepted (as in actions.give_approval).
 APPROVABLE = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}
 APPROVALS = [
-    ("boss", "Aval del jefe inmediato", Role.JEFE, AttachmentKind.BOSS_APPROVAL),
-    ("comms", "Aval de comunicaciones", Role.COMUNICACIONES, AttachmentKind.COMMS_APPROVAL),
+    ("boss", gettext_lazy("Aval del jefe inmediato"), Role.JEFE, AttachmentKind.BOSS_APPROVAL),
+    (
+        "comms",
+        gettext_lazy("Aval de comunicaciones"),
+        Role.COMUNICACIONES,
+        AttachmentKind.COMMS_APPROVAL,
+    ),
     (
         "leader",
-        "Autorización del líder de proceso",
+        gettext_lazy("Autorización del líder de proceso"),
         Role.LIDER_PROCESO,
         AttachmentKind.LEADER_AUTHORIZATION,
     ),
@@ -95,7 +105,9 @@ def _get_brief(request, code: str) -> Brief:
         Brief.objects.select_related("area", "provider", "requester"), code=code
     )
     if not actions.can_view(request.user, brief):
-        raise PermissionDenied(f"El brief {code} no pertenece a su área o proveedor.")
+        raise PermissionDenied(
+            _("El brief %(code)s no pertenece a su área o proveedor.") % {"code": code}
+        )
     return brief
 
 
@@ -129,9 +141,9 @@ def _status_css(status: str) -> str:
     return STATUS_CSS.get(status, "")
 
 
-FIELD_LABELS: dict[str, str] = {
-    name: str(field.label) for name, field in BriefForm.base_fields.items()
-} | {"content": "Contenido por canal"}
+FIELD_LABELS: dict[str, StrOrPromise] = {
+    name: field.label for name, field in BriefForm.base_fields.items() if field.label
+} | {"content": gettext_lazy("Contenido por canal")}
 
 
 def _format_value(name: str, value: Any) -> str | None:
@@ -139,7 +151,7 @@ def _format_value(name: str, value: Any) -> str | None:
     if value is None or value in ("", [], {}):
         return None
     if isinstance(value, bool):
-        return "Sí" if value else "No"
+        return _("Sí") if value else _("No")
     if name == "channels":
         return ", ".join(str(Channel(c).label) for c in value if c in Channel.values)
     if name == "content" and isinstance(value, dict):
@@ -173,7 +185,12 @@ def _sections(brief: Brief) -> list[dict[str, Any]]:
                     rows.append({"label": FIELD_LABELS["content"], "value": None})
                 for channel, text in content.items():
                     label = Channel(channel).label if channel in Channel.values else channel
-                    rows.append({"label": f"Mensaje o guion — {label}", "value": text})
+                    rows.append(
+                        {
+                            "label": _("Mensaje o guion — %(channel)s") % {"channel": label},
+                            "value": text,
+                        }
+                    )
             else:
                 rows.append(
                     {
@@ -188,18 +205,18 @@ def _sections(brief: Brief) -> list[dict[str, Any]]:
 def _clock_status(clock: SLAClock, now: dt.datetime) -> tuple[str, str]:
     """(Spanish label, badge class) of an SLA clock."""
     if clock.state == ClockState.MET:
-        return "a tiempo", "ok"
+        return _("a tiempo"), "ok"
     if clock.state == ClockState.LATE:
-        return "tarde", "late"
+        return _("tarde"), "late"
     if clock.state == ClockState.CANCELLED:
-        return "anulado", ""
+        return _("anulado"), ""
     if clock.breached_at or clock.is_overdue(now):
-        return "vencido", "late"
+        return _("vencido"), "late"
     if clock.state == ClockState.PAUSED:
-        return "en pausa", "warn"
+        return _("en pausa"), "warn"
     if clock.due_at - now <= SOON:
-        return "en curso · vence pronto", "warn"
-    return "en curso", ""
+        return _("en curso · vence pronto"), "warn"
+    return _("en curso"), ""
 
 
 def _clock_rows(subject, now: dt.datetime) -> list[dict[str, Any]]:
@@ -304,10 +321,10 @@ def _version_changes(brief: Brief) -> list[dict[str, Any]]:
 
 
 REJECT_LABELS = {
-    "duplicate": "Duplicados",
-    "missing_document": "Sin documento",
-    "missing_name": "Sin nombre",
-    "no_valid_contact": "Sin contacto válido",
+    "duplicate": gettext_lazy("Duplicados"),
+    "missing_document": gettext_lazy("Sin documento"),
+    "missing_name": gettext_lazy("Sin nombre"),
+    "no_valid_contact": gettext_lazy("Sin contacto válido"),
 }
 
 
@@ -316,17 +333,17 @@ def _base_rows(summary: dict | None) -> list[tuple[str, Any]] | None:
     if not summary:
         return None
     rows: list[tuple[str, Any]] = [
-        ("Registros recibidos", summary.get("rows_total")),
-        ("Registros depurados", summary.get("rows_usable")),
-        ("Registros rechazados", summary.get("rows_rejected")),
+        (_("Registros recibidos"), summary.get("rows_total")),
+        (_("Registros depurados"), summary.get("rows_usable")),
+        (_("Registros rechazados"), summary.get("rows_rejected")),
     ]
     for reason, count in (summary.get("rejected") or {}).items():
         rows.append((f"· {REJECT_LABELS.get(reason, reason)}", count))
     if summary.get("abroad"):
-        rows.append(("En el exterior", summary["abroad"]))
+        rows.append((_("En el exterior"), summary["abroad"]))
     for channel, count in (summary.get("usable_by_channel") or {}).items():
         label = Channel(channel).label if channel in Channel.values else channel
-        rows.append((f"Útiles para {label}", count))
+        rows.append((_("Útiles para %(channel)s") % {"channel": label}, count))
     return rows
 
 
@@ -422,12 +439,12 @@ def _add_errors(form, exc: DomainError, *, fields_only: bool = False) -> None:
 
 def _list_title(user) -> str:
     if user.sees_all_areas:
-        return "Todos los briefs"
+        return _("Todos los briefs")
     if user.roles & AREA_ROLES and user.area:
-        return f"Briefs de {user.area}"
+        return _("Briefs de %(area)s") % {"area": user.area}
     if user.roles & PROVIDER_ROLES and user.provider:
-        return f"Cola de {user.provider}"
-    return "Briefs"
+        return _("Cola de %(provider)s") % {"provider": user.provider}
+    return _("Briefs")
 
 
 @login_required
@@ -472,7 +489,7 @@ def board(request):
     """OCM board: briefs by state, overdue first, then due soon."""
     user = request.user
     if not user.has_role(*BOARD_ROLES):
-        raise PermissionDenied("El tablero es para OCM, el líder de proceso y control interno.")
+        raise PermissionDenied(_("El tablero es para OCM, el líder de proceso y control interno."))
     now = timezone.now()
     filterset = BriefFilter(request.GET or None, queryset=scoped_briefs(user))
     show_closed = request.GET.get("cerrados") == "1"
@@ -517,12 +534,14 @@ def _save_form(request, form: BriefForm, brief: Brief | None):
             saved = actions.create_brief(
                 actor=request.user, data=form.brief_data(), request=request
             )
-            messages.success(request, f"Borrador {saved.code} guardado.")
+            messages.success(request, _("Borrador %(code)s guardado.") % {"code": saved.code})
         else:
             saved = actions.update_brief(
                 brief, actor=request.user, data=form.brief_data(), request=request
             )
-            messages.success(request, f"Cambios del brief {saved.code} guardados.")
+            messages.success(
+                request, _("Cambios del brief %(code)s guardados.") % {"code": saved.code}
+            )
     except DomainError as exc:
         if isinstance(exc, Forbidden):
             raise PermissionDenied(exc.message) from exc
@@ -537,7 +556,7 @@ def brief_create(request):
     """New F559 as a draft of the user's area."""
     user = request.user
     if not (user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id):
-        raise PermissionDenied("Solo un usuario de un área solicitante puede crear un brief.")
+        raise PermissionDenied(_("Solo un usuario de un área solicitante puede crear un brief."))
     form = BriefForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         saved = _save_form(request, form, None)
@@ -559,11 +578,12 @@ def brief_edit(request, code: str):
     if not _is_area_member(request.user, brief) or not request.user.has_role(
         Role.SOLICITANTE, Role.JEFE
     ):
-        raise PermissionDenied("Solo el área solicitante puede editar este brief.")
+        raise PermissionDenied(_("Solo el área solicitante puede editar este brief."))
     if brief.status not in EDITABLE:
         messages.error(
             request,
-            f"El brief {brief.code} está «{brief.get_status_display()}» y no se puede editar.",
+            _("El brief %(code)s está «%(status)s» y no se puede editar.")
+            % {"code": brief.code, "status": brief.get_status_display()},
         )
         return _to_detail(brief)
     form = BriefForm(request.POST if request.method == "POST" else None, instance=brief)
@@ -596,11 +616,11 @@ def run_action(request, code: str, action: str):
     """Run one workflow action (DESIGN §2) from its button."""
     spec = ACTIONS.get(action)
     if spec is None:
-        raise Http404("Acción desconocida.")
+        raise Http404(_("Acción desconocida."))
     brief = _get_brief(request, code)
     form = ActionForm(action, request.POST)
     if not form.is_valid():
-        messages.error(request, "Revise los datos de la acción.")
+        messages.error(request, _("Revise los datos de la acción."))
         return _render_detail(request, brief, status=400, bound={action: form})
     try:
         actions.perform(
@@ -617,7 +637,8 @@ def run_action(request, code: str, action: str):
         return _render_detail(request, brief, status=exc.status_code, bound={action: form})
     messages.success(
         request,
-        f"«{spec.label}» registrado: el brief {brief.code} quedó «{Status(spec.target).label}».",
+        _("«%(action)s» registrado: el brief %(code)s quedó «%(status)s».")
+        % {"action": spec.label, "code": brief.code, "status": Status(spec.target).label},
     )
     return _to_detail(brief)
 
@@ -628,14 +649,14 @@ def approve(request, code: str, which: str):
     """Give an in-app approval: boss (jefe), comms (comunicaciones) or leader."""
     labels = {w: label for w, label, _r, _k in APPROVALS}
     if which not in labels:
-        raise Http404("Aval desconocido.")
+        raise Http404(_("Aval desconocido."))
     brief = _get_brief(request, code)
     try:
         actions.give_approval(brief, which, actor=request.user, request=request)
     except DomainError as exc:
         _report(request, exc)
         return _to_detail(brief, "avales")
-    messages.success(request, f"{labels[which]} registrado.")
+    messages.success(request, _("%(approval)s registrado.") % {"approval": labels[which]})
     return _to_detail(brief, "avales")
 
 
@@ -662,11 +683,15 @@ def attachment_upload(request, code: str):
             )
         messages.success(
             request,
-            f"Adjunto «{attachment.original_name}» guardado "
-            f"({attachment.get_kind_display()}, SHA-256 {attachment.sha256[:12]}…).",
+            _("Adjunto «%(name)s» guardado (%(kind)s, SHA-256 %(sha)s…).")
+            % {
+                "name": attachment.original_name,
+                "kind": attachment.get_kind_display(),
+                "sha": attachment.sha256[:12],
+            },
         )
         return _to_detail(brief, "adjuntos")
-    messages.error(request, "No se pudo adjuntar el archivo.")
+    messages.error(request, _("No se pudo adjuntar el archivo."))
     return _render_detail(request, brief, status=400, bound={"attachment": form})
 
 
@@ -682,7 +707,7 @@ def attachment_download(request, code: str, pk: int):
     except Forbidden as exc:
         raise PermissionDenied(exc.message) from exc
     except FileNotFoundError as exc:
-        raise Http404("El archivo ya no está disponible.") from exc
+        raise Http404(_("El archivo ya no está disponible.")) from exc
     return FileResponse(handle, as_attachment=True, filename=attachment.original_name)
 
 
@@ -693,11 +718,11 @@ def f559_pdf(request, code: str, number: int):
     brief = _get_brief(request, code)
     version = get_object_or_404(BriefVersion, brief=brief, number=number)
     if not version.pdf:
-        raise Http404("Esta versión no tiene PDF.")
+        raise Http404(_("Esta versión no tiene PDF."))
     try:
         handle = version.pdf.open("rb")
     except FileNotFoundError as exc:
-        raise Http404("El PDF ya no está disponible.") from exc
+        raise Http404(_("El PDF ya no está disponible.")) from exc
     record(
         "F559_DOWNLOADED",
         actor=request.user,
@@ -725,7 +750,7 @@ def question_ask(request, code: str):
             _report(request, exc)
             _add_errors(form, exc, fields_only=True)
             return _render_detail(request, brief, status=exc.status_code, bound={"question": form})
-        messages.success(request, "Pregunta enviada: debe responderse en 1 día hábil.")
+        messages.success(request, _("Pregunta enviada: debe responderse en 1 día hábil."))
         return _to_detail(brief, "preguntas")
     return _render_detail(request, brief, status=400, bound={"question": form})
 
@@ -747,7 +772,7 @@ def question_answer(request, code: str, pk: int):
             _report(request, exc)
             _add_errors(form, exc, fields_only=True)
             return _render_detail(request, brief, status=exc.status_code, bound={key: form})
-        messages.success(request, "Respuesta registrada.")
+        messages.success(request, _("Respuesta registrada."))
         return _to_detail(brief, "preguntas")
     return _render_detail(request, brief, status=400, bound={key: form})
 
@@ -775,7 +800,7 @@ def home_panels(request):
                     and user.has_role(role)
                     and (role != Role.JEFE or _is_area_member(user, brief))
                 ):
-                    todo.append(f"Dar {label.lower()}")
+                    todo.append(_("Dar %(label)s") % {"label": label.lower()})
         if todo:
             brief.todo = todo
             brief.status_css = _status_css(brief.status)
@@ -789,7 +814,7 @@ def home_panels(request):
     if user.roles & AREA_ROLES and user.area_id:
         cards.append(
             {
-                "label": "Briefs abiertos de mi área",
+                "label": _("Briefs abiertos de mi área"),
                 "value": open_briefs.count(),
                 "url": reverse("campaigns:brief_list"),
             }
@@ -797,7 +822,7 @@ def home_panels(request):
     if user.roles & PROVIDER_ROLES and user.provider_id:
         cards.append(
             {
-                "label": "Cola del proveedor",
+                "label": _("Cola del proveedor"),
                 "value": open_briefs.count(),
                 "url": reverse("campaigns:brief_list"),
             }
@@ -805,7 +830,7 @@ def home_panels(request):
     if user.sees_all_areas:
         cards.append(
             {
-                "label": "Briefs abiertos",
+                "label": _("Briefs abiertos"),
                 "value": open_briefs.count(),
                 "url": reverse("campaigns:brief_list"),
             }
@@ -814,17 +839,17 @@ def home_panels(request):
         overdue = board_queryset(open_briefs, timezone.now()).filter(overdue=True).count()
         cards.append(
             {
-                "label": "Briefs vencidos (ANS)",
+                "label": _("Briefs vencidos (ANS)"),
                 "value": overdue,
                 "url": reverse("campaigns:board"),
                 "late": overdue,
             }
         )
-    cards.append({"label": "Pendientes para mí", "value": len(pending), "url": "#pendientes"})
+    cards.append({"label": _("Pendientes para mí"), "value": len(pending), "url": "#pendientes"})
     if unanswered:
         cards.append(
             {
-                "label": "Preguntas sin responder",
+                "label": _("Preguntas sin responder"),
                 "value": unanswered,
                 "url": reverse("campaigns:brief_list"),
             }

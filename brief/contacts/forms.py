@@ -6,18 +6,25 @@ Forms only shape and validate input; the views hand the cleaned data to :mod:`.a
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from brief.campaigns.choices import Channel
 
 from .choices import SuppressionChannel, SuppressionSource
 from .reader import FIELD_LABELS, FIELDS, BaseFileError, resolve_mapping
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The mapping select: every field, with the wording of the mapping screen.
-FIELD_CHOICES = [(f, "Campo adicional" if f == "custom" else FIELD_LABELS[f]) for f in FIELDS]
-YES_NO = [("", "Todos"), ("1", "Sí"), ("0", "No")]
+FIELD_CHOICES = [
+    (f, gettext_lazy("Campo adicional") if f == "custom" else FIELD_LABELS[f]) for f in FIELDS
+]
+YES_NO = [("", gettext_lazy("Todos")), ("1", gettext_lazy("Sí")), ("0", gettext_lazy("No"))]
 DOCUMENT_RE = re.compile(r"^[0-9A-Za-z]{4,15}$")
 
 
@@ -31,11 +38,11 @@ class MappingForm(forms.Form):
 
     sheet = forms.CharField(required=False, widget=forms.HiddenInput)
     channels = forms.MultipleChoiceField(
-        label="Canales de la campaña",
+        label=gettext_lazy("Canales de la campaña"),
         choices=Channel.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Elija al menos un canal."},
-        help_text="Un registro sin contacto válido en estos canales se rechaza.",
+        error_messages={"required": gettext_lazy("Elija al menos un canal.")},
+        help_text=gettext_lazy("Un registro sin contacto válido en estos canales se rechaza."),
     )
 
     def __init__(self, *args, headers: list[str], mapping: dict[str, str], **kwargs):
@@ -46,7 +53,7 @@ class MappingForm(forms.Form):
                 label=header,
                 choices=FIELD_CHOICES,
                 initial=mapping.get(header, "custom"),
-                error_messages={"invalid_choice": "Elija un campo de la lista."},
+                error_messages={"invalid_choice": gettext_lazy("Elija un campo de la lista.")},
             )
 
     def rows(self) -> list[tuple[str, forms.BoundField]]:
@@ -64,37 +71,41 @@ class MappingForm(forms.Form):
 
 
 # Filter on the results of earlier sweeps (value, label).
-SWEEP_RESULTS: list[tuple[str, str]] = [
-    ("", "Cualquiera"),
-    ("not_delivered", "No entregados"),
-    ("not_contacted", "No contactados"),
-    ("delivered", "Entregados"),
-    ("read", "Leídos"),
-    ("failed", "Fallidos o rebotados"),
+SWEEP_RESULTS: list[tuple[str, StrOrPromise]] = [
+    ("", gettext_lazy("Cualquiera")),
+    ("not_delivered", gettext_lazy("No entregados")),
+    ("not_contacted", gettext_lazy("No contactados")),
+    ("delivered", gettext_lazy("Entregados")),
+    ("read", gettext_lazy("Leídos")),
+    ("failed", gettext_lazy("Fallidos o rebotados")),
 ]
 
 
 class SegmentForm(forms.Form):
     """Filters of a segment (all optional) and, to save it, its name."""
 
-    city = forms.CharField(label="Ciudad", required=False, max_length=120)
-    department = forms.CharField(label="Departamento", required=False, max_length=120)
-    country = forms.CharField(label="País", required=False, max_length=80)
-    abroad = forms.ChoiceField(label="En el exterior", choices=YES_NO, required=False)
-    channel = forms.ChoiceField(label="Canal elegible", required=False)
-    custom_field = forms.ChoiceField(label="Campo adicional", required=False)
-    custom_value = forms.CharField(label="Valor del campo adicional", required=False)
+    city = forms.CharField(label=gettext_lazy("Ciudad"), required=False, max_length=120)
+    department = forms.CharField(label=gettext_lazy("Departamento"), required=False, max_length=120)
+    country = forms.CharField(label=gettext_lazy("País"), required=False, max_length=80)
+    abroad = forms.ChoiceField(label=gettext_lazy("En el exterior"), choices=YES_NO, required=False)
+    channel = forms.ChoiceField(label=gettext_lazy("Canal elegible"), required=False)
+    custom_field = forms.ChoiceField(label=gettext_lazy("Campo adicional"), required=False)
+    custom_value = forms.CharField(label=gettext_lazy("Valor del campo adicional"), required=False)
     sweeps = forms.ChoiceField(
-        label="Resultado en barridos anteriores", required=False, choices=SWEEP_RESULTS
+        label=gettext_lazy("Resultado en barridos anteriores"),
+        required=False,
+        choices=SWEEP_RESULTS,
     )
-    name = forms.CharField(label="Nombre del segmento", required=False, max_length=120)
+    name = forms.CharField(
+        label=gettext_lazy("Nombre del segmento"), required=False, max_length=120
+    )
 
     def __init__(self, *args, channels: list[str], custom_fields: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(Channel.choices)
         channel = cast(forms.ChoiceField, self.fields["channel"])
         custom = cast(forms.ChoiceField, self.fields["custom_field"])
-        channel.choices = [("", "Cualquiera"), *((c, labels.get(c, c)) for c in channels)]
+        channel.choices = [("", _("Cualquiera")), *((c, labels.get(c, c)) for c in channels)]
         custom.choices = [("", "—"), *((f, f) for f in custom_fields)]
         if not custom_fields:
             self.fields["custom_field"].disabled = True
@@ -103,7 +114,7 @@ class SegmentForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("custom_value") and not data.get("custom_field"):
-            self.add_error("custom_field", "Elija el campo adicional del valor.")
+            self.add_error("custom_field", _("Elija el campo adicional del valor."))
         return data
 
     def filters(self) -> dict[str, Any]:
@@ -122,49 +133,55 @@ class SegmentForm(forms.Form):
 
 class SuppressionForm(forms.Form):
     channel = forms.ChoiceField(
-        label="Canal", choices=SuppressionChannel.choices, initial=SuppressionChannel.ALL
+        label=gettext_lazy("Canal"),
+        choices=SuppressionChannel.choices,
+        initial=SuppressionChannel.ALL,
     )
     value = forms.CharField(
-        label="Teléfono, correo o documento",
+        label=gettext_lazy("Teléfono, correo o documento"),
         max_length=254,
-        help_text="Ej.: 3001234567, persona@correo.co o CC:1020304050.",
-        error_messages={"required": "Escriba el teléfono, correo o documento."},
+        help_text=gettext_lazy("Ej.: 3001234567, persona@correo.co o CC:1020304050."),
+        error_messages={"required": gettext_lazy("Escriba el teléfono, correo o documento.")},
     )
     reason = forms.CharField(
-        label="Motivo",
+        label=gettext_lazy("Motivo"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Indique el motivo de la exclusión."},
+        error_messages={"required": gettext_lazy("Indique el motivo de la exclusión.")},
     )
 
 
 class SuppressionFilter(forms.Form):
     channel = forms.ChoiceField(
-        label="Canal", choices=[("", "Todos"), *SuppressionChannel.choices], required=False
+        label=gettext_lazy("Canal"),
+        choices=[("", gettext_lazy("Todos")), *SuppressionChannel.choices],
+        required=False,
     )
     source = forms.ChoiceField(
-        label="Origen", choices=[("", "Todos"), *SuppressionSource.choices], required=False
+        label=gettext_lazy("Origen"),
+        choices=[("", gettext_lazy("Todos")), *SuppressionSource.choices],
+        required=False,
     )
-    q = forms.CharField(label="Valor contiene", required=False, max_length=254)
+    q = forms.CharField(label=gettext_lazy("Valor contiene"), required=False, max_length=254)
 
 
 class RNEForm(forms.Form):
     file = forms.FileField(
-        label="Archivo del RNE (CSV o XLSX)",
-        help_text="Un número por fila o una columna de celulares.",
+        label=gettext_lazy("Archivo del RNE (CSV o XLSX)"),
+        help_text=gettext_lazy("Un número por fila o una columna de celulares."),
         error_messages={
-            "required": "Adjunte el archivo del RNE.",
-            "empty": "El archivo está vacío.",
-            "invalid": "Adjunte un archivo.",
+            "required": gettext_lazy("Adjunte el archivo del RNE."),
+            "empty": gettext_lazy("El archivo está vacío."),
+            "invalid": gettext_lazy("Adjunte un archivo."),
         },
     )
 
 
 class LookupForm(forms.Form):
     document = forms.CharField(
-        label="Número de documento",
+        label=gettext_lazy("Número de documento"),
         max_length=40,
-        error_messages={"required": "Escriba el número de documento."},
+        error_messages={"required": gettext_lazy("Escriba el número de documento.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
 
@@ -172,6 +189,6 @@ class LookupForm(forms.Form):
         number = normalize_document(self.cleaned_data["document"])
         if not DOCUMENT_RE.match(number):
             raise forms.ValidationError(
-                "El documento debe tener entre 4 y 15 letras o dígitos.", code="invalid"
+                _("El documento debe tener entre 4 y 15 letras o dígitos."), code="invalid"
             )
         return number

@@ -21,6 +21,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -57,15 +59,15 @@ STATUS_CSS: dict[str, str] = {
     BaseStatus.CANCELLED: "warn",
 }
 DELIMITER_LABELS = {
-    ",": "coma ( , )",
-    ";": "punto y coma ( ; )",
-    "\t": "tabulador",
-    "|": "barra vertical ( | )",
+    ",": gettext_lazy("coma ( , )"),
+    ";": gettext_lazy("punto y coma ( ; )"),
+    "\t": gettext_lazy("tabulador"),
+    "|": gettext_lazy("barra vertical ( | )"),
 }
 ISSUE_ROWS = [
-    ("invalid_phone", "Teléfono inválido"),
-    ("landline_only", "Solo teléfono fijo"),
-    ("invalid_email", "Correo inválido"),
+    ("invalid_phone", gettext_lazy("Teléfono inválido")),
+    ("landline_only", gettext_lazy("Solo teléfono fijo")),
+    ("invalid_email", gettext_lazy("Correo inválido")),
 ]
 CHANNEL_KEYS = ("sms", "whatsapp", "email", "voice", "call")
 LOOKUP_LIMIT = 100
@@ -89,7 +91,9 @@ def _report(request, exc: DomainError) -> None:
 def _get_brief(request, code: str) -> Brief:
     brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
     if not can_view(request.user, brief):
-        raise PermissionDenied(f"El brief {code} no pertenece a su área o proveedor.")
+        raise PermissionDenied(
+            _("El brief %(code)s no pertenece a su área o proveedor.") % {"code": code}
+        )
     return brief
 
 
@@ -193,7 +197,7 @@ def base_map(request, code: str):
             pk=int(source.get("adjunto") or 0), brief=brief, kind=AttachmentKind.BASE
         )
     except (Attachment.DoesNotExist, ValueError):
-        messages.error(request, "Elija uno de los archivos de base del brief.")
+        messages.error(request, _("Elija uno de los archivos de base del brief."))
         return _to_list(brief)
     sheet = (source.get("sheet") or source.get("hoja") or "").strip() or None
     try:
@@ -202,7 +206,11 @@ def base_map(request, code: str):
         )
     except DomainError as exc:
         _forbid(exc)
-        messages.error(request, f"No se puede cargar «{attachment.original_name}»: {exc.message}")
+        messages.error(
+            request,
+            _("No se puede cargar «%(name)s»: %(reason)s")
+            % {"name": attachment.original_name, "reason": exc.message},
+        )
         return _to_list(brief)
     initial = {"channels": brief.channels or list(CHANNEL_KEYS), "sheet": info["sheet"] or ""}
     if request.method == "GET":
@@ -224,9 +232,12 @@ def base_map(request, code: str):
         except DomainError as exc:
             _report(request, exc)
             return _to_list(brief)
-        messages.success(request, f"Importación de «{attachment.original_name}» iniciada.")
+        messages.success(
+            request,
+            _("Importación de «%(name)s» iniciada.") % {"name": attachment.original_name},
+        )
         return redirect("contacts:base_detail", code=brief.code, pk=base.pk)
-    messages.error(request, "Revise la asignación de columnas.")
+    messages.error(request, _("Revise la asignación de columnas."))
     return render(
         request,
         "contacts/base_map.html",
@@ -257,7 +268,7 @@ def _summary_context(base: ContactBase) -> dict[str, Any]:
         "issue_rows": [(label, issues.get(key, 0)) for key, label in ISSUE_ROWS],
         "channel_rows": channel_rows,
         "channel_text": _spoken(channel_rows),
-        "encoding": summary.get("encoding") or "— (hoja de cálculo)",
+        "encoding": summary.get("encoding") or _("— (hoja de cálculo)"),
         "delimiter": DELIMITER_LABELS.get(delimiter, delimiter) if delimiter else "—",
         "rejects_chart": charts.rejects_chart(summary),
         "channels_chart": charts.channels_chart(summary, channels),
@@ -304,7 +315,7 @@ def base_cancel(request, code: str, pk: int):
     except DomainError as exc:
         _report(request, exc)
     else:
-        messages.success(request, "Se pidió cancelar la importación; no quedará nada guardado.")
+        messages.success(request, _("Se pidió cancelar la importación; no quedará nada guardado."))
     if request.htmx:
         base.refresh_from_db()
         return render(request, "contacts/partials/base_status.html", _status_context(request, base))
@@ -316,10 +327,10 @@ def base_cancel(request, code: str, pk: int):
 def base_rejects(request, code: str, pk: int, fmt: str):
     """The rejected rows (original values + reason in Spanish) as CSV or XLSX; logged."""
     if fmt not in {"csv", "xlsx"}:
-        raise Http404("Formato no disponible.")
+        raise Http404(_("Formato no disponible."))
     base = _get_base(request, code, pk)
     if not base.rejects_file:
-        raise Http404("Esta base no tiene un archivo de rechazados.")
+        raise Http404(_("Esta base no tiene un archivo de rechazados."))
     actions.check_base_access(base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED")
     name = f"rechazados-{base.brief.code}-{base.pk}"
     if fmt == "xlsx":
@@ -332,7 +343,7 @@ def base_rejects(request, code: str, pk: int, fmt: str):
     try:
         handle = base.rejects_file.open("rb")
     except FileNotFoundError as exc:
-        raise Http404("El archivo de rechazados ya no está disponible.") from exc
+        raise Http404(_("El archivo de rechazados ya no está disponible.")) from exc
     return FileResponse(handle, as_attachment=True, filename=f"{name}.csv", content_type="text/csv")
 
 
@@ -342,7 +353,7 @@ def base_rejects(request, code: str, pk: int, fmt: str):
 def _ready_base(request, code: str, pk: int) -> ContactBase:
     base = _get_base(request, code, pk)
     if base.status != BaseStatus.READY:
-        raise Http404("La base todavía no está lista.")
+        raise Http404(_("La base todavía no está lista."))
     return base
 
 
@@ -368,15 +379,18 @@ def _counts_context(base: ContactBase, form: SegmentForm) -> dict[str, Any]:
 
 def describe_filters(filters: dict[str, Any]) -> list[str]:
     """A saved segment's filters in Spanish, one phrase per filter."""
-    labels = {"city": "Ciudad", "department": "Departamento", "country": "País"}
+    labels = {"city": _("Ciudad"), "department": _("Departamento"), "country": _("País")}
     out = [f"{labels[k]}: {filters[k]}" for k in labels if filters.get(k)]
     if filters.get("abroad") is not None and filters.get("abroad") != "":
-        out.append("En el exterior" if filters["abroad"] else "En Colombia")
+        out.append(_("En el exterior") if filters["abroad"] else _("En Colombia"))
     if filters.get("channel"):
-        out.append(f"Elegible para {_channel_label(filters['channel'])}")
+        out.append(_("Elegible para %(channel)s") % {"channel": _channel_label(filters["channel"])})
     if filters.get("sweeps"):
         results = dict(SWEEP_RESULTS)
-        out.append(f"Barridos anteriores: {results.get(filters['sweeps'], filters['sweeps'])}")
+        out.append(
+            _("Barridos anteriores: %(result)s")
+            % {"result": results.get(filters["sweeps"], filters["sweeps"])}
+        )
     out.extend(f"{name} = {value}" for name, value in (filters.get("custom") or {}).items())
     return out
 
@@ -400,7 +414,7 @@ def segments(request, code: str, pk: int):
     status = 200
     if request.method == "POST":
         if form.is_valid() and not form.cleaned_data["name"].strip():
-            form.add_error("name", "Ponga un nombre al segmento.")
+            form.add_error("name", _("Ponga un nombre al segmento."))
         if form.is_valid():
             try:
                 segment = actions.save_segment(
@@ -414,7 +428,9 @@ def segments(request, code: str, pk: int):
                 _forbid(exc)
                 form.add_error("name" if exc.field in (None, "name") else None, exc.message)
             else:
-                messages.success(request, f"Segmento «{segment.name}» guardado.")
+                messages.success(
+                    request, _("Segmento «%(name)s» guardado.") % {"name": segment.name}
+                )
                 return redirect("contacts:segments", code=code, pk=pk)
         status = 400
     saved = []
@@ -458,7 +474,7 @@ def segment_count(request, code: str, pk: int):
 
 def _check_suppression_reader(user) -> None:
     if not user.has_role(*SUPPRESSION_READERS):
-        raise PermissionDenied("Solo OCM, el proveedor y control interno ven las exclusiones.")
+        raise PermissionDenied(_("Solo OCM, el proveedor y control interno ven las exclusiones."))
 
 
 def _suppressions_page(request, *, add_form=None, rne_form=None, status: int = 200):
@@ -528,7 +544,11 @@ def suppression_add(request):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             channel = SuppressionChannel(entry.channel).label
-            messages.success(request, f"{entry.value} excluido de: {channel}.")
+            messages.success(
+                request,
+                _("%(value)s excluido de: %(channel)s.")
+                % {"value": entry.value, "channel": channel},
+            )
             return redirect("contacts:suppressions")
     return _suppressions_page(request, add_form=form, status=400)
 
@@ -553,8 +573,11 @@ def suppression_rne(request):
         else:
             messages.success(
                 request,
-                f"RNE cargado: {result['rows']} filas, {result['valid']} números válidos, "
-                f"{result['added']} nuevos en la lista.",
+                _(
+                    "RNE cargado: %(rows)s filas, %(valid)s números válidos, "
+                    "%(added)s nuevos en la lista."
+                )
+                % {"rows": result["rows"], "valid": result["valid"], "added": result["added"]},
             )
             return redirect("contacts:suppressions")
     return _suppressions_page(request, rne_form=form, status=400)

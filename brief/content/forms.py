@@ -6,6 +6,7 @@ import re
 from typing import cast
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
@@ -231,7 +232,9 @@ class CreativeForm(forms.Form):
     channel = forms.ChoiceField(label=_("Canal"), choices=Channel.choices)
     file = forms.FileField(
         label=_("Archivo"),
-        help_text=_("Imágenes, PDF o audio: ") + ", ".join(sorted(CREATIVE_EXTENSIONS)),
+        help_text=format_lazy(
+            "{}{}", _("Imágenes, PDF o audio: "), ", ".join(sorted(CREATIVE_EXTENSIONS))
+        ),
     )
     description = forms.CharField(label=_("Descripción"), max_length=200, required=False)
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -126,7 +127,7 @@ def template_new(request, code: str):
     brief = _get_brief(request, code)
     channel = request.GET.get("canal") or request.POST.get("channel") or ""
     if channel not in (brief.channels or []) or channel not in Channel.values:
-        raise Http404("El brief no tiene ese canal.")
+        raise Http404(_("El brief no tiene ese canal."))
     refusal = actions.edit_refusal(brief, request.user)
     if refusal is not None and request.method == "GET":
         messages.error(request, refusal)
@@ -148,7 +149,9 @@ def template_new(request, code: str):
                 _put_errors(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Plantilla «{template.name}» guardada.")
+                messages.success(
+                    request, _("Plantilla «%(name)s» guardada.") % {"name": template.name}
+                )
                 return redirect("content:template_edit", code=brief.code, pk=template.pk)
         else:
             status = 400
@@ -164,7 +167,9 @@ def template_edit(request, code: str, pk: int):
     template = get_object_or_404(Template, pk=pk, brief=brief)
     refusal = actions.edit_refusal(brief, request.user)
     if template.is_frozen:
-        refusal = "Esta plantilla quedó congelada en la aprobación de salida: es la que se envía."
+        refusal = _(
+            "Esta plantilla quedó congelada en la aprobación de salida: es la que se envía."
+        )
     initial = TemplateForm.initial_for(template)
     form = TemplateForm(
         request.POST or None, initial=initial, channel=template.channel, brief=brief
@@ -182,7 +187,9 @@ def template_edit(request, code: str, pk: int):
                 _put_errors(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Plantilla «{template.name}» actualizada.")
+                messages.success(
+                    request, _("Plantilla «%(name)s» actualizada.") % {"name": template.name}
+                )
                 return redirect("content:template_edit", code=brief.code, pk=template.pk)
         else:
             status = 400
@@ -202,7 +209,7 @@ def template_preview(request, code: str):
     brief = _get_brief(request, code)
     channel = request.POST.get("channel", "")
     if channel not in Channel.values:
-        raise Http404("Canal no válido.")
+        raise Http404(_("Canal no válido."))
     form = TemplateForm(request.POST, channel=channel, brief=brief)
     form.is_valid()  # the preview works on whatever is typed
     data = form.to_data() if not form.errors else {}
@@ -260,7 +267,8 @@ def creative_upload(request, code: str):
         else:
             messages.success(
                 request,
-                f"Pieza «{creative.name}» guardada (SHA-256 {creative.sha256[:12]}…).",
+                _("Pieza «%(name)s» guardada (SHA-256 %(sha)s…).")
+                % {"name": creative.name, "sha": creative.sha256[:12]},
             )
     else:
         for errors in form.errors.values():
@@ -281,7 +289,7 @@ def creative_download(request, code: str, pk: int):
         messages.error(request, exc.message)
         return redirect("content:index", code=code)
     except FileNotFoundError as exc:
-        raise Http404("El archivo ya no está disponible.") from exc
+        raise Http404(_("El archivo ya no está disponible.")) from exc
     return FileResponse(handle, as_attachment=True, filename=creative.name)
 
 

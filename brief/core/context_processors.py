@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.roles import AUDIT_READERS, Role
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # (label, url name, roles that see it; empty = every signed-in user)
-NAVIGATION: list[tuple[str, str, frozenset[str]]] = [
-    ("Inicio", "core:home", frozenset()),
-    ("Briefs", "campaigns:brief_list", frozenset()),
+NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
+    (_("Inicio"), "core:home", frozenset()),
+    (_("Briefs"), "campaigns:brief_list", frozenset()),
     (
-        "Tablero OCM",
+        _("Tablero OCM"),
         "campaigns:board",
         frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
     ),
-    ("Consulta de beneficiario", "contacts:lookup", frozenset({Role.ASESOR, Role.ANALISTA_OCM})),
+    (_("Consulta de beneficiario"), "contacts:lookup", frozenset({Role.ASESOR, Role.ANALISTA_OCM})),
     (
-        "Exclusiones",
+        _("Exclusiones"),
         "contacts:suppressions",
         frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR}),
     ),
-    ("Auditoría", "core:audit_list", AUDIT_READERS),
+    (_("Auditoría"), "core:audit_list", AUDIT_READERS),
 ]
 
 
@@ -37,7 +43,7 @@ def shell(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue  # the app providing it is not installed yet
-        items.append({"label": label, "url": url, "active": False})
+        items.append({"name": url_name, "label": str(label), "url": url, "active": False})
     # Only the longest matching prefix is the current section (/briefs/tablero/ is the
     # board, not also «Briefs»); "/" matches the home page alone.
     matches = [

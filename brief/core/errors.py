@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def _respond(request, status: int, code: str, message: str):
@@ -13,19 +14,21 @@ def _respond(request, status: int, code: str, message: str):
 
 
 def bad_request(request, exception=None):
-    return _respond(request, 400, "bad_request", "La solicitud no es válida.")
+    return _respond(request, 400, "bad_request", _("La solicitud no es válida."))
 
 
 def permission_denied(request, exception=None):
-    message = str(exception) if exception and str(exception) else "No tiene permiso para ver esto."
+    message = (
+        str(exception) if exception and str(exception) else _("No tiene permiso para ver esto.")
+    )
     return _respond(request, 403, "permission_denied", message)
 
 
 def page_not_found(request, exception=None):
-    return _respond(request, 404, "not_found", "La página que busca no existe.")
+    return _respond(request, 404, "not_found", _("La página que busca no existe."))
 
 
 def server_error(request):
     return _respond(
-        request, 500, "server_error", "Ocurrió un error inesperado. Ya quedó registrado."
+        request, 500, "server_error", _("Ocurrió un error inesperado. Ya quedó registrado.")
     )

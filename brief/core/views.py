@@ -11,6 +11,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -67,15 +69,19 @@ def health(request):
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    type = django_filters.CharFilter(label="Tipo", lookup_expr="icontains")
+    type = django_filters.CharFilter(label=gettext_lazy("Tipo"), lookup_expr="icontains")
     actor = django_filters.CharFilter(
-        label="Usuario", field_name="actor_label", lookup_expr="icontains"
+        label=gettext_lazy("Usuario"), field_name="actor_label", lookup_expr="icontains"
     )
     target = django_filters.CharFilter(
-        label="Objeto", field_name="target_repr", lookup_expr="icontains"
+        label=gettext_lazy("Objeto"), field_name="target_repr", lookup_expr="icontains"
     )
-    desde = django_filters.DateFilter(label="Desde", field_name="at", lookup_expr="date__gte")
-    hasta = django_filters.DateFilter(label="Hasta", field_name="at", lookup_expr="date__lte")
+    desde = django_filters.DateFilter(
+        label=gettext_lazy("Desde"), field_name="at", lookup_expr="date__gte"
+    )
+    hasta = django_filters.DateFilter(
+        label=gettext_lazy("Hasta"), field_name="at", lookup_expr="date__lte"
+    )
 
     class Meta:
         model = AuditEvent
@@ -86,7 +92,7 @@ class AuditEventFilter(django_filters.FilterSet):
 def audit_list(request):
     """Read-only audit log for internal control and OCM, filterable."""
     if not request.user.has_role(*AUDIT_READERS):
-        raise PermissionDenied("Solo control interno y OCM pueden ver la auditoría.")
+        raise PermissionDenied(_("Solo control interno y OCM pueden ver la auditoría."))
     filterset = AuditEventFilter(request.GET, queryset=AuditEvent.objects.select_related("actor"))
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     template = "core/partials/audit_rows.html" if request.htmx else "core/audit_list.html"

@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.campaigns.actions import _check_actor, can_view
@@ -33,15 +35,15 @@ STATE_CSS: dict[str, str] = {
 }
 # The progress bar, in this order: (count key, label, css class).
 BAR = [
-    ("read", "Leídos", "s-read"),
-    ("delivered", "Entregados", "s-delivered"),
-    ("sent", "Enviados (aceptados)", "s-sent"),
-    ("failed", "Fallidos", "s-failed"),
-    ("bounced", "Rebotados", "s-bounced"),
-    ("suppressed", "Excluidos", "s-suppressed"),
-    ("unknown", "Desconocidos", "s-unknown"),
-    ("deferred", "Aplazados", "s-deferred"),
-    ("queued", "En cola o enviando", "s-queued"),
+    ("read", gettext_lazy("Leídos"), "s-read"),
+    ("delivered", gettext_lazy("Entregados"), "s-delivered"),
+    ("sent", gettext_lazy("Enviados (aceptados)"), "s-sent"),
+    ("failed", gettext_lazy("Fallidos"), "s-failed"),
+    ("bounced", gettext_lazy("Rebotados"), "s-bounced"),
+    ("suppressed", gettext_lazy("Excluidos"), "s-suppressed"),
+    ("unknown", gettext_lazy("Desconocidos"), "s-unknown"),
+    ("deferred", gettext_lazy("Aplazados"), "s-deferred"),
+    ("queued", gettext_lazy("En cola o enviando"), "s-queued"),
 ]
 PROBLEMS = (MessageStatus.FAILED, MessageStatus.BOUNCED, MessageStatus.UNKNOWN)
 PROBLEM_ROWS = 20
@@ -55,7 +57,9 @@ FIELD_OF = {"channel", "template", "provider_account", "include", "exception_rea
 def _get_brief(request, code: str) -> Brief:
     brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
     if not can_view(request.user, brief):
-        raise PermissionDenied(f"El brief {code} no pertenece a su área o proveedor.")
+        raise PermissionDenied(
+            _("El brief %(code)s no pertenece a su área o proveedor.") % {"code": code}
+        )
     return brief
 
 
@@ -64,7 +68,7 @@ def _get_sweep(request, pk: int) -> Sweep:
         Sweep.objects.select_related("brief", "template", "provider_account", "segment"), pk=pk
     )
     if not can_view(request.user, sweep.brief):
-        raise PermissionDenied("No tiene acceso a este barrido.")
+        raise PermissionDenied(_("No tiene acceso a este barrido."))
     return sweep
 
 
@@ -199,12 +203,14 @@ def sweep_create(request, code: str):
     """The new-sweep form; posting it writes the outbox and schedules the sweep."""
     brief = _get_brief(request, code)
     if not _can_operate(request.user, brief):
-        raise PermissionDenied("Su rol no permite crear barridos.")
+        raise PermissionDenied(_("Su rol no permite crear barridos."))
     if brief.status not in actions.RUNNABLE_BRIEF_STATES:
         messages.error(
             request,
-            "Los barridos se crean con la campaña en ejecución (después de la aprobación de "
-            "salida).",
+            _(
+                "Los barridos se crean con la campaña en ejecución (después de la aprobación de "
+                "salida)."
+            ),
         )
         return redirect("campaigns:brief_detail", code=brief.code)
     status = 200
@@ -238,8 +244,12 @@ def sweep_create(request, code: str):
             else:
                 messages.success(
                     request,
-                    f"Barrido {sweep.number} creado: {sweep.total} destinatario"
-                    f"{'' if sweep.total == 1 else 's'} en cola.",
+                    ngettext(
+                        "Barrido %(number)s creado: %(total)s destinatario en cola.",
+                        "Barrido %(number)s creado: %(total)s destinatarios en cola.",
+                        sweep.total,
+                    )
+                    % {"number": sweep.number, "total": sweep.total},
                 )
                 return redirect("dispatch:sweep_detail", pk=sweep.pk)
         else:
@@ -283,9 +293,12 @@ def sweep_progress(request, pk: int):
 
 
 CONTROLS = {
-    "pausar": (actions.pause_sweep, "Barrido en pausa: no se enviarán más mensajes."),
-    "reanudar": (actions.resume_sweep, "Barrido reanudado."),
-    "cancelar": (actions.cancel_sweep, "Barrido cancelado: los mensajes en cola no se enviarán."),
+    "pausar": (actions.pause_sweep, gettext_lazy("Barrido en pausa: no se enviarán más mensajes.")),
+    "reanudar": (actions.resume_sweep, gettext_lazy("Barrido reanudado.")),
+    "cancelar": (
+        actions.cancel_sweep,
+        gettext_lazy("Barrido cancelado: los mensajes en cola no se enviarán."),
+    ),
 }
 
 
@@ -294,9 +307,10 @@ CONTROLS = {
 def sweep_control(request, pk: int, command: str):
     """Pause, resume or cancel; htmx gets the live block back, a plain form a redirect."""
     if command not in CONTROLS:
-        raise PermissionDenied("Acción no válida.")
+        raise PermissionDenied(_("Acción no válida."))
     sweep = _get_sweep(request, pk)
-    handler, done = CONTROLS[command]
+    handler, done_message = CONTROLS[command]
+    done = str(done_message)
     try:
         sweep = handler(sweep, actor=request.user, request=request)
     except DomainError as exc:
@@ -313,7 +327,18 @@ def sweep_control(request, pk: int, command: str):
     return redirect("dispatch:sweep_detail", pk=sweep.pk)
 
 
-DECISIONS = {"sent": "enviado", "failed": "no enviado"}
+DECISIONS = {
+    "sent": ngettext_lazy(
+        "%(count)s mensaje desconocido contado como enviado.",
+        "%(count)s mensajes desconocidos contados como enviados.",
+        "count",
+    ),
+    "failed": ngettext_lazy(
+        "%(count)s mensaje desconocido contado como no enviado.",
+        "%(count)s mensajes desconocidos contados como no enviados.",
+        "count",
+    ),
+}
 
 
 @login_required
@@ -332,9 +357,7 @@ def sweep_decide(request, pk: int):
             return render(request, "dispatch/partials/sweep_live.html", context)
         _report(request, exc)
     else:
-        plural = "" if changed == 1 else "s"
-        outcome = DECISIONS[decision].replace("enviado", f"enviado{plural}")
-        done = f"{changed} mensaje{plural} desconocido{plural} contado{plural} como {outcome}."
+        done = DECISIONS[decision] % {"count": changed}
         if request.htmx:
             context = _live_context(request, sweep, done)
             return render(request, "dispatch/partials/sweep_live.html", context)
