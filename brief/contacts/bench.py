@@ -6,13 +6,11 @@ reference (a raw polars read of the same file) is measured in that same child, s
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from brief.contacts import synth
+from brief.core.bench import fresh_database_env, run_child
 
 ROWS_1M = 1_000_000
 SEED = 42
@@ -47,17 +45,7 @@ def base_file(workdir: Path, rows: int = ROWS_1M, seed: int = SEED) -> Path:
 
 def measure_check(path: Path) -> dict[str, Any]:
     """Run `check_file` and the polars reference in a fresh interpreter; return the figures."""
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"base check benchmark failed: {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(_CHILD, str(path))
 
 
 def bench_base_check_1m(workdir: Path) -> dict[str, Any]:
@@ -117,30 +105,9 @@ print(json.dumps({"import": elapsed, "read": read, "peak_rss_bytes": peak, "stat
 
 def bench_base_import_1m(workdir: Path) -> dict[str, Any]:
     """File → stored contacts + summary for 1,000,000 rows, on a fresh SQLite database."""
-    import os
-
     path = base_file(workdir)
-    database = Path(workdir) / "bench-import.sqlite3"
-    for leftover in Path(workdir).glob("bench-import.sqlite3*"):
-        leftover.unlink()
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "brief.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "BRIEF_VAR_DIR": str(Path(workdir) / "var"),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", _IMPORT_CHILD, str(path)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"base import benchmark failed: {proc.stderr.strip()[-2000:]}")
-    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    env = fresh_database_env(Path(workdir), "bench-import.sqlite3")
+    figures = run_child(_IMPORT_CHILD, str(path), env=env)
     if figures["status"] != "ready" or figures["stored"] != figures["usable"]:
         raise AssertionError(f"import did not complete: {figures}")
     return {

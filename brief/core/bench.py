@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +41,36 @@ def discover() -> list[Benchmark]:
             continue
         found.extend(getattr(module, "BENCHMARKS", []))
     return found
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fresh_database_env(workdir: Path, name: str) -> dict[str, str]:
+    """Environment for a child on a new SQLite database ``workdir/name`` (old copies removed)."""
+    for leftover in workdir.glob(f"{name}*"):
+        leftover.unlink()
+    return {
+        "DJANGO_SETTINGS_MODULE": "brief.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / name}",
+        "BRIEF_VAR_DIR": str(workdir / "var"),
+    }
+
+
+def run_child(script: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter (its figures and memory are its own); the JSON
+    object on its last line of output is the result."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed: {proc.stderr.strip()[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def finish(result: dict[str, Any]) -> dict[str, Any]:

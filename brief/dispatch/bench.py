@@ -5,14 +5,12 @@ Each runs in a child process on a fresh SQLite database so its figures are its o
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from brief.core.bench import fresh_database_env, run_child
 
 _SETUP = """
 import os, sys, time, json
@@ -188,31 +186,15 @@ def bench_smtp_email_20k(workdir: Path, n: int = 20_000) -> dict[str, Any]:
 
 
 def _child(script: str, workdir: Path, *args: str, extra_env: dict | None = None) -> dict:
-    database = workdir / "bench-dispatch.sqlite3"
-    for leftover in list(workdir.glob("bench-dispatch.sqlite3*")) + list(
-        workdir.glob("bench-ref.sqlite3*")
-    ):
+    for leftover in workdir.glob("bench-ref.sqlite3*"):
         leftover.unlink()
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "brief.settings",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "BRIEF_VAR_DIR": str(workdir / "var"),
+        **fresh_database_env(workdir, "bench-dispatch.sqlite3"),
         "CELERY_TASK_ALWAYS_EAGER": "true",
         "BENCH_REF_DB": str(workdir / "bench-ref.sqlite3"),
         **(extra_env or {}),
     }
-    proc = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dispatch benchmark failed: {proc.stderr.strip()[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(script, *args, env=env)
 
 
 def bench_sweep_simulated_1m(workdir: Path, n: int = 1_000_000) -> dict[str, Any]:
