@@ -19,7 +19,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from brief.accounts.models import Provider
 from brief.accounts.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
@@ -70,6 +72,21 @@ def can_view(user, brief: Brief) -> bool:
         and user.provider_id == brief.provider_id
         and brief.status in PROVIDER_VISIBLE
     )
+
+
+def check_visible(brief: Brief, user) -> None:
+    """Raise :class:`Forbidden` unless ``user`` may read ``brief``."""
+    if not can_view(user, brief):
+        raise Forbidden(
+            gettext("El brief %(code)s no pertenece a su área o proveedor.") % {"code": brief.code}
+        )
+
+
+def visible_brief(user, code: str, *related: str) -> Brief:
+    """The brief ``code`` for ``user``: 404 when it does not exist, 403 when not theirs."""
+    brief = get_object_or_404(Brief.objects.select_related(*related), code=code)
+    check_visible(brief, user)
+    return brief
 
 
 def _check_actor(brief: Brief, roles: frozenset[str], actor, what: str) -> None:

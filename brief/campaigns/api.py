@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from brief.accounts.scoping import scope
 from brief.core import sla
 from brief.core.api import request_object
-from brief.core.exceptions import Forbidden
 
 from . import actions
 from .choices import ACTIONS, PROVIDER_VISIBLE, AttachmentKind, CampaignClass, Channel, Kind
@@ -144,10 +143,7 @@ class BriefViewSet(viewsets.ModelViewSet):
         return scoped_briefs(self.request.user)
 
     def get_object(self):
-        brief = get_object_or_404(Brief, code=self.kwargs["code"])
-        if not actions.can_view(self.request.user, brief):
-            raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
-        return brief
+        return actions.visible_brief(self.request.user, self.kwargs["code"])
 
     def perform_create(self, serializer):
         serializer.instance = actions.create_brief(

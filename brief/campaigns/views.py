@@ -101,20 +101,13 @@ SOON = dt.timedelta(hours=24)
 
 
 def _get_brief(request, code: str) -> Brief:
-    brief = get_object_or_404(
-        Brief.objects.select_related("area", "provider", "requester"), code=code
-    )
-    if not actions.can_view(request.user, brief):
-        raise PermissionDenied(
-            _("El brief %(code)s no pertenece a su área o proveedor.") % {"code": code}
-        )
-    return brief
+    return actions.visible_brief(request.user, code, "area", "provider", "requester")
 
 
 def _report(request, exc: DomainError) -> None:
     """Forbidden → 403 page; any other refusal → its messages on the next page."""
     if isinstance(exc, Forbidden):
-        raise PermissionDenied(exc.message) from exc
+        raise exc
     messages.error(request, exc.message)
     for error in exc.errors:
         message = error.get("message")
@@ -544,7 +537,7 @@ def _save_form(request, form: BriefForm, brief: Brief | None):
             )
     except DomainError as exc:
         if isinstance(exc, Forbidden):
-            raise PermissionDenied(exc.message) from exc
+            raise exc
         _add_errors(form, exc)
         return None
     return saved
@@ -704,8 +697,6 @@ def attachment_download(request, code: str, pk: int):
     )
     try:
         handle = actions.open_attachment(attachment, actor=request.user, request=request)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.message) from exc
     except FileNotFoundError as exc:
         raise Http404(_("El archivo ya no está disponible.")) from exc
     return FileResponse(handle, as_attachment=True, filename=attachment.original_name)

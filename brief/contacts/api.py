@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -20,7 +20,7 @@ from brief.core.exceptions import Forbidden, Invalid
 
 from . import actions
 from .choices import SuppressionChannel, SuppressionSource
-from .exports import rejects_xlsx
+from .exports import rejects_response
 from .models import ContactBase, Segment, Suppression
 
 
@@ -149,28 +149,15 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         base = self.get_object()
         if not base.rejects_file:
             raise Invalid("Esta base no tiene un archivo de rechazados.", code="no_rejects")
-        actions.check_base_access(
-            base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED"
-        )
         fmt = request.query_params.get("format", "csv")
-        name = f"rechazados-{base.brief.code}-{base.pk}"
-        if fmt == "xlsx":
-            response = HttpResponse(
-                rejects_xlsx(Path(base.rejects_file.path)),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-            return response
-        if fmt != "csv":
+        if fmt not in {"csv", "xlsx"}:
             raise Invalid(
                 "Formato no disponible: use csv o xlsx.", code="bad_format", field="format"
             )
-        return FileResponse(
-            base.rejects_file.open("rb"),
-            as_attachment=True,
-            filename=f"{name}.csv",
-            content_type="text/csv",
+        actions.check_base_access(
+            base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED"
         )
+        return rejects_response(base, fmt)
 
     @extend_schema(request=SegmentSerializer, responses=SegmentSerializer)
     @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser])

@@ -7,6 +7,22 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.translation import gettext as _
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def formula_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix text that a spreadsheet would run as a formula (CSV injection)."""
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
+        .then(pl.concat_str(pl.lit("'"), pl.col(c)))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
 
 
 def rejects_frame(path: Path) -> pl.DataFrame:
@@ -30,3 +46,22 @@ def rejects_xlsx(path: Path) -> bytes:
     sheet.freeze_panes(1, 0)
     book.close()
     return buffer.getvalue()
+
+
+def rejects_response(base, fmt: str) -> HttpResponse | FileResponse:
+    """The rejected rows of ``base`` as a ``csv`` or ``xlsx`` download.
+
+    The caller has checked (and logged) the access and the format.
+    """
+    name = f"rechazados-{base.brief.code}-{base.pk}"
+    try:
+        if fmt == "xlsx":
+            response = HttpResponse(
+                rejects_xlsx(Path(base.rejects_file.path)), content_type=XLSX_TYPE
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+            return response
+        handle = base.rejects_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("El archivo de rechazados ya no está disponible.")) from exc
+    return FileResponse(handle, as_attachment=True, filename=f"{name}.csv", content_type="text/csv")

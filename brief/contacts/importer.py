@@ -23,6 +23,7 @@ from brief.core.audit import record
 
 from .choices import BaseStatus
 from .cleaning import CleanResult, clean_base
+from .exports import formula_safe
 from .models import Contact, ContactBase
 from .reader import BaseFileError, read_base
 
@@ -97,23 +98,11 @@ def insert_rows(frame: pl.DataFrame) -> None:
         cursor.cursor.executemany(sql, frame.iter_rows())
 
 
-def _formula_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix text that a spreadsheet would run as a formula (CSV injection)."""
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
-        .then(pl.concat_str(pl.lit("'"), pl.col(c)))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
-
-
 def write_rejects(base: ContactBase, rejects: pl.DataFrame) -> None:
     folder = Path(settings.MEDIA_ROOT) / "rejects"
     folder.mkdir(parents=True, exist_ok=True)
     name = f"rejects/base-{base.pk}.csv"
-    _formula_safe(rejects).write_csv(Path(settings.MEDIA_ROOT) / name)
+    formula_safe(rejects).write_csv(Path(settings.MEDIA_ROOT) / name)
     base.rejects_file.name = name
 
 

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from brief.accounts.roles import Role
-from brief.campaigns.actions import can_view
+from brief.campaigns.actions import visible_brief
 from brief.campaigns.api import scoped_briefs
 from brief.campaigns.choices import AttachmentKind, Channel
 from brief.campaigns.models import Attachment, Brief
@@ -39,7 +39,7 @@ from brief.core.exceptions import DomainError, Forbidden, Invalid
 
 from . import actions, charts
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
-from .exports import rejects_xlsx
+from .exports import rejects_response
 from .forms import (
     SWEEP_RESULTS,
     LookupForm,
@@ -79,7 +79,7 @@ PAGE_SIZE = 50
 
 def _forbid(exc: DomainError) -> None:
     if isinstance(exc, Forbidden):
-        raise PermissionDenied(exc.message) from exc
+        raise exc
 
 
 def _report(request, exc: DomainError) -> None:
@@ -89,12 +89,7 @@ def _report(request, exc: DomainError) -> None:
 
 
 def _get_brief(request, code: str) -> Brief:
-    brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
-    if not can_view(request.user, brief):
-        raise PermissionDenied(
-            _("El brief %(code)s no pertenece a su área o proveedor.") % {"code": code}
-        )
-    return brief
+    return visible_brief(request.user, code, "area", "provider")
 
 
 def _get_base(request, code: str, pk: int, *, what: str = "") -> ContactBase:
@@ -332,19 +327,7 @@ def base_rejects(request, code: str, pk: int, fmt: str):
     if not base.rejects_file:
         raise Http404(_("Esta base no tiene un archivo de rechazados."))
     actions.check_base_access(base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED")
-    name = f"rechazados-{base.brief.code}-{base.pk}"
-    if fmt == "xlsx":
-        response = HttpResponse(
-            rejects_xlsx(Path(base.rejects_file.path)),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    try:
-        handle = base.rejects_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("El archivo de rechazados ya no está disponible.")) from exc
-    return FileResponse(handle, as_attachment=True, filename=f"{name}.csv", content_type="text/csv")
+    return rejects_response(base, fmt)
 
 
 # --- segments --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from brief.accounts.roles import AREA_ROLES, Role
-from brief.campaigns.actions import can_view
+from brief.campaigns.actions import check_visible
 from brief.campaigns.models import Brief
 from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
 from brief.contacts.models import Contact, ContactBase, Suppression
@@ -84,14 +84,9 @@ _SIGNATURES = {
 # --- who may do what -------------------------------------------------------------------
 
 
-def check_can_view(brief: Brief, actor) -> None:
-    if not can_view(actor, brief):
-        raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
-
-
 def check_can_edit(brief: Brief, actor) -> None:
     """Raise :class:`Forbidden` (wrong person) or :class:`Conflict` (wrong moment)."""
-    check_can_view(brief, actor)
+    check_visible(brief, actor)
     if brief.status in FROZEN_STATES:
         raise Conflict(
             f"El brief está «{brief.get_status_display()}»: su contenido ya no se puede "
@@ -362,7 +357,7 @@ def create_template(brief: Brief, *, actor, data: dict[str, Any], request=None) 
 def update_template(template: Template, *, actor, data: dict[str, Any], request=None) -> Template:
     """Change a template that is not frozen; its version grows by one."""
     brief = Brief.objects.select_for_update().get(pk=template.brief_id)
-    check_can_view(brief, actor)
+    check_visible(brief, actor)
     template = Template.objects.select_for_update().get(pk=template.pk)
     if template.is_frozen:
         raise Conflict(
@@ -507,7 +502,7 @@ def file_sha256(creative: Creative) -> str:
 def open_creative(creative: Creative, *, actor=None, request=None):
     """Open a creative for download or sending; a frozen one must match its SHA-256."""
     if actor is not None:
-        check_can_view(creative.brief, actor)
+        check_visible(creative.brief, actor)
     if creative.frozen_sha256 and file_sha256(creative) != creative.frozen_sha256:
         raise Conflict(
             f"El archivo «{creative.name}» no coincide con la versión aprobada.",
@@ -652,7 +647,7 @@ def preview_contact(
     brief: Brief, *, actor, channel: str, document: str = "", request=None
 ) -> Contact | None:
     """A real contact of the latest ready base to preview with (the access is logged)."""
-    check_can_view(brief, actor)
+    check_visible(brief, actor)
     base = latest_ready_base(brief)
     if base is None:
         return None

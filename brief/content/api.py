@@ -17,7 +17,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from brief.campaigns.actions import can_view
+from brief.campaigns.actions import can_view, check_visible, visible_brief
 from brief.campaigns.models import Brief
 from brief.core.exceptions import Invalid
 
@@ -167,9 +167,7 @@ def _email_body(data: dict, channel: str | None) -> dict:
 
 
 def _brief_for(request, code: str) -> Brief:
-    brief = get_object_or_404(Brief, code=code)
-    actions.check_can_view(brief, request.user)
-    return brief
+    return visible_brief(request.user, code)
 
 
 class BriefTemplatesView(GenericAPIView):
@@ -208,7 +206,7 @@ class TemplateDetailView(GenericAPIView):
 
     def _get(self, request, pk) -> Template:
         template = get_object_or_404(Template.objects.select_related("brief"), pk=pk)
-        actions.check_can_view(template.brief, request.user)
+        check_visible(template.brief, request.user)
         return template
 
     @extend_schema(parameters=[ID_PARAM], responses=TemplateSerializer)

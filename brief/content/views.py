@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brief.campaigns.actions import visible_brief
 from brief.campaigns.models import Brief
 from brief.contacts.choices import SuppressionChannel
 from brief.contacts.models import Suppression
@@ -32,17 +32,12 @@ from .render import Renderer, contact_fields, normalize_field
 
 
 def _get_brief(request, code: str) -> Brief:
-    brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
-    try:
-        actions.check_can_view(brief, request.user)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.message) from exc
-    return brief
+    return visible_brief(request.user, code, "area", "provider")
 
 
 def _report(request, exc: DomainError) -> None:
     if isinstance(exc, Forbidden):
-        raise PermissionDenied(exc.message) from exc
+        raise exc
     messages.error(request, exc.message)
     for error in exc.errors[1:]:
         messages.error(request, error["message"])
@@ -145,7 +140,7 @@ def template_new(request, code: str):
                 )
             except DomainError as exc:
                 if isinstance(exc, Forbidden):
-                    raise PermissionDenied(exc.message) from exc
+                    raise exc
                 _put_errors(form, exc)
                 status = exc.status_code
             else:
@@ -183,7 +178,7 @@ def template_edit(request, code: str, pk: int):
                 )
             except DomainError as exc:
                 if isinstance(exc, Forbidden):
-                    raise PermissionDenied(exc.message) from exc
+                    raise exc
                 _put_errors(form, exc)
                 status = exc.status_code
             else:
@@ -283,8 +278,6 @@ def creative_download(request, code: str, pk: int):
     creative = get_object_or_404(Creative.objects.select_related("brief"), pk=pk, brief__code=code)
     try:
         handle = actions.open_creative(creative, actor=request.user, request=request)
-    except Forbidden as exc:
-        raise PermissionDenied(exc.message) from exc
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect("content:index", code=code)

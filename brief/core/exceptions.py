@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 
 class DomainError(Exception):
     """Base of expected, user-facing refusals (never a 500)."""
@@ -29,8 +31,8 @@ class Invalid(DomainError):
     """Input or preconditions are not met (HTTP 400)."""
 
 
-class Forbidden(DomainError):
-    """Wrong role, area or provider (HTTP 403)."""
+class Forbidden(DomainError, PermissionDenied):
+    """Wrong role, area or provider (HTTP 403; views render the 403 page for it)."""
 
     status_code = 403
     code = "permission_denied"

@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from brief.campaigns.actions import can_view
+from brief.campaigns.actions import can_view, visible_brief
 from brief.campaigns.models import Brief
 from brief.contacts.models import Segment
 from brief.core.exceptions import Forbidden, Invalid
@@ -44,10 +44,7 @@ class SweepSerializer(serializers.Serializer):
 
 
 def _brief(request, code: str) -> Brief:
-    brief = get_object_or_404(Brief, code=code)
-    if not can_view(request.user, brief):
-        raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
-    return brief
+    return visible_brief(request.user, code)
 
 
 def _sweep(request, pk: int) -> Sweep:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brief.campaigns.actions import _check_actor, can_view
+from brief.campaigns.actions import _check_actor, can_view, visible_brief
 from brief.campaigns.models import Brief
 from brief.core.exceptions import DomainError, Forbidden
 
@@ -55,12 +55,7 @@ FIELD_OF = {"channel", "template", "provider_account", "include", "exception_rea
 
 
 def _get_brief(request, code: str) -> Brief:
-    brief = get_object_or_404(Brief.objects.select_related("area", "provider"), code=code)
-    if not can_view(request.user, brief):
-        raise PermissionDenied(
-            _("El brief %(code)s no pertenece a su área o proveedor.") % {"code": code}
-        )
-    return brief
+    return visible_brief(request.user, code, "area", "provider")
 
 
 def _get_sweep(request, pk: int) -> Sweep:
@@ -83,7 +78,7 @@ def _can_operate(user, brief: Brief) -> bool:
 
 def _report(request, exc: DomainError) -> None:
     if isinstance(exc, Forbidden):
-        raise PermissionDenied(exc.message) from exc
+        raise exc
     messages.error(request, exc.message)
 
 
@@ -235,7 +230,7 @@ def sweep_create(request, code: str):
                 )
             except DomainError as exc:
                 if isinstance(exc, Forbidden):
-                    raise PermissionDenied(exc.message) from exc
+                    raise exc
                 for error in exc.errors:
                     field = error.get("field")
                     message = error.get("message") or exc.message

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from brief.contacts.cleaning import CHANNEL_LABELS, CHANNELS, CleanResult, check_file
-from brief.contacts.importer import _formula_safe
+from brief.contacts.exports import formula_safe
 from brief.contacts.reader import DEFAULT_MAX_BYTES, BaseFileError
 
 DELIMITER_NAMES = {",": "coma", ";": "punto y coma", "\t": "tabulador", "|": "barra vertical"}
@@ -111,7 +111,7 @@ class Command(BaseCommand):
             out = Path(opts["rejects"])
             try:
                 # Same guard as the stored rejects file: a value never runs as a formula.
-                _formula_safe(result.rejects).write_csv(out)
+                formula_safe(result.rejects).write_csv(out)
             except OSError as exc:
                 raise CommandError(
                     f"No se pudo escribir el archivo de rechazados «{out}»: {exc.strerror}",
