@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from brief.accounts.actions import set_roles
 from brief.accounts.models import Area, Provider, User
-from brief.accounts.roles import Role
+from brief.core.roles import Role
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -6,9 +6,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from brief.core.audit import record
+from brief.core.roles import Role
 
 from .models import User
-from .roles import Role
 
 
 def ensure_role_groups() -> list[Group]:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import ALL_AREAS_ROLES, Role
+from brief.core.roles import ALL_AREAS_ROLES, Role
 
 
 class Area(models.Model):

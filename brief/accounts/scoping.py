@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from .roles import AREA_ROLES, PROVIDER_ROLES
+from brief.core.roles import AREA_ROLES, PROVIDER_ROLES
 
 M = TypeVar("M", bound=Model)
 

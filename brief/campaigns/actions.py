@@ -24,10 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from brief.accounts.models import Provider
-from brief.accounts.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
+from brief.core.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
 
 from .choices import (
     ACTIONS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from brief.accounts.roles import Role
+from brief.core.roles import Role
 
 
 class Status(models.TextChoices):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from brief.accounts.models import User
-from brief.accounts.roles import Role
+from brief.core.roles import Role
 
 from .choices import ACTIONS, Status
 

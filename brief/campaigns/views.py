@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brief.accounts.roles import AREA_ROLES, PROVIDER_ROLES, Role
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.choices import ClockState
 from brief.core.exceptions import DomainError, Forbidden
 from brief.core.models import SLAClock
+from brief.core.roles import AREA_ROLES, PROVIDER_ROLES, Role
 
 from . import actions
 from .api import scoped_briefs

@@ -12,12 +12,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
-from brief.accounts.roles import Role
 from brief.campaigns.actions import _check_actor, can_view
 from brief.campaigns.choices import EDITABLE, AttachmentKind, Status
 from brief.campaigns.models import Attachment, Brief
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
+from brief.core.roles import Role
 
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
 from .cleaning import parse_channels

@@ -29,13 +29,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from brief.accounts.roles import Role
 from brief.campaigns.actions import visible_brief
 from brief.campaigns.api import scoped_briefs
 from brief.campaigns.choices import AttachmentKind, Channel
 from brief.campaigns.models import Attachment, Brief
 from brief.core.audit import record
 from brief.core.exceptions import DomainError, Forbidden, Invalid
+from brief.core.roles import Role
 
 from . import actions, charts
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from brief.accounts.roles import AREA_ROLES, Role
 from brief.campaigns.actions import check_visible
 from brief.campaigns.models import Brief
 from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
@@ -31,6 +30,7 @@ from brief.contacts.models import Contact, ContactBase, Suppression
 from brief.core import calendar
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
+from brief.core.roles import AREA_ROLES, Role
 
 from . import links
 from .choices import (

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from brief.accounts.roles import AUDIT_READERS, Role
+from brief.core.roles import AUDIT_READERS, Role
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

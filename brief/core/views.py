@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from brief.accounts.roles import AUDIT_READERS
+from brief.core.roles import AUDIT_READERS
 
 from .models import AuditEvent
 

@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from brief.accounts.roles import Role
 from brief.campaigns.actions import _check_actor
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
@@ -14,6 +13,7 @@ from brief.contacts.choices import BaseStatus
 from brief.contacts.models import ContactBase, Segment
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Invalid
+from brief.core.roles import Role
 
 from . import engine
 from .choices import Include, MessageStatus, SweepState

@@ -103,7 +103,7 @@ def test_scope_staff_sees_all_and_anonymous_nothing(analista, auditor, solicitan
 
 def test_scope_provider_sees_only_its_provider(proveedor, asesor, solicitante, make_user):
     from brief.accounts.models import Provider
-    from brief.accounts.roles import Role
+    from brief.core.roles import Role
 
     other = Provider.objects.create(code="otro", name="Otro BPO")
     make_user("otro_asesor", Role.ASESOR, provider=other)

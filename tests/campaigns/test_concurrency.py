@@ -7,12 +7,12 @@ import threading
 import pytest
 from django.db import connection
 
-from brief.accounts.roles import Role
 from brief.campaigns import actions
 from brief.campaigns.choices import Status
 from brief.campaigns.models import BriefTransition
 from brief.core.exceptions import Conflict
 from brief.core.models import AuditEvent
+from brief.core.roles import Role
 
 
 def race(brief, users, action):

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from brief.accounts.actions import ensure_role_groups, set_roles
 from brief.accounts.models import Area, Provider, User
-from brief.accounts.roles import Role
+from brief.core.roles import Role
 from brief.core.sla import ensure_default_rules
 
 AREAS = [
