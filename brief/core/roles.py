@@ -1,4 +1,4 @@
-"""The roles of DESIGN §1 (a vocabulary every layer reads), stored as auth groups named by their code."""
+"""The roles of DESIGN §1, a vocabulary every layer reads; stored as auth groups by code."""
 
 from __future__ import annotations
 
