@@ -6,7 +6,13 @@ not hand over is a result with ``accepted=False`` and ``permanent`` saying wheth
 could help; a failure of the whole batch raises :class:`ProviderError`. The dispatcher owns
 retries, backoff, rate limits and bookkeeping. ``lookup(ids)`` lets the dispatcher reconcile
 messages left in ``sending`` after a crash (``None`` when the provider cannot tell).
-``parse_callback(request)`` turns a provider's status callback into :class:`StatusUpdate`s.
+``verify_callback(request)`` says whether a callback really comes from the provider (its
+signature, or the account's shared secret for providers that do not sign); an adapter that
+takes callbacks must say how it authenticates them.
+``parse_callback(request)`` turns an authenticated callback into :class:`StatusUpdate`s and
+:class:`InboundMessage`s (replies, mobile-originated messages); receipts that arrive on a
+provider connection instead of HTTP (SMPP ``deliver_sm``) produce the same objects and go through
+the same path.
 """
 
 from __future__ import annotations
@@ -66,6 +72,20 @@ class StatusUpdate:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class InboundMessage:
+    """A message a person sent us (reply, MO SMS, WhatsApp text or button reply)."""
+
+    provider_message_id: str
+    sender: str  # phone number (E.164 digits) or e-mail address
+    text: str
+    channel: str
+    at: Any = None
+    recipient: str = ""  # our number, short code or address it was sent to
+    in_reply_to: str = ""  # the provider id of our message it answers, when known
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
 class BaseProvider:
     """Base class of adapters; subclasses implement :meth:`send` (see module docstring)."""
 
@@ -87,7 +107,7 @@ class BaseProvider:
         """The provider's id of one of our messages when it can be derived ("" otherwise)."""
         return ""
 
-    def parse_callback(self, request) -> list[StatusUpdate]:
+    def parse_callback(self, request) -> list[StatusUpdate | InboundMessage]:
         raise NotImplementedError
 
     def parse_payload(self, payload: dict) -> list[StatusUpdate]:
