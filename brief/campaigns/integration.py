@@ -9,5 +9,5 @@ def base_summary(brief) -> dict | None:
         from brief.contacts.models import ContactBase
     except ImportError:
         return None
-    base = ContactBase.objects.filter(brief=brief, status="ready").order_by("-id").first()
+    base = ContactBase.objects.current(brief)
     return getattr(base, "summary", None) if base else None

@@ -12,6 +12,18 @@ from brief.accounts.models import Area
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
 
 
+class ContactBaseManager(models.Manager["ContactBase"]):
+    def current(self, brief) -> ContactBase | None:
+        """The brief's current base: its newest ``ready`` import (``None`` when there is none).
+
+        Sweeps, estimates, the report and the segment screen all read this one; an older ready
+        import of the same brief is history.
+        """
+        return (
+            self.filter(brief=brief, status=BaseStatus.READY).order_by("-created_at", "-id").first()
+        )
+
+
 class ContactBase(models.Model):
     """One import of a brief's contact base: the job, its progress and its quality summary.
 
@@ -50,6 +62,8 @@ class ContactBase(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactBaseManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

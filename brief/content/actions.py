@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from brief.campaigns.actions import check_visible
 from brief.campaigns.models import Brief
-from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
+from brief.contacts.choices import SuppressionChannel, SuppressionSource
 from brief.contacts.models import Contact, ContactBase, Suppression
 from brief.core import calendar
 from brief.core.audit import record
@@ -628,13 +628,9 @@ def unsubscribe_email(token: str, *, request=None) -> tuple[Suppression, bool]:
 # --- preview and estimates ---------------------------------------------------------------
 
 
-def latest_ready_base(brief: Brief) -> ContactBase | None:
-    return ContactBase.objects.filter(brief=brief, status=BaseStatus.READY).order_by("-id").first()
-
-
 def usable_recipients(brief: Brief, channel: str) -> int | None:
     """Usable recipients of the latest ready base for ``channel`` (``None``: no base yet)."""
-    base = latest_ready_base(brief)
+    base = ContactBase.objects.current(brief)
     if base is None:
         return None
     by_channel = (base.summary or {}).get("usable_by_channel") or {}
@@ -648,7 +644,7 @@ def preview_contact(
 ) -> Contact | None:
     """A real contact of the latest ready base to preview with (the access is logged)."""
     check_visible(brief, actor)
-    base = latest_ready_base(brief)
+    base = ContactBase.objects.current(brief)
     if base is None:
         return None
     contacts = Contact.objects.filter(base=base)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brief.campaigns.actions import visible_brief
 from brief.campaigns.models import Brief
 from brief.contacts.choices import SuppressionChannel
-from brief.contacts.models import Suppression
+from brief.contacts.models import ContactBase, Suppression
 from brief.core.audit import client_ip
 from brief.core.exceptions import Conflict, DomainError, Forbidden
 
@@ -92,7 +92,7 @@ def content_index(request, code: str):
 def _editor_context(request, brief, *, channel, form, template=None, refusal=None) -> dict:
     body = form["body"].value() or ""
     known = set(STANDARD_FIELDS)
-    base = actions.latest_ready_base(brief)
+    base = ContactBase.objects.current(brief)
     custom_fields: list[str] = []
     if base is not None:
         first = base.contacts.order_by("row").values_list("custom", flat=True).first() or {}
@@ -233,7 +233,7 @@ def template_preview(request, code: str):
             "channel": channel,
             "contact": contact,
             "rendered": rendered,
-            "has_base": actions.latest_ready_base(brief) is not None,
+            "has_base": ContactBase.objects.current(brief) is not None,
             "analysis": sms.analyze(rendered.text) if rendered and channel == "sms" else None,
         },
     )

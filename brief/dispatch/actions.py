@@ -98,7 +98,7 @@ def create_sweep(
     if segment is not None:
         base = segment.base
     if base is None:
-        base = ContactBase.objects.filter(brief=brief, status=BaseStatus.READY).first()
+        base = ContactBase.objects.current(brief)
     if base is None or base.brief_id != brief.pk or base.status != BaseStatus.READY:
         raise Conflict("El brief no tiene una base de contactos lista.")
     number = (Sweep.objects.filter(brief=brief).aggregate(n=Max("number"))["n"] or 0) + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from brief.accounts.models import User
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
+from brief.contacts.models import ContactBase
 
 from . import actions
 from .models import ProviderAccount, Sweep
@@ -41,7 +42,7 @@ def load(command) -> None:
     if brief is None or operator is None:
         return
     template = brief.templates.filter(channel="email").first()
-    if template is None or not brief.bases.filter(status="ready").exists():
+    if template is None or ContactBase.objects.current(brief) is None:
         return
     sweep = actions.create_sweep(
         brief,

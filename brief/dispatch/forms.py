@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from brief.campaigns.choices import Channel
-from brief.contacts.choices import BaseStatus
 from brief.contacts.models import ContactBase, Segment
 from brief.core.calendar import BOGOTA
 
@@ -19,11 +18,6 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 def channel_label(channel: str) -> str:
     return str(Channel(channel).label) if channel in Channel.values else channel
-
-
-def ready_base(brief) -> ContactBase | None:
-    """The base a sweep without a segment goes over (the same one ``create_sweep`` takes)."""
-    return ContactBase.objects.filter(brief=brief, status=BaseStatus.READY).first()
 
 
 class TemplateChoiceField(forms.ModelChoiceField):
@@ -106,7 +100,7 @@ class SweepForm(forms.Form):
             (a.code, f"{a.name} ({a.code})") for a in accounts
         ]
         self.accounts = {a.code: a for a in accounts}
-        base = ready_base(brief)
+        base = ContactBase.objects.current(brief)
         self.base = base
         if base is not None:
             self.fields["segment"].queryset = Segment.objects.filter(base=base)
