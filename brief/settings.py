@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "brief.contacts",
     "brief.content",
     "brief.dispatch",
+    "brief.demo",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from brief.accounts.models import Provider
@@ -468,6 +469,11 @@ def perform(
         extra, details = (
             handler(brief, actor=actor, note=note, at=at, **params) if handler else ({}, {})
         )
+        for path in spec.guards:
+            more_extra, more_details = import_string(path)(
+                brief, actor=actor, note=note, at=at, **params
+            )
+            extra, details = {**extra, **more_extra}, {**details, **more_details}
         from_status = _claim(brief, spec, at, extra)
         brief.refresh_from_db()
         transition = BriefTransition.objects.create(
@@ -577,13 +583,6 @@ def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
     return {"provider": chosen}, {"provider": chosen.code}
 
 
-def _pre_load_base(brief: Brief, *, actor, note, at, **params):
-    from .integration import base_summary
-
-    summary = base_summary(brief)
-    return {}, ({"base_summary": summary} if summary else {})
-
-
 def _pre_deliver(brief: Brief, *, actor, note, at, **params):
     if not _has(brief, AttachmentKind.REPORT):
         raise Invalid(
@@ -594,21 +593,13 @@ def _pre_deliver(brief: Brief, *, actor, note, at, **params):
     return {}, {}
 
 
-def _pre_approve_exit(brief: Brief, *, actor, note, at, **params):
-    # The content approved now is frozen with its SHA-256 (imported here: content imports us).
-    from brief.content.actions import freeze_for_exit
-
-    return freeze_for_exit(brief, actor=actor, at=at)
-
-
-# A precheck returns (extra brief fields, transition details).
+# A precheck returns (extra brief fields, transition details); higher layers add theirs as
+# ``ActionSpec.guards``.
 _Precheck = Callable[..., tuple[dict[str, Any], dict[str, Any]]]
 _PRECHECKS: dict[str, _Precheck] = {
-    "approve_exit": _pre_approve_exit,
     "submit": _pre_submit,
     "return": _pre_return,
     "forward": _pre_forward,
-    "load_base": _pre_load_base,
     "deliver_results": _pre_deliver,
 }
 

@@ -105,7 +105,14 @@ class ChecklistItem(models.TextChoices):
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One workflow action: where it may start, where it leads, who may run it."""
+    """One workflow action: where it may start, where it leads, who may run it.
+
+    ``guards`` are the steps that apps of a higher layer add to the action, named by dotted
+    path so that campaigns never imports them (README "Layers"): ``perform`` resolves each with
+    ``import_string`` and calls it inside the transition's transaction, after this app's own
+    precheck, as ``guard(brief, actor=…, note=…, at=…, **params)``; it raises a ``DomainError``
+    to refuse, or returns ``(extra brief fields, transition details)``.
+    """
 
     name: str
     label: str
@@ -114,6 +121,7 @@ class ActionSpec:
     roles: frozenset[str]
     event: str
     audit: str
+    guards: tuple[str, ...] = ()
 
 
 _NON_TERMINAL = frozenset(s for s in Status.values if s not in TERMINAL)
@@ -174,6 +182,7 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.PROVEEDOR}),
             "brief.base_loaded",
             "BRIEF_BASE_LOADED",
+            guards=("brief.contacts.actions.summarize_loaded_base",),
         ),
         ActionSpec(
             "request_exit",
@@ -192,6 +201,7 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
             "brief.exit_approved",
             "BRIEF_EXIT_APPROVED",
+            guards=("brief.content.actions.freeze_for_exit",),
         ),
         ActionSpec(
             "deliver_results",

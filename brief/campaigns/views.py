@@ -56,7 +56,6 @@ from .forms import (
     BriefForm,
     QuestionForm,
 )
-from .integration import base_summary
 from .models import Attachment, Brief, BriefVersion, Question
 
 if TYPE_CHECKING:
@@ -321,6 +320,12 @@ REJECT_LABELS = {
 }
 
 
+def _base_summary(brief: Brief) -> dict | None:
+    # Through the reverse relation's manager: campaigns sits below contacts, never imports it.
+    base = brief.bases.current(brief)
+    return base.summary if base is not None else None
+
+
 def _base_rows(summary: dict | None) -> list[tuple[str, Any]] | None:
     """The base-quality summary (DESIGN §6) as labelled rows, when the base was imported."""
     if not summary:
@@ -401,7 +406,7 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         "question_form": (bound.get("question") or QuestionForm()) if can_ask else None,
         "versions": list(brief.versions.select_related("created_by")),
         "version_changes": _version_changes(brief),
-        "base": _base_rows(base_summary(brief)),
+        "base": _base_rows(_base_summary(brief)),
         "now": now,
     }
 

@@ -179,6 +179,18 @@ def check_base_access(base: ContactBase, actor, *, request=None, what: str = "")
         record(what, actor=actor, target=base.brief, request=request, details={"base": base.pk})
 
 
+def base_summary(brief: Brief) -> dict | None:
+    """The quality summary of the brief's current ready base (``None`` before any import)."""
+    base = ContactBase.objects.current(brief)
+    return base.summary if base is not None else None
+
+
+def summarize_loaded_base(brief: Brief, *, actor, at, **params) -> tuple[dict, dict]:
+    """The ``load_base`` guard (campaigns ``ActionSpec``): the transition keeps the summary."""
+    summary = base_summary(brief)
+    return {}, ({"base_summary": summary} if summary else {})
+
+
 # --- segments --------------------------------------------------------------------------
 
 SEGMENT_FILTERS = {"city", "department", "country", "abroad", "channel", "custom", "sweeps"}

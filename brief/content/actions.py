@@ -523,7 +523,7 @@ def open_creative(creative: Creative, *, actor=None, request=None):
 
 
 def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, dict]:
-    """Freeze the brief's templates and approved creatives (the ``approve_exit`` precheck).
+    """Freeze the brief's templates and approved creatives (the ``approve_exit`` guard).
 
     Runs inside the workflow's transaction: the latest creative version of each channel
     (and any audio a voice template uses) gets its SHA-256 recomputed from the stored file

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.db.models.functions import TruncHour
 
-from brief.campaigns.integration import base_summary
+from brief.contacts.actions import base_summary
 from brief.core.calendar import BOGOTA
 
 from . import engine

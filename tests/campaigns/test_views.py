@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -517,13 +516,3 @@ def test_home_panels_show_what_is_pending_for_each_role(
     page = as_user(client, solicitante).get(reverse("campaigns:home_panels")).content.decode()
     assert "Briefs abiertos de mi área" in page
     assert "Radicar" in page
-
-
-def test_demo_data_creates_briefs_once():
-    call_command("demo_data", quiet_logins=True)
-    states = sorted(Brief.objects.values_list("status", flat=True))
-    assert states == sorted(
-        ["draft", "submitted", "in_review", "forwarded", "executing", "accepted"]
-    )
-    call_command("demo_data", quiet_logins=True)
-    assert Brief.objects.count() == 6

@@ -6,9 +6,8 @@ from brief.accounts.models import User
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
 from brief.contacts.models import ContactBase
-
-from . import actions
-from .models import ProviderAccount, Sweep
+from brief.dispatch import actions
+from brief.dispatch.models import ProviderAccount, Sweep
 
 ACCOUNTS = [
     {
@@ -33,6 +32,7 @@ ACCOUNTS = [
 
 
 def load(command) -> None:
+    """Create the demo provider accounts, then one sweep of the executing demo brief (once)."""
     for spec in ACCOUNTS:
         ProviderAccount.objects.get_or_create(code=spec["code"], defaults=spec)
     if Sweep.objects.exists():

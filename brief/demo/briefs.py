@@ -9,10 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from brief.accounts.models import Provider, User
+from brief.campaigns import actions
+from brief.campaigns.models import Brief
+from brief.contacts import actions as contact_actions
+from brief.contacts import importer
+from brief.content import actions as content_actions
 from brief.core import calendar
-
-from . import actions
-from .models import Brief
 
 DEMO_PROVIDER = "contact-center"
 
@@ -187,9 +189,6 @@ def load(command) -> None:
 
 def _import_base(brief: Brief, actor) -> None:
     """The provider loads and cleans the base (run here, not queued: no worker yet)."""
-    from brief.contacts import actions as contact_actions
-    from brief.contacts import importer
-
     attachment = brief.attachments.filter(kind="base").first()
     assert attachment is not None  # the brief was submitted, which requires its base
     base = contact_actions.start_import(attachment, actor=actor)
@@ -217,8 +216,6 @@ DEMO_TEMPLATES: dict[str, dict[str, Any]] = {
 
 def _add_templates(brief: Brief, actor) -> None:
     """The content the area approves at exit approval, one template per channel."""
-    from brief.content import actions as content_actions
-
     for channel in brief.channels:
         spec = DEMO_TEMPLATES.get(channel)
         if spec:

@@ -1,4 +1,5 @@
-"""``brief demo_data``: idempotent demo areas, users (password ``demo``), provider and rules."""
+"""``brief demo_data``: idempotent demo areas, users (password ``demo``), provider, rules,
+briefs in several states and a sweep on the simulated provider."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from brief.accounts.actions import ensure_role_groups, set_roles
 from brief.accounts.models import Area, Provider, User
 from brief.core.roles import Role
 from brief.core.sla import ensure_default_rules
+from brief.demo import briefs, sweeps
 
 AREAS = [
     ("credito-cobranza", "Vicepresidencia de Crédito y Cobranza", "credito@icetex.example"),
@@ -65,29 +67,11 @@ class Command(BaseCommand):
                 user.set_password("demo")
                 user.save()
                 set_roles(user, [r.value for r in roles])
-        for hook in demo_hooks():
-            hook(self)
+        # Briefs first (walked through the workflow), then the sweep that needs one executing.
+        briefs.load(self)
+        sweeps.load(self)
         if not opts["quiet_logins"]:
             self.stdout.write("Usuarios de demostración (contraseña: demo):")
             for username, _f, _l, roles, area, _p, _su in USERS:
                 label = ", ".join(str(Role(r).label) for r in roles) or "administrador"
                 self.stdout.write(f"  {username:<15} {label}{' · ' + area if area else ''}")
-
-
-def demo_hooks():
-    """Demo-data steps contributed by other apps (``<app>.demo.load(command)``)."""
-    import importlib
-
-    from django.apps import apps
-
-    hooks = []
-    for config in apps.get_app_configs():
-        if config.name.startswith("brief.") and config.name != "brief.core":
-            try:
-                module = importlib.import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
-                continue
-            hooks.append(module.load)
-    return hooks

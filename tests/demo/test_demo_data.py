@@ -1,0 +1,26 @@
+"""``brief demo_data``: the top-layer command that loads the demo through every app's actions."""
+
+import pytest
+from django.core.management import call_command
+
+from brief.campaigns.models import Brief
+from brief.dispatch.models import ProviderAccount, Sweep
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_data_creates_briefs_accounts_and_a_sweep_once():
+    # when the demo is loaded twice
+    call_command("demo_data", quiet_logins=True)
+    call_command("demo_data", quiet_logins=True)
+    # then each state has its brief, and accounts and the sweep exist once
+    states = sorted(Brief.objects.values_list("status", flat=True))
+    assert states == sorted(
+        ["draft", "submitted", "in_review", "forwarded", "executing", "accepted"]
+    )
+    assert sorted(ProviderAccount.objects.values_list("code", flat=True)) == [
+        "simulado",
+        "smtp-local",
+    ]
+    sweep = Sweep.objects.get()
+    assert (sweep.brief.status, sweep.channel) == ("executing", "email")
