@@ -26,6 +26,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy brief
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief check
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief makemigrations --check --dry-run
 	$(BIN)/pytest -m "not browser" -n 2 -q
@@ -35,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy brief
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
+from django.utils.module_loading import import_string
 
 from brief.campaigns.actions import _check_actor, can_view
 from brief.campaigns.choices import EDITABLE, AttachmentKind, Status
@@ -194,15 +195,9 @@ def summarize_loaded_base(brief: Brief, *, actor, at, **params) -> tuple[dict, d
 # --- segments --------------------------------------------------------------------------
 
 SEGMENT_FILTERS = {"city", "department", "country", "abroad", "channel", "custom", "sweeps"}
-# Results of earlier sweeps of the same brief a segment can select on.
-SWEEP_RESULTS = {
-    "delivered": ("delivered", "read"),
-    "not_delivered": ("delivered", "read"),
-    "contacted": ("sent", "delivered", "read"),
-    "not_contacted": ("sent", "delivered", "read"),
-    "read": ("read",),
-    "failed": ("failed", "bounced"),
-}
+# The "sweeps" filter reads dispatch's messages, a higher layer: named here, never imported
+# (README "Layers"); it takes ``(brief_id, result)`` and returns a ``Contact`` filter.
+SWEEP_FILTER = "brief.dispatch.segments.earlier_sweeps_filter"
 
 
 def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Contact]:
@@ -231,21 +226,7 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
         qs = qs.filter(**{f"can_{channel}": True})
     result = filters.get("sweeps")
     if result:
-        if result not in SWEEP_RESULTS:
-            raise Invalid("Resultado de barridos no válido.", code="bad_filter", field="sweeps")
-        from django.db.models import Exists, OuterRef, Value
-        from django.db.models.functions import Concat
-
-        from brief.dispatch.models import Message
-
-        reached = Exists(
-            Message.objects.filter(
-                sweep__brief_id=base.brief_id,
-                status__in=SWEEP_RESULTS[result],
-                person=Concat(OuterRef("doc_type"), Value(":"), OuterRef("doc_number")),
-            )
-        )
-        qs = qs.exclude(reached) if result.startswith("not_") else qs.filter(reached)
+        qs = qs.filter(import_string(SWEEP_FILTER)(base.brief_id, result))
     for i, (name, value) in enumerate((filters.get("custom") or {}).items()):
         # KeyTransform takes the header as one JSON key: a name holding "__" must not turn
         # into a nested path or a lookup of the caller's choosing.

@@ -71,7 +71,7 @@ class MappingForm(forms.Form):
 
 
 # Filter on the results of earlier sweeps (value, label).
-SWEEP_RESULTS: list[tuple[str, StrOrPromise]] = [
+SWEEP_RESULT_CHOICES: list[tuple[str, StrOrPromise]] = [
     ("", gettext_lazy("Cualquiera")),
     ("not_delivered", gettext_lazy("No entregados")),
     ("not_contacted", gettext_lazy("No contactados")),
@@ -94,7 +94,7 @@ class SegmentForm(forms.Form):
     sweeps = forms.ChoiceField(
         label=gettext_lazy("Resultado en barridos anteriores"),
         required=False,
-        choices=SWEEP_RESULTS,
+        choices=SWEEP_RESULT_CHOICES,
     )
     name = forms.CharField(
         label=gettext_lazy("Nombre del segmento"), required=False, max_length=120

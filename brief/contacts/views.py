@@ -41,7 +41,7 @@ from . import actions, charts
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
 from .exports import rejects_response
 from .forms import (
-    SWEEP_RESULTS,
+    SWEEP_RESULT_CHOICES,
     LookupForm,
     MappingForm,
     RNEForm,
@@ -369,7 +369,7 @@ def describe_filters(filters: dict[str, Any]) -> list[str]:
     if filters.get("channel"):
         out.append(_("Elegible para %(channel)s") % {"channel": _channel_label(filters["channel"])})
     if filters.get("sweeps"):
-        results = dict(SWEEP_RESULTS)
+        results = dict(SWEEP_RESULT_CHOICES)
         out.append(
             _("Barridos anteriores: %(result)s")
             % {"result": results.get(filters["sweeps"], filters["sweeps"])}

@@ -25,8 +25,7 @@ from django.utils import timezone
 
 from brief.campaigns.actions import check_visible
 from brief.campaigns.models import Brief
-from brief.contacts.choices import SuppressionChannel, SuppressionSource
-from brief.contacts.models import Contact, ContactBase, Suppression
+from brief.contacts.models import Contact, ContactBase
 from brief.core import calendar
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
@@ -576,7 +575,7 @@ def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, di
     return {}, {"content_frozen": details}
 
 
-# --- recipients: link openings and unsubscribes ------------------------------------------
+# --- recipients: link openings ------------------------------------------------------
 
 
 def record_link_open(token: str, *, ip: str | None = None, user_agent: str = "") -> str | None:
@@ -592,37 +591,6 @@ def record_link_open(token: str, *, ip: str | None = None, user_agent: str = "")
         link_id=link_id, message_id=message_id, ip=ip or None, user_agent=user_agent[:300]
     )
     return url
-
-
-def mask_email(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}{'•' * max(len(local) - 1, 2)}@{domain}"
-
-
-@transaction.atomic
-def unsubscribe_email(token: str, *, request=None) -> tuple[Suppression, bool]:
-    """Suppress the e-mail address of an unsubscribe token (POST only; idempotent)."""
-    parsed = links.parse_unsubscribe_token(token)
-    if parsed is None:
-        raise Invalid("El enlace de desuscripción no es válido.", code="bad_token")
-    message_id, email = parsed
-    entry, created = Suppression.objects.get_or_create(
-        channel=SuppressionChannel.EMAIL,
-        value=email,
-        defaults={
-            "source": SuppressionSource.UNSUBSCRIBE,
-            "reason": f"Desuscripción desde el enlace del correo (mensaje {message_id}).",
-            "created_by": None,
-        },
-    )
-    if created:
-        record(
-            "EMAIL_UNSUBSCRIBED",
-            actor=None,
-            request=request,
-            details={"message_id": message_id, "email": mask_email(email)},
-        )
-    return entry, created
 
 
 # --- preview and estimates ---------------------------------------------------------------

@@ -115,13 +115,9 @@ def unsubscribe_url(message_id: int) -> str:
     return f"{settings.SITE_URL}/baja/{unsubscribe_token(message_id)}/"
 
 
-def parse_unsubscribe_token(token: str) -> tuple[int, str] | None:
-    """``(message id, e-mail)`` of a genuine unsubscribe token, ``None`` otherwise.
-
-    The address is the one the message was sent to (looked up, not carried by the token).
-    """
-    from brief.dispatch.models import Message
-
+def read_unsubscribe_token(token: str) -> int | None:
+    """The message id of a genuine unsubscribe token, ``None`` otherwise (dispatch looks up
+    the address the message went to)."""
     try:
         data = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
     except signing.BadSignature:
@@ -129,10 +125,7 @@ def parse_unsubscribe_token(token: str) -> tuple[int, str] | None:
     message_id = data.get("m") if isinstance(data, dict) else None
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         return None
-    address = Message.objects.filter(pk=message_id).values_list("to", flat=True).first()
-    if not address or "@" not in address:
-        return None
-    return message_id, address.strip().lower()
+    return message_id
 
 
 # --- counts for reports -----------------------------------------------------------------

@@ -24,5 +24,4 @@ urlpatterns = [
         name="creative_download",
     ),
     path("l/<str:token>", views.link_open, name="link_open"),
-    path("baja/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

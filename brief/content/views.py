@@ -1,5 +1,5 @@
 """Content pages: the brief's content, the template editor, creatives, and the public
-recipient endpoints (tracked link ``/l/<token>``, unsubscribe page ``/baja/<token>/``).
+recipient endpoint of tracked links (``/l/<token>``; the unsubscribe page is in dispatch).
 
 Views stay thin: permission → form → one call to :mod:`.actions` → redirect or render.
 """
@@ -13,13 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.campaigns.actions import visible_brief
 from brief.campaigns.models import Brief
-from brief.contacts.choices import SuppressionChannel
-from brief.contacts.models import ContactBase, Suppression
+from brief.contacts.models import ContactBase
 from brief.core.audit import client_ip
 from brief.core.exceptions import Conflict, DomainError, Forbidden
 
@@ -299,22 +297,3 @@ def link_open(request, token: str):
     if url is None:
         return render(request, "content/link_invalid.html", status=404)
     return HttpResponseRedirect(url)
-
-
-@csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the URL is signed
-@never_cache
-@require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
-    """GET shows the confirmation (never unsubscribes); POST suppresses the address."""
-    parsed = links.parse_unsubscribe_token(token)
-    if parsed is None:
-        return render(request, "content/unsubscribe.html", {"invalid": True}, status=404)
-    _message_id, email = parsed
-    masked = actions.mask_email(email)
-    if request.method == "POST":
-        actions.unsubscribe_email(token, request=request)
-        return render(request, "content/unsubscribe.html", {"done": True, "email": masked})
-    already = Suppression.objects.filter(channel=SuppressionChannel.EMAIL, value=email).exists()
-    return render(
-        request, "content/unsubscribe.html", {"email": masked, "already": already, "token": token}
-    )

@@ -1,4 +1,5 @@
-"""The only write path of sweeps: create, start, pause, resume, cancel, decide on unknowns."""
+"""The only write path of sweeps (create, start, pause, resume, cancel, decide on unknowns) and
+of what recipients do with their messages (unsubscribe)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from django.utils import timezone
 from brief.campaigns.actions import _check_actor
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
-from brief.contacts.choices import BaseStatus
-from brief.contacts.models import ContactBase, Segment
+from brief.contacts.actions import add_suppression, normalize_suppression_value
+from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
+from brief.contacts.models import ContactBase, Segment, Suppression
+from brief.content.links import read_unsubscribe_token
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Invalid
 from brief.core.roles import Role
@@ -238,3 +241,59 @@ def decide_unknown(sweep: Sweep, *, actor, decision: str, request=None) -> int:
         details={"sweep": sweep.pk, "decision": decision, "messages": changed},
     )
     return changed
+
+
+# --- recipients: unsubscribe --------------------------------------------------------------
+
+
+def unsubscribe_address(token: str) -> tuple[int, str] | None:
+    """``(message id, e-mail)`` of a genuine unsubscribe token, ``None`` otherwise.
+
+    The address is the one the message was sent to (looked up: the token carries no address).
+    """
+    message_id = read_unsubscribe_token(token)
+    if message_id is None:
+        return None
+    address = Message.objects.filter(pk=message_id).values_list("to", flat=True).first()
+    if not address or "@" not in address:
+        return None
+    return message_id, normalize_suppression_value(address)
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(len(local) - 1, 2)}@{domain}"
+
+
+def is_unsubscribed(email: str) -> bool:
+    return Suppression.objects.filter(channel=SuppressionChannel.EMAIL, value=email).exists()
+
+
+@transaction.atomic
+def unsubscribe_email(token: str, *, request=None) -> Suppression:
+    """Suppress the e-mail address of an unsubscribe token (POST only; idempotent).
+
+    The entry goes through ``contacts.actions.add_suppression`` (one normalisation, one audit
+    event); ``EMAIL_UNSUBSCRIBED`` is written once, when the address was not suppressed yet.
+    """
+    parsed = unsubscribe_address(token)
+    if parsed is None:
+        raise Invalid("El enlace de desuscripción no es válido.", code="bad_token")
+    message_id, email = parsed
+    already = is_unsubscribed(email)
+    entry = add_suppression(
+        actor=None,
+        channel=SuppressionChannel.EMAIL,
+        value=email,
+        source=SuppressionSource.UNSUBSCRIBE,
+        reason=f"Desuscripción desde el enlace del correo (mensaje {message_id}).",
+        request=request,
+    )
+    if not already:
+        record(
+            "EMAIL_UNSUBSCRIBED",
+            actor=None,
+            request=request,
+            details={"message_id": message_id, "email": mask_email(email)},
+        )
+    return entry

@@ -51,5 +51,15 @@ RANK: dict[str, int] = {
 ACCEPTED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ})
 DELIVERED_OR_READ = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 PENDING = frozenset({MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SENDING})
+# Results of a brief's earlier sweeps that a segment (filter "sweeps") or a sweep (``Include``)
+# selects on: the statuses that count as reached; a ``not_`` result keeps the people not reached.
+SWEEP_RESULTS: dict[str, frozenset[str]] = {
+    "delivered": DELIVERED_OR_READ,
+    "not_delivered": DELIVERED_OR_READ,
+    "contacted": ACCEPTED,
+    "not_contacted": ACCEPTED,
+    "read": frozenset({MessageStatus.READ}),
+    "failed": frozenset({MessageStatus.FAILED, MessageStatus.BOUNCED}),
+}
 COUNT_KEYS = ["queued", "sent", "delivered", "read", "failed", "bounced", "suppressed",
               "deferred", "unknown"]  # fmt: skip

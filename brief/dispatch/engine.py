@@ -20,8 +20,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Value
-from django.db.models.functions import Concat
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from brief.contacts.actions import segment_queryset
@@ -30,7 +29,6 @@ from brief.core import calendar
 
 from .choices import (
     COUNT_KEYS,
-    DELIVERED_OR_READ,
     PENDING,
     RANK,
     Include,
@@ -40,12 +38,12 @@ from .choices import (
 from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
 from .ratelimit import bucket_for, throttle
+from .segments import earlier_sweeps_filter
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
-ACCEPTED_STATUSES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
 ABROAD_CHANNELS = frozenset({"whatsapp", "email"})
 TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
@@ -91,15 +89,8 @@ def recipients_queryset(sweep: Sweep):
         else Contact.objects.filter(base=base)
     )
     qs = qs.filter(**{f"can_{sweep.channel}": True})
-    if sweep.include != Include.ALL:
-        reached = DELIVERED_OR_READ if sweep.include == Include.NOT_DELIVERED else ACCEPTED_STATUSES
-        earlier = Message.objects.filter(
-            sweep__brief_id=sweep.brief_id,
-            sweep__number__lt=sweep.number,
-            status__in=list(reached),
-            person=Concat(OuterRef("doc_type"), Value(":"), OuterRef("doc_number")),
-        )
-        qs = qs.exclude(Exists(earlier))
+    if sweep.include != Include.ALL:  # not_delivered / not_contacted: a SWEEP_RESULTS key
+        qs = qs.filter(earlier_sweeps_filter(sweep.brief_id, sweep.include, before=sweep.number))
     return qs
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
         views.sweep_control,
         name="sweep_control",
     ),
+    path("baja/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

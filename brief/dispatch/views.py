@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.campaigns.actions import _check_actor, can_view, visible_brief
@@ -358,3 +360,23 @@ def sweep_decide(request, pk: int):
             return render(request, "dispatch/partials/sweep_live.html", context)
         messages.success(request, done)
     return redirect("dispatch:sweep_detail", pk=sweep.pk)
+
+
+# --- public recipient endpoint -----------------------------------------------------------
+
+
+@csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the URL is signed
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """GET shows the confirmation (never unsubscribes); POST suppresses the address."""
+    parsed = actions.unsubscribe_address(token)
+    if parsed is None:
+        return render(request, "dispatch/unsubscribe.html", {"invalid": True}, status=404)
+    _message_id, email = parsed
+    masked = actions.mask_email(email)
+    if request.method == "POST":
+        actions.unsubscribe_email(token, request=request)
+        return render(request, "dispatch/unsubscribe.html", {"done": True, "email": masked})
+    context = {"email": masked, "already": actions.is_unsubscribed(email), "token": token}
+    return render(request, "dispatch/unsubscribe.html", context)
