@@ -1,9 +1,6 @@
-"""Personas and helpers shared by every test (HOUSE_STYLE §6)."""
+"""Personas and the fixtures shared by every app's tests (HOUSE_STYLE §6)."""
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -11,21 +8,16 @@ from rest_framework.test import APIClient
 
 from brief.accounts.actions import set_roles
 from brief.accounts.models import Area, Provider, User
+from brief.campaigns import actions as brief_actions
+from brief.campaigns.choices import Status
+from brief.contacts import importer
+from brief.contacts.choices import BaseStatus
+from brief.contacts.models import Contact, ContactBase
+from brief.content.models import Template
 from brief.core.roles import Role
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require_binary(path_or_name: str) -> str:
-    """The binary's path; skip when missing on a laptop, fail when missing under CI."""
-    found = path_or_name if os.path.isabs(path_or_name) else shutil.which(path_or_name)
-    if found and os.path.exists(found):
-        return found
-    message = f"{path_or_name} is not installed (see README: Debian packages)"
-    if IN_CI:
-        pytest.fail(f"CI=true and {message}")
-    pytest.skip(message)
-    raise AssertionError("unreachable")
+from brief.dispatch.models import ProviderAccount
+from brief.dispatch.providers import locmem
+from tests.helpers import BASE_CSV, attach_base, base_csv, brief_data, upload
 
 
 @pytest.fixture
@@ -117,3 +109,159 @@ def api():
             return self
 
     return _Client()
+
+
+@pytest.fixture
+def make_brief(solicitante, jefe, comunicaciones, analista, proveedor):
+    """``make_brief(status)`` builds a brief and walks it to ``status`` through the actions."""
+
+    path = [
+        ("submit", solicitante),
+        ("start_review", analista),
+        ("forward", analista),
+        ("receive", proveedor),
+        ("load_base", proveedor),
+        ("request_exit", proveedor),
+        ("approve_exit", solicitante),
+        ("deliver_results", proveedor),
+        ("send_results", analista),
+        ("accept", solicitante),
+    ]
+
+    def make(status: str = Status.DRAFT, **overrides):
+        brief = brief_actions.create_brief(actor=solicitante, data=brief_data(**overrides))
+        brief_actions.add_attachment(
+            brief, actor=solicitante, kind="base", upload=upload("base.csv", BASE_CSV)
+        )
+        brief_actions.give_approval(brief, "boss", actor=jefe)
+        brief_actions.give_approval(brief, "comms", actor=comunicaciones)
+        for name, actor in path:
+            brief.refresh_from_db()
+            if brief.status == status:
+                break
+            if name == "deliver_results":
+                brief_actions.add_attachment(
+                    brief, actor=proveedor, kind="report", upload=upload("informe.csv", "total,1\n")
+                )
+            brief_actions.perform(brief, name, actor=actor)
+        brief.refresh_from_db()
+        assert brief.status == status
+        return brief
+
+    return make
+
+
+CONTACTS = [
+    {
+        "doc_number": "1020304050",
+        "first_names": "Ana María",
+        "last_names": "Pérez Gómez",
+        "mobile": "+573001234567",
+        "email": "ana@example.co",
+        "city": "Bogotá",
+        "custom": {"Saldo": "$1.250.000", "Fecha límite": "15/12/2026"},
+    },
+    {
+        "doc_number": "79888777",
+        "first_names": "Luis",
+        "last_names": "Rodríguez",
+        "mobile": "+573109876543",
+        "email": "",
+        "city": "Cali",
+        "custom": {"Saldo": ""},
+    },
+]
+
+
+@pytest.fixture
+def make_base(solicitante):
+    """``make_base(brief)`` stores a ready base with two contacts (Luis lacks saldo and e-mail)."""
+
+    def make(brief, contacts=CONTACTS, usable=None):
+        base = ContactBase.objects.create(
+            brief=brief,
+            source_name="base.csv",
+            status=BaseStatus.READY,
+            created_by=solicitante,
+            channels=brief.channels,
+            summary={"usable_by_channel": usable or {"sms": 2500, "email": 1800}},
+        )
+        for row, data in enumerate(contacts, 2):
+            Contact.objects.create(
+                base=base,
+                row=row,
+                doc_type="CC",
+                full_name=f"{data['first_names']} {data['last_names']}",
+                country="Colombia",
+                department="",
+                can_sms=bool(data["mobile"]),
+                can_email=bool(data["email"]),
+                **data,
+            )
+        return base
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _clear_locmem():
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
+@pytest.fixture
+def accounts(db):
+    return {
+        "locmem": ProviderAccount.objects.create(
+            code="locmem",
+            name="Memoria",
+            backend="brief.dispatch.providers.locmem.LocmemProvider",
+            channels=["sms", "email", "whatsapp", "voice", "call"],
+            rate_per_second=1_000_000,
+            chunk_size=50,
+        ),
+        "simulado": ProviderAccount.objects.get_or_create(
+            code="simulado",
+            defaults={
+                "name": "Simulado",
+                "backend": "brief.dispatch.providers.simulated.SimulatedProvider",
+                "channels": ["sms", "email", "whatsapp", "voice", "call"],
+            },
+        )[0],
+    }
+
+
+@pytest.fixture
+def campaign(make_brief, solicitante, proveedor, accounts):
+    """``campaign(n=…, channels=…)`` → (brief, base, {channel: template})."""
+
+    def make(n: int = 20, channels=("sms", "email"), content: str | None = None):
+        brief = make_brief(Status.RECEIVED, channels=list(channels))
+        attachment = attach_base(brief, solicitante, "base.csv", content or base_csv(n))
+        base = ContactBase.objects.create(
+            brief=brief,
+            attachment=attachment,
+            source_name="base.csv",
+            created_by=proveedor,
+            channels=list(channels),
+        )
+        assert importer.run_import(base.pk) == BaseStatus.READY
+        templates = {}
+        for channel in channels:
+            templates[channel] = Template.objects.create(
+                brief=brief,
+                channel=channel,
+                name=f"Plantilla {channel}",
+                body="Hola {nombres}, su saldo es {saldo}.",
+                subject="Aviso ICETEX",
+                text="Hola {nombres}",
+                html="<p>Hola {nombres}</p>",
+                created_by=proveedor,
+            )
+        brief.status = Status.EXECUTING
+        brief.save(update_fields=["status"])
+        base.refresh_from_db()
+        return brief, base, templates
+
+    return make

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import require_binary
+from tests.helpers import require_binary
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
@@ -146,3 +150,24 @@ def smtp_sink() -> Iterator[tuple[int, SinkHandler]]:
         yield port, handler
     finally:
         controller.stop()
+
+
+def run_script_on_postgres(script: Path, tmp_path: Path, *args: str, timeout: int = 240) -> Any:
+    """Run a test script against a fresh PostgreSQL; the JSON on its last output line."""
+    with postgres_server() as url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "BRIEF_VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "brief.test_settings",
+        }
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from brief.campaigns.choices import Status
-from tests.campaigns.conftest import make_brief  # noqa: F401  (fixture)
 
 GARBAGE = [
     {},
@@ -29,7 +28,7 @@ GARBAGE = [
 
 
 @pytest.fixture
-def brief(make_brief):  # noqa: F811
+def brief(make_brief):
     return make_brief(Status.RECEIVED)
 
 

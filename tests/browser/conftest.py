@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.conftest import require_binary
+from tests.helpers import require_binary
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -10,7 +10,7 @@ from brief.campaigns import actions as brief_actions
 from brief.campaigns.choices import Status
 from brief.contacts.choices import BaseStatus
 from brief.contacts.models import ContactBase
-from tests.campaigns.conftest import make_brief, upload  # noqa: F401  (fixture)
+from tests.helpers import upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def test_provider_maps_a_column_imports_and_sees_the_summary(
     login,
     page,
     live_server,
-    make_brief,  # noqa: F811  (the fixture imported above)
+    make_brief,
     solicitante,
     proveedor,
 ):

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
 from brief.core.sla import ensure_default_rules
-from tests.campaigns.conftest import BASE_CSV, valid_start
+from tests.helpers import BASE_CSV, valid_start
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,10 +7,6 @@ from playwright.sync_api import expect
 
 from brief.campaigns.choices import Status
 from brief.content.models import Template
-from tests.campaigns.conftest import make_brief  # noqa: F401  (fixture)
-from tests.content.conftest import make_base  # noqa: F401  (fixture)
-
-# ruff: noqa: F811  (the fixtures above are requested by name)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

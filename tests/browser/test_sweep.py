@@ -11,8 +11,6 @@ from playwright.sync_api import expect
 from brief.core.calendar import BOGOTA
 from brief.dispatch import engine
 from brief.dispatch.models import Sweep
-from tests.campaigns.conftest import make_brief  # noqa: F401  (fixture)
-from tests.dispatch.conftest import _clear_locmem, accounts, campaign  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +24,7 @@ def test_provider_creates_a_sweep_sees_its_counts_and_pauses_it(
     login,
     page,
     live_server,
-    campaign,  # noqa: F811
+    campaign,
     proveedor,
     monkeypatch,
 ):

@@ -1,6 +1,6 @@
 """Run the forward race on the database named by DATABASE_URL (used on PostgreSQL).
 
-Executed as a script by ``test_concurrency.py``; prints the outcomes as JSON.
+Executed as a script by ``test_actions.py``; prints the outcomes as JSON.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from brief.accounts.actions import set_roles  # noqa: E402
 from brief.accounts.models import Area, Provider, User  # noqa: E402
 from brief.campaigns import actions  # noqa: E402
 from brief.campaigns.models import BriefTransition  # noqa: E402
-from tests.campaigns.conftest import BASE_CSV, brief_data  # noqa: E402
-from tests.campaigns.test_concurrency import race  # noqa: E402
+from tests.helpers import BASE_CSV, brief_data, race  # noqa: E402
 
 
 def user(name, role, **kw):

@@ -14,8 +14,7 @@ from brief.campaigns.choices import Status
 from brief.campaigns.models import Attachment, Brief, BriefTransition
 from brief.core import sla
 from brief.core.models import AuditEvent, SLAClock
-
-from .conftest import BASE_CSV, brief_data, upload, valid_start
+from tests.helpers import BASE_CSV, brief_data, upload, valid_start
 
 pytestmark = pytest.mark.django_db
 

@@ -6,69 +6,18 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from brief.campaigns import actions as brief_actions
 from brief.campaigns.choices import AttachmentKind, Status
 from brief.contacts import actions, importer
 from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
 from brief.contacts.models import Contact, ContactBase, SavedMapping, Segment, Suppression
 from brief.core.models import AuditEvent
-from tests.campaigns.conftest import upload
+from tests.helpers import CUSTOM_CSV, attach_base
 
 pytestmark = pytest.mark.django_db
-
-CUSTOM_CSV = (
-    "documento,nombres,fono_contacto,correo,ciudad,plan\n"
-    "1020304050,Ana Pérez,3001234567,ana@x.co,Bogotá,oro\n"
-    "1020304051,Luis Gómez,3011234567,,Medellín,plata\n"
-    "1020304052,Marta Ruiz,3021234567,marta@x.co,Bogotá,plata\n"
-    ",Sin Documento,3001234567,b@x.co,Cali,oro\n"
-    "1020304050,Ana Duplicada,3041234567,,Bogotá,oro\n"
-)
-
-
-@pytest.fixture
-def received(make_brief):
-    return make_brief(Status.RECEIVED)
-
-
-@pytest.fixture
-def as_user(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def attach_base(brief, user, name: str, content: str):
-    """Attach a base file to a brief in any state (attachments are only taken in drafts)."""
-    brief.status, status = Status.DRAFT, brief.status
-    brief.save(update_fields=["status"])
-    try:
-        return brief_actions.add_attachment(
-            brief, actor=user, kind="base", upload=upload(name, content)
-        )
-    finally:
-        brief.status = status
-        brief.save(update_fields=["status"])
 
 
 def base_attachment(brief):
     return brief.attachments.get(kind=AttachmentKind.BASE)
-
-
-@pytest.fixture
-def import_file(django_capture_on_commit_callbacks):
-    """``import_file(attachment, user, mapping=…)`` runs a whole import (eager task)."""
-
-    def run(attachment, user, **kwargs) -> ContactBase:
-        with django_capture_on_commit_callbacks(execute=True):
-            base = actions.start_import(attachment, actor=user, **kwargs)
-        base.refresh_from_db()
-        assert base.status == BaseStatus.READY, base.error_message
-        return base
-
-    return run
 
 
 def url(name: str, *args) -> str:

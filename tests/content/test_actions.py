@@ -15,7 +15,7 @@ from brief.content.models import Creative, Template
 from brief.content.render import compile_template
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import AuditEvent
-from tests.campaigns.conftest import upload
+from tests.helpers import upload
 
 pytestmark = pytest.mark.django_db
 

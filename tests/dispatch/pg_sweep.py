@@ -29,7 +29,7 @@ from brief.core.calendar import BOGOTA  # noqa: E402
 from brief.dispatch import actions, engine  # noqa: E402
 from brief.dispatch.models import Message, ProviderAccount  # noqa: E402
 from brief.dispatch.providers.base import StatusUpdate  # noqa: E402
-from tests.dispatch.conftest import base_csv  # noqa: E402
+from tests.helpers import base_csv  # noqa: E402
 
 
 def parallel_sweep(brief, operator, template) -> dict:

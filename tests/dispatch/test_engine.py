@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from brief.dispatch.choices import Include, SweepState
 from brief.dispatch.models import Attempt, Message, StatusEvent
 from brief.dispatch.providers import locmem
 from brief.dispatch.providers.base import StatusUpdate
+from tests.services import run_script_on_postgres
 
 OPEN = dt.datetime(2026, 12, 9, 10, 0, tzinfo=BOGOTA)  # a Wednesday, inside the window
 
@@ -484,3 +486,22 @@ def test_reconciled_as_sent_keeps_provider_id_and_sent_time(campaign, proveedor,
         )
         first.refresh_from_db()
         assert first.status == "delivered"
+
+
+@pytest.mark.slow
+def test_sweeps_run_on_postgresql(tmp_path):
+    script = Path(__file__).with_name("pg_sweep.py")
+    result = run_script_on_postgres(script, tmp_path, str(tmp_path))
+    assert result["vendor"] == "postgresql"
+    assert result["import"] == "ready"
+    # 300 people: one suppressed by STOP, the rest sent; 100 then delivered
+    assert result["first"]["suppressed"] == 1
+    assert result["first"]["sent"] + result["first"]["delivered"] == 299
+    assert result["first"]["delivered"] == 100
+    # the same people by e-mail the same day wait for tomorrow (daily cap, ON CONFLICT)
+    assert result["second"]["deferred"] == 299
+    assert result["second_next"] == "at"
+    # three runners at once on one sweep: every message sent exactly once
+    assert result["parallel_runners"] == 4
+    assert result["parallel_sent"] == result["parallel_unique"] == 299
+    assert result["parallel_counts"]["sent"] == 299

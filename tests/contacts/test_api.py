@@ -1,26 +1,18 @@
-"""Regressions from the review: bad API input answers 4xx, personal-data reads are logged."""
+"""The contacts API: bad input answers 4xx, personal-data reads are logged."""
 
 from __future__ import annotations
 
-import csv
-
 import pytest
-from django.core.management import call_command
 
 from brief.contacts.models import Segment, Suppression
 from brief.core.models import AuditEvent
-from tests.contacts.test_views import (  # noqa: F401  (fixtures)
-    CUSTOM_CSV,
-    attach_base,
-    import_file,
-    received,
-)
+from tests.helpers import CUSTOM_CSV, attach_base
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def base(received, solicitante, proveedor, import_file):  # noqa: F811
+def base(received, solicitante, proveedor, import_file):
     attachment = attach_base(received, solicitante, "contactos.csv", CUSTOM_CSV)
     return import_file(attachment, proveedor, mapping={"fono_contacto": "mobile"})
 
@@ -81,7 +73,7 @@ def test_base_api_with_a_non_numeric_id_is_404(api, base, proveedor):
 
 
 @pytest.mark.parametrize("body", [[1], "texto", 5])
-def test_json_bodies_that_are_not_objects_answer_400(api, base, received, proveedor, body):  # noqa: F811
+def test_json_bodies_that_are_not_objects_answer_400(api, base, received, proveedor, body):
     client = api.as_user(proveedor)
     paths = [
         "/api/v1/suppressions/",
@@ -127,21 +119,3 @@ def test_reading_suppressions_through_the_api_is_logged(api, analista, auditor):
         (auditor, {"filters": {"channel": "all"}}),
         (auditor, {"suppression": entry.pk}),
     ]
-
-
-def test_cli_rejects_file_never_holds_a_live_formula(tmp_path):
-    # given a rejected row (no document) whose name is a formula
-    source = tmp_path / "base.csv"
-    source.write_text(
-        'documento,nombres,celular\n,"=HYPERLINK(""http://x"")",3001234567\n'
-        "1020304050,Ana,3001234567\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "rechazados.csv"
-    # when
-    call_command("base", "check", str(source), "--json", "--rejects", str(out))
-    # then no cell starts with a formula character
-    with out.open(encoding="utf-8") as handle:
-        cells = [cell for row in csv.reader(handle) for cell in row]
-    assert any("HYPERLINK" in cell for cell in cells)
-    assert not [cell for cell in cells if cell[:1] in {"=", "+", "-", "@"}]

@@ -6,34 +6,15 @@ import io
 import json
 
 import polars as pl
-import pytest
 from django.core.management import call_command
 
-from brief.campaigns import actions as brief_actions
 from brief.campaigns.choices import Status
 from brief.contacts import importer
 from brief.contacts.choices import BaseStatus
 from brief.contacts.models import Contact, ContactBase, SavedMapping
 from brief.contacts.synth import write_csv
 from brief.core.models import AuditEvent
-from tests.campaigns.conftest import upload
-
-
-@pytest.fixture
-def received(make_brief):
-    return make_brief(Status.RECEIVED)
-
-
-def attach_base(brief, user, name, content):
-    brief.status, status = Status.DRAFT, brief.status
-    brief.save(update_fields=["status"])
-    try:
-        return brief_actions.add_attachment(
-            brief, actor=user, kind="base", upload=upload(name, content)
-        )
-    finally:
-        brief.status = status
-        brief.save(update_fields=["status"])
+from tests.helpers import attach_base
 
 
 def test_import_stores_usable_contacts_and_agrees_with_cli(

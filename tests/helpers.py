@@ -1,0 +1,115 @@
+"""Plain helpers shared by tests (fixtures live in the conftest files, helpers here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from brief.campaigns import actions
+from brief.campaigns.choices import Status
+from brief.core import calendar
+from brief.core.exceptions import Conflict
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+BASE_CSV = "documento,nombres,apellidos,celular,correo\n1020304050,Ana,Pérez,3001234567,a@x.co\n"
+
+# A base with custom columns: «plan» is oro, plata, plata; one row lacks a document, one repeats.
+CUSTOM_CSV = (
+    "documento,nombres,fono_contacto,correo,ciudad,plan\n"
+    "1020304050,Ana Pérez,3001234567,ana@x.co,Bogotá,oro\n"
+    "1020304051,Luis Gómez,3011234567,,Medellín,plata\n"
+    "1020304052,Marta Ruiz,3021234567,marta@x.co,Bogotá,plata\n"
+    ",Sin Documento,3001234567,b@x.co,Cali,oro\n"
+    "1020304050,Ana Duplicada,3041234567,,Bogotá,oro\n"
+)
+
+DISPATCH_HEADER = "documento,nombres,apellidos,celular,correo,pais,saldo\n"
+
+
+def require_binary(path_or_name: str) -> str:
+    """The binary's path; skip when missing on a laptop, fail when missing under CI."""
+    found = path_or_name if os.path.isabs(path_or_name) else shutil.which(path_or_name)
+    if found and os.path.exists(found):
+        return found
+    message = f"{path_or_name} is not installed (see README: Debian packages)"
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+    raise AssertionError("unreachable")
+
+
+def upload(name: str, content: bytes | str) -> SimpleUploadedFile:
+    data = content.encode() if isinstance(content, str) else content
+    return SimpleUploadedFile(name, data)
+
+
+def valid_start(days: int = 5) -> dt.date:
+    today = calendar.local(timezone.now()).date()
+    return calendar.add_business_days(today, days)
+
+
+def brief_data(**overrides):
+    start = valid_start()
+    data = {
+        "name": "Actualización de datos 2027-1",
+        "objective": "Que los beneficiarios actualicen sus datos de contacto.",
+        "description": "Campaña informativa por SMS y correo.",
+        "campaign_class": "servicio",
+        "kind": "informativa",
+        "channels": ["sms", "email"],
+        "start_date": start,
+        "end_date": start + dt.timedelta(days=8),
+        "audience": "Beneficiarios con crédito activo.",
+    }
+    data.update(overrides)
+    return data
+
+
+def attach_base(brief, user, name: str, content: str):
+    """Attach a base file to a brief in any state (attachments are only taken in drafts)."""
+    brief.status, status = Status.DRAFT, brief.status
+    brief.save(update_fields=["status"])
+    try:
+        return actions.add_attachment(brief, actor=user, kind="base", upload=upload(name, content))
+    finally:
+        brief.status = status
+        brief.save(update_fields=["status"])
+
+
+def base_csv(n: int, *, start: int = 1) -> str:
+    """A dispatch base of ``n`` people, each with a mobile, an e-mail and a saldo."""
+    rows = [DISPATCH_HEADER]
+    for i in range(start, start + n):
+        rows.append(f"{10_000_000 + i},Persona{i},Prueba,300{i:07d},p{i}@correo.co,,{i * 1000}\n")
+    return "".join(rows)
+
+
+def race(brief, users, action) -> list[str]:
+    """Run ``action`` on ``brief`` by every user at the same instant; sorted outcomes."""
+    barrier = threading.Barrier(len(users))
+    outcomes: list[str] = []
+
+    def run(user):
+        try:
+            barrier.wait()
+            actions.perform(brief, action, actor=user)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return sorted(outcomes)
