@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
@@ -27,16 +26,14 @@ from django.utils.translation import gettext
 from brief.accounts.models import Provider
 from brief.core import calendar, sla
 from brief.core.audit import record
-from brief.core.exceptions import Conflict, Forbidden, Invalid
-from brief.core.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
+from brief.core.exceptions import Conflict, Invalid
 
+from . import permissions
 from .choices import (
     ACTIONS,
     ALLOWED_EXTENSIONS,
-    AREA_CANCELLABLE,
-    EDITABLE,
+    APPROVABLE,
     EXCEPTIONAL_CLASSES,
-    PROVIDER_VISIBLE,
     SCRIPT_CHANNELS,
     ActionSpec,
     AttachmentKind,
@@ -54,77 +51,6 @@ from .models import (
 )
 
 LEAD_TIME_BUSINESS_DAYS = 3
-
-
-# --- who may do what -------------------------------------------------------------------
-
-
-def can_view(user, brief: Brief) -> bool:
-    """Whether ``user`` may read ``brief`` (same rule as the scoped querysets)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.sees_all_areas:
-        return True
-    if user.roles & AREA_ROLES and user.area_id == brief.area_id:
-        return True
-    return bool(
-        user.roles & PROVIDER_ROLES
-        and brief.provider_id
-        and user.provider_id == brief.provider_id
-        and brief.status in PROVIDER_VISIBLE
-    )
-
-
-def check_visible(brief: Brief, user) -> None:
-    """Raise :class:`Forbidden` unless ``user`` may read ``brief``."""
-    if not can_view(user, brief):
-        raise Forbidden(
-            gettext("El brief %(code)s no pertenece a su área o proveedor.") % {"code": brief.code}
-        )
-
-
-def visible_brief(user, code: str, *related: str) -> Brief:
-    """The brief ``code`` for ``user``: 404 when it does not exist, 403 when not theirs."""
-    brief = get_object_or_404(Brief.objects.select_related(*related), code=code)
-    check_visible(brief, user)
-    return brief
-
-
-def _check_actor(brief: Brief, roles: frozenset[str], actor, what: str) -> None:
-    if actor.is_superuser:
-        return
-    held = actor.roles & roles
-    if not held:
-        raise Forbidden(f"Su rol no permite {what}.")
-    if held & ALL_AREAS_ROLES:
-        return
-    if held & AREA_ROLES and actor.area_id == brief.area_id:
-        return
-    if held & PROVIDER_ROLES and brief.provider_id and actor.provider_id == brief.provider_id:
-        return
-    raise Forbidden(f"El brief {brief.code} no pertenece a su área o proveedor.")
-
-
-def allowed_actions(brief: Brief, user) -> list[ActionSpec]:
-    """The actions ``user`` may run on ``brief`` now (for buttons and the API)."""
-    out = []
-    for spec in ACTIONS.values():
-        if brief.status not in spec.sources:
-            continue
-        try:
-            _check_actor(brief, spec.roles, user, spec.label)
-            _check_cancel_scope(brief, spec, user)
-        except Forbidden:
-            continue
-        out.append(spec)
-    return out
-
-
-def _check_cancel_scope(brief: Brief, spec: ActionSpec, actor) -> None:
-    if spec.name != "cancel" or actor.is_superuser or actor.has_role(Role.ANALISTA_OCM):
-        return
-    if brief.status not in AREA_CANCELLABLE and brief.status in spec.sources:
-        raise Forbidden("Después de remitido al proveedor, solo OCM puede cancelar el brief.")
 
 
 # --- drafting --------------------------------------------------------------------------
@@ -154,8 +80,7 @@ def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def create_brief(*, actor, data: dict[str, Any], request=None) -> Brief:
     """Start a draft F559 for the actor's area."""
-    if not actor.has_role(Role.SOLICITANTE, Role.JEFE) or not actor.area_id:
-        raise Forbidden("Solo un usuario de un área solicitante puede crear un brief.")
+    permissions.require_create(actor)
     data = _clean_data(dict(data))
     year = calendar.local(timezone.now()).year
     brief = Brief.objects.create(
@@ -168,13 +93,10 @@ def create_brief(*, actor, data: dict[str, Any], request=None) -> Brief:
 @transaction.atomic
 def update_brief(brief: Brief, *, actor, data: dict[str, Any], request=None) -> Brief:
     """Edit the F559 fields of a draft or returned brief."""
-    _check_actor(brief, frozenset({Role.SOLICITANTE, Role.JEFE}), actor, "editar el brief")
+    permissions.require_edit(actor, brief)
     data = _clean_data(dict(data))
     locked = Brief.objects.select_for_update().get(pk=brief.pk)
-    if locked.status not in EDITABLE:
-        raise Conflict(
-            f"El brief {brief.code} está «{locked.get_status_display()}» y no se puede editar."
-        )
+    permissions.require_edit(actor, locked)
     changed = [name for name, value in data.items() if getattr(locked, name) != value]
     for name in changed:
         setattr(locked, name, data[name])
@@ -192,22 +114,6 @@ def update_brief(brief: Brief, *, actor, data: dict[str, Any], request=None) -> 
 
 # --- attachments -----------------------------------------------------------------------
 
-AREA_KINDS = frozenset(
-    {
-        AttachmentKind.BASE,
-        AttachmentKind.SCRIPT,
-        AttachmentKind.COMMS_APPROVAL,
-        AttachmentKind.BOSS_APPROVAL,
-        AttachmentKind.LEADER_AUTHORIZATION,
-        AttachmentKind.CREATIVE,
-    }
-)
-PROVIDER_KINDS = frozenset({AttachmentKind.REPORT, AttachmentKind.MANAGED_BASE})
-APPROVAL_UPLOADERS: dict[str, Role] = {
-    AttachmentKind.BOSS_APPROVAL: Role.JEFE,
-    AttachmentKind.COMMS_APPROVAL: Role.COMUNICACIONES,
-    AttachmentKind.LEADER_AUTHORIZATION: Role.LIDER_PROCESO,
-}
 _BINARY_SIGNATURES = (
     b"PK\x03\x04",
     b"%PDF",
@@ -244,20 +150,7 @@ def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> A
     """Store a file of ``brief`` outside the web root with its SHA-256 (validated first)."""
     if kind not in AttachmentKind.values:
         raise Invalid("Tipo de adjunto desconocido.", code="invalid_kind", field="kind")
-    if kind in PROVIDER_KINDS:
-        _check_actor(brief, frozenset({Role.PROVEEDOR}), actor, "adjuntar resultados")
-        if brief.status not in {Status.EXECUTING, Status.RESULTS_REVIEW}:
-            raise Conflict("Los informes se adjuntan durante la ejecución.")
-    else:
-        uploaders = frozenset({Role.SOLICITANTE, Role.JEFE}) | (
-            {APPROVAL_UPLOADERS[kind]} if kind in APPROVAL_UPLOADERS else set()
-        )
-        _check_actor(brief, frozenset(uploaders), actor, "adjuntar este documento")
-        if brief.status not in EDITABLE:
-            raise Conflict(
-                f"El brief está «{brief.get_status_display()}»: ya no admite "
-                "cambios en sus adjuntos."
-            )
+    permissions.require_upload(actor, brief, kind)
     name = os.path.basename(getattr(upload, "name", "") or "archivo")
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED_EXTENSIONS[kind]:
@@ -307,8 +200,7 @@ def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> A
 
 def open_attachment(attachment: Attachment, *, actor, request=None):
     """Open a file for download after the permission check; every access is logged."""
-    if not can_view(actor, attachment.brief):
-        raise Forbidden("No tiene acceso a este adjunto.")
+    permissions.require_view(actor, attachment.brief, gettext("No tiene acceso a este adjunto."))
     record(
         "BASE_DOWNLOADED" if attachment.kind == AttachmentKind.BASE else "ATTACHMENT_DOWNLOADED",
         actor=actor,
@@ -325,41 +217,20 @@ def open_attachment(attachment: Attachment, *, actor, request=None):
 
 # --- in-app approvals ------------------------------------------------------------------
 
-_APPROVALS = {
-    "boss": (Role.JEFE, "boss_approved", "BRIEF_BOSS_APPROVED", "el aval del jefe inmediato"),
-    "comms": (
-        Role.COMUNICACIONES,
-        "comms_approved",
-        "BRIEF_COMMS_APPROVED",
-        "el aval de comunicaciones",
-    ),
-    "leader": (
-        Role.LIDER_PROCESO,
-        "leader_authorized",
-        "BRIEF_LEADER_AUTHORIZED",
-        "la autorización del líder de proceso",
-    ),
-}
-
 
 @transaction.atomic
 def give_approval(brief: Brief, which: str, *, actor, request=None) -> Brief:
     """Record an in-app approval: ``boss`` (jefe of the area), ``comms`` or ``leader``."""
-    role, prefix, audit_type, label = _APPROVALS[which]
-    _check_actor(brief, frozenset({role}), actor, f"dar {label}")
-    if role == Role.JEFE and actor.area_id != brief.area_id and not actor.is_superuser:
-        raise Forbidden("Solo el jefe del área solicitante puede dar este aval.")
+    spec = permissions.require_approval(actor, brief, which)
+    # The conditional update claims it: a concurrent approval or move makes it a Conflict.
     updated = Brief.objects.filter(
-        pk=brief.pk,
-        status__in=EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW},
-        **{f"{prefix}_by__isnull": True},
-    ).update(**{f"{prefix}_by": actor, f"{prefix}_at": timezone.now()})
+        pk=brief.pk, status__in=APPROVABLE, **{f"{spec.field}_by__isnull": True}
+    ).update(**{f"{spec.field}_by": actor, f"{spec.field}_at": timezone.now()})
     if not updated:
         brief.refresh_from_db()
-        if getattr(brief, f"{prefix}_by_id"):
-            raise Conflict(f"El brief ya tiene {label}.")
-        raise Conflict(f"El brief está «{brief.get_status_display()}»: no admite avales.")
-    record(audit_type, actor=actor, target=brief, request=request)
+        permissions.require_approval(actor, brief, which)
+        raise Conflict(f"El brief {brief.code} cambió mientras tanto; recargue.")
+    record(spec.audit, actor=actor, target=brief, request=request)
     brief.refresh_from_db()
     return brief
 
@@ -456,8 +327,7 @@ def perform(
     if spec is None:
         raise Invalid(f"Acción desconocida: {action}.", code="unknown_action")
     at = at or timezone.now()
-    _check_actor(brief, spec.roles, actor, f"«{spec.label.lower()}»")
-    _check_cancel_scope(brief, spec, actor)
+    permissions.require_action(actor, brief, action)
     handler = _PRECHECKS.get(action)
     with transaction.atomic():
         brief = Brief.objects.select_for_update().get(pk=brief.pk)
@@ -610,9 +480,7 @@ _PRECHECKS: dict[str, _Precheck] = {
 @transaction.atomic
 def ask_question(brief: Brief, *, actor, text: str, request=None) -> Question:
     """The provider asks OCM/the area about a brief; starts a 1-business-day clock."""
-    _check_actor(brief, frozenset({Role.PROVEEDOR, Role.ASESOR}), actor, "hacer preguntas")
-    if brief.status not in PROVIDER_VISIBLE or brief.status in {Status.ACCEPTED}:
-        raise Conflict("Solo se pueden hacer preguntas sobre un brief en curso con el proveedor.")
+    permissions.require_ask(actor, brief)
     if not text.strip():
         raise Invalid("Escriba la pregunta.", code="required", field="text")
     question = Question.objects.create(brief=brief, text=text.strip(), asked_by=actor)
@@ -630,12 +498,7 @@ def ask_question(brief: Brief, *, actor, text: str, request=None) -> Question:
 @transaction.atomic
 def answer_question(question: Question, *, actor, answer: str, request=None) -> Question:
     """OCM or the requesting area answers; stops the question's clock."""
-    _check_actor(
-        question.brief,
-        frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
-        actor,
-        "responder preguntas",
-    )
+    permissions.require_answer(actor, question.brief)
     if not answer.strip():
         raise Invalid("Escriba la respuesta.", code="required", field="answer")
     now = timezone.now()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -10,12 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from brief.accounts.scoping import scope
 from brief.core import sla
 from brief.core.api import request_object
 
-from . import actions
-from .choices import ACTIONS, PROVIDER_VISIBLE, AttachmentKind, CampaignClass, Channel, Kind
+from . import actions, permissions
+from .choices import ACTIONS, AttachmentKind, CampaignClass, Channel, Kind
 from .models import FORM_FIELDS, Attachment, Brief, BriefTransition, Question
 
 
@@ -68,7 +66,7 @@ class BriefSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None:
             return []
-        return [spec.name for spec in actions.allowed_actions(brief, request.user)]
+        return [spec.name for spec in permissions.allowed_actions(brief, request.user)]
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -122,15 +120,6 @@ def clocks_json(subject) -> list[dict]:
     ]
 
 
-def scoped_briefs(user):
-    return scope(
-        Brief.objects.select_related("area", "provider", "requester"),
-        user,
-        provider_field="provider",
-        provider_visible=Q(status__in=PROVIDER_VISIBLE),
-    )
-
-
 class BriefViewSet(viewsets.ModelViewSet):
     """Briefs the caller may see; writes go through :mod:`brief.campaigns.actions`."""
 
@@ -140,10 +129,12 @@ class BriefViewSet(viewsets.ModelViewSet):
     filterset_fields = ["status", "campaign_class", "kind"]
 
     def get_queryset(self):
-        return scoped_briefs(self.request.user)
+        return Brief.objects.select_related("area", "provider", "requester").visible_to(
+            self.request.user
+        )
 
     def get_object(self):
-        return actions.visible_brief(self.request.user, self.kwargs["code"])
+        return permissions.visible_brief(self.request.user, self.kwargs["code"])
 
     def perform_create(self, serializer):
         serializer.instance = actions.create_brief(

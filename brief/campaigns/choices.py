@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from brief.core.roles import Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Status(models.TextChoices):
@@ -244,3 +248,78 @@ ACTIONS: dict[str, ActionSpec] = {
 
 # Requesting-area users may cancel only before the brief reaches the provider.
 AREA_CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED})
+
+# --- who may upload which attachment (read by permissions) -----------------------------
+
+# Files the requesting area adds while the brief is editable.
+AREA_KINDS = frozenset(
+    {
+        AttachmentKind.BASE,
+        AttachmentKind.SCRIPT,
+        AttachmentKind.COMMS_APPROVAL,
+        AttachmentKind.BOSS_APPROVAL,
+        AttachmentKind.LEADER_AUTHORIZATION,
+        AttachmentKind.CREATIVE,
+    }
+)
+# Files the provider adds while it executes the campaign.
+PROVIDER_KINDS = frozenset({AttachmentKind.REPORT, AttachmentKind.MANAGED_BASE})
+PROVIDER_UPLOAD_STATES = frozenset({Status.EXECUTING, Status.RESULTS_REVIEW})
+# Approval files may also be uploaded by the role that gives the approval.
+APPROVAL_UPLOADERS: dict[str, Role] = {
+    AttachmentKind.BOSS_APPROVAL: Role.JEFE,
+    AttachmentKind.COMMS_APPROVAL: Role.COMUNICACIONES,
+    AttachmentKind.LEADER_AUTHORIZATION: Role.LIDER_PROCESO,
+}
+
+
+# --- in-app approvals ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalSpec:
+    """One in-app approval: who gives it, where it is stored, the file that can replace it."""
+
+    which: str
+    label: StrOrPromise
+    role: str
+    field: str  # the brief stores ``<field>_by`` and ``<field>_at``
+    audit: str
+    kind: str  # the attachment kind that stands for it
+    what: str  # "dar {what}", "ya tiene {what}" in refusals
+
+
+APPROVALS: dict[str, ApprovalSpec] = {
+    spec.which: spec
+    for spec in [
+        ApprovalSpec(
+            "boss",
+            _("Aval del jefe inmediato"),
+            Role.JEFE,
+            "boss_approved",
+            "BRIEF_BOSS_APPROVED",
+            AttachmentKind.BOSS_APPROVAL,
+            "el aval del jefe inmediato",
+        ),
+        ApprovalSpec(
+            "comms",
+            _("Aval de comunicaciones"),
+            Role.COMUNICACIONES,
+            "comms_approved",
+            "BRIEF_COMMS_APPROVED",
+            AttachmentKind.COMMS_APPROVAL,
+            "el aval de comunicaciones",
+        ),
+        ApprovalSpec(
+            "leader",
+            _("Autorización del líder de proceso"),
+            Role.LIDER_PROCESO,
+            "leader_authorized",
+            "BRIEF_LEADER_AUTHORIZED",
+            AttachmentKind.LEADER_AUTHORIZATION,
+            "la autorización del líder de proceso",
+        ),
+    ]
+}
+# States in which in-app approvals are still accepted.
+APPROVABLE = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}

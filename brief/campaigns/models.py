@@ -29,6 +29,14 @@ FORM_FIELDS = [
 ]  # fmt: skip
 
 
+class BriefQuerySet(models.QuerySet["Brief"]):
+    def visible_to(self, user) -> BriefQuerySet:
+        """The briefs ``user`` may read; the rule lives in :mod:`.permissions`."""
+        from .permissions import filter_visible  # permissions is built on these models
+
+        return filter_visible(self, user)
+
+
 class Brief(models.Model):
     """A campaign request (Formato Brief F559) and where it stands in the procedure.
 
@@ -115,6 +123,8 @@ class Brief(models.Model):
     last_transition_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BriefQuerySet.as_manager()
 
     # Reverse accessors of the other apps' models (Django adds them; declared for the checker).
     templates: RelatedManager[Template]

@@ -1,9 +1,9 @@
 """Brief pages: list, OCM board, the F559 form, the brief page and its workflow buttons.
 
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
-with a Spanish message, or the page again with the errors. Every read goes through
-``scoped_briefs`` / ``actions.can_view``; a :class:`Forbidden` refusal becomes the 403 page
-and any other :class:`DomainError` a 4xx page with its messages — never a 500.
+with a Spanish message, or the page again with the errors. Every read and every button goes
+through :mod:`.permissions`; a :class:`Forbidden` refusal becomes the 403 page and any other
+:class:`DomainError` a 4xx page with its messages — never a 500.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import FileResponse, Http404
@@ -28,17 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.choices import ClockState
-from brief.core.exceptions import DomainError, Forbidden
+from brief.core.exceptions import Conflict, DomainError, Forbidden
 from brief.core.models import SLAClock
-from brief.core.roles import AREA_ROLES, PROVIDER_ROLES, Role
+from brief.core.roles import AREA_ROLES, PROVIDER_ROLES
 
-from . import actions
-from .api import scoped_briefs
+from . import actions, permissions
 from .choices import (
     ACTIONS,
-    EDITABLE,
-    EXCEPTIONAL_CLASSES,
-    PROVIDER_VISIBLE,
+    APPROVALS,
     TERMINAL,
     AttachmentKind,
     CampaignClass,
@@ -61,35 +57,12 @@ from .models import Attachment, Brief, BriefVersion, Question
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-BOARD_ROLES = (Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR)
 PAGE_SIZE = 25
-# States in which in-app approvals are still accepted (as in actions.give_approval).
-APPROVABLE = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}
-APPROVALS = [
-    ("boss", gettext_lazy("Aval del jefe inmediato"), Role.JEFE, AttachmentKind.BOSS_APPROVAL),
-    (
-        "comms",
-        gettext_lazy("Aval de comunicaciones"),
-        Role.COMUNICACIONES,
-        AttachmentKind.COMMS_APPROVAL,
-    ),
-    (
-        "leader",
-        gettext_lazy("Autorización del líder de proceso"),
-        Role.LIDER_PROCESO,
-        AttachmentKind.LEADER_AUTHORIZATION,
-    ),
-]
 STATUS_CSS: dict[str, str] = {
     Status.ACCEPTED: "ok",
     Status.CANCELLED: "late",
     Status.RETURNED: "warn",
     Status.AWAITING_EXIT_APPROVAL: "warn",
-}
-_APPROVAL_PREFIX = {
-    "boss": "boss_approved",
-    "comms": "comms_approved",
-    "leader": "leader_authorized",
 }
 # Actions shown folded (they need a deliberate second step).
 FOLDED_ACTIONS = frozenset({"return", "cancel"})
@@ -100,7 +73,7 @@ SOON = dt.timedelta(hours=24)
 
 
 def _get_brief(request, code: str) -> Brief:
-    return actions.visible_brief(request.user, code, "area", "provider", "requester")
+    return permissions.visible_brief(request.user, code, "area", "provider", "requester")
 
 
 def _report(request, exc: DomainError) -> None:
@@ -114,19 +87,15 @@ def _report(request, exc: DomainError) -> None:
             messages.error(request, message)
 
 
+def _visible_briefs(user) -> QuerySet[Brief]:
+    return Brief.objects.select_related("area", "provider", "requester").visible_to(user)
+
+
 def _to_detail(brief: Brief, anchor: str = ""):
     response = redirect("campaigns:brief_detail", code=brief.code)
     if anchor:
         response["Location"] += f"#{anchor}"
     return response
-
-
-def _is_area_member(user, brief: Brief) -> bool:
-    return user.is_superuser or bool(user.roles & AREA_ROLES and user.area_id == brief.area_id)
-
-
-def _can_edit(user, brief: Brief) -> bool:
-    return brief.status in EDITABLE and _is_area_member(user, brief)
 
 
 def _status_css(status: str) -> str:
@@ -219,48 +188,20 @@ def _clock_rows(subject, now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def _upload_kinds(user, brief: Brief) -> list[str]:
-    """Attachment kinds ``user`` may add to ``brief`` now (the action checks again)."""
-    kinds: set[str] = set()
-    if brief.status in EDITABLE:
-        if _is_area_member(user, brief):
-            kinds |= actions.AREA_KINDS
-        for kind, role in actions.APPROVAL_UPLOADERS.items():
-            if user.has_role(role) and (role != Role.JEFE or _is_area_member(user, brief)):
-                kinds.add(kind)
-    if brief.status in {Status.EXECUTING, Status.RESULTS_REVIEW} and (
-        user.is_superuser
-        or (user.roles & {Role.PROVEEDOR} and user.provider_id == brief.provider_id)
-    ):
-        kinds |= actions.PROVIDER_KINDS
-    return [k for k in AttachmentKind.values if k in kinds]
-
-
 def _approvals(user, brief: Brief, attachments: list[Attachment]) -> list[dict[str, Any]]:
     files = {a.kind for a in attachments}
-    rows = []
-    for which, label, role, kind in APPROVALS:
-        by = getattr(brief, f"{_APPROVAL_PREFIX[which]}_by")
-        at = getattr(brief, f"{_APPROVAL_PREFIX[which]}_at")
-        if which == "leader" and brief.campaign_class not in EXCEPTIONAL_CLASSES and not by:
-            continue
-        can = (
-            by is None
-            and brief.status in APPROVABLE
-            and user.has_role(role)
-            and (role != Role.JEFE or _is_area_member(user, brief))
-        )
-        rows.append(
-            {
-                "which": which,
-                "label": label,
-                "by": by,
-                "at": at,
-                "file": kind in files,
-                "can": can,
-            }
-        )
-    return rows
+    return [
+        {
+            "which": spec.which,
+            "label": spec.label,
+            "by": getattr(brief, f"{spec.field}_by"),
+            "at": getattr(brief, f"{spec.field}_at"),
+            "file": spec.kind in files,
+            "can": permissions.may_approve(user, brief, spec.which),
+        }
+        for spec in APPROVALS.values()
+        if permissions.approval_applies(brief, spec)
+    ]
 
 
 def _provider_name(brief: Brief, code: str | None) -> str | None:
@@ -349,7 +290,7 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
     user = request.user
     bound = bound or {}
     now = timezone.now()
-    allowed = actions.allowed_actions(brief, user)
+    allowed = permissions.allowed_actions(brief, user)
     first_open = next((s.name for s in allowed if s.name not in FOLDED_ACTIONS), None)
     action_forms = [
         {
@@ -366,13 +307,11 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
     if any(spec.name == "submit" for spec in allowed):
         problems = actions.submission_problems(brief, today=calendar.local(now).date())
     attachments = list(brief.attachments.select_related("uploaded_by"))
-    kinds = _upload_kinds(user, brief)
+    kinds = permissions.upload_kinds(user, brief)
     upload_form = bound.get("attachment") or (AttachmentForm(kinds=kinds) if kinds else None)
     clocks = _clock_rows(brief, now)
 
-    can_answer = user.has_role(Role.ANALISTA_OCM) or (
-        _is_area_member(user, brief) and user.has_role(Role.SOLICITANTE, Role.JEFE)
-    )
+    can_answer = permissions.may_answer(user, brief)
     questions = []
     for question in brief.questions.select_related("asked_by", "answered_by"):
         questions.append(
@@ -384,16 +323,12 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
                 else None,
             }
         )
-    can_ask = (
-        user.has_role(Role.PROVEEDOR, Role.ASESOR)
-        and brief.status in PROVIDER_VISIBLE
-        and brief.status != Status.ACCEPTED
-    )
+    can_ask = permissions.may_ask(user, brief)
     return {
         "brief": brief,
         "status_css": _status_css(brief.status),
         "sections": _sections(brief),
-        "can_edit": _can_edit(user, brief),
+        "can_edit": permissions.may_edit(user, brief),
         "action_forms": action_forms,
         "problems": problems,
         "attachments": attachments,
@@ -451,14 +386,14 @@ def brief_list(request):
     """The briefs this user may see: own area, the provider's queue, or all (OCM/auditor)."""
     user = request.user
     filterset = BriefFilter(
-        request.GET or None, queryset=scoped_briefs(user), show_area=user.sees_all_areas
+        request.GET or None, queryset=_visible_briefs(user), show_area=user.sees_all_areas
     )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
         "page": page,
         "title": _list_title(user),
-        "can_create": bool(user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id),
+        "can_create": permissions.may_create(user),
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
     }
     template = "campaigns/partials/brief_rows.html" if request.htmx else "campaigns/brief_list.html"
@@ -486,10 +421,9 @@ def board_queryset(queryset: QuerySet[Brief], now: dt.datetime) -> QuerySet[Brie
 def board(request):
     """OCM board: briefs by state, overdue first, then due soon."""
     user = request.user
-    if not user.has_role(*BOARD_ROLES):
-        raise PermissionDenied(_("El tablero es para OCM, el líder de proceso y control interno."))
+    permissions.require_board(user)
     now = timezone.now()
-    filterset = BriefFilter(request.GET or None, queryset=scoped_briefs(user))
+    filterset = BriefFilter(request.GET or None, queryset=_visible_briefs(user))
     show_closed = request.GET.get("cerrados") == "1"
     queryset = filterset.qs
     if not show_closed and not request.GET.get("status"):
@@ -552,9 +486,7 @@ def _save_form(request, form: BriefForm, brief: Brief | None):
 @require_http_methods(["GET", "POST"])
 def brief_create(request):
     """New F559 as a draft of the user's area."""
-    user = request.user
-    if not (user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id):
-        raise PermissionDenied(_("Solo un usuario de un área solicitante puede crear un brief."))
+    permissions.require_create(request.user)
     form = BriefForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         saved = _save_form(request, form, None)
@@ -573,16 +505,10 @@ def brief_create(request):
 def brief_edit(request, code: str):
     """Edit the F559 while it is a draft or returned."""
     brief = _get_brief(request, code)
-    if not _is_area_member(request.user, brief) or not request.user.has_role(
-        Role.SOLICITANTE, Role.JEFE
-    ):
-        raise PermissionDenied(_("Solo el área solicitante puede editar este brief."))
-    if brief.status not in EDITABLE:
-        messages.error(
-            request,
-            _("El brief %(code)s está «%(status)s» y no se puede editar.")
-            % {"code": brief.code, "status": brief.get_status_display()},
-        )
+    try:
+        permissions.require_edit(request.user, brief)
+    except Conflict as exc:
+        messages.error(request, exc.message)
         return _to_detail(brief)
     form = BriefForm(request.POST if request.method == "POST" else None, instance=brief)
     if form.is_bound and form.is_valid():
@@ -645,8 +571,7 @@ def run_action(request, code: str, action: str):
 @require_POST
 def approve(request, code: str, which: str):
     """Give an in-app approval: boss (jefe), comms (comunicaciones) or leader."""
-    labels = {w: label for w, label, _r, _k in APPROVALS}
-    if which not in labels:
+    if which not in APPROVALS:
         raise Http404(_("Aval desconocido."))
     brief = _get_brief(request, code)
     try:
@@ -654,7 +579,7 @@ def approve(request, code: str, which: str):
     except DomainError as exc:
         _report(request, exc)
         return _to_detail(brief, "avales")
-    messages.success(request, _("%(approval)s registrado.") % {"approval": labels[which]})
+    messages.success(request, _("%(approval)s registrado.") % {"approval": APPROVALS[which].label})
     return _to_detail(brief, "avales")
 
 
@@ -781,28 +706,20 @@ def question_answer(request, code: str, pk: int):
 def home_panels(request):
     """Role-specific panels of the home page (loaded by htmx): counts and what is pending."""
     user = request.user
-    visible = scoped_briefs(user)
-    open_briefs = visible.exclude(status__in=TERMINAL)
+    open_briefs = _visible_briefs(user).exclude(status__in=TERMINAL)
     pending = []
     for brief in open_briefs.order_by("last_transition_at", "created_at")[:300]:
-        todo = [s.label for s in actions.allowed_actions(brief, user) if s.name != "cancel"]
-        if brief.status in APPROVABLE:
-            for which, label, role, _kind in APPROVALS:
-                prefix = _APPROVAL_PREFIX[which]
-                if which == "leader" and brief.campaign_class not in EXCEPTIONAL_CLASSES:
-                    continue
-                if (
-                    getattr(brief, f"{prefix}_by_id") is None
-                    and user.has_role(role)
-                    and (role != Role.JEFE or _is_area_member(user, brief))
-                ):
-                    todo.append(_("Dar %(label)s") % {"label": label.lower()})
+        todo = [s.label for s in permissions.allowed_actions(brief, user) if s.name != "cancel"]
+        todo += [
+            _("Dar %(label)s") % {"label": spec.label.lower()}
+            for spec in permissions.approvals_to_give(user, brief)
+        ]
         if todo:
             brief.todo = todo
             brief.status_css = _status_css(brief.status)
             pending.append(brief)
     unanswered = 0
-    if user.has_role(Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE):
+    if user.has_role(*permissions.ANSWER_ROLES):
         unanswered = Question.objects.filter(
             brief__in=open_briefs, answered_at__isnull=True
         ).count()
@@ -831,7 +748,7 @@ def home_panels(request):
                 "url": reverse("campaigns:brief_list"),
             }
         )
-    if user.has_role(*BOARD_ROLES):
+    if permissions.may_see_board(user):
         overdue = board_queryset(open_briefs, timezone.now()).filter(overdue=True).count()
         cards.append(
             {
@@ -857,6 +774,6 @@ def home_panels(request):
             "cards": cards,
             "pending": pending[:10],
             "pending_more": max(0, len(pending) - 10),
-            "can_create": bool(user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id),
+            "can_create": permissions.may_create(user),
         },
     )

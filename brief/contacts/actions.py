@@ -13,9 +13,9 @@ from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils.module_loading import import_string
 
-from brief.campaigns.actions import _check_actor, can_view
 from brief.campaigns.choices import EDITABLE, AttachmentKind, Status
 from brief.campaigns.models import Attachment, Brief
+from brief.campaigns.permissions import may_view, require_actor
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
@@ -32,10 +32,10 @@ PROVIDER_IMPORT_STATES = frozenset({Status.RECEIVED, Status.BASE_LOADED})
 
 def check_can_import(brief: Brief, actor) -> None:
     """Area users check their base before submitting; the provider loads it once received."""
-    _check_actor(
+    require_actor(
+        actor,
         brief,
         frozenset({Role.SOLICITANTE, Role.JEFE, Role.PROVEEDOR, Role.ANALISTA_OCM}),
-        actor,
         "cargar bases",
     )
     if actor.has_role(Role.PROVEEDOR) and brief.status in PROVIDER_IMPORT_STATES:
@@ -174,7 +174,7 @@ def cancel_import(base: ContactBase, *, actor, request=None) -> ContactBase:
 
 def check_base_access(base: ContactBase, actor, *, request=None, what: str = "") -> None:
     """Permission to read a base's personal data; every access is logged."""
-    if not can_view(actor, base.brief):
+    if not may_view(actor, base.brief):
         raise Forbidden("No tiene acceso a esta base.")
     if what:
         record(what, actor=actor, target=base.brief, request=request, details={"base": base.pk})

@@ -12,8 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from brief.campaigns.api import scoped_briefs
-from brief.campaigns.models import Attachment
+from brief.campaigns.models import Attachment, Brief
 from brief.core.api import request_object
 from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Invalid
@@ -78,7 +77,7 @@ class SuppressionSerializer(serializers.ModelSerializer):
 
 def _attachment_for(user, attachment_id: int) -> Attachment:
     attachment = get_object_or_404(Attachment.objects.select_related("brief"), pk=attachment_id)
-    if not scoped_briefs(user).filter(pk=attachment.brief_id).exists():
+    if not Brief.objects.visible_to(user).filter(pk=attachment.brief_id).exists():
         raise Forbidden("No tiene acceso a este adjunto.")
     return attachment
 
@@ -89,7 +88,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ContactBaseSerializer
 
     def get_queryset(self):
-        briefs = scoped_briefs(self.request.user).values("pk")
+        briefs = Brief.objects.visible_to(self.request.user).values("pk")
         return ContactBase.objects.filter(brief__in=briefs).select_related("brief")
 
     def get_object(self):

@@ -3,9 +3,9 @@ rejects downloads, segments, suppression lists and the beneficiary lookup (UI an
 
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
 with a Spanish message, or the page again with the errors. Every page is scoped by the brief
-(``can_view`` / ``scoped_briefs``); a :class:`Forbidden` refusal becomes the 403 page, any
-other :class:`DomainError` a Spanish message. Reading personal data (rejected rows, the
-lookup) is audit-logged; the summary and the counts are aggregates.
+(``Brief.objects.visible_to`` / ``visible_brief``); a :class:`Forbidden` refusal becomes the
+403 page, any other :class:`DomainError` a Spanish message. Reading personal data (rejected
+rows, the lookup) is audit-logged; the summary and the counts are aggregates.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from brief.campaigns.actions import visible_brief
-from brief.campaigns.api import scoped_briefs
 from brief.campaigns.choices import AttachmentKind, Channel
 from brief.campaigns.models import Attachment, Brief
+from brief.campaigns.permissions import visible_brief
 from brief.core.audit import record
 from brief.core.exceptions import DomainError, Forbidden, Invalid
 from brief.core.roles import Role
@@ -575,7 +574,7 @@ def lookup_results(user, document: str) -> list[dict[str, Any]]:
         Contact.objects.filter(
             doc_number=document,
             base__status=BaseStatus.READY,
-            base__brief__in=scoped_briefs(user).values("pk"),
+            base__brief__in=Brief.objects.visible_to(user).values("pk"),
         )
         .select_related("base__brief")
         .order_by("-base__created_at", "-base_id")[: LOOKUP_LIMIT * 5]

@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from brief.campaigns.actions import check_visible
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import may_act_as, require_view
 from brief.contacts.models import Contact, ContactBase
 from brief.core import calendar
 from brief.core.audit import record
@@ -85,7 +85,7 @@ _SIGNATURES = {
 
 def check_can_edit(brief: Brief, actor) -> None:
     """Raise :class:`Forbidden` (wrong person) or :class:`Conflict` (wrong moment)."""
-    check_visible(brief, actor)
+    require_view(actor, brief)
     if brief.status in FROZEN_STATES:
         raise Conflict(
             f"El brief está «{brief.get_status_display()}»: su contenido ya no se puede "
@@ -94,7 +94,7 @@ def check_can_edit(brief: Brief, actor) -> None:
         )
     if actor.is_superuser or actor.has_role(Role.ANALISTA_OCM):
         return
-    if actor.roles & AREA_ROLES and actor.area_id == brief.area_id:
+    if may_act_as(actor, brief, AREA_ROLES):
         if brief.status in AREA_EDIT_STATES:
             return
         raise Conflict(
@@ -102,7 +102,7 @@ def check_can_edit(brief: Brief, actor) -> None:
             "ahora puede pedir el cambio a OCM.",
             code="invalid_state",
         )
-    if actor.has_role(Role.PROVEEDOR) and brief.provider_id == actor.provider_id:
+    if may_act_as(actor, brief, {Role.PROVEEDOR}):
         if brief.status in PROVIDER_EDIT_STATES:
             return
         raise Conflict(
@@ -356,7 +356,7 @@ def create_template(brief: Brief, *, actor, data: dict[str, Any], request=None) 
 def update_template(template: Template, *, actor, data: dict[str, Any], request=None) -> Template:
     """Change a template that is not frozen; its version grows by one."""
     brief = Brief.objects.select_for_update().get(pk=template.brief_id)
-    check_visible(brief, actor)
+    require_view(actor, brief)
     template = Template.objects.select_for_update().get(pk=template.pk)
     if template.is_frozen:
         raise Conflict(
@@ -501,7 +501,7 @@ def file_sha256(creative: Creative) -> str:
 def open_creative(creative: Creative, *, actor=None, request=None):
     """Open a creative for download or sending; a frozen one must match its SHA-256."""
     if actor is not None:
-        check_visible(creative.brief, actor)
+        require_view(actor, creative.brief)
     if creative.frozen_sha256 and file_sha256(creative) != creative.frozen_sha256:
         raise Conflict(
             f"El archivo «{creative.name}» no coincide con la versión aprobada.",
@@ -611,7 +611,7 @@ def preview_contact(
     brief: Brief, *, actor, channel: str, document: str = "", request=None
 ) -> Contact | None:
     """A real contact of the latest ready base to preview with (the access is logged)."""
-    check_visible(brief, actor)
+    require_view(actor, brief)
     base = ContactBase.objects.current(brief)
     if base is None:
         return None

@@ -17,8 +17,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from brief.campaigns.actions import can_view, check_visible, visible_brief
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import may_view, require_view, visible_brief
 from brief.core.exceptions import Invalid
 
 from . import actions, sms
@@ -102,7 +102,7 @@ class ContentPreviewView(GenericAPIView):
         code = str(raw.get("brief", "") or "")
         if code:
             found = Brief.objects.filter(code=code).first()
-            brief = found if found is not None and can_view(request.user, found) else None
+            brief = found if found is not None and may_view(request.user, found) else None
         data = preview_data(channel, text, brief)
         if request.headers.get("HX-Request"):
             html = render_to_string(
@@ -206,7 +206,7 @@ class TemplateDetailView(GenericAPIView):
 
     def _get(self, request, pk) -> Template:
         template = get_object_or_404(Template.objects.select_related("brief"), pk=pk)
-        check_visible(template.brief, request.user)
+        require_view(request.user, template.brief)
         return template
 
     @extend_schema(parameters=[ID_PARAM], responses=TemplateSerializer)

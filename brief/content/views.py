@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brief.campaigns.actions import visible_brief
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import visible_brief
 from brief.contacts.models import ContactBase
 from brief.core.audit import client_ip
 from brief.core.exceptions import Conflict, DomainError, Forbidden

@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from brief.campaigns.actions import _check_actor
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import require_actor
 from brief.contacts.actions import add_suppression, normalize_suppression_value
 from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
 from brief.contacts.models import ContactBase, Segment, Suppression
@@ -67,7 +67,7 @@ def create_sweep(
     request=None,
 ) -> Sweep:
     """Create a sweep, write its outbox and schedule it."""
-    _check_actor(brief, OPERATORS, actor, "crear barridos")
+    require_actor(actor, brief, OPERATORS, "crear barridos")
     if brief.status not in RUNNABLE_BRIEF_STATES:
         raise Conflict(
             "Los barridos se crean con la campaña en ejecución (después de la "
@@ -161,7 +161,7 @@ def create_sweep(
 def _move(
     sweep: Sweep, *, actor, sources: set[str], target: str, audit: str, request=None, label: str
 ) -> Sweep:
-    _check_actor(sweep.brief, OPERATORS, actor, label)
+    require_actor(actor, sweep.brief, OPERATORS, label)
     with transaction.atomic():
         moved = Sweep.objects.filter(pk=sweep.pk, state__in=sources).update(
             state=target,
@@ -218,7 +218,7 @@ def cancel_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
 @transaction.atomic
 def decide_unknown(sweep: Sweep, *, actor, decision: str, request=None) -> int:
     """Settle messages left ``unknown`` after a crash: count them as sent, or as failed."""
-    _check_actor(sweep.brief, OPERATORS, actor, "decidir sobre mensajes desconocidos")
+    require_actor(actor, sweep.brief, OPERATORS, "decidir sobre mensajes desconocidos")
     if decision not in {"sent", "failed"}:
         raise Invalid(
             "Decida «sent» (se envió) o «failed» (no se envió).",

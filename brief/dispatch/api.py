@@ -13,8 +13,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from brief.campaigns.actions import can_view, visible_brief
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import may_view, visible_brief
 from brief.contacts.models import Segment
 from brief.core.exceptions import Forbidden, Invalid
 
@@ -49,7 +49,7 @@ def _brief(request, code: str) -> Brief:
 
 def _sweep(request, pk: int) -> Sweep:
     sweep = get_object_or_404(Sweep.objects.select_related("brief", "provider_account"), pk=pk)
-    if not can_view(request.user, sweep.brief):
+    if not may_view(request.user, sweep.brief):
         raise Forbidden("No tiene acceso a este barrido.")
     return sweep
 

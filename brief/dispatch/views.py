@@ -1,7 +1,7 @@
 """Sweep pages: the brief's sweeps panel, the new-sweep form, the sweep page and its controls.
 
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
-or the htmx fragment. Reads check ``can_view``; a :class:`Forbidden` refusal becomes the 403
+or the htmx fragment. Reads check ``may_view``; a :class:`Forbidden` refusal becomes the 403
 page and any other :class:`DomainError` a Spanish message — never a 500.
 """
 
@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brief.campaigns.actions import _check_actor, can_view, visible_brief
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import may_act_as, may_view, visible_brief
 from brief.core.exceptions import DomainError, Forbidden
 
 from . import actions, engine
@@ -64,18 +64,14 @@ def _get_sweep(request, pk: int) -> Sweep:
     sweep = get_object_or_404(
         Sweep.objects.select_related("brief", "template", "provider_account", "segment"), pk=pk
     )
-    if not can_view(request.user, sweep.brief):
+    if not may_view(request.user, sweep.brief):
         raise PermissionDenied(_("No tiene acceso a este barrido."))
     return sweep
 
 
 def _can_operate(user, brief: Brief) -> bool:
     """Whether ``user`` may create and control sweeps of ``brief`` (same check as the actions)."""
-    try:
-        _check_actor(brief, actions.OPERATORS, user, "operar barridos")
-    except Forbidden:
-        return False
-    return True
+    return may_act_as(user, brief, actions.OPERATORS)
 
 
 def _report(request, exc: DomainError) -> None:

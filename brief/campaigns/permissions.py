@@ -1,0 +1,320 @@
+"""Who may see or act on a brief: the one place that says it.
+
+Seeing: :func:`reach` says which briefs a user reaches (every area, one area, one provider's
+forwarded briefs, or nothing). ``Brief.objects.visible_to(user)`` (a queryset) and
+:func:`may_view` (one brief) are two renderings of that one answer; a parity test walks every
+persona and state to prove they agree.
+
+Acting: :func:`require_actor` says whether a user holding some of ``roles`` may act on a brief
+(staff roles on any brief, area roles on their area's, provider roles on their provider's). The
+workflow actions (the ``ActionSpec`` table of :mod:`.choices`), uploads, approvals, questions,
+creation and editing are rules on top of it.
+
+Each rule has a ``require_*`` form, raising :class:`Forbidden` (wrong person) or
+:class:`Conflict` (wrong moment) with the message the user sees, which the actions call; and a
+boolean ``may_*`` form derived from it for views, templates and the API, so a disabled button
+and the refused action give the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
+
+from brief.core.exceptions import Conflict, Forbidden
+from brief.core.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
+
+from .choices import (
+    ACTIONS,
+    APPROVABLE,
+    APPROVAL_UPLOADERS,
+    APPROVALS,
+    AREA_CANCELLABLE,
+    EDITABLE,
+    EXCEPTIONAL_CLASSES,
+    PROVIDER_KINDS,
+    PROVIDER_UPLOAD_STATES,
+    PROVIDER_VISIBLE,
+    ActionSpec,
+    ApprovalSpec,
+    AttachmentKind,
+    Status,
+)
+from .models import Brief
+
+_Briefs = TypeVar("_Briefs", bound=QuerySet[Brief])
+# Roles that see the OCM board.
+BOARD_ROLES = (Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR)
+# Who asks about a brief (the provider), in which states; who answers (OCM, the area).
+ASK_ROLES = frozenset({Role.PROVEEDOR, Role.ASESOR})
+ASK_STATES = PROVIDER_VISIBLE - {Status.ACCEPTED}
+ANSWER_ROLES = frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE})
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _passes(check: Callable[..., Any], *args: Any) -> bool:
+    """The boolean form of a ``require_*`` check."""
+    try:
+        check(*args)
+    except (Forbidden, Conflict):
+        return False
+    return True
+
+
+# --- seeing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The briefs a user may read: all of them, or those of one area and/or one provider."""
+
+    everything: bool = False
+    area_id: int | None = None
+    provider_id: int | None = None
+
+
+def reach(user) -> Reach:
+    """Staff roles reach every area; area roles their area; provider roles what was forwarded
+    to their provider (the ``PROVIDER_VISIBLE`` states); anyone else nothing."""
+    if not _active(user):
+        return Reach()
+    if user.sees_all_areas:
+        return Reach(everything=True)
+    return Reach(
+        area_id=user.area_id if user.roles & AREA_ROLES else None,
+        provider_id=user.provider_id if user.roles & PROVIDER_ROLES else None,
+    )
+
+
+def filter_visible(queryset: _Briefs, user) -> _Briefs:
+    """``queryset`` narrowed to the briefs ``user`` may read (``Brief.objects.visible_to``)."""
+    where = reach(user)
+    if where.everything:
+        return queryset
+    condition = Q()
+    if where.area_id:
+        condition |= Q(area_id=where.area_id)
+    if where.provider_id:
+        condition |= Q(provider_id=where.provider_id, status__in=PROVIDER_VISIBLE)
+    return queryset.filter(condition) if condition else queryset.none()
+
+
+def may_view(user, brief: Brief) -> bool:
+    """Whether ``user`` may read ``brief`` (the one-object form of ``visible_to``)."""
+    where = reach(user)
+    if where.everything:
+        return True
+    if where.area_id and brief.area_id == where.area_id:
+        return True
+    return bool(
+        where.provider_id
+        and brief.provider_id == where.provider_id
+        and brief.status in PROVIDER_VISIBLE
+    )
+
+
+def require_view(user, brief: Brief, message: str | None = None) -> None:
+    """Raise :class:`Forbidden` (with ``message`` when given) unless ``user`` may read it."""
+    if not may_view(user, brief):
+        raise Forbidden(
+            message
+            or gettext("El brief %(code)s no pertenece a su área o proveedor.")
+            % {"code": brief.code}
+        )
+
+
+def visible_brief(user, code: str, *related: str) -> Brief:
+    """The brief ``code`` for ``user``: 404 when it does not exist, 403 when not theirs."""
+    brief = get_object_or_404(Brief.objects.select_related(*related), code=code)
+    require_view(user, brief)
+    return brief
+
+
+def require_board(user) -> None:
+    """The OCM board is for OCM, the process leader and internal control."""
+    if not (_active(user) and user.has_role(*BOARD_ROLES)):
+        raise Forbidden(gettext("El tablero es para OCM, el líder de proceso y control interno."))
+
+
+def may_see_board(user) -> bool:
+    return _passes(require_board, user)
+
+
+# --- acting ----------------------------------------------------------------------------
+
+
+def require_actor(user, brief: Brief, roles: Iterable[str], what: str) -> None:
+    """Raise :class:`Forbidden` unless ``user`` holds one of ``roles`` and that role reaches
+    ``brief``: staff roles any brief, area roles their area's, provider roles their
+    provider's. ``what`` completes the refusal "Su rol no permite …"."""
+    if _active(user) and user.is_superuser:
+        return
+    held = (user.roles if _active(user) else frozenset()) & frozenset(roles)
+    if not held:
+        raise Forbidden(gettext("Su rol no permite %(what)s.") % {"what": what})
+    if held & ALL_AREAS_ROLES:
+        return
+    if held & AREA_ROLES and user.area_id == brief.area_id:
+        return
+    if held & PROVIDER_ROLES and brief.provider_id and user.provider_id == brief.provider_id:
+        return
+    raise Forbidden(
+        gettext("El brief %(code)s no pertenece a su área o proveedor.") % {"code": brief.code}
+    )
+
+
+def may_act_as(user, brief: Brief, roles: Iterable[str]) -> bool:
+    """Whether ``user`` may act on ``brief`` with one of ``roles`` (see :func:`require_actor`)."""
+    return _passes(require_actor, user, brief, roles, "")
+
+
+def require_action(user, brief: Brief, action: str) -> ActionSpec:
+    """Raise :class:`Forbidden` unless ``user`` may run workflow ``action`` on ``brief``
+    (its roles in the ``ActionSpec`` table; area users cancel only before forwarding). The
+    state itself is checked by the action under its lock (a :class:`Conflict`)."""
+    spec = ACTIONS[action]
+    require_actor(user, brief, spec.roles, f"«{spec.label.lower()}»")
+    if (
+        spec.name == "cancel"
+        and brief.status in spec.sources
+        and brief.status not in AREA_CANCELLABLE
+        and not user.has_role(Role.ANALISTA_OCM)
+    ):
+        raise Forbidden(
+            gettext("Después de remitido al proveedor, solo OCM puede cancelar el brief.")
+        )
+    return spec
+
+
+def may_act(user, brief: Brief, action: str) -> bool:
+    """Whether ``user`` may run ``action`` on ``brief`` now (its state included)."""
+    spec = ACTIONS.get(action)
+    return (
+        spec is not None
+        and brief.status in spec.sources
+        and _passes(require_action, user, brief, action)
+    )
+
+
+def allowed_actions(brief: Brief, user) -> list[ActionSpec]:
+    """The actions ``user`` may run on ``brief`` now (for buttons and the API)."""
+    return [spec for spec in ACTIONS.values() if may_act(user, brief, spec.name)]
+
+
+def require_create(user) -> None:
+    """Only a user of a requesting area starts a brief (for that area)."""
+    if not (_active(user) and user.has_role(Role.SOLICITANTE, Role.JEFE) and user.area_id):
+        raise Forbidden(gettext("Solo un usuario de un área solicitante puede crear un brief."))
+
+
+def may_create(user) -> bool:
+    return _passes(require_create, user)
+
+
+def require_edit(user, brief: Brief) -> None:
+    """The requesting area edits the F559 while the brief is a draft or returned."""
+    require_actor(user, brief, AREA_ROLES, gettext("editar el brief"))
+    if brief.status not in EDITABLE:
+        raise Conflict(
+            gettext("El brief %(code)s está «%(status)s» y no se puede editar.")
+            % {"code": brief.code, "status": brief.get_status_display()}
+        )
+
+
+def may_edit(user, brief: Brief) -> bool:
+    return _passes(require_edit, user, brief)
+
+
+def require_upload(user, brief: Brief, kind: str) -> None:
+    """The area adds its files while the brief is editable (an approval's file also by the
+    role that gives it); the provider adds reports and the managed base during execution."""
+    if kind in PROVIDER_KINDS:
+        require_actor(user, brief, {Role.PROVEEDOR}, gettext("adjuntar resultados"))
+        if brief.status not in PROVIDER_UPLOAD_STATES:
+            raise Conflict(gettext("Los informes se adjuntan durante la ejecución."))
+        return
+    uploaders = set(AREA_ROLES)
+    if kind in APPROVAL_UPLOADERS:
+        uploaders.add(APPROVAL_UPLOADERS[kind])
+    require_actor(user, brief, uploaders, gettext("adjuntar este documento"))
+    if brief.status not in EDITABLE:
+        raise Conflict(
+            gettext("El brief está «%(status)s»: ya no admite cambios en sus adjuntos.")
+            % {"status": brief.get_status_display()}
+        )
+
+
+def may_upload(user, brief: Brief, kind: str) -> bool:
+    return kind in AttachmentKind.values and _passes(require_upload, user, brief, kind)
+
+
+def upload_kinds(user, brief: Brief) -> list[str]:
+    """The attachment kinds ``user`` may add to ``brief`` now, in display order."""
+    return [kind for kind in AttachmentKind.values if may_upload(user, brief, kind)]
+
+
+def require_approval(user, brief: Brief, which: str) -> ApprovalSpec:
+    """Each in-app approval is given once, by its role (the jefe of the brief's own area),
+    while the brief is editable, submitted or in review."""
+    spec = APPROVALS[which]
+    require_actor(user, brief, {spec.role}, gettext("dar %(what)s") % {"what": spec.what})
+    if getattr(brief, f"{spec.field}_by_id"):
+        raise Conflict(gettext("El brief ya tiene %(what)s.") % {"what": spec.what})
+    if brief.status not in APPROVABLE:
+        raise Conflict(
+            gettext("El brief está «%(status)s»: no admite avales.")
+            % {"status": brief.get_status_display()}
+        )
+    return spec
+
+
+def may_approve(user, brief: Brief, which: str) -> bool:
+    return which in APPROVALS and _passes(require_approval, user, brief, which)
+
+
+def approval_applies(brief: Brief, spec: ApprovalSpec) -> bool:
+    """The leader's authorization is asked only of exceptional classes (or once given)."""
+    return (
+        spec.which != "leader"
+        or brief.campaign_class in EXCEPTIONAL_CLASSES
+        or bool(getattr(brief, f"{spec.field}_by_id"))
+    )
+
+
+def approvals_to_give(user, brief: Brief) -> list[ApprovalSpec]:
+    """The approvals that ``brief`` still needs and ``user`` may give now."""
+    return [
+        spec
+        for spec in APPROVALS.values()
+        if approval_applies(brief, spec) and may_approve(user, brief, spec.which)
+    ]
+
+
+def require_ask(user, brief: Brief) -> None:
+    """The provider asks about a brief it is working on (forwarded and not yet accepted)."""
+    require_actor(user, brief, {Role.PROVEEDOR, Role.ASESOR}, gettext("hacer preguntas"))
+    if brief.status not in ASK_STATES:
+        raise Conflict(
+            gettext("Solo se pueden hacer preguntas sobre un brief en curso con el proveedor.")
+        )
+
+
+def may_ask(user, brief: Brief) -> bool:
+    return _passes(require_ask, user, brief)
+
+
+def require_answer(user, brief: Brief) -> None:
+    """OCM or the requesting area answers the provider's questions."""
+    require_actor(user, brief, ANSWER_ROLES, gettext("responder preguntas"))
+
+
+def may_answer(user, brief: Brief) -> bool:
+    return _passes(require_answer, user, brief)
