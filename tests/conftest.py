@@ -93,6 +93,37 @@ def auditor(make_user):
 
 
 @pytest.fixture
+def apoyo_front(make_user):
+    return make_user("apoyo_front", Role.APOYO_FRONT)
+
+
+@pytest.fixture
+def other_provider(db) -> Provider:
+    return Provider.objects.create(code="otro-bpo", name="Otro contact center")
+
+
+@pytest.fixture
+def other_provider_user(make_user, other_provider):
+    """The channel director of another provider: must never see the first provider's briefs."""
+    return make_user("otro_proveedor", Role.PROVEEDOR, provider=other_provider)
+
+
+@pytest.fixture
+def superuser(make_user):
+    user = make_user("admin")
+    User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def inactive_user(make_user, area):
+    """A deactivated requester of the first area: sees and does nothing."""
+    user = make_user("inactivo", Role.SOLICITANTE, area=area)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
 def outsider(make_user, other_area):
     """A requester of another area: must never see the first area's objects."""
     return make_user("outsider", Role.SOLICITANTE, area=other_area)
