@@ -243,12 +243,21 @@ CELERY_BEAT_SCHEDULE = {
     "scan-sla-breaches": {"task": "brief.core.tasks.scan_sla_breaches", "schedule": 60.0},
     "reap-stale-imports": {"task": "brief.contacts.tasks.reap_stale_imports", "schedule": 120.0},
     "kick-running-sweeps": {"task": "brief.dispatch.tasks.kick_running_sweeps", "schedule": 300.0},
+    "purge-callback-evidence": {
+        "task": "brief.dispatch.tasks.purge_callback_evidence",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.
 DISPATCH_STUCK_SECONDS = env_int("DISPATCH_STUCK_SECONDS", 120)
 # Parallel runner chains per sweep on PostgreSQL (SQLite always uses one).
 DISPATCH_RUNNERS_PER_SWEEP = env_int("DISPATCH_RUNNERS_PER_SWEEP", 4)
+# Provider callbacks (/hooks/<code>/): largest body (413 above), most items per request (400
+# above), and how long raw payloads and status events are kept as evidence.
+BRIEF_CALLBACK_MAX_BYTES = env_int("BRIEF_CALLBACK_MAX_BYTES", 1024 * 1024)
+BRIEF_CALLBACK_MAX_EVENTS = env_int("BRIEF_CALLBACK_MAX_EVENTS", 5000)
+BRIEF_CALLBACK_RETENTION_DAYS = env_int("BRIEF_CALLBACK_RETENTION_DAYS", 180)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

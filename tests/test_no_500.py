@@ -57,6 +57,7 @@ def _paths(code: str) -> list[str]:
         "/api/v1/lookup/?document=%00%00",
         "/api/v1/briefs/NOPE/submit/",
         "/hooks/simulado/",
+        "/hooks/correo/",
     ]
 
 
@@ -72,6 +73,9 @@ def test_api_never_answers_500(api, brief, request, who, payload):
             "channels": ["sms"],
             "backend": "brief.dispatch.providers.simulated.SimulatedProvider",
         },
+    )
+    ProviderAccount.objects.get_or_create(
+        code="correo", defaults={"name": "C", "kind": "smtp", "options": {"host": "x"}}
     )
     client = api.as_user(request.getfixturevalue(who))
     for path in _paths(brief.code):

@@ -336,8 +336,13 @@ def add_suppression(
     source: str = SuppressionSource.MANUAL,
     reason: str = "",
     request=None,
+    evidence: dict | None = None,
 ) -> Suppression:
-    """Exclude a phone, e-mail or document from a channel (or all)."""
+    """Exclude a phone, e-mail or document from a channel (or all).
+
+    ``evidence`` names what carried the request (e.g. the inbound message of an opt-out reply)
+    in the audit event; ``actor`` is ``None`` when the person asked for it themselves.
+    """
     if actor is not None and not actor.has_role(Role.ANALISTA_OCM, Role.PROVEEDOR):
         raise Forbidden("Solo OCM o el proveedor administran las listas de exclusión.")
     if channel not in SuppressionChannel.values:
@@ -357,7 +362,7 @@ def add_suppression(
             "SUPPRESSION_ADDED",
             actor=actor,
             request=request,
-            details={"channel": channel, "source": source},
+            details={"channel": channel, "source": source, **(evidence or {})},
         )
     return entry
 

@@ -13,7 +13,7 @@ ACCOUNTS = [
     {
         "code": "simulado",
         "name": "Proveedor simulado (demostración)",
-        "backend": "brief.dispatch.providers.simulated.SimulatedProvider",
+        "kind": "simulated",
         "channels": ["sms", "email", "whatsapp", "voice", "call"],
         "options": {"seed": "demo", "delay_seconds": 3},
         "rate_per_second": 200.0,
@@ -22,7 +22,7 @@ ACCOUNTS = [
     {
         "code": "smtp-local",
         "name": "Correo SMTP local (127.0.0.1:1025)",
-        "backend": "brief.dispatch.providers.smtp.SMTPProvider",
+        "kind": "smtp",
         "channels": ["email"],
         "options": {"host": "127.0.0.1", "port": 1025, "start_tls": False},
         "rate_per_second": 100.0,

@@ -15,6 +15,17 @@ class SweepState(models.TextChoices):
 ACTIVE_SWEEP_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING})
 
 
+class ProviderKind(models.TextChoices):
+    """Provider kinds; each maps to an adapter in ``providers.options.KINDS``."""
+
+    SMTP = "smtp", _("Correo (SMTP)")
+    SMPP = "smpp", _("SMS (SMPP 3.4)")
+    TWILIO_SMS = "twilio_sms", _("SMS por HTTP (compatible con Twilio)")
+    WHATSAPP_CLOUD = "whatsapp_cloud", _("WhatsApp Cloud API")
+    TWILIO_VOICE = "twilio_voice", _("Mensajes de voz (compatible con Twilio)")
+    SIMULATED = "simulated", _("Simulado (demostración)")
+
+
 class Include(models.TextChoices):
     ALL = "all", _("Todos los del segmento")
     NOT_DELIVERED = "not_delivered", _("Solo los no entregados en barridos anteriores")

@@ -602,6 +602,8 @@ def apply_status_updates(
 
     Unknown provider ids are kept as pending events (a receipt may arrive before the send is
     recorded) and applied when the send is recorded; they never make the callback fail.
+    Events are stored once per (account, provider id, status), so a replay writes nothing new.
+    Callers go through :func:`brief.dispatch.hooks.ingest`.
     """
     updates = [u for u in updates if u.status in TIMESTAMP and u.provider_message_id]
     now = timezone.now()
@@ -659,6 +661,7 @@ def apply_status_updates(
                     for u in (updates if store else unmatched)
                 ],
                 batch_size=1000,
+                ignore_conflicts=True,  # one row per (account, provider id, status)
             )
     return {"applied": len(updates) - len(unmatched), "pending": len(unmatched)}
 
@@ -742,6 +745,11 @@ def reconcile_stuck(*, older_than: int | None = None, sweep_id: int | None = Non
                 _bulk_update(
                     items, _set_status_sql("error_code = %s", "provider_message_id = %s", *extra)
                 )
+        # receipts that arrived while the send was unrecorded apply now
+        apply_pending_events(
+            sweep.provider_account.code,
+            [row[4] for row in rows[MessageStatus.SENT] if row[4]],
+        )
     return outcome
 
 

@@ -1,55 +1,174 @@
-"""Provider status callbacks: one URL per provider account, ``/hooks/<code>/``.
+"""Provider callbacks: one URL per provider account, ``/hooks/<code>/``, and one ingestion path.
 
-Idempotent and out-of-order safe (statuses only move forward); unknown message ids answer
-200 so the provider stops retrying; a body the provider's adapter cannot parse is a 400.
+Every callback is authenticated by the account's adapter (``verify_callback``: the provider's
+signature, or the account's shared secret for providers that do not sign; the base adapter
+refuses) and bounded (``BRIEF_CALLBACK_MAX_BYTES`` → 413, ``BRIEF_CALLBACK_MAX_EVENTS`` → 400,
+a body the adapter cannot read → 400), then handed to :func:`ingest`, the one path every
+receipt and reply takes, over HTTP or not (SMPP ``deliver_sm``): statuses written in batches,
+idempotent by (account, provider id, status) and forward only; unknown ids answer 200 and are
+counted as ``pending`` (kept until the send is recorded); inbound messages stored once with
+their opt-outs honoured; the raw body kept as evidence until its retention date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
+from collections.abc import Sequence
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from .engine import apply_status_updates
-from .models import ProviderAccount
-from .providers.base import get_provider
+from .inbound import record_inbound
+from .models import CallbackPayload, ProviderAccount, StatusEvent
+from .providers.base import (
+    BaseProvider,
+    InboundMessage,
+    StatusUpdate,
+    get_provider,
+    takes_callbacks,
+)
 
 log = logging.getLogger(__name__)
 
 
+def ingest(
+    account: ProviderAccount,
+    items: Sequence[StatusUpdate | InboundMessage],
+    *,
+    raw: bytes | str | None = None,
+    content_type: str = "",
+    provider: BaseProvider | None = None,
+) -> dict[str, int]:
+    """Write what a provider reported: statuses, inbound messages and the raw evidence.
+
+    The one entry point for every adapter (HTTP callbacks, SMPP receipts, mailbox readers).
+    Answers ``{"applied", "pending", "inbound"}``: statuses applied, statuses for ids not (yet)
+    ours, and new inbound messages stored. Safe to call twice with the same items.
+    """
+    provider = provider or get_provider(account)
+    updates = [i for i in items if isinstance(i, StatusUpdate)]
+    inbound = [i for i in items if isinstance(i, InboundMessage)]
+    with transaction.atomic():
+        if raw is not None:
+            keep_payload(account, raw, content_type=content_type, items=len(items))
+        result = apply_status_updates(account.code, updates, store=provider.store_events)
+        result["inbound"] = record_inbound(account, inbound)
+    return result
+
+
+def keep_payload(
+    account: ProviderAccount, raw: bytes | str, *, content_type: str = "", items: int = 0
+) -> None:
+    """Keep a raw body as evidence until its retention date (an identical body once)."""
+    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    try:
+        if b"\x00" in data:  # PostgreSQL text cannot hold NUL
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
+        body = data.decode("utf-8")
+    except UnicodeDecodeError:  # binary (a PDU): kept as hex
+        body, content_type = data.hex(), f"{content_type};hex"
+    now = timezone.now()
+    CallbackPayload.objects.bulk_create(
+        [
+            CallbackPayload(
+                account=account,
+                digest=hashlib.sha256(data).hexdigest(),
+                body=body,
+                content_type=content_type[:120],
+                received_at=now,
+                keep_until=now + dt.timedelta(days=settings.BRIEF_CALLBACK_RETENTION_DAYS),
+                items=items,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def purge_evidence(now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete raw payloads past their retention date and status events older than it."""
+    now = now or timezone.now()
+    payloads = CallbackPayload.objects.filter(keep_until__lt=now).delete()[0]
+    cutoff = now - dt.timedelta(days=settings.BRIEF_CALLBACK_RETENTION_DAYS)
+    events = StatusEvent.objects.filter(received_at__lt=cutoff).delete()[0]
+    return {"payloads": payloads, "events": events}
+
+
 def handle_payload(account_code: str, payload: dict) -> dict:
-    """Apply a parsed payload of ``account_code`` (used by the simulated provider's task)."""
+    """Apply a decoded payload of ``account_code`` in process (the simulated provider's task)."""
     account = ProviderAccount.objects.get(code=account_code)
     provider = get_provider(account)
-    updates = provider.parse_payload(payload)
-    return apply_status_updates(account.code, updates, store=provider.store_events)
+    return ingest(account, provider.parse_payload(payload), provider=provider)
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"errors": [{"code": code, "message": message, "field": None}]}, status=status
+    )
+
+
+def _too_big(request) -> bool:
+    limit = settings.BRIEF_CALLBACK_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return True
+    try:
+        return len(request.body) > limit
+    except RequestDataTooBig:
+        return True
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def provider_callback(request, code: str):
+    """``/hooks/<code>/``: authenticate, bound, parse, then :func:`ingest`."""
     account = ProviderAccount.objects.filter(code=code).first()
     if account is None:
-        return JsonResponse(
-            {"errors": [{"code": "not_found", "message": "Proveedor desconocido.", "field": None}]},
-            status=404,
-        )
-    provider = get_provider(account)
-    verify = getattr(provider, "verify_callback", None)
-    if verify is not None and not verify(request):
-        return JsonResponse(
-            {"errors": [{"code": "bad_signature", "message": "Firma inválida.", "field": None}]},
-            status=403,
-        )
+        return _error(404, "not_found", "Proveedor desconocido.")
     try:
-        updates = provider.parse_callback(request)
-    except (ValueError, KeyError, TypeError) as exc:
-        log.info("unparseable callback for %s: %s", code, exc)
-        return JsonResponse(
-            {"errors": [{"code": "bad_payload", "message": "Contenido no válido.", "field": None}]},
-            status=400,
+        provider = get_provider(account)
+    except ImportError:
+        return _error(503, "adapter_missing", "El adaptador de esta cuenta no está instalado.")
+    if not takes_callbacks(provider):
+        return _error(
+            404,
+            "no_callbacks",
+            f"La cuenta «{account.code}» no recibe notificaciones por HTTP.",
         )
-    result = apply_status_updates(account.code, updates, store=provider.store_events)
+    if request.method == "GET":
+        answer = provider.verify_subscription(request)
+        if answer is None:
+            return _error(403, "bad_signature", "Verificación rechazada.")
+        return HttpResponse(answer, content_type="text/plain")
+    if _too_big(request):
+        return _error(413, "too_large", "El contenido supera el tamaño máximo admitido.")
+    if not provider.verify_callback(request):
+        return _error(403, "bad_signature", "Firma inválida.")
+    try:
+        items = provider.parse_callback(request)
+    except NotImplementedError:
+        return _error(404, "no_callbacks", "Esta cuenta no recibe notificaciones por HTTP.")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.info("unparseable callback for %s: %s", code, exc)
+        return _error(400, "bad_payload", "Contenido no válido.")
+    if len(items) > settings.BRIEF_CALLBACK_MAX_EVENTS:
+        return _error(
+            400,
+            "too_many_events",
+            f"Demasiados eventos en una notificación (máximo "
+            f"{settings.BRIEF_CALLBACK_MAX_EVENTS}).",
+        )
+    result = ingest(
+        account, items, raw=request.body, content_type=request.content_type, provider=provider
+    )
     return JsonResponse({"ok": True, **result})

@@ -1,4 +1,5 @@
-"""Provider accounts, sweeps, the outbox of messages, attempts and status events."""
+"""Provider accounts, sweeps, the outbox of messages, attempts, status events, callback
+evidence and inbound messages."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Include, MessageStatus, SweepState
+from .choices import Include, MessageStatus, ProviderKind, SweepState
+from .providers.options import KINDS
 
 
 class ProviderAccount(models.Model):
-    """A configured sending account: which adapter (dotted path), its options and its limits."""
+    """A configured sending account: its kind (which adapter), its options and its limits.
+
+    ``backend`` (the adapter's dotted path) is derived from ``kind`` on save; accounts without
+    a kind (test adapters such as locmem) keep the path they were given.
+    """
 
     code = models.SlugField(_("código"), max_length=40, unique=True)
     name = models.CharField(_("nombre"), max_length=120)
+    kind = models.CharField(_("tipo"), max_length=20, choices=ProviderKind.choices, blank=True)
     backend = models.CharField(
         _("adaptador"),
         max_length=200,
@@ -34,6 +41,13 @@ class ProviderAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.kind in KINDS:
+            self.backend = KINDS[self.kind].backend
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "backend"}
+        super().save(*args, **kwargs)
 
 
 class Sweep(models.Model):
@@ -139,6 +153,8 @@ class Message(models.Model):
             models.Index(fields=["sweep", "status"], name="message_sweep_status"),
             models.Index(fields=["provider_message_id"], name="message_provider_id"),
             models.Index(fields=["contact"], name="message_contact"),
+            # an inbound reply without a reference is matched to the sender's latest message
+            models.Index(fields=["to"], name="message_to"),
         ]
 
     def __str__(self) -> str:
@@ -175,17 +191,89 @@ class DailyContact(models.Model):
 
 
 class StatusEvent(models.Model):
-    """A status report received from a provider (raw), kept for audit and replay."""
+    """A status report received from a provider (raw), kept for audit and replay.
+
+    One row per (account, provider id, status): a replayed callback writes nothing new. Rows
+    not yet ``applied`` are early receipts waiting for their send to be recorded.
+    """
 
     provider = models.CharField(max_length=40)
     provider_message_id = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=20)
     payload = models.JSONField(default=dict)
-    received_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
     applied = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["provider", "provider_message_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id", "status"], name="status_event_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_message_id} {self.status}"
+
+
+class CallbackPayload(models.Model):
+    """The raw body of an authenticated callback (or a receipt PDU), kept as evidence until
+    ``keep_until`` (``BRIEF_CALLBACK_RETENTION_DAYS``); identical bodies are kept once."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)  # SHA-256 of the body
+    body = models.TextField()
+    content_type = models.CharField(max_length=120, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    keep_until = models.DateTimeField(db_index=True)
+    items = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "digest"], name="callback_payload_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.digest[:12]}"
+
+
+class InboundMessage(models.Model):
+    """A message a person sent us (reply, MO SMS, WhatsApp text), matched to the message it
+    answers when we can tell (``in_reply_to``, else the sender's latest message)."""
+
+    account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(_("canal"), max_length=20)
+    sender = models.CharField(_("remitente"), max_length=254)
+    recipient = models.CharField(_("destinatario"), max_length=254, blank=True)
+    text = models.TextField(_("texto"), blank=True)
+    at = models.DateTimeField(_("recibido"), default=timezone.now)
+    provider_message_id = models.CharField(max_length=120)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    brief = models.ForeignKey(
+        "campaigns.Brief",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+    )
+    opt_out = models.BooleanField(_("pidió no recibir más"), default=False)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "provider_message_id"], name="inbound_message_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["brief", "at"], name="inbound_brief_at")]
+        verbose_name = _("mensaje recibido")
+        verbose_name_plural = _("mensajes recibidos")
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:40]}"

@@ -98,6 +98,14 @@ def simulated_report(account_code: str, payload: dict) -> dict:
     return handle_payload(account_code, payload)
 
 
+@shared_task(name="brief.dispatch.tasks.purge_callback_evidence")
+def purge_callback_evidence() -> dict:
+    """Beat: drop raw callback payloads and status events past their retention."""
+    from .hooks import purge_evidence
+
+    return purge_evidence()
+
+
 @shared_task(name="brief.dispatch.tasks.kick_running_sweeps")
 def kick_running_sweeps(follow_up: bool = False) -> int:
     """Settle crash leftovers, then start a runner for every running sweep that has none.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
@@ -117,39 +116,6 @@ def test_report_totals_rates_and_send_times(api, campaign, proveedor, solicitant
         api.as_user(solicitante).get(f"/api/v1/briefs/{brief.code}/report/?format=doc").status_code
         == 400
     )
-
-
-def test_http_callback_is_idempotent_and_200_for_unknown_ids(client, campaign, proveedor):
-    brief, _, templates = campaign(n=1, channels=("email",))
-    from brief.dispatch import actions
-
-    sweep = actions.create_sweep(
-        brief,
-        actor=proveedor,
-        channel="email",
-        template=templates["email"],
-        provider_account="simulado",
-    )
-    engine.Runner(sweep).run()
-    message = Message.objects.get(sweep=sweep)
-    body = json.dumps(
-        {
-            "events": [
-                {"id": f"sim-{message.id}", "status": "read"},
-                {"id": "sim-999999", "status": "delivered"},
-            ]
-        }
-    )
-    for _ in range(2):
-        r = client.post("/hooks/simulado/", body, content_type="application/json")
-        assert r.status_code == 200
-    message.refresh_from_db()
-    assert message.status in {"read", "failed", "bounced"}
-    assert (
-        client.post("/hooks/simulado/", "{not json", content_type="application/json").status_code
-        == 400
-    )
-    assert client.post("/hooks/nadie/", body, content_type="application/json").status_code == 404
 
 
 def test_local_token_bucket_paces_to_the_rate():

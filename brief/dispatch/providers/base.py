@@ -8,19 +8,29 @@ retries, backoff, rate limits and bookkeeping. ``lookup(ids)`` lets the dispatch
 messages left in ``sending`` after a crash (``None`` when the provider cannot tell).
 ``verify_callback(request)`` says whether a callback really comes from the provider (its
 signature, or the account's shared secret for providers that do not sign); an adapter that
-takes callbacks must say how it authenticates them.
+takes callbacks must say how it authenticates them: the base class refuses every callback.
 ``parse_callback(request)`` turns an authenticated callback into :class:`StatusUpdate`s and
-:class:`InboundMessage`s (replies, mobile-originated messages); receipts that arrive on a
-provider connection instead of HTTP (SMPP ``deliver_sm``) produce the same objects and go through
-the same path.
+:class:`InboundMessage`s (replies, mobile-originated messages), raising ``ValueError`` for a
+body it cannot read (:func:`decode_json` bounds JSON); an adapter that does not implement it
+takes no HTTP callbacks and its ``/hooks/<code>/`` answers 404. ``verify_subscription(request)``
+answers a provider's ``GET`` handshake (WhatsApp's ``hub.challenge``; ``None`` refuses).
+Receipts that arrive on a provider connection instead of HTTP (SMPP ``deliver_sm``) produce the
+same objects and go through the same path: :func:`brief.dispatch.hooks.ingest`.
+Secrets come from :meth:`BaseProvider.secret` (options, ``<name>_file`` or ``<name>_env``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.module_loading import import_string
+
+from .options import resolve_secret
+
+#: Deepest JSON nesting a callback body may have (real providers use fewer than 10 levels).
+MAX_JSON_DEPTH = 32
 
 
 class ProviderError(Exception):
@@ -107,6 +117,18 @@ class BaseProvider:
         """The provider's id of one of our messages when it can be derived ("" otherwise)."""
         return ""
 
+    def secret(self, name: str) -> str:
+        """A secret option, resolved at use time (see :mod:`brief.dispatch.providers.options`)."""
+        return resolve_secret(self.options, name)
+
+    def verify_callback(self, request) -> bool:
+        """Whether an HTTP callback really comes from the provider; refused unless overridden."""
+        return False
+
+    def verify_subscription(self, request) -> str | None:
+        """The answer to a provider's ``GET`` handshake on the callback URL (``None`` refuses)."""
+        return None
+
     def parse_callback(self, request) -> list[StatusUpdate | InboundMessage]:
         raise NotImplementedError
 
@@ -116,6 +138,38 @@ class BaseProvider:
 
     def close(self) -> None:
         """Release connections (called when a runner finishes)."""
+
+
+def takes_callbacks(provider: BaseProvider) -> bool:
+    """Whether the adapter reads HTTP callbacks at all (it implements ``parse_callback``)."""
+    return type(provider).parse_callback is not BaseProvider.parse_callback
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def decode_json(body: bytes) -> dict[str, Any]:
+    """A callback body as a JSON object; ``ValueError`` for anything else (not JSON, not an
+    object, nested deeper than :data:`MAX_JSON_DEPTH`)."""
+    try:
+        payload = json.loads(body or b"{}")
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deep") from exc
+    if not isinstance(payload, dict):
+        raise ValueError("a JSON object was expected")
+    if _depth(payload) > MAX_JSON_DEPTH:
+        raise ValueError("JSON nested too deep")
+    return payload
 
 
 def get_provider(account) -> BaseProvider:

@@ -2,18 +2,37 @@
 
 Options: ``seed``, ``failure_rate`` (refused at send), ``delivery_rate`` (of the accepted),
 ``bounce_rate`` (e-mail), ``read_rate`` (of the delivered), ``delay_seconds`` before statuses
-are reported. Statuses come back through the same path a real provider's callback takes
-(:func:`brief.dispatch.hooks.handle_payload`), from a Celery task scheduled after the delay.
+are reported, ``callback_secret`` (or ``callback_secret_file`` / ``callback_secret_env``).
+Statuses come back through the same path a real provider's callback takes
+(:func:`brief.dispatch.hooks.handle_payload`, in process), from a Celery task scheduled after
+the delay. HTTP callbacks to ``/hooks/<code>/`` are accepted only when signed with the
+account's ``callback_secret``: header ``X-Brief-Signature: sha256=<hex>``, the HMAC-SHA256 of
+the raw body (:func:`sign`); without a secret the account takes no HTTP callbacks.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import struct
 
 from django.utils import timezone
 
-from .base import BaseProvider, OutgoingMessage, SendResult, StatusUpdate
+from .base import (
+    BaseProvider,
+    InboundMessage,
+    OutgoingMessage,
+    SendResult,
+    StatusUpdate,
+    decode_json,
+)
+
+SIGNATURE_HEADER = "X-Brief-Signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Brief-Signature`` value of ``body``: ``sha256=`` and the hex HMAC-SHA256."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _draw(seed: str, message_id: int, salt: str) -> float:
@@ -104,19 +123,36 @@ class SimulatedProvider(BaseProvider):
         }
 
     def parse_payload(self, payload: dict) -> list[StatusUpdate]:
-        return [
-            StatusUpdate(
-                provider_message_id=e["id"],
-                status=e["status"],
-                at=e.get("at"),
-                code=str(e.get("code", "")),
-                detail=str(e.get("detail", "")),
-                raw=e,
+        """``{"events": [{"id": "sim-1", "status": "delivered", "at", "code", "detail"}]}``;
+        ``ValueError`` when the shape is wrong (ids and statuses must be strings)."""
+        events = payload.get("events", []) if isinstance(payload, dict) else None
+        if not isinstance(events, list):
+            raise ValueError("events must be a list")
+        updates = []
+        for e in events:
+            if not isinstance(e, dict):
+                raise ValueError("each event must be an object")
+            pid, status = e.get("id"), e.get("status")
+            if not isinstance(pid, str) or not isinstance(status, str):
+                raise ValueError("id and status must be strings")
+            updates.append(
+                StatusUpdate(
+                    provider_message_id=pid,
+                    status=status,
+                    at=e.get("at"),
+                    code=str(e.get("code", "")),
+                    detail=str(e.get("detail", "")),
+                    raw=e,
+                )
             )
-            for e in payload.get("events", [])
-        ]
+        return updates
 
-    def parse_callback(self, request) -> list[StatusUpdate]:
-        import json
+    def verify_callback(self, request) -> bool:
+        secret = self.secret("callback_secret")
+        if not secret:
+            return False
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        return hmac.compare_digest(given.encode(), sign(secret, request.body).encode())
 
-        return self.parse_payload(json.loads(request.body or b"{}"))
+    def parse_callback(self, request) -> list[StatusUpdate | InboundMessage]:
+        return [*self.parse_payload(decode_json(request.body))]

@@ -2,6 +2,7 @@
 
 Options: ``host``, ``port``, ``username``, ``password``, ``use_tls`` (implicit TLS),
 ``start_tls``, ``timeout``, ``pool_size``, ``sender`` (default From), ``domain`` (for Message-ID).
+The password may also come from ``password_file`` or ``password_env``. No HTTP callbacks.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class SMTPProvider(BaseProvider):
         self.host = o.get("host", "127.0.0.1")
         self.port = int(o.get("port", 25))
         self.username = o.get("username") or None
-        self.password = o.get("password") or None
+        self.password = self.secret("password") or None
         self.use_tls = bool(o.get("use_tls", False))
         self.start_tls = o.get("start_tls")  # None = opportunistic, as aiosmtplib does
         self.timeout = float(o.get("timeout", 30))
