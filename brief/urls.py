@@ -18,6 +18,9 @@ router = DefaultRouter(trailing_slash=True)
 router.register("briefs", BriefViewSet, basename="brief")
 router.register("bases", ContactBaseViewSet, basename="base")
 router.register("suppressions", SuppressionViewSet, basename="suppression")
+router.register(
+    "provider-accounts", dispatch_api.ProviderAccountViewSet, basename="provider_account"
+)
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth_token"),
@@ -25,6 +28,7 @@ api_v1 = [
     *content_api.urlpatterns,
     path("briefs/<str:code>/sweeps/", dispatch_api.brief_sweeps, name="brief_sweeps"),
     path("briefs/<str:code>/report/", dispatch_api.brief_report, name="brief_report"),
+    path("briefs/<str:code>/inbound/", dispatch_api.brief_inbound, name="brief_inbound"),
     path("sweeps/<int:pk>/", dispatch_api.sweep_detail, name="sweep_detail"),
     path("sweeps/<int:pk>/<str:command>/", dispatch_api.sweep_control, name="sweep_control"),
     path("lookup/", lookup_api, name="lookup"),

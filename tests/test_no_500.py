@@ -58,6 +58,10 @@ def _paths(code: str) -> list[str]:
         "/api/v1/briefs/NOPE/submit/",
         "/hooks/simulado/",
         "/hooks/correo/",
+        f"/api/v1/briefs/{code}/inbound/?limit=zz&offset=-1",
+        "/api/v1/provider-accounts/",
+        "/api/v1/provider-accounts/simulado/",
+        "/api/v1/provider-accounts/simulado/test/",
     ]
 
 
@@ -106,6 +110,7 @@ def test_pages_never_answer_500(client, brief, request, who):
         "/baja/garbage/",
         f"/briefs/{code}/contenido/",
         f"/briefs/{code}/barridos/nuevo/",
+        f"/briefs/{code}/respuestas/?page=zz",
         "/barridos/999999/",
         f"/briefs/{code}/f559/9.pdf",
         f"/briefs/{code}/adjuntos/999/",
@@ -114,3 +119,34 @@ def test_pages_never_answer_500(client, brief, request, who):
         for method in ("get", "post"):
             response = getattr(client, method)(page, {"x": "y", "channel": "zz"})
             assert response.status_code < 500, (method, page, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        *GARBAGE,
+        ["x"],
+        "texto",
+        {"code": "x", "kind": "smpp", "options": {"password": {"a": 1}}, "channels": "sms"},
+        {"code": "x", "kind": "simulated", "options": "x", "rate_per_second": "rápido"},
+        {"to": 7, "text": ["x"], "channel": None},
+    ],
+)
+def test_provider_accounts_never_answer_500_to_an_administrator(api, make_user, payload):
+    from brief.dispatch.models import ProviderAccount
+
+    admin = make_user("root")
+    admin.is_superuser = True
+    admin.save()
+    ProviderAccount.objects.create(code="simulado", name="S", kind="simulated", channels=["sms"])
+    client = api.as_user(admin)
+    for path in (
+        "/api/v1/provider-accounts/",
+        "/api/v1/provider-accounts/simulado/",
+        "/api/v1/provider-accounts/simulado/test/",
+        "/api/v1/provider-accounts/nadie/",
+    ):
+        for method in ("get", "post", "patch"):
+            data = payload if method != "get" else None
+            response = getattr(client, method)(path, data, format="json")
+            assert response.status_code < 500, (method, path, response.status_code)

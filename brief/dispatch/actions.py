@@ -1,5 +1,6 @@
 """The only write path of sweeps (create, start, pause, resume, cancel, decide on unknowns) and
-of what recipients do with their messages (unsubscribe)."""
+of what recipients do with their messages (unsubscribe), and of provider accounts (create,
+edit, delete, send a test message)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSo
 from brief.contacts.models import ContactBase, Segment, Suppression
 from brief.content.links import read_unsubscribe_token
 from brief.core.audit import record
-from brief.core.exceptions import Conflict, Invalid
+from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 
 from . import engine
 from .choices import Include, MessageStatus, SweepState
 from .models import Message, ProviderAccount, Sweep
+from .providers.base import OutgoingMessage, ProviderError, SendResult, get_provider
+from .providers.options import KINDS, merge_options, option_errors
 
 
 def runners_for(account: ProviderAccount) -> int:
@@ -297,3 +300,170 @@ def unsubscribe_email(token: str, *, request=None) -> Suppression:
             details={"message_id": message_id, "email": mask_email(email)},
         )
     return entry
+
+
+# --- provider accounts -----------------------------------------------------------------
+
+
+def _check_admin(actor) -> None:
+    if actor is None or not actor.is_superuser:
+        raise Forbidden("Solo un administrador gestiona las cuentas de proveedor.")
+
+
+def _account_fields(data: dict, current: ProviderAccount | None) -> dict:
+    """The account fields of ``data`` checked against the kind table (``Invalid`` otherwise)."""
+    kind = data.get("kind", current.kind if current else "")
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise Invalid(
+            f"Tipo no válido; use uno de: {', '.join(KINDS)}.", code="bad_kind", field="kind"
+        )
+    fields = {k: v for k, v in data.items() if k not in {"code", "options"}}
+    channels = data.get("channels", current.channels if current else list(spec.channels))
+    wrong = [c for c in channels if c not in spec.channels]
+    if not channels or wrong:
+        raise Invalid(
+            f"Canales no válidos para {kind}: use {', '.join(spec.channels)}.",
+            code="bad_channels",
+            field="channels",
+        )
+    fields["channels"] = list(dict.fromkeys(channels))
+    current_options = current.options if current else {}
+    options = merge_options(current_options, data.get("options", {}), partial=current is not None)
+    errors = option_errors(kind, options)
+    if errors:
+        raise Invalid(
+            errors[0],
+            code="bad_options",
+            field="options",
+            errors=[{"code": "bad_options", "message": e, "field": "options"} for e in errors],
+        )
+    fields["options"] = options
+    return fields
+
+
+def _changed_options(before: dict, after: dict) -> list[str]:
+    """Names of the options an edit changed (names only: values may be secrets)."""
+    return sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+
+
+@transaction.atomic
+def create_provider_account(*, actor, data: dict, request=None) -> ProviderAccount:
+    """Create a provider account of one kind, its options checked against the kind table."""
+    _check_admin(actor)
+    code = data.get("code", "")
+    if ProviderAccount.objects.filter(code=code).exists():
+        raise Conflict(f"Ya existe una cuenta «{code}».", code="duplicate", field="code")
+    fields = _account_fields(data, None)
+    fields.setdefault("name", code)
+    account = ProviderAccount.objects.create(code=code, **fields)
+    record(
+        "PROVIDER_ACCOUNT_CREATED",
+        actor=actor,
+        target=account,
+        request=request,
+        details={"kind": account.kind, "options": sorted(account.options)},
+    )
+    return account
+
+
+@transaction.atomic
+def update_provider_account(
+    account: ProviderAccount, *, actor, data: dict, request=None
+) -> ProviderAccount:
+    """Edit an account: options are merged, a secret sent back masked keeps its value."""
+    _check_admin(actor)
+    if data.get("code", account.code) != account.code:
+        raise Invalid(
+            "El código de una cuenta no se puede cambiar (es su URL de notificaciones).",
+            code="immutable",
+            field="code",
+        )
+    before = dict(account.options)
+    fields = _account_fields(data, account)
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.save()
+    record(
+        "PROVIDER_ACCOUNT_UPDATED",
+        actor=actor,
+        target=account,
+        request=request,
+        details={
+            "fields": sorted(k for k in data if k != "options"),
+            "options": _changed_options(before, account.options),
+        },
+    )
+    return account
+
+
+@transaction.atomic
+def delete_provider_account(account: ProviderAccount, *, actor, request=None) -> None:
+    """Delete an account that never sent; one with sweeps is kept for their evidence."""
+    _check_admin(actor)
+    if account.sweeps.exists():
+        raise Conflict(
+            "La cuenta tiene barridos y se conserva como evidencia; desactívela en lugar de "
+            "borrarla.",
+            code="has_sweeps",
+        )
+    record(
+        "PROVIDER_ACCOUNT_DELETED",
+        actor=actor,
+        target=account,
+        request=request,
+        details={"code": account.code, "kind": account.kind},
+    )
+    account.delete()
+
+
+def send_test_message(
+    account: ProviderAccount, *, actor, to: str, text: str, channel: str = "", request=None
+) -> dict:
+    """Send one message through the account's adapter and return the provider's answer."""
+    _check_admin(actor)
+    channel = channel or (account.channels[0] if account.channels else "")
+    if channel not in account.channels:
+        raise Invalid("La cuenta no envía por ese canal.", code="bad_channel", field="channel")
+    if not to.strip():
+        raise Invalid("Indique el destinatario.", code="required", field="to")
+    try:
+        provider = get_provider(account)
+    except ImportError as exc:
+        raise Conflict(
+            "El adaptador de esta cuenta no está instalado.", code="adapter_missing"
+        ) from exc
+    message = OutgoingMessage(
+        id=0,
+        to=to.strip(),
+        channel=channel,
+        text=text,
+        subject="Prueba de Brief" if channel == "email" else "",
+    )
+    try:
+        result = provider.send([message])[0]
+    except (ProviderError, OSError) as exc:
+        result = SendResult(
+            0,
+            False,
+            permanent=getattr(exc, "permanent", False),
+            code=getattr(exc, "code", "") or "error",
+            detail=str(exc)[:300],
+        )
+    finally:
+        provider.close()
+    answer = {
+        "accepted": result.accepted,
+        "provider_message_id": result.provider_message_id,
+        "permanent": result.permanent,
+        "code": result.code,
+        "detail": result.detail,
+    }
+    record(
+        "PROVIDER_ACCOUNT_TESTED",
+        actor=actor,
+        target=account,
+        request=request,
+        details={"channel": channel, "accepted": result.accepted, "code": result.code},
+    )
+    return answer

@@ -1,26 +1,31 @@
-"""Sweeps API (DESIGN §6): create on a brief, read with counts, pause/resume/cancel, report."""
+"""Sweeps API (DESIGN §6): create on a brief, read with counts, pause/resume/cancel, report;
+provider accounts (admin only, secrets write-only) and their test send."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action, api_view
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_view, visible_brief
 from brief.contacts.models import Segment
+from brief.core.api import request_object
 from brief.core.exceptions import Forbidden, Invalid
 
-from . import actions, report
-from .choices import Include
-from .models import Sweep
+from . import actions, inbound, report
+from .choices import Include, ProviderKind
+from .models import ProviderAccount, Sweep
+from .providers.options import mask_options
 
 
 class SweepCreateSerializer(serializers.Serializer):
@@ -95,6 +100,18 @@ def brief_sweeps(request, code: str):
     return Response(report.sweep_json(sweep), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def brief_inbound(request, code: str):
+    """Replies to a brief's messages, newest first, with the contact's name (paginated)."""
+    from rest_framework.pagination import LimitOffsetPagination
+
+    brief = _brief(request, code)
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(inbound.for_brief(brief), request)
+    return paginator.get_paginated_response([inbound.inbound_json(r) for r in page or []])
+
+
 @extend_schema(responses=SweepSerializer)
 @api_view(["GET"])
 def sweep_detail(request, pk: int):
@@ -163,3 +180,114 @@ def brief_report(request, code: str):
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response
     raise Invalid("Formato no disponible: use json, csv o xlsx.", code="bad_format", field="format")
+
+
+# --- provider accounts -----------------------------------------------------------------
+
+
+class IsAdministrator(permissions.BasePermission):
+    """Provider accounts hold credentials: only administrators (superusers) see them."""
+
+    message = "Solo un administrador gestiona las cuentas de proveedor."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_superuser)
+
+
+class ProviderAccountSerializer(serializers.Serializer):
+    """Body of ``POST``/``PATCH``; answers add ``backend``, masked secrets, ``callback_url``."""
+
+    code = serializers.SlugField(max_length=40)
+    name = serializers.CharField(max_length=120, required=False)
+    kind = serializers.ChoiceField(choices=ProviderKind.choices)
+    channels = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    rate_per_second = serializers.FloatField(min_value=0.01, max_value=1_000_000, required=False)
+    concurrency = serializers.IntegerField(min_value=1, max_value=256, required=False)
+    chunk_size = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    active = serializers.BooleanField(required=False)
+    options = serializers.DictField(required=False)
+
+
+class ProviderTestSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=254)
+    text = serializers.CharField(max_length=2000, required=False, default="Prueba de Brief")
+    channel = serializers.CharField(max_length=20, required=False, default="")
+
+
+def account_json(account: ProviderAccount) -> dict:
+    """An account as the API shows it: secrets masked, the absolute callback URL."""
+    return {
+        "code": account.code,
+        "name": account.name,
+        "kind": account.kind,
+        "backend": account.backend,
+        "channels": account.channels,
+        "rate_per_second": account.rate_per_second,
+        "concurrency": account.concurrency,
+        "chunk_size": account.chunk_size,
+        "active": account.active,
+        "options": mask_options(account.options or {}),
+        "callback_url": settings.SITE_URL + reverse("provider_callback", args=[account.code]),
+    }
+
+
+class ProviderAccountViewSet(viewsets.ViewSet):
+    """``/api/v1/provider-accounts/``: list, create, read, edit, delete, ``test/`` (admin)."""
+
+    permission_classes = [permissions.IsAuthenticated, IsAdministrator]
+    lookup_field = "code"
+    serializer_class = ProviderAccountSerializer
+
+    def _account(self, code: str) -> ProviderAccount:
+        return get_object_or_404(ProviderAccount, code=code)
+
+    def _data(self, request, *, partial: bool) -> dict:
+        payload = ProviderAccountSerializer(data=request_object(request), partial=partial)
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    @extend_schema(responses=ProviderAccountSerializer(many=True))
+    def list(self, request):
+        return Response([account_json(a) for a in ProviderAccount.objects.order_by("code")])
+
+    @extend_schema(request=ProviderAccountSerializer, responses=ProviderAccountSerializer)
+    def create(self, request):
+        account = actions.create_provider_account(
+            actor=request.user, data=self._data(request, partial=False), request=request
+        )
+        return Response(account_json(account), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ProviderAccountSerializer)
+    def retrieve(self, request, code=None):
+        return Response(account_json(self._account(code)))
+
+    @extend_schema(request=ProviderAccountSerializer, responses=ProviderAccountSerializer)
+    def partial_update(self, request, code=None):
+        account = actions.update_provider_account(
+            self._account(code),
+            actor=request.user,
+            data=self._data(request, partial=True),
+            request=request,
+        )
+        return Response(account_json(account))
+
+    def destroy(self, request, code=None):
+        actions.delete_provider_account(self._account(code), actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ProviderTestSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def test(self, request, code=None):
+        """Send one message through the account and return the provider's answer."""
+        payload = ProviderTestSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        answer = actions.send_test_message(
+            self._account(code),
+            actor=request.user,
+            to=data["to"],
+            text=data["text"],
+            channel=data["channel"],
+            request=request,
+        )
+        return Response(answer)

@@ -102,6 +102,24 @@ def record_inbound(account: ProviderAccount, items: list[InboundMessage]) -> int
     return created_count
 
 
+def for_brief(brief):
+    """The replies matched to a brief, newest first, with their contacts."""
+    return InboundRow.objects.filter(brief=brief).select_related("contact").order_by("-at", "-id")
+
+
+def inbound_json(row: InboundRow) -> dict:
+    return {
+        "id": row.pk,
+        "at": row.at.isoformat(),
+        "channel": row.channel,
+        "sender": row.sender,
+        "text": row.text,
+        "contact": row.contact.full_name if row.contact else None,
+        "message": row.message_id,
+        "opt_out": row.opt_out,
+    }
+
+
 def _at(value):
     return _parse_time(value) or timezone.now()
 

@@ -7,6 +7,7 @@ app_name = "dispatch"
 urlpatterns = [
     path("briefs/<str:code>/barridos/", views.brief_sweeps, name="brief_sweeps"),
     path("briefs/<str:code>/barridos/nuevo/", views.sweep_create, name="sweep_create"),
+    path("briefs/<str:code>/respuestas/", views.brief_inbound, name="brief_inbound"),
     path("barridos/<int:pk>/", views.sweep_detail, name="sweep_detail"),
     path("barridos/<int:pk>/avance/", views.sweep_progress, name="sweep_progress"),
     path("barridos/<int:pk>/desconocidos/", views.sweep_decide, name="sweep_decide"),

@@ -191,6 +191,19 @@ def brief_sweeps(request, code: str):
 
 
 @login_required
+@require_GET
+def brief_inbound(request, code: str):
+    """Replies people sent to the brief's messages, with the contact's name."""
+    from django.core.paginator import Paginator
+
+    from .inbound import for_brief
+
+    brief = _get_brief(request, code)
+    page = Paginator(for_brief(brief), 50).get_page(request.GET.get("page"))
+    return render(request, "dispatch/inbound.html", {"brief": brief, "page": page})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def sweep_create(request, code: str):
     """The new-sweep form; posting it writes the outbox and schedules the sweep."""
