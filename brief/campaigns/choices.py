@@ -71,6 +71,11 @@ class Channel(models.TextChoices):
     CALL = "call", _("Llamada outbound")
 
 
+def channel_label(code: str) -> str:
+    """The Spanish label of a channel code (the code itself when it is not a channel)."""
+    return str(Channel(code).label) if code in Channel.values else code
+
+
 # Channels whose execution follows a script (guion) that must come with the brief.
 SCRIPT_CHANNELS = frozenset({Channel.VOICE, Channel.CALL})
 

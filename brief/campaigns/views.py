@@ -53,6 +53,7 @@ from .forms import (
     QuestionForm,
 )
 from .models import Attachment, Brief, BriefVersion, Question
+from .vocabulary import REJECT_LABELS
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -253,14 +254,6 @@ def _version_changes(brief: Brief) -> list[dict[str, Any]]:
     return out
 
 
-REJECT_LABELS = {
-    "duplicate": gettext_lazy("Duplicados"),
-    "missing_document": gettext_lazy("Sin documento"),
-    "missing_name": gettext_lazy("Sin nombre"),
-    "no_valid_contact": gettext_lazy("Sin contacto válido"),
-}
-
-
 def _base_summary(brief: Brief) -> dict | None:
     # Through the reverse relation's manager: campaigns sits below contacts, never imports it.
     base = brief.bases.current(brief)
@@ -277,7 +270,7 @@ def _base_rows(summary: dict | None) -> list[tuple[str, Any]] | None:
         (_("Registros rechazados"), summary.get("rows_rejected")),
     ]
     for reason, count in (summary.get("rejected") or {}).items():
-        rows.append((f"· {REJECT_LABELS.get(reason, reason)}", count))
+        rows.append((f"· {_(REJECT_LABELS.get(reason, reason))}", count))
     if summary.get("abroad"):
         rows.append((_("En el exterior"), summary["abroad"]))
     for channel, count in (summary.get("usable_by_channel") or {}).items():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,24 @@ from django.utils.module_loading import import_string
 from brief.campaigns.choices import EDITABLE, AttachmentKind, Status
 from brief.campaigns.models import Attachment, Brief
 from brief.campaigns.permissions import may_view, require_actor
+from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
 from .cleaning import parse_channels
-from .models import Contact, ContactBase, SavedMapping, Segment, Suppression
+from .models import (
+    Contact,
+    ContactBase,
+    SavedMapping,
+    Segment,
+    Suppression,
+    channel_address_expression,
+    person_key,
+    person_key_expression,
+    suppressed_q,
+)
 from .reader import FIELDS, BaseFileError, propose_mapping, read_base
 
 # Who may import a base, and when.
@@ -221,7 +234,7 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
         qs = qs.filter(abroad=bool(filters["abroad"]) and filters["abroad"] not in ("0", "false"))
     channel = filters.get("channel")
     if channel:
-        if channel not in {"sms", "whatsapp", "email", "voice", "call"}:
+        if channel not in CHANNELS:
             raise Invalid("Canal no válido.", code="bad_filter", field="channel")
         qs = qs.filter(**{f"can_{channel}": True})
     result = filters.get("sweeps")
@@ -265,16 +278,28 @@ def _check_filter_types(filters: dict[str, Any]) -> None:
         raise bad("custom", "Use un objeto {campo: valor} con valores de texto o número.")
 
 
-def segment_counts(base: ContactBase, filters: dict[str, Any]) -> dict[str, int]:
-    """Live counts of a segment: total, per channel, and how many are suppressed."""
-    qs = segment_queryset(base, filters)
-    counts = {"total": qs.count()}
-    for channel in ("sms", "whatsapp", "email", "voice", "call"):
+def segment_counts(base: ContactBase, filters: dict[str, Any]) -> dict[str, Any]:
+    """Live counts of a segment: total, eligible per channel, and who the suppression lists
+    hold back, per channel exactly as a sweep on that channel would (``suppressed_by_channel``).
+    ``suppressed`` is that count for the segment's channel filter, or without one the contacts
+    held back on at least one of the base's channels they are eligible for."""
+    qs = segment_queryset(base, filters).alias(_person=person_key_expression())
+    counts: dict[str, Any] = {"total": qs.count()}
+    for channel in CHANNELS:
         counts[channel] = qs.filter(**{f"can_{channel}": True}).count()
-    phones = Suppression.objects.values("value")
-    counts["suppressed"] = qs.filter(
-        Q(mobile__in=phones) | Q(landline__in=phones) | Q(email__in=phones)
-    ).count()
+    held_back = {
+        channel: Q(**{f"can_{channel}": True})
+        & suppressed_q(channel, address=f"_address_{channel}", person="_person")
+        for channel in CHANNELS
+    }
+    qs = qs.alias(**{f"_address_{c}": channel_address_expression(c) for c in CHANNELS})
+    by_channel = {c: qs.filter(q).count() for c, q in held_back.items()}
+    if filters.get("channel"):
+        counts["suppressed"] = by_channel[filters["channel"]]
+    else:
+        wanted = [held_back[c] for c in CHANNELS if c in (base.channels or CHANNELS)]
+        counts["suppressed"] = qs.filter(reduce(operator.or_, wanted)).count()
+    counts["suppressed_by_channel"] = by_channel
     return counts
 
 
@@ -320,7 +345,7 @@ def normalize_suppression_value(value: str) -> str:
         return raw.lower()
     if ":" in raw:
         kind, number = raw.split(":", 1)
-        return f"{kind.strip().upper()}:{number.strip().replace('.', '').replace(' ', '')}"
+        return person_key(kind.strip().upper(), number.strip().replace(".", "").replace(" ", ""))
     candidate = phone_candidate(raw)
     phone = classify_phone_exact(candidate)[0] if candidate else None
     if not phone:

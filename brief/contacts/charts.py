@@ -15,19 +15,8 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-REJECT_LABELS = {
-    "duplicate": "Duplicados",
-    "missing_document": "Sin documento",
-    "missing_name": "Sin nombre",
-    "no_valid_contact": "Sin contacto válido",
-}
-CHANNEL_LABELS = {
-    "sms": "SMS",
-    "whatsapp": "WhatsApp",
-    "email": "Correo electrónico",
-    "voice": "Mensaje de voz (blaster)",
-    "call": "Llamada outbound",
-}
+from brief.campaigns.vocabulary import CHANNEL_LABELS, CHANNELS, REJECT_CODES, REJECT_LABELS
+
 INK = "#1d2733"
 MUTED = "#5b6776"
 GRID = "#d9dee5"
@@ -92,8 +81,8 @@ def bar_chart(
 def rejects_chart(summary: dict) -> str:
     """Rejected rows by reason (duplicate, missing document, missing name, no valid contact)."""
     rejected = summary.get("rejected") or {}
-    labels = [REJECT_LABELS[k] for k in REJECT_LABELS]
-    values = [int(rejected.get(k, 0) or 0) for k in REJECT_LABELS]
+    labels = [REJECT_LABELS[k] for k in REJECT_CODES]
+    values = [int(rejected.get(k, 0) or 0) for k in REJECT_CODES]
     return bar_chart(
         labels, values, color=REJECT_COLOR, xlabel="Registros rechazados", prefix="rechazos"
     )
@@ -102,7 +91,7 @@ def rejects_chart(summary: dict) -> str:
 def channels_chart(summary: dict, channels: Sequence[str] | None = None) -> str:
     """Usable rows by channel: ``channels`` (the campaign's) or all in the summary."""
     usable = summary.get("usable_by_channel") or {}
-    keys = [k for k in CHANNEL_LABELS if k in usable and (not channels or k in channels)]
+    keys = [k for k in CHANNELS if k in usable and (not channels or k in channels)]
     labels = [CHANNEL_LABELS[k] for k in keys]
     values = [int(usable.get(k, 0) or 0) for k in keys]
     return bar_chart(

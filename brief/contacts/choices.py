@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from brief.campaigns.choices import Channel
+
 
 class BaseStatus(models.TextChoices):
     PENDING = "pending", _("En cola")
@@ -16,12 +18,14 @@ OPEN_BASE_STATES = frozenset({BaseStatus.PENDING, BaseStatus.IMPORTING})
 
 
 class SuppressionChannel(models.TextChoices):
+    """A campaign channel (same codes and labels as :class:`Channel`) or all of them."""
+
     ALL = "all", _("Todos los canales")
-    SMS = "sms", _("SMS")
-    EMAIL = "email", _("Correo electrónico")
-    WHATSAPP = "whatsapp", _("WhatsApp")
-    VOICE = "voice", _("Mensaje de voz")
-    CALL = "call", _("Llamada")
+    SMS = Channel.SMS.value, Channel.SMS.label
+    EMAIL = Channel.EMAIL.value, Channel.EMAIL.label
+    WHATSAPP = Channel.WHATSAPP.value, Channel.WHATSAPP.label
+    VOICE = Channel.VOICE.value, Channel.VOICE.label
+    CALL = Channel.CALL.value, Channel.CALL.label
 
 
 class SuppressionSource(models.TextChoices):

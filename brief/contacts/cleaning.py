@@ -19,6 +19,7 @@ import polars as pl
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneMetadata, PhoneNumberType
 
+from brief.campaigns.vocabulary import CHANNEL_LABELS, CHANNELS, REJECT_CODES, REJECT_REASONS
 from brief.contacts.reader import (
     DEFAULT_MAX_BYTES,
     FIELDS,
@@ -28,14 +29,6 @@ from brief.contacts.reader import (
     strip_accents,
 )
 
-CHANNELS = ("sms", "whatsapp", "email", "voice", "call")
-CHANNEL_LABELS = {
-    "sms": "SMS",
-    "whatsapp": "WhatsApp",
-    "email": "Correo electrónico",
-    "voice": "Mensaje de voz",
-    "call": "Llamada",
-}
 MISSING_TOKENS = (
     "n/a",
     "na",
@@ -50,13 +43,6 @@ MISSING_TOKENS = (
 # Blank, or a token surrounded by blanks (one regex pass instead of trim + compare).
 _MISSING_RE = r"(?i)^\s*(?:n/a|na|null|none|-|sin dato|sin informaci[oó]n|no aplica|0)?\s*$"
 
-REJECT_CODES = ("duplicate", "missing_document", "missing_name", "no_valid_contact")
-REASONS = {
-    "missing_document": "Documento ausente o inválido",
-    "missing_name": "Nombre ausente",
-    "duplicate": "Documento repetido",
-    "no_valid_contact": "Sin canal de contacto válido",
-}
 
 DOC_TYPES = ("CC", "CE", "TI", "PA", "PEP", "PPT", "NIT", "RC")
 _DOC_TYPE_ALIASES = {
@@ -797,7 +783,7 @@ def _rejects_frame(
         .then(pl.format("Documento repetido: se conserva la fila {}", pl.col("_kept_row")))
         .when(pl.col("code") == "no_valid_contact")
         .then(pl.lit(f"Sin teléfono ni correo válido para los canales: {names}"))
-        .otherwise(pl.col("code").replace_strict(REASONS, default=pl.col("code")))
+        .otherwise(pl.col("code").replace_strict(REJECT_REASONS, default=pl.col("code")))
     )
     row_col, code_col, reason_col = _reserved_names(df.columns)
     idx = reasons["_idx"]

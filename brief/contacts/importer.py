@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
 
 from .choices import BaseStatus
@@ -30,7 +31,6 @@ from .reader import BaseFileError, read_base
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
-CHANNELS = ("sms", "whatsapp", "email", "voice", "call")
 # Columns of contacts_contact written by the bulk path, in order.
 COLUMNS = [
     "base_id", "row", "doc_type", "doc_number", "first_names", "last_names", "full_name",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, OuterRef, Value
+from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -121,6 +123,52 @@ class Contact(models.Model):
         return f"{self.doc_type} {self.doc_number} {self.full_name}"
 
 
+# --- who a contact is, and where a channel reaches them -------------------------------------
+# Each fact has a Python or ORM form and a raw-SQL twin (for the outbox's INSERT … SELECT);
+# tests prove the twins agree.
+
+VOICE_CHANNELS = frozenset({"voice", "call"})
+
+
+def person_key(doc_type: str, doc_number: str) -> str:
+    """Who a contact is across bases and channels, ``TYPE:NUMBER`` (e.g. ``CC:1020304050``).
+
+    The daily contact cap counts people by it, earlier sweeps are matched by it, and a
+    suppression of a document is stored in this form.
+    """
+    return f"{doc_type}:{doc_number}"
+
+
+def person_key_expression(*, outer: bool = False) -> Concat:
+    """:func:`person_key` of a contact row as an ORM expression (``outer``: of the outer query)."""
+    ref = OuterRef if outer else F
+    return Concat(ref("doc_type"), Value(":"), ref("doc_number"), output_field=models.CharField())
+
+
+def person_key_sql(alias: str) -> str:
+    """:func:`person_key` of the contact row ``alias`` in raw SQL."""
+    return f"{alias}.doc_type || ':' || {alias}.doc_number"
+
+
+def channel_address_expression(channel: str):
+    """The address ``channel`` reaches a contact at, as an ORM expression: the e-mail, the
+    mobile, or for voice and calls the mobile falling back to the landline."""
+    if channel == "email":
+        return F("email")
+    if channel in VOICE_CHANNELS:
+        return Coalesce(NullIf(F("mobile"), Value("")), F("landline"))
+    return F("mobile")
+
+
+def channel_address_sql(channel: str, alias: str) -> str:
+    """:func:`channel_address_expression` of the contact row ``alias`` in raw SQL."""
+    if channel == "email":
+        return f"{alias}.email"
+    if channel in VOICE_CHANNELS:
+        return f"COALESCE(NULLIF({alias}.mobile, ''), {alias}.landline)"
+    return f"{alias}.mobile"
+
+
 class SavedMapping(models.Model):
     """A column mapping an area confirmed, reused for files with the same headers."""
 
@@ -158,6 +206,24 @@ class Segment(models.Model):
         return self.name
 
 
+class SuppressionQuerySet(models.QuerySet["Suppression"]):
+    def blocking(self, channel: str) -> SuppressionQuerySet:
+        """The entries that keep ``channel`` from reaching someone: that channel's or all's."""
+        return self.filter(channel__in=[channel, SuppressionChannel.ALL])
+
+
+def suppressed_q(channel: str, *, address: str, person: str) -> models.Q:
+    """The one suppression rule: a recipient is not contacted on ``channel`` when its address
+    on that channel or its person key (:func:`person_key`) is listed for ``channel`` or for
+    all channels.
+
+    ``address`` and ``person`` name the fields (or aliases) holding them: ``"to"`` and
+    ``"person"`` on the engine's messages, aliases of a contact on the segment screen.
+    """
+    blocked = Suppression.objects.blocking(channel).values("value")
+    return models.Q(**{f"{address}__in": blocked}) | models.Q(**{f"{person}__in": blocked})
+
+
 class Suppression(models.Model):
     """Someone who must not be contacted on a channel (opt-out, RNE, manual entry)."""
 
@@ -173,6 +239,8 @@ class Suppression(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

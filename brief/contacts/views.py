@@ -29,9 +29,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from brief.campaigns.choices import AttachmentKind, Channel
+from brief.campaigns.choices import AttachmentKind, channel_label
 from brief.campaigns.models import Attachment, Brief
 from brief.campaigns.permissions import visible_brief
+from brief.campaigns.vocabulary import CHANNELS, REJECT_CODES, REJECT_LABELS
 from brief.core.audit import record
 from brief.core.exceptions import DomainError, Forbidden, Invalid
 from brief.core.roles import Role
@@ -68,7 +69,6 @@ ISSUE_ROWS = [
     ("landline_only", gettext_lazy("Solo teléfono fijo")),
     ("invalid_email", gettext_lazy("Correo inválido")),
 ]
-CHANNEL_KEYS = ("sms", "whatsapp", "email", "voice", "call")
 LOOKUP_LIMIT = 100
 PAGE_SIZE = 50
 
@@ -116,10 +116,6 @@ def _import_refusal(user, brief: Brief) -> str | None:
 
 def _to_list(brief: Brief):
     return redirect("contacts:base_list", code=brief.code)
-
-
-def _channel_label(channel: str) -> str:
-    return str(Channel(channel).label) if channel in Channel.values else channel
 
 
 def _base_attachments(brief: Brief) -> list[Attachment]:
@@ -206,7 +202,7 @@ def base_map(request, code: str):
             % {"name": attachment.original_name, "reason": exc.message},
         )
         return _to_list(brief)
-    initial = {"channels": brief.channels or list(CHANNEL_KEYS), "sheet": info["sheet"] or ""}
+    initial = {"channels": brief.channels or list(CHANNELS), "sheet": info["sheet"] or ""}
     if request.method == "GET":
         form = MappingForm(headers=info["headers"], mapping=info["mapping"], initial=initial)
         return render(
@@ -251,10 +247,10 @@ def _summary_context(base: ContactBase) -> dict[str, Any]:
     issues = summary.get("field_issues") or {}
     usable = summary.get("usable_by_channel") or {}
     # The channels this import was cleaned for (the summary counts all five).
-    channels = [c for c in CHANNEL_KEYS if c in (base.channels or CHANNEL_KEYS) and c in usable]
+    channels = [c for c in CHANNELS if c in (base.channels or CHANNELS) and c in usable]
     delimiter = summary.get("delimiter")
-    reject_rows = [(label, rejected.get(key, 0)) for key, label in charts.REJECT_LABELS.items()]
-    channel_rows = [(charts.CHANNEL_LABELS[c], usable[c]) for c in channels]
+    reject_rows = [(_(REJECT_LABELS[key]), rejected.get(key, 0)) for key in REJECT_CODES]
+    channel_rows = [(channel_label(c), usable[c]) for c in channels]
     return {
         "summary": summary,
         "reject_rows": reject_rows,
@@ -341,7 +337,7 @@ def _ready_base(request, code: str, pk: int) -> ContactBase:
 
 def _segment_form(base: ContactBase, data=None) -> SegmentForm:
     custom = [h for h, f in (base.mapping or {}).items() if f == "custom"]
-    return SegmentForm(data, channels=list(base.channels or CHANNEL_KEYS), custom_fields=custom)
+    return SegmentForm(data, channels=list(base.channels or CHANNELS), custom_fields=custom)
 
 
 def _counts_context(base: ContactBase, form: SegmentForm) -> dict[str, Any]:
@@ -354,7 +350,7 @@ def _counts_context(base: ContactBase, form: SegmentForm) -> dict[str, Any]:
         else:
             context["counts"] = counts
             context["channel_counts"] = [
-                (_channel_label(c), counts[c]) for c in (base.channels or CHANNEL_KEYS)
+                (channel_label(c), counts[c]) for c in (base.channels or CHANNELS)
             ]
     return context
 
@@ -366,7 +362,7 @@ def describe_filters(filters: dict[str, Any]) -> list[str]:
     if filters.get("abroad") is not None and filters.get("abroad") != "":
         out.append(_("En el exterior") if filters["abroad"] else _("En Colombia"))
     if filters.get("channel"):
-        out.append(_("Elegible para %(channel)s") % {"channel": _channel_label(filters["channel"])})
+        out.append(_("Elegible para %(channel)s") % {"channel": channel_label(filters["channel"])})
     if filters.get("sweeps"):
         results = dict(SWEEP_RESULT_CHOICES)
         out.append(
@@ -591,12 +587,12 @@ def lookup_results(user, document: str) -> list[dict[str, Any]]:
                 "brief": brief,
                 "base": contact.base,
                 "contact": contact,
-                "channels": [_channel_label(c) for c in brief.channels or []],
+                "channels": [channel_label(c) for c in brief.channels or []],
                 # Contactable by, among the channels this campaign imported the base for.
                 "usable": [
                     c
-                    for c in CHANNEL_KEYS
-                    if c in (contact.base.channels or CHANNEL_KEYS) and getattr(contact, f"can_{c}")
+                    for c in CHANNELS
+                    if c in (contact.base.channels or CHANNELS) and getattr(contact, f"can_{c}")
                 ],
             }
         )
@@ -629,7 +625,7 @@ def lookup(request):
         results = lookup_results(request.user, document)
         _log_lookup(request, document, results, "ui")
         for row in results:
-            row["usable_labels"] = [_channel_label(c) for c in row["usable"]]
+            row["usable_labels"] = [channel_label(c) for c in row["usable"]]
             row["status_url"] = reverse("campaigns:brief_detail", args=[row["brief"].code])
     return render(
         request,

@@ -20,11 +20,17 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 
+from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.actions import segment_queryset
-from brief.contacts.models import Contact, Suppression
+from brief.contacts.models import (
+    Contact,
+    channel_address_sql,
+    person_key_sql,
+    suppressed_q,
+)
 from brief.core import calendar
 
 from .choices import (
@@ -44,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
-ABROAD_CHANNELS = frozenset({"whatsapp", "email"})
 TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
     MessageStatus.DELIVERED: "delivered_at",
@@ -69,14 +74,6 @@ def stuck_seconds() -> int:
 
 
 # --- outbox ----------------------------------------------------------------------------
-
-
-def _address_sql(channel: str) -> str:
-    if channel == "email":
-        return "c.email"
-    if channel in {"voice", "call"}:
-        return "COALESCE(NULLIF(c.mobile, ''), c.landline)"
-    return "c.mobile"
 
 
 def recipients_queryset(sweep: Sweep):
@@ -119,15 +116,14 @@ def write_outbox(sweep: Sweep) -> int:
     )
     sql = (
         f"INSERT INTO {Message._meta.db_table} ({columns}) "
-        f"SELECT %s, c.id, c.doc_type || ':' || c.doc_number, {_address_sql(sweep.channel)}, "
+        f"SELECT %s, c.id, {person_key_sql('c')}, {channel_address_sql(sweep.channel, 'c')}, "
         f"%s, 0, 0, %s, '', '', '' FROM {Contact._meta.db_table} c "
         f"WHERE c.id IN ({sub_sql}) ORDER BY c.row"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [sweep.pk, MessageStatus.QUEUED, False, *sub_params])
     messages = Message.objects.filter(sweep=sweep)
-    blocked = Suppression.objects.filter(channel__in=[sweep.channel, "all"]).values("value")
-    messages.filter(Q(to__in=blocked) | Q(person__in=blocked)).update(
+    messages.filter(suppressed_q(sweep.channel, address="to", person="person")).update(
         status=MessageStatus.SUPPRESSED,
         rank=RANK[MessageStatus.SUPPRESSED],
         error_code="suppressed",
@@ -349,15 +345,14 @@ class Runner:
         )
 
     def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
-        keys = {m.to for m in messages} | {m.person for m in messages}
-        blocked = set(
-            Suppression.objects.filter(
-                channel__in=[self.sweep.channel, "all"], value__in=keys
-            ).values_list("value", flat=True)
+        hit_ids = set(
+            Message.objects.filter(id__in=[m.id for m in messages])
+            .filter(suppressed_q(self.sweep.channel, address="to", person="person"))
+            .values_list("id", flat=True)
         )
-        if not blocked:
+        if not hit_ids:
             return messages
-        hit = [m for m in messages if m.to in blocked or m.person in blocked]
+        hit = [m for m in messages if m.id in hit_ids]
         _bulk_update(
             [
                 (
@@ -372,7 +367,6 @@ class Runner:
             ],
             _set_status_sql("error_code = %s", "permanent = TRUE"),
         )
-        hit_ids = {m.id for m in hit}
         return [m for m in messages if m.id not in hit_ids]
 
     def _apply_daily_cap(self, messages: list[Pending], now) -> list[Pending]:

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from brief.campaigns.choices import Channel
+from brief.campaigns.choices import Channel, channel_label
 from brief.contacts.models import ContactBase, Segment
 from brief.core.calendar import BOGOTA
 
@@ -14,10 +14,6 @@ from .choices import Include
 from .models import ProviderAccount
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def channel_label(channel: str) -> str:
-    return str(Channel(channel).label) if channel in Channel.values else channel
 
 
 class TemplateChoiceField(forms.ModelChoiceField):

@@ -6,10 +6,10 @@ sits below dispatch and never imports it); the engine's ``Include`` rule calls i
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Concat
 
+from brief.contacts.models import person_key_expression
 from brief.core.exceptions import Invalid
 
 from .choices import SWEEP_RESULTS
@@ -24,7 +24,7 @@ def earlier_sweeps_filter(brief_id: int, result: str, *, before: int | None = No
     earlier = Message.objects.filter(
         sweep__brief_id=brief_id,
         status__in=SWEEP_RESULTS[result],
-        person=Concat(OuterRef("doc_type"), Value(":"), OuterRef("doc_number")),
+        person=person_key_expression(outer=True),
     )
     if before is not None:
         earlier = earlier.filter(sweep__number__lt=before)

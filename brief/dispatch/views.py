@@ -18,13 +18,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brief.campaigns.choices import channel_label
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_act_as, may_view, visible_brief
 from brief.core.exceptions import DomainError, Forbidden
 
 from . import actions, engine
 from .choices import ACTIVE_SWEEP_STATES, MessageStatus, SweepState
-from .forms import SweepForm, channel_label
+from .forms import SweepForm
 from .models import Message, Sweep
 
 POLL_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING, SweepState.PAUSED})

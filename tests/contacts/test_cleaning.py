@@ -1201,7 +1201,7 @@ def test_cli_check_prints_a_spanish_table_and_writes_rejects(tmp_path, capsys):
             "6",
             "55443322",
             "Sin teléfono ni correo válido para los canales: SMS, WhatsApp, "
-            "Correo electrónico, Mensaje de voz, Llamada",
+            "Correo electrónico, Mensaje de voz (blaster), Llamada outbound",
         ),
     ]
 

@@ -330,7 +330,9 @@ def test_segments_count_live_and_save(
         "email": 2,
         "voice": 2,
         "call": 2,
-        "suppressed": 1,
+        # the listed phone does not hold back e-mail, the segment's channel
+        "suppressed": 0,
+        "suppressed_by_channel": {"sms": 1, "whatsapp": 1, "email": 0, "voice": 1, "call": 1},
     }
     # the page shows the campaign's channels only
     assert r.context["channel_counts"] == [("SMS", 2), ("Correo electrónico", 2)]

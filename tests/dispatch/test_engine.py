@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from brief.contacts import actions as contact_actions
 from brief.contacts.models import Suppression
 from brief.core.calendar import BOGOTA
 from brief.core.exceptions import Conflict
@@ -505,3 +506,49 @@ def test_sweeps_run_on_postgresql(tmp_path):
     assert result["parallel_runners"] == 4
     assert result["parallel_sent"] == result["parallel_unique"] == 299
     assert result["parallel_counts"]["sent"] == 299
+
+
+def test_segment_screen_counts_what_the_engine_suppresses(campaign, proveedor, analista, at):
+    # given five people and lists that block by phone, document, e-mail and another channel
+    content = (
+        "documento,nombres,celular,correo\n"
+        "10000001,Ana,3000000001,ana@correo.co\n"
+        "10000002,Beto,3000000002,beto@correo.co\n"
+        "10000003,Carla,3000000003,carla@correo.co\n"
+        "10000004,Dora,3000000004,dora@correo.co\n"
+        "10000005,Eva,3000000005,eva@correo.co\n"
+    )
+    brief, base, templates = campaign(content=content, channels=("sms", "email"))
+    beto = base.contacts.get(doc_number="10000002")
+    for channel, value in [
+        ("sms", "+573000000001"),
+        ("all", f"{beto.doc_type}:10000002"),
+        ("email", "carla@correo.co"),
+        ("whatsapp", "+573000000004"),
+    ]:
+        contact_actions.add_suppression(
+            actor=analista, channel=channel, value=value, reason="prueba"
+        )
+    # when the segment screen counts the whole base and sweeps write their outboxes
+    counts = contact_actions.segment_counts(base, {})
+    sms = sweep_for(brief, templates["sms"], proveedor)
+    email = sweep_for(
+        brief, templates["email"], proveedor, ignore_daily_cap=True, exception_reason="prueba"
+    )
+
+    def suppressed(sweep):
+        return Message.objects.filter(sweep=sweep, error_code="suppressed").count()
+
+    # then the screen's numbers are the engine's
+    assert counts["suppressed_by_channel"]["sms"] == suppressed(sms) == 2
+    assert counts["suppressed_by_channel"]["email"] == suppressed(email) == 2
+    assert contact_actions.segment_counts(base, {"channel": "sms"})["suppressed"] == 2
+    assert counts["suppressed"] == 3  # Ana (SMS), Beto (both), Carla (e-mail)
+    # and a listing made after the outbox was written is applied at send time the same way
+    contact_actions.add_suppression(actor=analista, channel="all", value="3000000005", reason="x")
+    drain(sms)
+    assert (
+        suppressed(sms)
+        == contact_actions.segment_counts(base, {})["suppressed_by_channel"]["sms"]
+        == 3
+    )

@@ -9,17 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from brief.contacts.cleaning import CHANNEL_LABELS, CHANNELS, CleanResult, check_file
+from brief.campaigns.vocabulary import CHANNEL_LABELS, CHANNELS, REJECT_CODES, REJECT_LABELS
+from brief.contacts.cleaning import CleanResult, check_file
 from brief.contacts.exports import formula_safe
 from brief.contacts.reader import DEFAULT_MAX_BYTES, BaseFileError
 
 DELIMITER_NAMES = {",": "coma", ";": "punto y coma", "\t": "tabulador", "|": "barra vertical"}
-REJECT_LABELS = {
-    "duplicate": "Duplicados",
-    "missing_document": "Sin documento válido",
-    "missing_name": "Sin nombre",
-    "no_valid_contact": "Sin canal de contacto válido",
-}
 ISSUE_LABELS = {
     "invalid_phone": "Con teléfono inválido",
     "landline_only": "Solo con teléfono fijo",
@@ -52,8 +47,8 @@ def render_summary(summary: dict[str, Any], *, name: str, channels: tuple[str, .
     row("Registros en el archivo", summary["rows_total"])
     row("Registros depurados (usables)", summary["rows_usable"])
     row("Registros rechazados", summary["rows_rejected"])
-    for code, label in REJECT_LABELS.items():
-        row(label, summary["rejected"][code], 2)
+    for code in REJECT_CODES:
+        row(REJECT_LABELS[code], summary["rejected"][code], 2)
     lines.append("Observaciones (registros conservados)")
     for code, label in ISSUE_LABELS.items():
         row(label, summary["field_issues"][code], 2)
