@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-import os
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -27,6 +25,7 @@ from brief.accounts.models import Provider
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Invalid
+from brief.core.uploads import check_upload
 
 from . import permissions
 from .choices import (
@@ -114,36 +113,6 @@ def update_brief(brief: Brief, *, actor, data: dict[str, Any], request=None) -> 
 
 # --- attachments -----------------------------------------------------------------------
 
-_BINARY_SIGNATURES = (
-    b"PK\x03\x04",
-    b"%PDF",
-    b"\x89PNG",
-    b"\xff\xd8\xff",
-    b"GIF8",
-    b"MZ",
-    b"\x7fELF",
-    b"\xd0\xcf\x11\xe0",
-)
-
-
-def _sniff(kind: str, ext: str, head: bytes) -> None:
-    """Refuse files whose content does not match their extension."""
-    if ext in {"csv", "txt"}:
-        if b"\x00" in head or head.startswith(_BINARY_SIGNATURES):
-            raise Invalid(
-                "El archivo no es un texto CSV: parece un archivo binario renombrado.",
-                code="bad_content",
-                field="file",
-            )
-    elif ext in {"xlsx", "docx"} and not head.startswith(b"PK\x03\x04"):
-        raise Invalid(f"El archivo no es un .{ext} válido.", code="bad_content", field="file")
-    elif ext == "pdf" and not head.startswith(b"%PDF"):
-        raise Invalid("El archivo no es un PDF válido.", code="bad_content", field="file")
-    elif ext == "png" and not head.startswith(b"\x89PNG"):
-        raise Invalid("El archivo no es una imagen PNG válida.", code="bad_content", field="file")
-    elif ext in {"jpg", "jpeg"} and not head.startswith(b"\xff\xd8\xff"):
-        raise Invalid("El archivo no es una imagen JPEG válida.", code="bad_content", field="file")
-
 
 @transaction.atomic
 def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> Attachment:
@@ -151,38 +120,15 @@ def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> A
     if kind not in AttachmentKind.values:
         raise Invalid("Tipo de adjunto desconocido.", code="invalid_kind", field="kind")
     permissions.require_upload(actor, brief, kind)
-    name = os.path.basename(getattr(upload, "name", "") or "archivo")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in ALLOWED_EXTENSIONS[kind]:
-        allowed = ", ".join(sorted(ALLOWED_EXTENSIONS[kind]))
-        raise Invalid(
-            f"Extensión .{ext or '?'} no admitida para este adjunto. Use: {allowed}.",
-            code="invalid_extension",
-            field="file",
-        )
-    size = upload.size
-    if size == 0:
-        raise Invalid("El archivo está vacío.", code="empty_file", field="file")
-    if size > settings.BRIEF_MAX_UPLOAD_BYTES:
-        limit = settings.BRIEF_MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise Invalid(
-            f"El archivo supera el tamaño máximo de {limit} MB.", code="too_large", field="file"
-        )
-    digest = hashlib.sha256()
-    head = b""
-    for chunk in upload.chunks():
-        if not head:
-            head = chunk[:8]
-        digest.update(chunk)
-    _sniff(kind, ext, head)
-    upload.seek(0)
+    checked = check_upload(upload, allowed=ALLOWED_EXTENSIONS[kind])
+    name, size = checked.name, checked.size
     attachment = Attachment(
         brief=brief,
         kind=kind,
         original_name=name[:255],
         content_type=getattr(upload, "content_type", "") or "",
         size=size,
-        sha256=digest.hexdigest(),
+        sha256=checked.sha256,
         version=brief.version,
         uploaded_by=actor,
     )

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from brief.core.sniff import OLE_MAGIC, ZIP_MAGIC, is_binary
+
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 DEFAULT_MAX_RATIO = 100
@@ -26,20 +28,6 @@ ZIP_RATIO_MIN_MEMBER = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_LINES = 200
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-BINARY_MAGIC = (
-    b"%PDF",
-    b"\x89PNG",
-    b"GIF8",
-    b"\xff\xd8\xff",
-    b"\x7fELF",
-    b"\x1f\x8b",
-    b"BZh",
-    b"7z\xbc\xaf",
-    b"Rar!",
-    b"MZ",
-)
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 FIELDS = (
     "doc_type",
@@ -306,16 +294,6 @@ def _human_size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def _is_binary(sample: bytes) -> bool:
-    """True for content that is clearly not text (NUL bytes, known magic, control bytes)."""
-    if not sample:
-        return False
-    if b"\x00" in sample or sample.startswith(BINARY_MAGIC):
-        return True
-    control = sum(1 for b in sample if b < 0x20 and b not in (0x09, 0x0A, 0x0C, 0x0D))
-    return control > max(2, len(sample) // 200)
-
-
 def _is_utf8(data: bytes) -> bool:
     """Validate UTF-8 without building a Python string of the whole file."""
     try:
@@ -333,7 +311,7 @@ def decode_bytes(data: bytes) -> tuple[bytes, str]:
             return data.decode("utf-16").encode("utf-8"), "utf-16"
         except UnicodeDecodeError as exc:
             raise _binary_error() from exc
-    if _is_binary(data[:65536]):
+    if is_binary(data[:65536]):
         raise _binary_error()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

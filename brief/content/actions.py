@@ -30,6 +30,7 @@ from brief.core import calendar
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import AREA_ROLES, Role
+from brief.core.uploads import check_upload
 
 from . import links
 from .choices import (
@@ -69,17 +70,6 @@ WA_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 WA_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 QUESTION_KEY = re.compile(r"^[a-z0-9_]{1,60}$")
 EDITABLE_FIELDS = ["name", *CONTENT_FIELDS[1:], "voice_audio"]
-_SIGNATURES = {
-    "png": (b"\x89PNG",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "gif": (b"GIF87a", b"GIF89a"),
-    "pdf": (b"%PDF",),
-    "mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
-    "ogg": (b"OggS",),
-}
-
-
 # --- who may do what -------------------------------------------------------------------
 
 
@@ -414,22 +404,6 @@ def creative_name(brief: Brief, channel: str, version: int, day: dt.date, ext: s
     return f"{brief.code}_{channel}_v{version}_{day:%Y%m%d}.{ext}"
 
 
-def _sniff(ext: str, head: bytes) -> None:
-    ok = True
-    if ext in _SIGNATURES:
-        ok = head.startswith(_SIGNATURES[ext])
-    elif ext == "wav":
-        ok = head[:4] == b"RIFF" and head[8:12] == b"WAVE"
-    elif ext == "mp4":
-        ok = head[4:8] == b"ftyp"
-    if not ok:
-        raise Invalid(
-            f"El contenido del archivo no corresponde a un .{ext}.",
-            code="bad_content",
-            field="file",
-        )
-
-
 @transaction.atomic
 def add_creative(
     brief: Brief, *, actor, channel: str, upload, description: str = "", request=None
@@ -439,27 +413,8 @@ def add_creative(
     check_can_edit(brief, actor)
     if channel not in Channel.values:
         raise Invalid("Canal no válido.", code="invalid_channel", field="channel")
-    original = (getattr(upload, "name", "") or "archivo").rsplit("/", 1)[-1]
-    ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
-    if ext not in CREATIVE_EXTENSIONS:
-        raise Invalid(
-            "Tipo de archivo no admitido para piezas creativas "
-            f"(use {', '.join(sorted(CREATIVE_EXTENSIONS))}).",
-            code="bad_extension",
-            field="file",
-        )
-    size = upload.size or 0
-    if size == 0:
-        raise Invalid("El archivo está vacío.", code="empty_file", field="file")
-    if size > settings.BRIEF_MAX_UPLOAD_BYTES:
-        raise Invalid("El archivo supera el tamaño máximo permitido.", field="file")
-    digest, head = hashlib.sha256(), b""
-    for chunk in upload.chunks():
-        if len(head) < 16:
-            head += chunk[: 16 - len(head)]
-        digest.update(chunk)
-    _sniff(ext, head)
-    upload.seek(0)
+    checked = check_upload(upload, allowed=CREATIVE_EXTENSIONS)
+    original, ext, size = checked.name, checked.ext, checked.size
     now = timezone.now()
     today = calendar.local(now).date()
     last = Creative.objects.filter(brief=brief, channel=channel).aggregate(v=Max("version"))["v"]
@@ -472,7 +427,7 @@ def add_creative(
         original_name=original[:255],
         content_type=getattr(upload, "content_type", "") or "",
         size=size,
-        sha256=digest.hexdigest(),
+        sha256=checked.sha256,
         description=description.strip()[:200],
         uploaded_by=actor,
         uploaded_at=now,

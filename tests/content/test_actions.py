@@ -101,7 +101,8 @@ def test_creative_content_must_match_its_extension(make_brief, solicitante):
         actions.add_creative(
             brief, actor=solicitante, channel="email", upload=upload("a.png", b"%PDF-1.4")
         )
-    with pytest.raises(Invalid, match="no admitido"):
+    refused = r"^Extensión \.exe no admitida para este archivo\. Use: gif, jpeg"
+    with pytest.raises(Invalid, match=refused):
         actions.add_creative(
             brief, actor=solicitante, channel="email", upload=upload("a.exe", b"MZ")
         )
