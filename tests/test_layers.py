@@ -38,9 +38,7 @@ def cross_app_private_imports(source: str, own_app: str) -> list[str]:
 
 def test_the_check_sees_a_private_import_across_apps():
     source = "from brief.campaigns.actions import _check_actor, can_view\n"
-    assert cross_app_private_imports(source, "contacts") == [
-        "brief.campaigns.actions:_check_actor"
-    ]
+    assert cross_app_private_imports(source, "contacts") == ["brief.campaigns.actions:_check_actor"]
     assert cross_app_private_imports(source, "campaigns") == []
     assert cross_app_private_imports("from . import _x\nimport brief.core._y\n", "dispatch") == [
         "brief.core._y:_y"
