@@ -1,9 +1,13 @@
 """The benchmark harness behind ``brief bench``.
 
 Each app may have a ``bench`` module exposing ``BENCHMARKS``: a list of functions taking a
-work directory (``pathlib.Path``) and returning a dict with ``name``, ``value``, ``unit``,
-``reference`` and ``reference_value`` — a figure and the reference measured in the same run.
-The harness adds ``ratio`` (value / reference_value) and prints one JSON object per line.
+work directory (``pathlib.Path``) and an optional size ``n``, and returning a dict with ``name``,
+``value``, ``unit``, ``reference``, ``reference_value`` and ``n`` — a figure and the reference
+measured in the same run. A benchmark checks the work it claims (rows stored, statuses reached,
+messages received) with :func:`expect_equal` and fails rather than report a figure for work it
+did not do. Programs that must run in a fresh interpreter are real modules (``bench_child``)
+run with :func:`run_child`. The harness adds ``ratio`` (value / reference_value) and prints one
+JSON object per line.
 """
 
 from __future__ import annotations
@@ -57,11 +61,21 @@ def fresh_database_env(workdir: Path, name: str) -> dict[str, str]:
     }
 
 
-def run_child(script: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``script`` in a fresh interpreter (its figures and memory are its own); the JSON
-    object on its last line of output is the result."""
+class BenchmarkCheckFailed(AssertionError):
+    """A benchmark did not do the work it reports a figure for."""
+
+
+def expect_equal(name: str, expected: dict[str, Any], actual: dict[str, Any]) -> None:
+    """Fail the benchmark ``name`` unless ``actual`` is exactly ``expected``."""
+    if actual != expected:
+        raise BenchmarkCheckFailed(f"{name}: expected {expected}, got {actual}")
+
+
+def run_child(module: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``python -m module args`` in a fresh interpreter (its figures and memory are its
+    own); the JSON object on its last line of output is the result."""
     proc = subprocess.run(
-        [sys.executable, "-c", script, *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -82,13 +96,13 @@ def finish(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def bench_business_days(workdir: Path) -> dict[str, Any]:
-    """Due dates for 20,000 clocks with ``add_business_days`` against numpy's busday_offset."""
+def bench_business_days(workdir: Path, n: int = 20_000) -> dict[str, Any]:
+    """Due dates for `n` clocks with ``add_business_days`` against numpy's busday_offset."""
     start = dt.date(2026, 1, 1)
-    days = [start + dt.timedelta(days=i % 730) for i in range(20_000)]
-    offsets = [1 + i % 8 for i in range(20_000)]
+    days = [start + dt.timedelta(days=i % 730) for i in range(n)]
+    offsets = [1 + i % 8 for i in range(n)]
     t0 = time.perf_counter()
-    ours = [calendar.add_business_days(d, n) for d, n in zip(days, offsets, strict=True)]
+    ours = [calendar.add_business_days(d, k) for d, k in zip(days, offsets, strict=True)]
     value = time.perf_counter() - t0
 
     hol = sorted(
@@ -105,15 +119,23 @@ def bench_business_days(workdir: Path) -> dict[str, Any]:
     )
     reference_value = time.perf_counter() - t0
     # Cross-check on business start days, where both definitions agree.
-    for d, n, mine, theirs in zip(days, offsets, ours, ref.tolist(), strict=True):
-        if calendar.is_business_day(d) and mine != theirs:
-            raise AssertionError(f"calendar disagrees with numpy on {d}+{n}: {mine} != {theirs}")
+    disagree = {
+        f"{d}+{k}": (mine, theirs)
+        for d, k, mine, theirs in zip(days, offsets, ours, ref.tolist(), strict=True)
+        if calendar.is_business_day(d) and mine != theirs
+    }
+    expect_equal(
+        "business_days",
+        {"due dates": n, "disagreements": {}},
+        {"due dates": len(ours), "disagreements": disagree},
+    )
     return {
         "name": "business_days_20k",
         "value": value,
         "unit": "s",
         "reference": "numpy.busday_offset with the same holidays",
         "reference_value": reference_value,
+        "n": n,
     }
 
 

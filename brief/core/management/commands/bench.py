@@ -1,4 +1,4 @@
-"""``brief bench [--json] [--only NAME]``: run the benchmarks of every app."""
+"""``brief bench [--json] [--only NAME] [--size N]``: run the benchmarks of every app."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="una línea JSON por medición")
         parser.add_argument("--only", action="append", default=[], help="solo estas mediciones")
         parser.add_argument("--workdir", help="carpeta de trabajo (por defecto, una temporal)")
+        parser.add_argument(
+            "--size",
+            type=int,
+            help="tamaño de cada medición (filas o mensajes) en vez del de su nombre",
+        )
 
     def handle(self, *args, **opts):
         with tempfile.TemporaryDirectory(prefix="brief-bench-") as tmp:
@@ -27,7 +32,8 @@ class Command(BaseCommand):
                 short = bench.__name__.removeprefix("bench_")
                 if opts["only"] and not any(o in short for o in opts["only"]):
                     continue
-                result = finish(bench(workdir))
+                sized = {"n": opts["size"]} if opts["size"] else {}
+                result = finish(bench(workdir, **sized))
                 if opts["json"]:
                     self.stdout.write(json.dumps(result, ensure_ascii=False))
                 else:

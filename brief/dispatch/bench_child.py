@@ -1,0 +1,275 @@
+"""The child programs of the dispatch benchmarks, run as ``python -m brief.dispatch.bench_child``.
+
+``simulated N OPTIONS`` and ``smtp N PORT`` each migrate a fresh database (``DATABASE_URL``),
+store a ready base of N people, run one sweep to the end and print the figures as one JSON line:
+the time, the stored statuses, and a reference measured in the same process. ``sink PORT`` is an
+SMTP sink that counts what it receives per envelope sender and prints the counts when its
+standard input closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+# The envelope sender of the reference blast; the sweep sends from ``BRIEF_SENDER``.
+BLAST_SENDER = "blast@bench.invalid"
+BRIEF_SENDER = "brief@bench.invalid"
+
+
+def _campaign(n: int) -> tuple[Any, Any]:
+    """A fresh database with a brief in execution and a ready base of ``n`` people."""
+    import django
+
+    django.setup()
+    import polars as pl
+    from django.core.management import call_command
+
+    from brief.accounts.models import Area, User
+    from brief.campaigns.models import Brief
+    from brief.contacts import importer
+    from brief.contacts.models import ContactBase
+
+    call_command("migrate", verbosity=0)
+    area = Area.objects.create(code="bench", name="Bench")
+    user = User.objects.create_user("bench", area=area)
+    user.is_superuser = True
+    user.save()
+    brief = Brief.objects.create(
+        code="BRF-BENCH-0001",
+        area=area,
+        requester=user,
+        name="Bench",
+        status="executing",
+        channels=["sms", "email"],
+    )
+    base = ContactBase.objects.create(
+        brief=brief, source_name="bench.csv", created_by=user, status="ready"
+    )
+    i = pl.int_range(0, n, eager=True)
+
+    def same(value: Any) -> pl.Series:
+        return pl.repeat(value, n, eager=True)
+
+    frame = pl.DataFrame(
+        {
+            "base_id": pl.repeat(base.pk, n, eager=True, dtype=pl.Int64),
+            "row": i + 2,
+            "doc_type": same("CC"),
+            "doc_number": (i + 10_000_000).cast(pl.String),
+            "first_names": same("Ana"),
+            "last_names": same("Pérez"),
+            "full_name": same("Ana Pérez"),
+            "mobile": ("+57300" + (i + 1_000_000).cast(pl.String)),
+            "landline": same(""),
+            "phones": same("[]"),
+            "email": ("p" + i.cast(pl.String) + "@correo.co"),
+            "emails": same("[]"),
+            "country": same("Colombia"),
+            "abroad": same(False),
+            "city": same("Bogotá"),
+            "department": same("Cundinamarca"),
+            "custom": same('{"saldo": "1000"}'),
+            **{f"can_{c}": same(True) for c in importer.CHANNELS},
+            "observations": same(""),
+        }
+    )
+    for start in range(0, n, 100_000):
+        importer.insert_rows(frame.slice(start, 100_000))
+    return brief, user
+
+
+def _run_sweep(
+    brief: Any, user: Any, channel: str, template: Any, account: str
+) -> tuple[Any, float, float]:
+    """Create the sweep (outbox) and run it to the end in this process; the sweep, the
+    seconds to write its outbox and the seconds in all."""
+    from brief.dispatch import actions, engine
+
+    t0 = time.perf_counter()
+    sweep = actions.create_sweep(
+        brief,
+        actor=user,
+        channel=channel,
+        template=template,
+        provider_account=account,
+        ignore_windows=True,
+        exception_reason="benchmark",
+    )
+    outbox = time.perf_counter() - t0
+    while engine.Runner(sweep).run(budget_seconds=3600)["next"] == "continue":
+        pass
+    return sweep, outbox, time.perf_counter() - t0
+
+
+def _message_ids(sweep: Any) -> list[int]:
+    from django.db.models import Max, Min
+
+    from brief.dispatch.models import Message
+
+    span = Message.objects.filter(sweep=sweep).aggregate(first=Min("id"), last=Max("id"))
+    return [span["first"] or 0, span["last"] or 0]
+
+
+def simulated(n: str, options: str) -> dict[str, Any]:
+    """An SMS sweep of ``n`` on the simulated provider with ``options`` (JSON)."""
+    size = int(n)
+    brief, user = _campaign(size)
+    from brief.content.models import Template
+    from brief.dispatch import engine
+    from brief.dispatch.models import ProviderAccount
+
+    ProviderAccount.objects.create(
+        code="simulado",
+        name="Simulado",
+        channels=["sms", "email"],
+        backend="brief.dispatch.providers.simulated.SimulatedProvider",
+        chunk_size=5000,
+        rate_per_second=1e9,
+        options=json.loads(options),
+    )
+    template = Template.objects.create(
+        brief=brief,
+        channel="sms",
+        name="b",
+        body="Hola {nombres}, su saldo es {saldo}.",
+        created_by=user,
+    )
+    sweep, outbox, seconds = _run_sweep(brief, user, "sms", template, "simulado")
+    return {
+        "n": size,
+        "seconds": seconds,
+        "outbox": outbox,
+        "counts": engine.counts(sweep),
+        "message_ids": _message_ids(sweep),
+        "ref": _reference_insert(size),
+    }
+
+
+def _reference_insert(n: int) -> float:
+    """Seconds for a raw sqlite3 ``executemany`` of ``n`` outbox-shaped rows."""
+    ref_db = sqlite3.connect(os.environ["BENCH_REF_DB"])
+    ref_db.execute("PRAGMA journal_mode=WAL")
+    ref_db.execute(
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, sweep INT, contact INT, person TEXT, "
+        "dest TEXT, status TEXT)"
+    )
+    rows = [(k, 1, k, f"CC:{k}", f"+57300{k}", "queued") for k in range(n)]
+    t0 = time.perf_counter()
+    ref_db.executemany("INSERT INTO m VALUES (?, ?, ?, ?, ?, ?)", rows)
+    ref_db.commit()
+    return time.perf_counter() - t0
+
+
+def smtp(n: str, port: str) -> dict[str, Any]:
+    """An e-mail sweep of ``n`` through the SMTP adapter to the sink on ``port``, then the
+    reference: a raw aiosmtplib blast (16 connections) of as many messages to the same sink."""
+    size = int(n)
+    brief, user = _campaign(size)
+    from brief.content.models import Template
+    from brief.dispatch import engine
+    from brief.dispatch.models import ProviderAccount
+
+    ProviderAccount.objects.create(
+        code="smtp",
+        name="SMTP",
+        channels=["email"],
+        backend="brief.dispatch.providers.smtp.SMTPProvider",
+        chunk_size=1000,
+        concurrency=16,
+        rate_per_second=1e9,
+        options={
+            "host": "127.0.0.1",
+            "port": int(port),
+            "start_tls": False,
+            "pool_size": 16,
+            "sender": f"Brief <{BRIEF_SENDER}>",
+        },
+    )
+    template = Template.objects.create(
+        brief=brief,
+        channel="email",
+        name="b",
+        subject="Aviso para {nombres}",
+        html="<p>Hola {nombres}, su saldo es {saldo}.</p>",
+        text="Hola {nombres}, su saldo es {saldo}.",
+        created_by=user,
+    )
+    sweep, _, seconds = _run_sweep(brief, user, "email", template, "smtp")
+    counts = engine.counts(sweep)
+    t0 = time.perf_counter()
+    asyncio.run(_blast(size, int(port)))
+    return {"n": size, "seconds": seconds, "counts": counts, "ref": time.perf_counter() - t0}
+
+
+async def _blast(n: int, port: int, connections: int = 16) -> None:
+    import aiosmtplib
+
+    payload = (
+        f"From: {BLAST_SENDER}\r\nTo: x@correo.co\r\nSubject: Aviso\r\n\r\n"
+        "Hola Ana, su saldo es 1000.\r\n"
+    ).encode()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for k in range(n):
+        queue.put_nowait(k)
+
+    async def worker() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        await client.connect()
+        while True:
+            try:
+                k = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            await client.sendmail(BLAST_SENDER, [f"p{k}@correo.co"], payload)
+        await client.quit()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+
+
+class SinkHandler:
+    """Accepts every message and counts it per envelope sender."""
+
+    def __init__(self) -> None:
+        self.received: dict[str, int] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        sender = envelope.mail_from or ""
+        self.received[sender] = self.received.get(sender, 0) + 1
+        return "250 OK"
+
+
+def sink(port: str) -> dict[str, Any]:
+    """Serve SMTP on ``port``; print ``ready``; on end of standard input, return the counts."""
+    from aiosmtpd.controller import Controller
+
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=int(port))
+    controller.start()
+    print("ready", flush=True)  # noqa: T201  (the parent waits for this line)
+    sys.stdin.read()
+    controller.stop()
+    return {"received": handler.received}
+
+
+PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
+    "simulated": simulated,
+    "smtp": smtp,
+    "sink": sink,
+}
+
+
+def main(argv: list[str]) -> None:
+    """``bench_child PROGRAM ARGS…``: run one program and print its figures as JSON."""
+    name, *args = argv
+    print(json.dumps(PROGRAMS[name](*args)))  # noqa: T201  (the parent reads stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
