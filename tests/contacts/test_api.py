@@ -17,21 +17,24 @@ def base(received, solicitante, proveedor, import_file):
     return import_file(attachment, proveedor, mapping={"fono_contacto": "mobile"})
 
 
+CUSTOM_MESSAGE = "Use un objeto {campo: valor} con valores de texto o número."
+
+
 @pytest.mark.parametrize(
-    ("filters", "field"),
+    ("filters", "field", "message"),
     [
-        ({"custom": [1]}, "custom"),
-        ({"custom": {"plan": {"a": 1}}}, "custom"),
-        ({"custom": {"": "oro"}}, "custom"),
-        ({"channel": ["sms"]}, "channel"),
-        ({"sweeps": ["delivered"]}, "sweeps"),
-        ({"city": {"a": 1}}, "city"),
-        ({"abroad": [1]}, "abroad"),
+        ({"custom": [1]}, "custom", CUSTOM_MESSAGE),
+        ({"custom": {"plan": {"a": 1}}}, "custom", CUSTOM_MESSAGE),
+        ({"custom": {"": "oro"}}, "custom", CUSTOM_MESSAGE),
+        ({"channel": ["sms"]}, "channel", "Use un texto."),
+        ({"sweeps": ["delivered"]}, "sweeps", "Use un texto."),
+        ({"city": {"a": 1}}, "city", "Use un texto o una lista de textos."),
+        ({"abroad": [1]}, "abroad", "Use verdadero o falso."),
     ],
 )
 @pytest.mark.parametrize("endpoint", ["segments", "segments/count"])
 def test_segment_filters_of_the_wrong_type_answer_400(
-    api, base, proveedor, filters, field, endpoint
+    api, base, proveedor, filters, field, message, endpoint
 ):
     # when
     r = api.as_user(proveedor).post(
@@ -41,7 +44,7 @@ def test_segment_filters_of_the_wrong_type_answer_400(
     assert r.status_code == 400
     assert r.json()["errors"][0] == {
         "code": "bad_filter",
-        "message": r.json()["errors"][0]["message"],
+        "message": message,
         "field": field,
     }
     assert not Segment.objects.exists()

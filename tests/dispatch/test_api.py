@@ -10,6 +10,7 @@ from brief.core.calendar import BOGOTA
 from brief.dispatch import engine
 from brief.dispatch.models import Message
 from brief.dispatch.ratelimit import LocalBucket, RedisBucket, throttle
+from brief.dispatch.tasks import run_sweep
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +87,7 @@ def test_report_totals_rates_and_send_times(api, campaign, proveedor, solicitant
     from brief.dispatch.models import Sweep
 
     sweep = Sweep.objects.get(pk=r.json()["id"])
-    engine.Runner(sweep).run()
+    assert run_sweep(sweep.pk) == "done"  # the task stamps started_at
     messages = list(Message.objects.filter(sweep=sweep).order_by("id"))
     from brief.dispatch.providers.base import StatusUpdate
 
@@ -102,9 +103,9 @@ def test_report_totals_rates_and_send_times(api, campaign, proveedor, solicitant
     assert report["totals"]["read"] == 1
     assert report["totals"]["not_sent"] == 0
     assert report["contact_rate"] == 0.6
-    assert report["sweeps"][0]["started_at"] is None or isinstance(
-        report["sweeps"][0]["started_at"], str
-    )
+    sweep.refresh_from_db()
+    assert sweep.started_at is not None
+    assert report["sweeps"][0]["started_at"] == sweep.started_at.isoformat()
     assert sum(h["sent"] for h in report["send_times"]) == 10
     assert report["send_times"][0]["hour"].endswith("-05:00")
     csv = api.as_user(solicitante).get(f"/api/v1/briefs/{brief.code}/report/?format=csv")

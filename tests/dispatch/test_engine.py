@@ -362,12 +362,17 @@ def test_pause_takes_effect_within_two_seconds(campaign, proveedor, at, monkeypa
 
     brief, _, templates = campaign(n=300, channels=("sms",))
     original = LocmemProvider.send
+    batch_sent = threading.Event()
+    paused = threading.Event()
 
-    def slow_send(self, batch):
-        time.sleep(0.2)  # a slow provider: 50 messages per 0.2 s
-        return original(self, batch)
+    def busy_send(self, batch):
+        """A provider that sends one batch, then is busy until the pause was asked for."""
+        results = original(self, batch)
+        batch_sent.set()
+        assert paused.wait(timeout=10)
+        return results
 
-    monkeypatch.setattr(LocmemProvider, "send", slow_send)
+    monkeypatch.setattr(LocmemProvider, "send", busy_send)
     monkeypatch.setattr(actions, "_enqueue", lambda sweep, eta=None: None)  # we drive it
     sweep = sweep_for(brief, templates["sms"], proveedor)
     outcome = {}
@@ -380,17 +385,18 @@ def test_pause_takes_effect_within_two_seconds(campaign, proveedor, at, monkeypa
 
     runner = threading.Thread(target=work)
     runner.start()
-    time.sleep(0.5)
+    # when the first batch went out, the operator pauses
+    assert batch_sent.wait(timeout=10)
     paused_at = time.monotonic()
     actions.pause_sweep(sweep, actor=proveedor)
+    paused.set()
     runner.join(timeout=5)
+    # then the runner stops after the batch on the wire, and nothing more went out
     assert not runner.is_alive()
     assert time.monotonic() - paused_at < 2.0
     assert outcome == {"next": "stop"}
-    sent = statuses(sweep)["sent"]
-    assert 0 < sent < 300
-    time.sleep(0.3)
-    assert statuses(sweep)["sent"] == sent  # nothing more went out after the pause
+    assert statuses(sweep)["sent"] == 50
+    assert len(locmem.outbox) == 50
 
 
 def test_per_recipient_pacing_when_the_provider_demands_it(campaign, proveedor, at, accounts):
