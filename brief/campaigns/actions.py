@@ -161,6 +161,22 @@ def open_attachment(attachment: Attachment, *, actor, request=None):
     return attachment.file.open("rb")
 
 
+def open_version_pdf(version: BriefVersion, *, actor, request=None):
+    """Open the F559 PDF of a submitted version after the permission check; logged."""
+    permissions.require_view(actor, version.brief)
+    if not version.pdf:
+        raise FileNotFoundError(version)
+    handle = version.pdf.open("rb")
+    record(
+        "F559_DOWNLOADED",
+        actor=actor,
+        target=version.brief,
+        request=request,
+        details={"version": version.number, "sha256": version.pdf_sha256},
+    )
+    return handle
+
+
 # --- in-app approvals ------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from brief.core.api import request_object
 
 from . import actions, permissions
 from .choices import ACTIONS, AttachmentKind, CampaignClass, Channel, Kind
+from .filters import BriefFilter
 from .models import FORM_FIELDS, Attachment, Brief, BriefTransition, Question
 
 
@@ -126,7 +127,7 @@ class BriefViewSet(viewsets.ModelViewSet):
     serializer_class = BriefSerializer
     lookup_field = "code"
     http_method_names = ["get", "post", "patch", "head", "options"]
-    filterset_fields = ["status", "campaign_class", "kind"]
+    filterset_class = BriefFilter
 
     def get_queryset(self):
         return Brief.objects.select_related("area", "provider", "requester").visible_to(

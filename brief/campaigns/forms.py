@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from brief.accounts.models import Area, Provider
+from brief.accounts.models import Provider
 
 from .choices import (
     AttachmentKind,
@@ -20,7 +18,6 @@ from .choices import (
     Channel,
     ChecklistItem,
     Kind,
-    Status,
 )
 from .models import FORM_FIELDS, Brief
 
@@ -61,7 +58,7 @@ SECTIONS: list[tuple[int, StrOrPromise, list[str]]] = [
 ]
 
 CONTENT_PREFIX = "content_"
-_DATE = {"type": "date"}
+DATE_ATTRS = {"type": "date"}
 
 
 def _textarea(rows: int = 3) -> forms.Textarea:
@@ -131,8 +128,8 @@ class BriefForm(forms.ModelForm):
         widgets = {
             "objective": _textarea(),
             "description": _textarea(4),
-            "start_date": forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
-            "end_date": forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
+            "start_date": forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
             "audience": _textarea(),
             "typification_codes": _textarea(),
             "tracked_links": _textarea(2),
@@ -295,52 +292,3 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: Any, question_id: int | None = None, **kwargs: Any):
         kwargs.setdefault("auto_id", f"id_answer{question_id or ''}_%s")
         super().__init__(*args, **kwargs)
-
-
-class BriefFilter(django_filters.FilterSet):
-    """Filters shared by the brief list and the OCM board."""
-
-    q = django_filters.CharFilter(label=_("Buscar"), method="filter_text")
-    status = django_filters.ChoiceFilter(
-        label=_("Estado"), choices=Status.choices, empty_label=_("Todos")
-    )
-    area = django_filters.ModelChoiceFilter(
-        label=_("Área"), queryset=Area.objects.all(), empty_label=_("Todas")
-    )
-    channel = django_filters.ChoiceFilter(
-        label=_("Canal"), choices=Channel.choices, method="filter_channel", empty_label=_("Todos")
-    )
-    campaign_class = django_filters.ChoiceFilter(
-        label=_("Clase"), choices=CampaignClass.choices, empty_label=_("Todas")
-    )
-    desde = django_filters.DateFilter(
-        label=_("Inicio desde"),
-        field_name="start_date",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs=_DATE),
-    )
-    hasta = django_filters.DateFilter(
-        label=_("Inicio hasta"),
-        field_name="start_date",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs=_DATE),
-    )
-
-    class Meta:
-        model = Brief
-        fields: list[str] = []
-
-    def __init__(self, *args: Any, show_area: bool = True, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        if not show_area:
-            del self.filters["area"]
-
-    def filter_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
-
-    def filter_channel(self, queryset, name, value):
-        # JSON list stored as text on SQLite and jsonb on PostgreSQL: match the quoted value.
-        return queryset.filter(channels__icontains=f'"{value}"') if value else queryset

@@ -3,7 +3,7 @@
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
 with a Spanish message, or the page again with the errors. Every read and every button goes
 through :mod:`.permissions`; a :class:`Forbidden` refusal becomes the 403 page and any other
-:class:`DomainError` a 4xx page with its messages — never a 500.
+refusal (:class:`Refusal`) a 4xx page with its messages — never a 500.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.core import calendar, sla
-from brief.core.audit import record
 from brief.core.choices import ClockState
-from brief.core.exceptions import Conflict, DomainError, Forbidden
+from brief.core.exceptions import Conflict, Refusal
+from brief.core.forms import add_domain_errors
 from brief.core.models import SLAClock
 from brief.core.roles import AREA_ROLES, PROVIDER_ROLES
 
@@ -43,12 +43,12 @@ from .choices import (
     Kind,
     Status,
 )
+from .filters import BriefFilter
 from .forms import (
     SECTIONS,
     ActionForm,
     AnswerForm,
     AttachmentForm,
-    BriefFilter,
     BriefForm,
     QuestionForm,
 )
@@ -77,10 +77,8 @@ def _get_brief(request, code: str) -> Brief:
     return permissions.visible_brief(request.user, code, "area", "provider", "requester")
 
 
-def _report(request, exc: DomainError) -> None:
-    """Forbidden → 403 page; any other refusal → its messages on the next page."""
-    if isinstance(exc, Forbidden):
-        raise exc
+def _report(request, exc: Refusal) -> None:
+    """A refusal's messages on the next page (a Forbidden never gets here: it is the 403)."""
     messages.error(request, exc.message)
     for error in exc.errors:
         message = error.get("message")
@@ -349,17 +347,6 @@ def _render_detail(request, brief: Brief, *, status: int = 200, bound=None):
     )
 
 
-def _add_errors(form, exc: DomainError, *, fields_only: bool = False) -> None:
-    """Put an action's refusal on the form: on its field when the form has it, else on the
-    form as a whole (skipped with ``fields_only``, when the messages already show it)."""
-    for error in exc.errors:
-        field = error.get("field")
-        if field in form.fields:
-            form.add_error(field, error.get("message") or exc.message)
-        elif not fields_only:
-            form.add_error(None, error.get("message") or exc.message)
-
-
 # --- lists -----------------------------------------------------------------------------
 
 
@@ -467,10 +454,8 @@ def _save_form(request, form: BriefForm, brief: Brief | None):
             messages.success(
                 request, _("Cambios del brief %(code)s guardados.") % {"code": saved.code}
             )
-    except DomainError as exc:
-        if isinstance(exc, Forbidden):
-            raise exc
-        _add_errors(form, exc)
+    except Refusal as exc:
+        add_domain_errors(form, exc)
         return None
     return saved
 
@@ -548,9 +533,9 @@ def run_action(request, code: str, action: str):
             request=request,
             **form.params(),
         )
-    except DomainError as exc:
+    except Refusal as exc:
         _report(request, exc)
-        _add_errors(form, exc, fields_only=True)
+        add_domain_errors(form, exc, fields_only=True)
         return _render_detail(request, brief, status=exc.status_code, bound={action: form})
     messages.success(
         request,
@@ -569,7 +554,7 @@ def approve(request, code: str, which: str):
     brief = _get_brief(request, code)
     try:
         actions.give_approval(brief, which, actor=request.user, request=request)
-    except DomainError as exc:
+    except Refusal as exc:
         _report(request, exc)
         return _to_detail(brief, "avales")
     messages.success(request, _("%(approval)s registrado.") % {"approval": APPROVALS[which].label})
@@ -591,9 +576,9 @@ def attachment_upload(request, code: str):
                 upload=form.cleaned_data["file"],
                 request=request,
             )
-        except DomainError as exc:
+        except Refusal as exc:
             _report(request, exc)
-            _add_errors(form, exc, fields_only=True)
+            add_domain_errors(form, exc, fields_only=True)
             return _render_detail(
                 request, brief, status=exc.status_code, bound={"attachment": form}
             )
@@ -634,16 +619,9 @@ def f559_pdf(request, code: str, number: int):
     if not version.pdf:
         raise Http404(_("Esta versión no tiene PDF."))
     try:
-        handle = version.pdf.open("rb")
+        handle = actions.open_version_pdf(version, actor=request.user, request=request)
     except FileNotFoundError as exc:
         raise Http404(_("El PDF ya no está disponible.")) from exc
-    record(
-        "F559_DOWNLOADED",
-        actor=request.user,
-        target=brief,
-        request=request,
-        details={"version": number, "sha256": version.pdf_sha256},
-    )
     return FileResponse(
         handle, filename=f"{brief.code}-F559-v{number}.pdf", content_type="application/pdf"
     )
@@ -660,9 +638,9 @@ def question_ask(request, code: str):
             actions.ask_question(
                 brief, actor=request.user, text=form.cleaned_data["text"], request=request
             )
-        except DomainError as exc:
+        except Refusal as exc:
             _report(request, exc)
-            _add_errors(form, exc, fields_only=True)
+            add_domain_errors(form, exc, fields_only=True)
             return _render_detail(request, brief, status=exc.status_code, bound={"question": form})
         messages.success(request, _("Pregunta enviada: debe responderse en 1 día hábil."))
         return _to_detail(brief, "preguntas")
@@ -682,9 +660,9 @@ def question_answer(request, code: str, pk: int):
             actions.answer_question(
                 question, actor=request.user, answer=form.cleaned_data["answer"], request=request
             )
-        except DomainError as exc:
+        except Refusal as exc:
             _report(request, exc)
-            _add_errors(form, exc, fields_only=True)
+            add_domain_errors(form, exc, fields_only=True)
             return _render_detail(request, brief, status=exc.status_code, bound={key: form})
         messages.success(request, _("Respuesta registrada."))
         return _to_detail(brief, "preguntas")
@@ -694,13 +672,11 @@ def question_answer(request, code: str, pk: int):
 # --- home ------------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def home_panels(request):
-    """Role-specific panels of the home page (loaded by htmx): counts and what is pending."""
-    user = request.user
-    open_briefs = _visible_briefs(user).exclude(status__in=TERMINAL)
+def _pending_for(user, open_briefs: QuerySet[Brief]) -> list[Any]:
+    """Open briefs waiting on ``user`` (oldest move first), each with ``todo``: the labels of
+    the actions and approvals the user may give now (cancelling is not a pending task)."""
     pending = []
+    brief: Any  # annotated below for the template
     for brief in open_briefs.order_by("last_transition_at", "created_at")[:300]:
         todo = [s.label for s in permissions.allowed_actions(brief, user) if s.name != "cancel"]
         todo += [
@@ -711,38 +687,25 @@ def home_panels(request):
             brief.todo = todo
             brief.status_css = _status_css(brief.status)
             pending.append(brief)
-    unanswered = 0
-    if user.has_role(*permissions.ANSWER_ROLES):
-        unanswered = Question.objects.filter(
-            brief__in=open_briefs, answered_at__isnull=True
-        ).count()
-    cards = []
-    if user.roles & AREA_ROLES and user.area_id:
-        cards.append(
-            {
-                "label": _("Briefs abiertos de mi área"),
-                "value": open_briefs.count(),
-                "url": reverse("campaigns:brief_list"),
-            }
-        )
-    if user.roles & PROVIDER_ROLES and user.provider_id:
-        cards.append(
-            {
-                "label": _("Cola del proveedor"),
-                "value": open_briefs.count(),
-                "url": reverse("campaigns:brief_list"),
-            }
-        )
-    if user.sees_all_areas:
-        cards.append(
-            {
-                "label": _("Briefs abiertos"),
-                "value": open_briefs.count(),
-                "url": reverse("campaigns:brief_list"),
-            }
-        )
+    return pending
+
+
+def _home_cards(user, open_briefs, pending: int) -> list[dict[str, Any]]:
+    """The counters of the home page: open briefs, overdue ones, pending tasks, questions."""
+    brief_list = reverse("campaigns:brief_list")
+    reach = [
+        (bool(user.roles & AREA_ROLES and user.area_id), _("Briefs abiertos de mi área")),
+        (bool(user.roles & PROVIDER_ROLES and user.provider_id), _("Cola del proveedor")),
+        (user.sees_all_areas, _("Briefs abiertos")),
+    ]
+    cards: list[dict[str, Any]] = [
+        {"label": label, "value": open_briefs.count(), "url": brief_list}
+        for applies, label in reach
+        if applies
+    ]
     if permissions.may_see_board(user):
-        overdue = board_queryset(open_briefs, timezone.now()).filter(overdue=True).count()
+        # ``overdue`` is an annotation: Q keeps the type checker from looking for a field.
+        overdue = board_queryset(open_briefs, timezone.now()).filter(Q(overdue=True)).count()
         cards.append(
             {
                 "label": _("Briefs vencidos (ANS)"),
@@ -751,20 +714,30 @@ def home_panels(request):
                 "late": overdue,
             }
         )
-    cards.append({"label": _("Pendientes para mí"), "value": len(pending), "url": "#pendientes"})
-    if unanswered:
-        cards.append(
-            {
-                "label": _("Preguntas sin responder"),
-                "value": unanswered,
-                "url": reverse("campaigns:brief_list"),
-            }
-        )
+    cards.append({"label": _("Pendientes para mí"), "value": pending, "url": "#pendientes"})
+    if user.has_role(*permissions.ANSWER_ROLES):
+        unanswered = Question.objects.filter(
+            brief__in=open_briefs, answered_at__isnull=True
+        ).count()
+        if unanswered:
+            cards.append(
+                {"label": _("Preguntas sin responder"), "value": unanswered, "url": brief_list}
+            )
+    return cards
+
+
+@login_required
+@require_GET
+def home_panels(request):
+    """Role-specific panels of the home page (loaded by htmx): counts and what is pending."""
+    user = request.user
+    open_briefs = _visible_briefs(user).exclude(status__in=TERMINAL)
+    pending = _pending_for(user, open_briefs)
     return render(
         request,
         "campaigns/partials/home_panels.html",
         {
-            "cards": cards,
+            "cards": _home_cards(user, open_briefs, len(pending)),
             "pending": pending[:10],
             "pending_more": max(0, len(pending) - 10),
             "can_create": permissions.may_create(user),

@@ -4,7 +4,7 @@ rejects downloads, segments, suppression lists and the beneficiary lookup (UI an
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
 with a Spanish message, or the page again with the errors. Every page is scoped by the brief
 (``Brief.objects.visible_to`` / ``visible_brief``); a :class:`Forbidden` refusal becomes the
-403 page, any other :class:`DomainError` a Spanish message. Reading personal data (rejected
+403 page, any other refusal (:class:`Refusal`) a Spanish message. Reading personal data (rejected
 rows, the lookup) is audit-logged; the summary and the counts are aggregates.
 """
 
@@ -34,7 +34,8 @@ from brief.campaigns.models import Attachment, Brief
 from brief.campaigns.permissions import visible_brief
 from brief.campaigns.vocabulary import CHANNELS, REJECT_CODES, REJECT_LABELS
 from brief.core.audit import record
-from brief.core.exceptions import DomainError, Forbidden, Invalid
+from brief.core.exceptions import DomainError, Invalid, Refusal
+from brief.core.forms import add_domain_errors
 from brief.core.roles import Role
 
 from . import actions, charts
@@ -76,14 +77,8 @@ PAGE_SIZE = 50
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _forbid(exc: DomainError) -> None:
-    if isinstance(exc, Forbidden):
-        raise exc
-
-
-def _report(request, exc: DomainError) -> None:
-    """Forbidden → 403 page; any other refusal → its Spanish message on the next page."""
-    _forbid(exc)
+def _report(request, exc: Refusal) -> None:
+    """A refusal's Spanish message on the next page (a Forbidden is the 403 page)."""
     messages.error(request, exc.message)
 
 
@@ -97,11 +92,7 @@ def _get_base(request, code: str, pk: int, *, what: str = "") -> ContactBase:
         pk=pk,
         brief__code=code,
     )
-    try:
-        actions.check_base_access(base, request.user, request=request, what=what)
-    except DomainError as exc:
-        _forbid(exc)
-        raise
+    actions.check_base_access(base, request.user, request=request, what=what)
     return base
 
 
@@ -194,8 +185,7 @@ def base_map(request, code: str):
         info = actions.inspect_attachment(
             attachment, actor=request.user, sheet=sheet, request=request
         )
-    except DomainError as exc:
-        _forbid(exc)
+    except Refusal as exc:
         messages.error(
             request,
             _("No se puede cargar «%(name)s»: %(reason)s")
@@ -219,7 +209,7 @@ def base_map(request, code: str):
                 sheet=form.cleaned_data["sheet"],
                 request=request,
             )
-        except DomainError as exc:
+        except Refusal as exc:
             _report(request, exc)
             return _to_list(brief)
         messages.success(
@@ -302,7 +292,7 @@ def base_cancel(request, code: str, pk: int):
     base = _get_base(request, code, pk)
     try:
         base = actions.cancel_import(base, actor=request.user, request=request)
-    except DomainError as exc:
+    except Refusal as exc:
         _report(request, exc)
     else:
         messages.success(request, _("Se pidió cancelar la importación; no quedará nada guardado."))
@@ -402,9 +392,8 @@ def segments(request, code: str, pk: int):
                     filters=form.filters(),
                     request=request,
                 )
-            except DomainError as exc:
-                _forbid(exc)
-                form.add_error("name" if exc.field in (None, "name") else None, exc.message)
+            except Refusal as exc:
+                add_domain_errors(form, exc, rename={None: "name"})
             else:
                 messages.success(
                     request, _("Segmento «%(name)s» guardado.") % {"name": segment.name}
@@ -517,9 +506,8 @@ def suppression_add(request):
                 reason=form.cleaned_data["reason"],
                 request=request,
             )
-        except DomainError as exc:
-            _forbid(exc)
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except Refusal as exc:
+            add_domain_errors(form, exc)
         else:
             channel = SuppressionChannel(entry.channel).label
             messages.success(
@@ -545,9 +533,8 @@ def suppression_rne(request):
                     tmp.write(chunk)
                 tmp.flush()
                 result = actions.load_rne(Path(tmp.name), actor=request.user, request=request)
-        except DomainError as exc:
-            _forbid(exc)
-            form.add_error("file", exc.message)
+        except Refusal as exc:
+            add_domain_errors(form, exc, rename={None: "file"})
         else:
             messages.success(
                 request,

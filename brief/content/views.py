@@ -19,7 +19,8 @@ from brief.campaigns.models import Brief
 from brief.campaigns.permissions import visible_brief
 from brief.contacts.models import ContactBase
 from brief.core.audit import client_ip
-from brief.core.exceptions import Conflict, DomainError, Forbidden
+from brief.core.exceptions import Conflict, Refusal
+from brief.core.forms import add_domain_errors
 
 from . import actions, links, sms
 from .api import preview_data
@@ -33,20 +34,14 @@ def _get_brief(request, code: str) -> Brief:
     return visible_brief(request.user, code, "area", "provider")
 
 
-def _report(request, exc: DomainError) -> None:
-    if isinstance(exc, Forbidden):
-        raise exc
+def _report(request, exc: Refusal) -> None:
     messages.error(request, exc.message)
     for error in exc.errors[1:]:
         messages.error(request, error["message"])
 
 
-def _put_errors(form, exc: DomainError) -> None:
-    mapping: dict[str | None, str | None] = {"script_sections": "script", "channel": None}
-    for error in exc.errors:
-        field = error.get("field")
-        field = mapping.get(field, field)
-        form.add_error(field if field in form.fields else None, error.get("message"))
+# The editor's form names some of the action's fields differently.
+_FORM_FIELD: dict[str | None, str | None] = {"script_sections": "script", "channel": None}
 
 
 # --- the brief's content ---------------------------------------------------------------
@@ -136,10 +131,8 @@ def template_new(request, code: str):
                     data={"channel": channel, **form.to_data()},
                     request=request,
                 )
-            except DomainError as exc:
-                if isinstance(exc, Forbidden):
-                    raise exc
-                _put_errors(form, exc)
+            except Refusal as exc:
+                add_domain_errors(form, exc, rename=_FORM_FIELD)
                 status = exc.status_code
             else:
                 messages.success(
@@ -174,10 +167,8 @@ def template_edit(request, code: str, pk: int):
                 actions.update_template(
                     template, actor=request.user, data=form.to_data(), request=request
                 )
-            except DomainError as exc:
-                if isinstance(exc, Forbidden):
-                    raise exc
-                _put_errors(form, exc)
+            except Refusal as exc:
+                add_domain_errors(form, exc, rename=_FORM_FIELD)
                 status = exc.status_code
             else:
                 messages.success(
@@ -255,7 +246,7 @@ def creative_upload(request, code: str):
                 description=form.cleaned_data["description"],
                 request=request,
             )
-        except DomainError as exc:
+        except Refusal as exc:
             _report(request, exc)
         else:
             messages.success(

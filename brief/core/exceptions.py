@@ -27,7 +27,15 @@ class DomainError(Exception):
         self.errors = errors or [{"code": self.code, "message": message, "field": field}]
 
 
-class Invalid(DomainError):
+class Refusal(DomainError):
+    """A refusal a page shows on its form or as a message (Invalid, Conflict).
+
+    Views catch this, not :class:`DomainError`: :class:`Forbidden` is a ``PermissionDenied``
+    and must reach Django, which renders the 403 page.
+    """
+
+
+class Invalid(Refusal):
     """Input or preconditions are not met (HTTP 400)."""
 
 
@@ -38,7 +46,7 @@ class Forbidden(DomainError, PermissionDenied):
     code = "permission_denied"
 
 
-class Conflict(DomainError):
+class Conflict(Refusal):
     """The object is not in a state that allows the action (HTTP 409)."""
 
     status_code = 409

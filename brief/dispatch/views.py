@@ -2,7 +2,7 @@
 
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
 or the htmx fragment. Reads check ``may_view``; a :class:`Forbidden` refusal becomes the 403
-page and any other :class:`DomainError` a Spanish message — never a 500.
+page and any other refusal (:class:`Refusal`) a Spanish message — never a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brief.campaigns.choices import channel_label
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_act_as, may_view, visible_brief
-from brief.core.exceptions import DomainError, Forbidden
+from brief.core.exceptions import Refusal
+from brief.core.forms import add_domain_errors
 
 from . import actions, engine
 from .choices import ACTIVE_SWEEP_STATES, MessageStatus, SweepState
@@ -75,9 +76,7 @@ def _can_operate(user, brief: Brief) -> bool:
     return may_act_as(user, brief, actions.OPERATORS)
 
 
-def _report(request, exc: DomainError) -> None:
-    if isinstance(exc, Forbidden):
-        raise exc
+def _report(request, exc: Refusal) -> None:
     messages.error(request, exc.message)
 
 
@@ -240,13 +239,8 @@ def sweep_create(request, code: str):
                     exception_reason=data["exception_reason"],
                     request=request,
                 )
-            except DomainError as exc:
-                if isinstance(exc, Forbidden):
-                    raise exc
-                for error in exc.errors:
-                    field = error.get("field")
-                    message = error.get("message") or exc.message
-                    form.add_error(field if field in FIELD_OF else None, message)
+            except Refusal as exc:
+                add_domain_errors(form, exc, fields=FIELD_OF)
                 status = exc.status_code
             else:
                 messages.success(
@@ -320,8 +314,8 @@ def sweep_control(request, pk: int, command: str):
     done = str(done_message)
     try:
         sweep = handler(sweep, actor=request.user, request=request)
-    except DomainError as exc:
-        if request.htmx and not isinstance(exc, Forbidden):
+    except Refusal as exc:
+        if request.htmx:
             sweep.refresh_from_db()
             context = _live_context(request, sweep, exc.message, error=True)
             return render(request, "dispatch/partials/sweep_live.html", context)
@@ -358,8 +352,8 @@ def sweep_decide(request, pk: int):
         changed = actions.decide_unknown(
             sweep, actor=request.user, decision=decision, request=request
         )
-    except DomainError as exc:
-        if request.htmx and not isinstance(exc, Forbidden):
+    except Refusal as exc:
+        if request.htmx:
             context = _live_context(request, sweep, exc.message, error=True)
             return render(request, "dispatch/partials/sweep_live.html", context)
         _report(request, exc)
