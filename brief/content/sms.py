@@ -45,15 +45,37 @@ def _segments(text: str, encoding: str, total: int) -> int:
         return 0
     if total <= SINGLE[encoding]:
         return 1
-    # Concatenated: a segment never splits an escape sequence or a surrogate pair.
-    size, count, used = MULTI[encoding], 1, 0
-    for ch in text:
-        units = _units(ch, encoding)
-        if used + units > size:
-            count += 1
-            used = 0
-        used += units
-    return count
+    return len(split(text, encoding))
+
+
+def encoding_of(text: str) -> str:
+    """``"GSM-7"`` when every character is in the GSM 03.38 tables, else ``"UCS-2"``."""
+    return "GSM-7" if GSM_ALL.issuperset(text) else "UCS-2"
+
+
+def split(text: str, encoding: str | None = None) -> list[str]:
+    """``text`` cut into the parts that travel as one SMS each (the rule ``analyze`` counts).
+
+    One part up to 160 septets (GSM-7) or 70 UTF-16 units (UCS-2); longer texts are cut into
+    parts of 153 / 67 (the rest carries the concatenation header), never splitting an escape
+    sequence or a surrogate pair. An empty text is no part.
+    """
+    if not text:
+        return []
+    encoding = encoding or encoding_of(text)
+    if len(text) * 2 <= SINGLE[encoding]:
+        return [text]  # fits whatever its characters cost
+    units = [_units(ch, encoding) for ch in text]
+    if sum(units) <= SINGLE[encoding]:
+        return [text]
+    size, parts, start, used = MULTI[encoding], [], 0, 0
+    for i, n in enumerate(units):
+        if used + n > size:
+            parts.append(text[start:i])
+            start, used = i, 0
+        used += n
+    parts.append(text[start:])
+    return parts
 
 
 def transliterate(text: str) -> str:

@@ -661,7 +661,9 @@ def apply_status_updates(
 
 
 def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
-    """Apply early callbacks stored for these provider ids (now that the sends are recorded)."""
+    """Apply early callbacks stored for these provider ids (now that the sends are recorded).
+
+    Events whose send is still not recorded stay pending, untouched."""
     if not provider_ids:
         return 0
     pending = list(
@@ -671,9 +673,27 @@ def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
     )
     if not pending:
         return 0
+    recorded = set(
+        Message.objects.filter(
+            provider_message_id__in={e.provider_message_id for e in pending},
+            sweep__provider_account__code=provider_code,
+        ).values_list("provider_message_id", flat=True)
+    )
+    pending = [e for e in pending if e.provider_message_id in recorded]
+    if not pending:
+        return 0
     apply_status_updates(
         provider_code,
-        [StatusUpdate(e.provider_message_id, e.status, at=e.received_at) for e in pending],
+        [
+            StatusUpdate(
+                e.provider_message_id,
+                e.status,
+                at=e.received_at,
+                code=str(e.payload.get("code", "")) if isinstance(e.payload, dict) else "",
+                detail=str(e.payload.get("detail", "")) if isinstance(e.payload, dict) else "",
+            )
+            for e in pending
+        ],
         store=False,
     )
     StatusEvent.objects.filter(pk__in=[e.pk for e in pending]).update(applied=True)

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutdown
 from django.db.models import Q
 from django.utils import timezone
 
@@ -133,3 +133,18 @@ def kick_running_sweeps(follow_up: bool = False) -> int:
 def _recover_on_start(sender=None, **kwargs) -> None:
     """A worker that (re)starts resumes the sweeps a dead worker left behind."""
     kick_running_sweeps.delay(follow_up=True)
+
+
+@worker_ready.connect
+def _smpp_binds_on_start(sender=None, **kwargs) -> None:
+    """The worker holds the SMPP binds: receipts and MO keep coming in between sweeps."""
+    from .providers import smpp
+
+    smpp.start_listening()
+
+
+@worker_shutdown.connect
+def _smpp_unbind_on_stop(sender=None, **kwargs) -> None:
+    from .providers import smpp
+
+    smpp.shutdown()

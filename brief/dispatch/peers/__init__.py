@@ -1,0 +1,1 @@
+"""Protocol peers on loopback (tests, benchmarks, demo)."""
