@@ -4,7 +4,8 @@
 store a ready base of N people, run one sweep to the end and print the figures as one JSON line:
 the time, the stored statuses, and a reference measured in the same process. ``sink PORT`` is an
 SMTP sink that counts what it receives per envelope sender and prints the counts when its
-standard input closes.
+standard input closes. ``smpp N PORT`` sweeps through the SMPP adapter to ``smsc``, the loopback
+SMSC, which prints its counters when its standard input closes.
 """
 
 from __future__ import annotations
@@ -258,10 +259,135 @@ def sink(port: str) -> dict[str, Any]:
     return {"received": handler.received}
 
 
+def smpp(n: str, port: str) -> dict[str, Any]:
+    """An SMS sweep of ``n`` through the SMPP adapter (window 50) to the loopback SMSC on
+    ``port``, waiting until every receipt is applied; then the reference: a raw ``submit_sm``
+    blast of as many PDUs at the same window to the same SMSC (its receipts answered too)."""
+    size = int(n)
+    brief, user = _campaign(size)
+    from brief.content.models import Template
+    from brief.dispatch import engine
+    from brief.dispatch.models import Message, ProviderAccount
+    from brief.dispatch.providers import smpp as adapter
+
+    ProviderAccount.objects.create(
+        code="smpp",
+        name="SMPP",
+        channels=["sms"],
+        backend=adapter.BACKEND,
+        chunk_size=2000,
+        rate_per_second=1e9,
+        options={
+            "host": "127.0.0.1",
+            "port": int(port),
+            "system_id": "brief",
+            "password": "secreto",
+            "source_addr": "ICETEX",
+            "window": SMPP_WINDOW,
+        },
+    )
+    template = Template.objects.create(
+        brief=brief,
+        channel="sms",
+        name="b",
+        body="Hola {nombres}, su saldo es {saldo}.",
+        created_by=user,
+    )
+    t0 = time.perf_counter()
+    sweep, _, seconds = _run_sweep(brief, user, "sms", template, "smpp")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        adapter.hub().flush()
+        if Message.objects.filter(sweep=sweep, status="delivered").count() >= size:
+            break
+        time.sleep(0.1)
+    with_receipts = time.perf_counter() - t0
+    counts = engine.counts(sweep)
+    adapter.shutdown()
+    return {
+        "n": size,
+        "seconds": seconds,
+        "with_receipts": with_receipts,
+        "counts": counts,
+        "ref": asyncio.run(_smpp_blast(size, int(port))),
+    }
+
+
+SMPP_WINDOW = 50
+
+
+async def _smpp_blast(n: int, port: int) -> float:
+    """Seconds until ``n`` raw ``submit_sm`` (window ``SMPP_WINDOW``) are all answered."""
+    from brief.dispatch.providers import smpp_pdu as pdu
+
+    body = pdu.encode_sm(
+        pdu.ShortMessage(
+            destination_addr="573001000000",
+            short_message=pdu.encode_text("Hola Ana, su saldo es 1000.").parts[0],
+            source_addr="ICETEX",
+            source_addr_ton=5,
+            registered_delivery=1,
+        )
+    )
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    t0 = time.perf_counter()
+    writer.write(pdu.encode(pdu.BIND_TRANSCEIVER, 1, pdu.encode_bind(pdu.Bind("brief", "secreto"))))
+    window = asyncio.Semaphore(SMPP_WINDOW)
+    out = pdu.Coalescer(writer)
+    answered = receipts = 0
+    acked = 0.0
+
+    async def read() -> None:
+        nonlocal answered, receipts, acked
+        buffer = bytearray()
+        while answered < n or receipts < n:
+            data = await reader.read(262144)
+            if not data:
+                raise ConnectionError("the SMSC closed the blast's connection")
+            buffer += data
+            for command_id, _, seq, _ in pdu.frames(buffer):
+                if command_id == pdu.SUBMIT_SM | pdu.RESP:
+                    answered += 1
+                    window.release()
+                    if answered == n:
+                        acked = time.perf_counter() - t0
+                elif command_id == pdu.DELIVER_SM:
+                    receipts += 1
+                    out.write(pdu.encode(pdu.DELIVER_SM | pdu.RESP, seq, b"\x00"))
+        out.flush()
+        await writer.drain()
+
+    task = asyncio.ensure_future(read())
+    for k in range(n):
+        await window.acquire()
+        out.write(pdu.encode(pdu.SUBMIT_SM, k + 2, body))
+    await task
+    writer.close()
+    return acked
+
+
+def smsc() -> dict[str, Any]:
+    """The loopback SMSC: print ``ready PORT``; on end of standard input, return its counters."""
+    from brief.dispatch.peers.smsc import SMSC
+
+    server = SMSC(keep=False).start()
+    print("ready", server.port, flush=True)  # noqa: T201  (the parent waits for this line)
+    sys.stdin.read()
+    server.stop()
+    return {
+        "submits": server.submits,
+        "receipts_sent": server.receipts_sent,
+        "receipts_answered": server.receipts_answered,
+        "binds": len(server.binds),
+    }
+
+
 PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "simulated": simulated,
     "smtp": smtp,
     "sink": sink,
+    "smpp": smpp,
+    "smsc": smsc,
 }
 
 

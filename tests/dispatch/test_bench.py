@@ -68,3 +68,23 @@ def test_smtp_benchmark_fails_when_the_sink_got_less_than_marked_sent(tmp_path, 
     # then
     with pytest.raises(BenchmarkCheckFailed, match="received from the adapter"):
         bench.bench_smtp_email_20k(tmp_path, n=30)
+
+
+def test_smpp_sweep_is_delivered_by_matched_receipts(tmp_path):
+    result = bench.bench_smpp_submit(tmp_path, n=30)
+    assert (result["n"], result["receipts_matched"]) == (30, 30)
+
+
+def test_smpp_benchmark_fails_when_a_receipt_was_not_matched(tmp_path, monkeypatch):
+    # given a child that reports one message fewer delivered than the SMSC receipted
+    real = bench.run_child
+
+    def one_unmatched(module, *args, **kwargs):
+        figures = real(module, *args, **kwargs)
+        figures["counts"]["delivered"] -= 1
+        return figures
+
+    monkeypatch.setattr(bench, "run_child", one_unmatched)
+    # then no submit_sm/s is reported
+    with pytest.raises(BenchmarkCheckFailed, match="smpp_submit"):
+        bench.bench_smpp_submit(tmp_path, n=30)
