@@ -326,3 +326,28 @@ def test_late_receipts_move_statuses_after_the_sweep(campaign, proveedor, monkey
     assert set(Message.objects.filter(sweep=sweep).values_list("status", flat=True)) == {
         "delivered"
     }
+
+
+@pytest.mark.django_db
+def test_mo_opt_out_over_the_bind_is_stored_and_suppresses(campaign, proveedor, monkeypatch, smsc):
+    from brief.contacts.models import Suppression
+    from brief.dispatch.models import InboundMessage as InboundRow
+
+    # given a sweep sent to a person
+    _, sweep = _sweep(campaign, proveedor, monkeypatch, smsc, 2)
+    assert engine.Runner(sweep).run()["next"] == "done"
+    # when that person answers "BAJA" by SMS
+    smsc.send_mo("573000000001", "85432", " Baja ")
+    assert smsc.wait_for(lambda s: s.mo_answered == 1)
+    smpp.hub().flush()
+    # then the reply is stored, matched to our message, and the person is suppressed for SMS
+    row = InboundRow.objects.get()
+    assert (row.sender, row.recipient, row.text, row.channel) == (
+        "+573000000001",
+        "85432",
+        " Baja ",
+        "sms",
+    )
+    assert row.message is not None
+    assert row.message.sweep_id == sweep.pk
+    assert Suppression.objects.filter(channel="sms", value=row.message.person).exists()

@@ -62,6 +62,7 @@ from .base import (
     SendResult,
     StatusUpdate,
 )
+from .options import resolve_secret
 
 log = logging.getLogger(__name__)
 
