@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.core.roles import Role
 
+from .vocabulary import CHANNEL_LABELS
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -64,11 +66,13 @@ class Kind(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    SMS = "sms", _("SMS")
-    EMAIL = "email", _("Correo electrónico")
-    WHATSAPP = "whatsapp", _("WhatsApp")
-    VOICE = "voice", _("Mensaje de voz (blaster)")
-    CALL = "call", _("Llamada outbound")
+    """The campaign channels; codes and Spanish labels come from ``vocabulary`` (stated once)."""
+
+    SMS = "sms", _(CHANNEL_LABELS["sms"])
+    EMAIL = "email", _(CHANNEL_LABELS["email"])
+    WHATSAPP = "whatsapp", _(CHANNEL_LABELS["whatsapp"])
+    VOICE = "voice", _(CHANNEL_LABELS["voice"])
+    CALL = "call", _(CHANNEL_LABELS["call"])
 
 
 def channel_label(code: str) -> str:

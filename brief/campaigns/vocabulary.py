@@ -2,8 +2,8 @@
 
 The cleaning rules (``brief.contacts.cleaning``) are pure and run without configured settings,
 so they cannot read :class:`brief.campaigns.choices.Channel` labels (lazy translations need
-settings). This module is the one place those words live; ``Channel`` states the same codes
-and labels for models and forms, and a test proves the two agree.
+settings). This module is the one place those words live; ``Channel`` takes its labels from
+here for models and forms, and a test proves the codes agree.
 """
 
 from __future__ import annotations
