@@ -195,6 +195,8 @@ if BRIEF_CONTRACT_END:
     except ValueError as exc:
         raise ImproperlyConfigured("BRIEF_CONTRACT_END must be a date YYYY-MM-DD") from exc
 BRIEF_RETENTION_YEARS = env_int("BRIEF_RETENTION_YEARS", 5)
+# How long the signed URL of a voice creative (fetched by the voice provider) stays valid.
+CREATIVE_URL_SECONDS = env_int("CREATIVE_URL_SECONDS", 2 * 24 * 3600)
 
 # Security: strict by default; `make run` (DEBUG demo) relaxes what needs HTTPS.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -3,7 +3,9 @@
 A tracked link is ``SITE_URL/l/<token>``; the token packs the link id and the message id
 (varints) with a 64-bit HMAC-SHA256 under a key derived from ``SECRET_KEY`` — short (about
 20 characters) and unguessable. The unsubscribe link carries the message id signed with
-:mod:`django.core.signing` (never the address: signing does not hide it).
+:mod:`django.core.signing` (never the address: signing does not hide it). A creative a voice
+provider plays is fetched from ``SITE_URL/pieza/<token>/``: signed, expiring after
+``CREATIVE_URL_SECONDS``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .models import LinkOpen
 
 _MAC_BYTES = 8
 _UNSUBSCRIBE_SALT = "brief.content.unsubscribe"
+_CREATIVE_SALT = "brief.content.creative"
 
 
 def _key(secret: str) -> bytes:
@@ -126,6 +129,29 @@ def read_unsubscribe_token(token: str) -> int | None:
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         return None
     return message_id
+
+
+# --- creatives fetched by providers ------------------------------------------------------
+
+
+def creative_url(creative_id: int) -> str:
+    """A public URL of a creative (the audio a voice call plays), signed and expiring."""
+    from django.urls import reverse
+
+    token = signing.dumps({"c": creative_id}, salt=_CREATIVE_SALT)
+    return f"{settings.SITE_URL}{reverse('content:creative_public', args=[token])}"
+
+
+def parse_creative_token(token: str) -> int | None:
+    """The creative id of a genuine, unexpired token; ``None`` otherwise."""
+    try:
+        data = signing.loads(token, salt=_CREATIVE_SALT, max_age=settings.CREATIVE_URL_SECONDS)
+    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        return None
+    creative_id = data.get("c") if isinstance(data, dict) else None
+    if not isinstance(creative_id, int) or isinstance(creative_id, bool):
+        return None
+    return creative_id
 
 
 # --- counts for reports -----------------------------------------------------------------

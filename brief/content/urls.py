@@ -24,4 +24,5 @@ urlpatterns = [
         name="creative_download",
     ),
     path("l/<str:token>", views.link_open, name="link_open"),
+    path("pieza/<str:token>/", views.creative_public, name="creative_public"),
 ]

@@ -24,7 +24,7 @@ from brief.core.forms import add_domain_errors
 
 from . import actions, links, sms
 from .api import preview_data
-from .choices import STANDARD_FIELDS, UNSUBSCRIBE_PLACEHOLDER, Channel
+from .choices import AUDIO_EXTENSIONS, STANDARD_FIELDS, UNSUBSCRIBE_PLACEHOLDER, Channel
 from .forms import CreativeForm, PreviewContactForm, TemplateForm
 from .models import Creative, Template
 from .render import Renderer, contact_fields, normalize_field
@@ -288,3 +288,18 @@ def link_open(request, token: str):
     if url is None:
         return render(request, "content/link_invalid.html", status=404)
     return HttpResponseRedirect(url)
+
+
+@require_GET
+@never_cache
+def creative_public(request, token: str):
+    """A provider fetches the audio a voice call plays (signed, expiring URL; audio only)."""
+    creative_id = links.parse_creative_token(token)
+    creative = Creative.objects.filter(pk=creative_id).first() if creative_id else None
+    if creative is None or creative.extension not in AUDIO_EXTENSIONS:
+        raise Http404(_("El enlace no es válido o ya venció."))
+    try:
+        handle = actions.open_creative(creative)
+    except (Conflict, FileNotFoundError) as exc:
+        raise Http404(_("El archivo ya no está disponible.")) from exc
+    return FileResponse(handle, content_type=creative.content_type or None)

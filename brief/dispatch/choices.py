@@ -39,6 +39,8 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", _("Aceptado por el proveedor")
     DELIVERED = "delivered", _("Entregado")
     READ = "read", _("Leído")
+    VOICEMAIL = "voicemail", _("Buzón de voz (contestó una máquina)")
+    NO_ANSWER = "no_answer", _("No contestada (ocupado, sin respuesta o cancelada)")
     FAILED = "failed", _("Fallido")
     BOUNCED = "bounced", _("Rebotado")
     SUPPRESSED = "suppressed", _("Excluido")
@@ -53,13 +55,24 @@ RANK: dict[str, int] = {
     MessageStatus.UNKNOWN: 2,
     MessageStatus.SENT: 3,
     MessageStatus.FAILED: 4,
+    MessageStatus.NO_ANSWER: 4,
     MessageStatus.BOUNCED: 5,
     MessageStatus.DELIVERED: 5,
+    MessageStatus.VOICEMAIL: 5,
     MessageStatus.READ: 6,
     MessageStatus.SUPPRESSED: 9,
 }
-# Statuses that mean the provider accepted the message.
-ACCEPTED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ})
+# Statuses that mean the provider accepted the message (a call that rang unanswered or reached
+# an answering machine was placed: accepted, but not delivered to a person).
+ACCEPTED = frozenset(
+    {
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.READ,
+        MessageStatus.VOICEMAIL,
+        MessageStatus.NO_ANSWER,
+    }
+)
 DELIVERED_OR_READ = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 PENDING = frozenset({MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SENDING})
 # Results of a brief's earlier sweeps that a segment (filter "sweeps") or a sweep (``Include``)
@@ -72,5 +85,5 @@ SWEEP_RESULTS: dict[str, frozenset[str]] = {
     "read": frozenset({MessageStatus.READ}),
     "failed": frozenset({MessageStatus.FAILED, MessageStatus.BOUNCED}),
 }
-COUNT_KEYS = ["queued", "sent", "delivered", "read", "failed", "bounced", "suppressed",
-              "deferred", "unknown"]  # fmt: skip
+COUNT_KEYS = ["queued", "sent", "delivered", "read", "voicemail", "no_answer", "failed", "bounced",
+              "suppressed", "deferred", "unknown"]  # fmt: skip

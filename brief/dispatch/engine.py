@@ -25,8 +25,10 @@ from django.utils import timezone
 
 from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.actions import segment_queryset
+from brief.contacts.choices import SuppressionSource
 from brief.contacts.models import (
     Contact,
+    Suppression,
     channel_address_sql,
     person_key_sql,
     suppressed_q,
@@ -43,18 +45,22 @@ from .choices import (
 )
 from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
-from .ratelimit import bucket_for, throttle
+from .ratelimit import bucket_for, slow_down, throttle
 from .segments import earlier_sweeps_filter
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# How much of the account's rate a provider's push-back (HTTP 429, throttling) costs.
+THROTTLE_PENALTY_SECONDS = 1.0
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
 TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
     MessageStatus.DELIVERED: "delivered_at",
     MessageStatus.READ: "read_at",
+    MessageStatus.VOICEMAIL: "delivered_at",
     MessageStatus.FAILED: "failed_at",
+    MessageStatus.NO_ANSWER: "failed_at",
     MessageStatus.BOUNCED: "failed_at",
 }
 
@@ -336,13 +342,34 @@ class Runner:
                 )
                 for m in batch
             ]
-        self._record(results, {m.id: m for m in messages}, clock())
+        by_id = {m.id: m for m in messages}
+        self._record(results, by_id, clock())
+        if any(r.throttled for r in results):
+            slow_down(self.bucket, THROTTLE_PENALTY_SECONDS)
+        self._suppress_opted_out(results, by_id)
         after = getattr(self.provider, "after_bookkeeping", None)
         if after:
             after(results, batch)
         apply_pending_events(
             self.account.code, [r.provider_message_id for r in results if r.provider_message_id]
         )
+
+    def _suppress_opted_out(self, results: list[SendResult], by_id: dict[int, Pending]) -> None:
+        """Recipients the provider says opted out join the channel's suppression list."""
+        rows = [
+            Suppression(
+                channel=self.sweep.channel,
+                value=by_id[r.id].to,
+                source=(
+                    r.suppress if r.suppress in SuppressionSource.values else SuppressionSource.STOP
+                ),
+                reason=f"{r.code}: {r.detail}"[:300] + f" (mensaje {r.id})",
+            )
+            for r in results
+            if r.suppress and r.id in by_id
+        ]
+        if rows:
+            Suppression.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
         hit_ids = set(
@@ -449,6 +476,11 @@ class Runner:
         from brief.content.render import contact_fields, email_headers
 
         template = self.sweep.template
+        media_url = ""
+        if self.sweep.channel == "voice" and template.voice_audio_id:
+            from brief.content.links import creative_url
+
+            media_url = creative_url(template.voice_audio_id)
         batch, skipped = [], []
         for m in messages:
             rendered = self.renderer.render(contact_fields(m.contact), message_id=m.id)
@@ -472,6 +504,7 @@ class Runner:
                     language=template.wa_language or "",
                     sender=template.sender or "",
                     reply_to=template.reply_to or "",
+                    media_url=media_url,
                 )
             )
         return batch, skipped
@@ -641,6 +674,11 @@ def apply_status_updates(
                     f"WHERE id = %s AND rank < %s"
                 ),
             )
+        for u in updates:
+            if u.evidence and u.provider_message_id in known:
+                Message.objects.filter(id__in=message_ids[u.provider_message_id]).update(
+                    evidence=u.evidence
+                )
         if store or unmatched:
             StatusEvent.objects.bulk_create(
                 [

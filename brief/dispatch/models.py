@@ -147,6 +147,9 @@ class Message(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # What the provider reported beyond the status (a call's answering party, duration,
+    # recording URL and SID): evidence of the contact. Null for most messages.
+    evidence = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -76,6 +76,12 @@ def bucket_for(account) -> LocalBucket | RedisBucket:
         return bucket
 
 
+def slow_down(bucket, seconds: float = 1.0) -> None:
+    """The provider pushed back: take ``seconds`` worth of tokens, so the account's next
+    sends (on every worker sharing the bucket) wait that much longer."""
+    bucket.reserve(max(1, int(bucket.rate * seconds)))
+
+
 def throttle(bucket, n: int, *, sleep=time.sleep) -> float:
     """Wait until ``n`` messages may go; returns the time waited."""
     wait = bucket.reserve(n)

@@ -9,7 +9,7 @@ from brief.contacts.actions import base_summary
 from brief.core.calendar import BOGOTA
 
 from . import engine
-from .choices import MessageStatus
+from .choices import COUNT_KEYS, MessageStatus
 from .models import Message, Sweep
 
 
@@ -39,25 +39,13 @@ def build(brief) -> dict:
 
     sweeps = list(Sweep.objects.filter(brief=brief).select_related("provider_account"))
     sweep_rows = [sweep_json(s) for s in sweeps]
-    totals = dict.fromkeys(
-        [
-            "queued",
-            "sent",
-            "delivered",
-            "read",
-            "failed",
-            "bounced",
-            "suppressed",
-            "deferred",
-            "unknown",
-        ],
-        0,
-    )
+    totals = dict.fromkeys(COUNT_KEYS, 0)
     for row in sweep_rows:
         for key, value in row["counts"].items():
             totals[key] = totals.get(key, 0) + value
     delivered = totals["delivered"] + totals["read"]
-    accepted = totals["sent"] + delivered
+    # Calls placed but not answered by a person were accepted, not delivered.
+    accepted = totals["sent"] + delivered + totals["voicemail"] + totals["no_answer"]
     targeted = sum(row["total"] for row in sweep_rows) - totals["suppressed"]
     people_reached = (
         Message.objects.filter(
@@ -99,6 +87,8 @@ def build(brief) -> dict:
             "sent": accepted,
             "delivered": delivered,
             "read": totals["read"],
+            "voicemail": totals["voicemail"],
+            "not_answered": totals["no_answer"],
             "not_sent": totals["failed"] + totals["bounced"] + totals["suppressed"],
             "bounced": totals["bounced"],
             "failed": totals["failed"],

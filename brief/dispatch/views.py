@@ -25,7 +25,7 @@ from brief.core.exceptions import Refusal
 from brief.core.forms import add_domain_errors
 
 from . import actions, engine
-from .choices import ACTIVE_SWEEP_STATES, MessageStatus, SweepState
+from .choices import ACCEPTED, ACTIVE_SWEEP_STATES, MessageStatus, SweepState
 from .forms import SweepForm
 from .models import Message, Sweep
 
@@ -41,6 +41,8 @@ STATE_CSS: dict[str, str] = {
 BAR = [
     ("read", gettext_lazy("Leídos"), "s-read"),
     ("delivered", gettext_lazy("Entregados"), "s-delivered"),
+    ("voicemail", gettext_lazy("Buzón de voz"), "s-voicemail"),
+    ("no_answer", gettext_lazy("No contestadas"), "s-no-answer"),
     ("sent", gettext_lazy("Enviados (aceptados)"), "s-sent"),
     ("failed", gettext_lazy("Fallidos"), "s-failed"),
     ("bounced", gettext_lazy("Rebotados"), "s-bounced"),
@@ -107,7 +109,7 @@ def _progress(sweep: Sweep) -> dict:
                      "width": f"{pct:.3f}"})  # fmt: skip
     pending = counts["queued"] + counts["deferred"]
     done = total - pending
-    accepted = counts["sent"] + counts["delivered"] + counts["read"]
+    accepted = sum(counts[key] for key in ACCEPTED)
     return {
         "counts": counts,
         "rows": rows,

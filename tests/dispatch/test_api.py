@@ -41,6 +41,8 @@ def test_create_read_and_control_a_sweep_through_the_api(api, campaign, proveedo
         "sent",
         "delivered",
         "read",
+        "voicemail",
+        "no_answer",
         "failed",
         "bounced",
         "suppressed",

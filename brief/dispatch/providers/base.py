@@ -17,6 +17,13 @@ answers a provider's ``GET`` handshake (WhatsApp's ``hub.challenge``; ``None`` r
 Receipts that arrive on a provider connection instead of HTTP (SMPP ``deliver_sm``) produce the
 same objects and go through the same path: :func:`brief.dispatch.hooks.ingest`.
 Secrets come from :meth:`BaseProvider.secret` (options, ``<name>_file`` or ``<name>_env``).
+
+A result may ask the dispatcher for more than a retry: ``throttled`` says the provider pushed
+back (HTTP 429, SMPP throttling, WhatsApp throughput errors), so the account is slowed down;
+``suppress`` (a :class:`~brief.contacts.choices.SuppressionSource` value) says the provider
+knows the recipient opted out, so the address is added to the channel's suppression list.
+A status update may carry ``evidence`` (call duration, answering party, recording URL and
+SID…), kept on the message.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ class OutgoingMessage:
     language: str = ""
     sender: str = ""
     reply_to: str = ""
+    media_url: str = ""  # a public, signed, expiring URL of the audio a voice message plays
 
 
 @dataclass
@@ -68,6 +76,8 @@ class SendResult:
     permanent: bool = False
     code: str = ""
     detail: str = ""
+    throttled: bool = False  # the provider asked us to slow down
+    suppress: str = ""  # a SuppressionSource: the recipient opted out at the provider
 
 
 @dataclass
@@ -80,6 +90,7 @@ class StatusUpdate:
     code: str = ""
     detail: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

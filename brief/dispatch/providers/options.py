@@ -48,6 +48,7 @@ class KindSpec:
 
 
 _IMAP = ("imap_host", "imap_port", "imap_user", "imap_password", "imap_folder")
+_TWILIO_OPTIONAL = ("base_url", "timeout", "concurrency")
 _TWILIO_REQUIRED = ("account_sid", "auth_token", "from")
 
 # Adapters written by other parts of issue 10 are named by dotted path before they exist;
@@ -97,13 +98,13 @@ KINDS: dict[str, KindSpec] = {
         backend="brief.dispatch.providers.twilio.TwilioSMSProvider",
         channels=("sms",),
         required=_TWILIO_REQUIRED,
-        optional=("base_url",),
+        optional=_TWILIO_OPTIONAL,
     ),
     "twilio_voice": KindSpec(
         backend="brief.dispatch.providers.twilio.TwilioVoiceProvider",
         channels=("voice",),
         required=_TWILIO_REQUIRED,
-        optional=("base_url",),
+        optional=(*_TWILIO_OPTIONAL, "language", "voice", "machine_detection", "record"),
     ),
     "whatsapp_cloud": KindSpec(
         backend="brief.dispatch.providers.whatsapp_cloud.WhatsAppCloudProvider",

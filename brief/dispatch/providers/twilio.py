@@ -1,0 +1,410 @@
+"""Twilio-compatible SMS (kind ``twilio_sms``) and voice blaster (kind ``twilio_voice``).
+
+Options of both kinds (``auth_token`` may also come from ``auth_token_file`` or
+``auth_token_env``): ``base_url`` (default ``https://api.twilio.com``; any gateway that speaks
+Twilio's 2010-04-01 REST API), ``account_sid``, ``auth_token``, ``from`` (our number, E.164).
+Optional: ``timeout`` (seconds per request, default 30) and ``concurrency`` (requests in flight,
+default the account's ``concurrency``). Voice only: ``language`` (of ``<Say>``, default
+``es-MX``), ``voice`` (a ``<Say>`` voice name), ``machine_detection`` (default ``Enable``),
+``record`` (default true: the recording is the contact's evidence).
+
+Sending is one ``POST {base_url}/2010-04-01/Accounts/{sid}/Messages.json`` (or ``Calls.json``)
+per message with HTTP Basic ``sid:token``, hundreds in flight on one aiohttp session (httpx
+degrades badly at that concurrency). The answer's ``sid`` is the provider id. Twilio's JSON
+errors (``code``, ``message``, ``status``) are mapped: invalid or unroutable numbers are
+permanent, 21610 (the recipient replied STOP to the sender) is permanent and suppresses the
+number; 429 and 5xx are temporary and slow the account down (a 429 stops the rest of the batch,
+which goes back to the queue unsent).
+
+Callbacks reach ``/hooks/<account code>/`` (the ``StatusCallback`` we send, absolute from
+``SITE_URL``) and are authenticated by ``X-Twilio-Signature``: base64 HMAC-SHA1, keyed with the
+auth token, of the public URL followed by every POST parameter's name and value, sorted by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from email.utils import parsedate_to_datetime
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import aiohttp
+from django.conf import settings
+from django.urls import reverse
+
+from brief.dispatch.choices import MessageStatus
+
+from .base import BaseProvider, InboundMessage, OutgoingMessage, SendResult, StatusUpdate
+
+API_VERSION = "2010-04-01"
+DEFAULT_BASE_URL = "https://api.twilio.com"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+# Twilio error codes that no retry can fix (the number or the content is wrong).
+PERMANENT_ERRORS = {
+    21211: "Número de destino no válido",
+    21214: "El número de destino no puede recibir llamadas",
+    21217: "Número de destino no válido",
+    21401: "Número de destino no válido",
+    21408: "Destino no habilitado en la cuenta del proveedor",
+    21610: "El destinatario se dio de baja (respondió STOP)",
+    21612: "El proveedor no puede enrutar a este número",
+    21614: "El número de destino no es un celular",
+    21617: "El mensaje supera la longitud máxima",
+    13224: "Número de destino no válido",
+}
+OPTED_OUT_ERRORS = frozenset({21610})
+# The account itself is refused: the rest of the batch would fail the same way.
+ACCOUNT_ERRORS = frozenset({20003, 20005})
+
+# Answers after which the rest of a batch is not sent (it goes back to the queue).
+_STOPPING = frozenset(
+    {
+        "twilio_429",
+        "twilio_503",
+        "twilio_401",
+        "twilio_403",
+        *(f"twilio_{c}" for c in ACCOUNT_ERRORS),
+    }
+)
+
+# Delivery errors carried by status callbacks (``ErrorCode``), for the report's detail.
+DELIVERY_ERRORS = {
+    "30003": "Teléfono apagado o fuera de cobertura",
+    "30004": "Mensaje bloqueado por el destinatario",
+    "30005": "Número desconocido o inexistente",
+    "30006": "Número fijo o operador que no recibe SMS",
+    "30007": "Filtrado por el operador",
+    "30008": "Error desconocido del operador",
+}
+
+SMS_STATUSES = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.READ,
+    "undelivered": MessageStatus.FAILED,
+    "failed": MessageStatus.FAILED,
+}
+UNANSWERED_CALLS = {
+    "busy": "Ocupado",
+    "no-answer": "No contestó",
+    "canceled": "Llamada cancelada",
+}
+
+
+def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    """Twilio's request signature: HMAC-SHA1 of the URL plus sorted ``name + value`` pairs
+    (a repeated name with the same value counts once, as Twilio's own libraries do)."""
+    data = url + "".join(name + value for name, value in sorted(set(params)))
+    digest = hmac.new(auth_token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _error(status: int, body: bytes) -> tuple[int, str]:
+    """``(Twilio error code, message)`` of an error answer (code 0 when it has none)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return 0, body[:200].decode("utf-8", "replace")
+    if not isinstance(data, dict):
+        return 0, str(data)[:200]
+    try:
+        code = int(data.get("code") or 0)
+    except (TypeError, ValueError):
+        code = 0
+    return code, str(data.get("message") or f"HTTP {status}")
+
+
+def _at(value: str | None):
+    """A callback's RFC 2822 ``Timestamp`` as an aware datetime (``None`` if absent/bad)."""
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class TwilioProvider(BaseProvider):
+    """What the SMS and voice adapters share: the REST client, errors, signed callbacks."""
+
+    resource = ""  # "Messages" or "Calls"
+
+    def __init__(self, account):
+        super().__init__(account)
+        o = self.options
+        self.base_url = str(o.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self.account_sid = str(o.get("account_sid") or "")
+        self.auth_token = self.secret("auth_token")
+        self.sender = str(o.get("from") or "")
+        self.timeout = float(o.get("timeout", 30))
+        self.concurrency = max(1, int(o.get("concurrency") or account.concurrency or 8))
+        self.endpoint = (
+            f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/{self.resource}.json"
+        )
+        self._callback = ""
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def callback_url(self) -> str:
+        return f"{settings.SITE_URL}{reverse('provider_callback', args=[self.account.code])}"
+
+    def form(self, message: OutgoingMessage) -> dict[str, str]:
+        raise NotImplementedError
+
+    def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+        if not batch:
+            return []
+        self._callback = self.callback_url()
+        return asyncio.run(self._send_all(batch))
+
+    async def _send_all(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+        queue: asyncio.Queue[OutgoingMessage] = asyncio.Queue()
+        for message in batch:
+            queue.put_nowait(message)
+        results: list[SendResult] = []
+        stop: list[SendResult] = []  # the answer that stopped the batch, if any
+        connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=self.concurrency)
+        async with aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+            headers={
+                "Accept": "application/json",
+                "Authorization": aiohttp.encode_basic_auth(self.account_sid, self.auth_token),
+            },
+        ) as session:
+            workers = min(self.concurrency, len(batch))
+            await asyncio.gather(
+                *(self._worker(session, queue, results, stop) for _ in range(workers))
+            )
+        return results
+
+    async def _worker(self, session, queue, results: list[SendResult], stop: list) -> None:
+        while not queue.empty():
+            message = queue.get_nowait()
+            if stop:  # the provider pushed back or refused the account: not sent
+                first = stop[0]
+                results.append(
+                    SendResult(
+                        message.id,
+                        False,
+                        code=first.code,
+                        detail=f"No enviado: {first.detail}"[:300],
+                        throttled=first.throttled,
+                    )
+                )
+                continue
+            result = await self._post(session, message)
+            if result.code in _STOPPING:
+                stop.append(result)
+            results.append(result)
+
+    async def _post(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
+        try:
+            async with session.post(self.endpoint, data=self.form(message)) as response:
+                body = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return SendResult(
+                message.id,
+                False,
+                code="twilio_connection",
+                detail=(str(exc) or exc.__class__.__name__)[:300],
+            )
+        if status in (200, 201):
+            try:
+                sid = str(json.loads(body)["sid"])
+            except (ValueError, KeyError, TypeError):
+                return SendResult(
+                    message.id, False, code="twilio_bad_answer", detail=body[:300].decode()
+                )
+            return SendResult(message.id, True, provider_message_id=sid)
+        return self.result_for_error(message.id, status, body)
+
+    def result_for_error(self, message_id: int, status: int, body: bytes) -> SendResult:
+        """Map an HTTP error answer to a result (permanent, throttled, suppressing…)."""
+        code, text = _error(status, body)
+        if status == 429 or status >= 500:
+            return SendResult(
+                message_id,
+                False,
+                code=f"twilio_{status}",
+                detail=f"El proveedor pidió bajar el ritmo: {text}"[:300],
+                throttled=True,
+            )
+        if code in ACCOUNT_ERRORS or status in (401, 403):
+            return SendResult(
+                message_id,
+                False,
+                code=f"twilio_{code or status}",
+                detail=f"Credenciales rechazadas por el proveedor: {text}"[:300],
+            )
+        return SendResult(
+            message_id,
+            False,
+            permanent=True,
+            code=f"twilio_{code or status}",
+            detail=f"{PERMANENT_ERRORS.get(code, text)} ({text})"[:300],
+            suppress="stop" if code in OPTED_OUT_ERRORS else "",
+        )
+
+    # -- callbacks --------------------------------------------------------------------------
+
+    def public_url(self, request) -> str:
+        """The URL Twilio signed: ours as the world sees it (``SITE_URL``), query included."""
+        return f"{settings.SITE_URL}{request.get_full_path()}"
+
+    def verify_callback(self, request) -> bool:
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not given or not self.auth_token:
+            return False
+        params = [(name, value) for name, values in request.POST.lists() for value in values]
+        expected = signature(self.auth_token, self.public_url(request), params)
+        return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace"))
+
+    def parse_callback(self, request) -> list[StatusUpdate | InboundMessage]:
+        return self.parse_form(request.POST.dict())
+
+    def parse_payload(self, payload: dict) -> list[StatusUpdate]:
+        return [u for u in self.parse_form(payload) if isinstance(u, StatusUpdate)]
+
+    def parse_form(self, form: dict[str, str]) -> list[StatusUpdate | InboundMessage]:
+        """Statuses of our messages or calls, and inbound SMS, from one callback's form."""
+        if form.get("CallSid") and form.get("CallStatus"):
+            update = _call_update(form)
+            return [update] if update else []
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        if not sid:
+            raise ValueError("not a Twilio message or call callback")
+        status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+        if status == "received":
+            return [_inbound(sid, form)]
+        if status not in SMS_STATUSES:
+            return []  # queued, accepted, sending…: nothing we record
+        error = str(form.get("ErrorCode") or "")
+        return [
+            StatusUpdate(
+                provider_message_id=sid,
+                status=SMS_STATUSES[status],
+                code=f"twilio_{error}" if error else "",
+                detail=DELIVERY_ERRORS.get(error, f"Twilio: {status} ({error})") if error else "",
+                raw=dict(form),
+            )
+        ]
+
+
+def _inbound(sid: str, form: dict[str, str]) -> InboundMessage:
+    sender = form.get("From", "")
+    channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+    return InboundMessage(
+        provider_message_id=sid,
+        sender=sender.removeprefix("whatsapp:"),
+        text=form.get("Body", ""),
+        channel=channel,
+        recipient=form.get("To", "").removeprefix("whatsapp:"),
+        raw=dict(form),
+    )
+
+
+def _call_update(form: dict[str, str]) -> StatusUpdate | None:
+    """A call's final status: a person, an answering machine, no answer, or failure."""
+    status = form["CallStatus"]
+    answered_by = form.get("AnsweredBy", "")
+    code = detail = ""
+    if status == "completed":
+        if answered_by.startswith("machine"):
+            ours = MessageStatus.VOICEMAIL
+            code, detail = f"answered_{answered_by}", "Contestó un buzón de voz"
+        elif answered_by == "fax":
+            ours = MessageStatus.FAILED
+            code, detail = "answered_fax", "Contestó un fax"
+        else:  # "human", or "unknown" / absent when detection could not tell
+            ours = MessageStatus.DELIVERED
+            if answered_by != "human":
+                code, detail = "answered_unknown", "Contestada; no se pudo saber si fue una persona"
+    elif status in UNANSWERED_CALLS:
+        ours = MessageStatus.NO_ANSWER
+        code, detail = f"twilio_{status}", UNANSWERED_CALLS[status]
+    elif status == "failed":
+        ours = MessageStatus.FAILED
+        error = form.get("ErrorCode") or "failed"
+        code, detail = f"twilio_{error}", "La llamada no se pudo hacer"
+    else:
+        return None  # queued, initiated, ringing, in-progress
+    evidence: dict[str, Any] = {"call_sid": form["CallSid"], "call_status": status}
+    if answered_by:
+        evidence["answered_by"] = answered_by
+    duration = form.get("CallDuration") or form.get("Duration")
+    if duration:
+        with contextlib.suppress(ValueError):
+            evidence["duration_seconds"] = int(duration)
+    for name, key in (("RecordingUrl", "recording_url"), ("RecordingSid", "recording_sid")):
+        if form.get(name):
+            evidence[key] = form[name]
+    return StatusUpdate(
+        provider_message_id=form["CallSid"],
+        status=ours,
+        at=_at(form.get("Timestamp")),
+        code=code,
+        detail=detail,
+        raw=dict(form),
+        evidence=evidence,
+    )
+
+
+class TwilioSMSProvider(TwilioProvider):
+    """SMS through Twilio's Messages API (or any Twilio-compatible gateway)."""
+
+    resource = "Messages"
+
+    def form(self, message: OutgoingMessage) -> dict[str, str]:
+        return {
+            "To": message.to,
+            "From": self.sender,
+            "Body": message.text,
+            "StatusCallback": self._callback,
+        }
+
+
+class TwilioVoiceProvider(TwilioProvider):
+    """Recorded-voice calls ("blaster") through Twilio's Calls API: TwiML ``<Say>`` of the
+    template's text, or ``<Play>`` of its audio creative (a signed, expiring URL)."""
+
+    resource = "Calls"
+
+    def __init__(self, account):
+        super().__init__(account)
+        o = self.options
+        self.language = str(o.get("language") or "es-MX")
+        self.voice = str(o.get("voice") or "")
+        self.machine_detection = str(o.get("machine_detection") or "Enable")
+        self.record = o.get("record", True) not in (False, "false", "0", 0)
+
+    def twiml(self, message: OutgoingMessage) -> str:
+        if message.media_url:
+            return f"<Response><Play>{escape(message.media_url)}</Play></Response>"
+        voice = f" voice={quoteattr(self.voice)}" if self.voice else ""
+        return (
+            f"<Response><Say language={quoteattr(self.language)}{voice}>"
+            f"{escape(message.text)}</Say></Response>"
+        )
+
+    def form(self, message: OutgoingMessage) -> dict[str, str]:
+        form = {
+            "To": message.to,
+            "From": self.sender,
+            "Twiml": self.twiml(message),
+            "MachineDetection": self.machine_detection,
+            "StatusCallback": self._callback,
+            "StatusCallbackEvent": "completed",
+            "StatusCallbackMethod": "POST",
+        }
+        if self.record:
+            form["Record"] = "true"
+        return form
