@@ -83,6 +83,23 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _start_server(module_args: list[str], what: str) -> subprocess.Popen:
+    """``python -m module_args…``: a loopback server that prints ``ready`` once listening and
+    stops when its standard input closes (the caller ``communicate``s with it)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", *module_args],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None  # stdout=subprocess.PIPE
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise RuntimeError(f"{what} did not start")
+    return server
+
+
 def bench_smtp_email_20k(workdir: Path, n: int = 20_000) -> dict[str, Any]:
     """E-mail through the real SMTP adapter (with all bookkeeping) to a local aiosmtpd sink,
     against a raw aiosmtplib blast (16 connections) of as many messages to the same sink.
@@ -91,17 +108,8 @@ def bench_smtp_email_20k(workdir: Path, n: int = 20_000) -> dict[str, Any]:
     sink got from the adapter, and both must be ``n`` (the blast likewise).
     """
     port = _free_port()
-    sink = subprocess.Popen(
-        [sys.executable, "-m", CHILD, "sink", str(port)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert sink.stdout is not None  # stdout=subprocess.PIPE
+    sink = _start_server([CHILD, "sink", str(port)], "the SMTP sink")
     try:
-        if sink.stdout.readline().strip() != "ready":
-            raise RuntimeError("the SMTP sink did not start")
         figures = _child(Path(workdir), "smtp", str(n), str(port))
     finally:
         out, _ = sink.communicate("", timeout=60)
@@ -123,6 +131,51 @@ def bench_smtp_email_20k(workdir: Path, n: int = 20_000) -> dict[str, Any]:
         "reference_value": n / figures["ref"],
         "n": n,
         "received": received.get(bench_child.BRIEF_SENDER, 0),
+        "seconds": round(figures["seconds"], 2),
+    }
+
+
+def bench_twilio_sms_20k(workdir: Path, n: int = 20_000, concurrency: int = 64) -> dict[str, Any]:
+    """SMS through the Twilio adapter (with all bookkeeping) to the loopback Twilio-compatible
+    peer (:mod:`brief.dispatch.peers.twilio`, its own process), against a raw aiohttp blast at
+    the same concurrency to the same peer.
+
+    The peer counts the requests it received: the sweep's ``sent`` and the provider ids stored
+    must be what the peer got from the adapter, and both must be ``n`` (the blast likewise).
+    """
+    port = _free_port()
+    sid = "AC" + "b" * 32
+    peer_args = [str(port), sid, bench_child.TWILIO_TOKEN]
+    peer = _start_server(["brief.dispatch.peers.twilio", *peer_args], "the Twilio peer")
+    try:
+        figures = _child(
+            Path(workdir), "twilio", str(n), f"http://127.0.0.1:{port}", sid, str(concurrency)
+        )
+    finally:
+        peer.communicate("", timeout=60)
+    expect_equal(
+        "twilio_sms",
+        {
+            "sent": n,
+            "provider ids": n,
+            "received from the adapter": n,
+            "received from the blast": n,
+        },
+        {
+            "sent": figures["counts"]["sent"],
+            "provider ids": figures["provider_ids"],
+            "received from the adapter": figures["received"],
+            "received from the blast": figures["ref_received"],
+        },
+    )
+    return {
+        "name": "twilio_sms_20k",
+        "value": n / figures["seconds"],
+        "unit": "req/s",
+        "reference": f"raw aiohttp POSTs (concurrency {concurrency}) to the same peer",
+        "reference_value": n / figures["ref"],
+        "n": n,
+        "received": figures["received"],
         "seconds": round(figures["seconds"], 2),
     }
 
@@ -177,4 +230,9 @@ def bench_smpp_submit(workdir: Path, n: int = 20_000) -> dict[str, Any]:
     }
 
 
-BENCHMARKS = [bench_sweep_simulated_1m, bench_smtp_email_20k, bench_smpp_submit]
+BENCHMARKS = [
+    bench_sweep_simulated_1m,
+    bench_smtp_email_20k,
+    bench_smpp_submit,
+    bench_twilio_sms_20k,
+]

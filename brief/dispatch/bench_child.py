@@ -1,8 +1,9 @@
 """The child programs of the dispatch benchmarks, run as ``python -m brief.dispatch.bench_child``.
 
-``simulated N OPTIONS`` and ``smtp N PORT`` each migrate a fresh database (``DATABASE_URL``),
-store a ready base of N people, run one sweep to the end and print the figures as one JSON line:
-the time, the stored statuses, and a reference measured in the same process. ``sink PORT`` is an
+``simulated N OPTIONS``, ``smtp N PORT`` and ``twilio N BASE_URL SID CONCURRENCY`` each migrate
+a fresh database (``DATABASE_URL``), store a ready base of N people, run one sweep to the end and
+print the figures as one JSON line: the time, the stored statuses, and a reference measured in
+the same process. ``sink PORT`` is an
 SMTP sink that counts what it receives per envelope sender and prints the counts when its
 standard input closes. ``smpp N PORT`` sweeps through the SMPP adapter to ``smsc``, the loopback
 SMSC, which prints its counters when its standard input closes.
@@ -22,6 +23,8 @@ from typing import Any
 # The envelope sender of the reference blast; the sweep sends from ``BRIEF_SENDER``.
 BLAST_SENDER = "blast@bench.invalid"
 BRIEF_SENDER = "brief@bench.invalid"
+# The auth token the loopback Twilio peer and the Twilio benchmark share.
+TWILIO_TOKEN = "bench-token"
 
 
 def _campaign(n: int) -> tuple[Any, Any]:
@@ -118,11 +121,22 @@ def _message_ids(sweep: Any) -> list[int]:
     return [span["first"] or 0, span["last"] or 0]
 
 
+def _sms_template(brief: Any, user: Any) -> Any:
+    from brief.content.models import Template
+
+    return Template.objects.create(
+        brief=brief,
+        channel="sms",
+        name="b",
+        body="Hola {nombres}, su saldo es {saldo}.",
+        created_by=user,
+    )
+
+
 def simulated(n: str, options: str) -> dict[str, Any]:
     """An SMS sweep of ``n`` on the simulated provider with ``options`` (JSON)."""
     size = int(n)
     brief, user = _campaign(size)
-    from brief.content.models import Template
     from brief.dispatch import engine
     from brief.dispatch.models import ProviderAccount
 
@@ -135,13 +149,7 @@ def simulated(n: str, options: str) -> dict[str, Any]:
         rate_per_second=1e9,
         options=json.loads(options),
     )
-    template = Template.objects.create(
-        brief=brief,
-        channel="sms",
-        name="b",
-        body="Hola {nombres}, su saldo es {saldo}.",
-        created_by=user,
-    )
+    template = _sms_template(brief, user)
     sweep, outbox, seconds = _run_sweep(brief, user, "sms", template, "simulado")
     return {
         "n": size,
@@ -382,9 +390,80 @@ def smsc() -> dict[str, Any]:
     }
 
 
+def _peer_received(base_url: str) -> int:
+    """Requests the loopback Twilio peer received so far."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/_peer/stats") as answer:
+        return int(json.load(answer)["received"])
+
+
+def twilio(n: str, base_url: str, account_sid: str, concurrency: str) -> dict[str, Any]:
+    """An SMS sweep of ``n`` through the Twilio adapter to the loopback Twilio peer, then the
+    reference: a raw aiohttp blast of as many POSTs at the same concurrency to the same peer.
+    Each side reports how many requests the peer received while it ran."""
+    size = int(n)
+    brief, user = _campaign(size)
+    from brief.dispatch import engine
+    from brief.dispatch.models import Message, ProviderAccount
+
+    options = {"base_url": base_url, "account_sid": account_sid, "auth_token": TWILIO_TOKEN}
+    options["from"] = "+15017122661"
+    backend = "brief.dispatch.providers.twilio.TwilioSMSProvider"
+    ProviderAccount.objects.create(
+        code="twilio", name="Twilio", channels=["sms"], backend=backend, chunk_size=2000,
+        concurrency=int(concurrency), rate_per_second=1e9, options=options,
+    )  # fmt: skip
+    template = _sms_template(brief, user)
+    before = _peer_received(base_url)
+    sweep, _, seconds = _run_sweep(brief, user, "sms", template, "twilio")
+    received = _peer_received(base_url) - before
+    sids = Message.objects.filter(sweep=sweep).exclude(provider_message_id="").count()
+    counts = engine.counts(sweep)
+    t0 = time.perf_counter()
+    asyncio.run(_http_blast(size, base_url, account_sid, int(concurrency)))
+    ref = time.perf_counter() - t0
+    return {
+        "n": size,
+        "seconds": seconds,
+        "counts": counts,
+        "provider_ids": sids,
+        "received": received,
+        "ref": ref,
+        "ref_received": _peer_received(base_url) - before - received,
+    }
+
+
+async def _http_blast(n: int, base_url: str, account_sid: str, concurrency: int) -> None:
+    import aiohttp
+
+    url = f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
+    headers = {"Authorization": aiohttp.encode_basic_auth(account_sid, TWILIO_TOKEN)}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for k in range(n):
+        queue.put_nowait(k)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def worker() -> None:
+            while not queue.empty():
+                k = queue.get_nowait()
+                form = {
+                    "To": f"+57300{1_000_000 + k}",
+                    "From": "+15017122661",
+                    "Body": "Hola Ana, su saldo es 1000.",
+                    "StatusCallback": "http://127.0.0.1:8000/hooks/twilio/",
+                }
+                async with session.post(url, data=form) as response:
+                    await response.json()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
 PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "simulated": simulated,
     "smtp": smtp,
+    "twilio": twilio,
     "sink": sink,
     "smpp": smpp,
     "smsc": smsc,

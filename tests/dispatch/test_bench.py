@@ -88,3 +88,23 @@ def test_smpp_benchmark_fails_when_a_receipt_was_not_matched(tmp_path, monkeypat
     # then no submit_sm/s is reported
     with pytest.raises(BenchmarkCheckFailed, match="smpp_submit"):
         bench.bench_smpp_submit(tmp_path, n=30)
+
+
+def test_twilio_sweep_is_counted_by_the_peer(tmp_path):
+    result = bench.bench_twilio_sms_20k(tmp_path, n=30, concurrency=8)
+    assert (result["n"], result["received"]) == (30, 30)
+
+
+def test_twilio_benchmark_fails_when_the_peer_got_less_than_marked_sent(tmp_path, monkeypatch):
+    # given a child that reports one request fewer at the peer than the sweep marked sent
+    real = bench.run_child
+
+    def one_lost(*args, **kwargs):
+        figures = real(*args, **kwargs)
+        figures["received"] -= 1
+        return figures
+
+    monkeypatch.setattr(bench, "run_child", one_lost)
+    # then
+    with pytest.raises(BenchmarkCheckFailed, match="received from the adapter"):
+        bench.bench_twilio_sms_20k(tmp_path, n=30, concurrency=8)
