@@ -113,3 +113,26 @@ def race(brief, users, action) -> list[str]:
     for t in threads:
         t.join(timeout=30)
     return sorted(outcomes)
+
+
+def sweep_for(brief, template, proveedor, account="locmem", **kw):
+    """Create a sweep of ``template`` through ``account`` as the provider."""
+    from brief.dispatch import actions as dispatch_actions
+
+    return dispatch_actions.create_sweep(
+        brief,
+        actor=proveedor,
+        channel=template.channel,
+        template=template,
+        provider_account=account,
+        **kw,
+    )
+
+
+def drain(sweep, budget=30):
+    """Run one runner on ``sweep`` until done, paused or out of budget; returns its outcome."""
+    from brief.dispatch import engine
+
+    outcome = engine.Runner(sweep).run(budget_seconds=budget)
+    sweep.refresh_from_db()
+    return outcome

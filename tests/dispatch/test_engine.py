@@ -16,6 +16,7 @@ from brief.dispatch.choices import Include, SweepState
 from brief.dispatch.models import Attempt, Message, StatusEvent
 from brief.dispatch.providers import locmem
 from brief.dispatch.providers.base import StatusUpdate
+from tests.helpers import drain, sweep_for
 from tests.services import run_script_on_postgres
 
 OPEN = dt.datetime(2026, 12, 9, 10, 0, tzinfo=BOGOTA)  # a Wednesday, inside the window
@@ -31,23 +32,6 @@ def at(monkeypatch):
 
     move(OPEN)
     return move
-
-
-def sweep_for(brief, template, proveedor, account="locmem", **kw):
-    return actions.create_sweep(
-        brief,
-        actor=proveedor,
-        channel=template.channel,
-        template=template,
-        provider_account=account,
-        **kw,
-    )
-
-
-def drain(sweep, budget=30):
-    outcome = engine.Runner(sweep).run(budget_seconds=budget)
-    sweep.refresh_from_db()
-    return outcome
 
 
 def statuses(sweep):

@@ -20,9 +20,9 @@ from brief.dispatch.models import Message, ProviderAccount, StatusEvent
 from brief.dispatch.peers.twilio import TwilioPeer, sign
 from brief.dispatch.providers.base import InboundMessage, OutgoingMessage, StatusUpdate
 from brief.dispatch.providers.twilio import TwilioSMSProvider, TwilioVoiceProvider, signature
-from tests.dispatch.test_engine import drain, sweep_for
+from tests.helpers import drain, sweep_for
 
-FIXTURES = Path(__file__).parent / "fixtures" / "twilio"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "twilio"
 SID = "AC" + "a1" * 16
 TOKEN = "secreto-de-prueba"
 SITE = "https://brief.icetex.example"
