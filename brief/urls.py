@@ -3,21 +3,34 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from brief.accounts.api import TokenView, me
 from brief.campaigns.api import BriefViewSet
-from brief.contacts.api import ContactBaseViewSet, SuppressionViewSet
-from brief.contacts.views import lookup_api
+from brief.contacts import api as contacts_api
 from brief.content import api as content_api
 from brief.core import views as core_views
+from brief.core.api import Router
 from brief.dispatch import api as dispatch_api
 from brief.dispatch.hooks import provider_callback
 
-router = DefaultRouter(trailing_slash=True)
+BRIEF = r"briefs/(?P<code>[^/]+)"
+
+# Every API endpoint is a viewset on this router; URL names (DESIGN §6, reversed by templates
+# and tests) are kept by each viewset's ``route_names``. The routes under a brief come first,
+# so the briefs viewset's detail routes never shadow them.
+router = Router(trailing_slash=True)
+router.register(f"{BRIEF}/templates", content_api.BriefTemplatesViewSet, basename="templates")
+router.register(f"{BRIEF}/creatives", content_api.BriefCreativesViewSet, basename="creatives")
+router.register(f"{BRIEF}/sweeps", dispatch_api.BriefSweepsViewSet, basename="sweeps")
+router.register(f"{BRIEF}/report", dispatch_api.BriefReportViewSet, basename="report")
+router.register(f"{BRIEF}/inbound", dispatch_api.BriefInboundViewSet, basename="inbound")
 router.register("briefs", BriefViewSet, basename="brief")
-router.register("bases", ContactBaseViewSet, basename="base")
-router.register("suppressions", SuppressionViewSet, basename="suppression")
+router.register("bases", contacts_api.ContactBaseViewSet, basename="base")
+router.register("suppressions", contacts_api.SuppressionViewSet, basename="suppression")
+router.register("lookup", contacts_api.LookupViewSet, basename="lookup")
+router.register("content", content_api.ContentViewSet, basename="content")
+router.register("templates", content_api.TemplateViewSet, basename="template")
+router.register("sweeps", dispatch_api.SweepViewSet, basename="sweep")
 router.register(
     "provider-accounts", dispatch_api.ProviderAccountViewSet, basename="provider_account"
 )
@@ -25,13 +38,6 @@ router.register(
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth_token"),
     path("me/", me, name="me"),
-    *content_api.urlpatterns,
-    path("briefs/<str:code>/sweeps/", dispatch_api.brief_sweeps, name="brief_sweeps"),
-    path("briefs/<str:code>/report/", dispatch_api.brief_report, name="brief_report"),
-    path("briefs/<str:code>/inbound/", dispatch_api.brief_inbound, name="brief_inbound"),
-    path("sweeps/<int:pk>/", dispatch_api.sweep_detail, name="sweep_detail"),
-    path("sweeps/<int:pk>/<str:command>/", dispatch_api.sweep_control, name="sweep_control"),
-    path("lookup/", lookup_api, name="lookup"),
     *router.urls,
 ]
 

@@ -333,6 +333,20 @@ def save_segment(
 
 # --- suppression lists -----------------------------------------------------------------
 
+SUPPRESSION_READERS = (Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR)
+
+
+def may_read_suppressions(user) -> bool:
+    """OCM, the provider and internal control see the suppression lists."""
+    return bool(user.is_authenticated and user.has_role(*SUPPRESSION_READERS))
+
+
+def log_suppressions_read(actor, *, details: dict[str, Any], request=None) -> None:
+    """Suppressed phones and e-mails are personal data: every read (page or API) is logged."""
+    if not may_read_suppressions(actor):
+        raise Forbidden("Solo OCM, el proveedor y control interno ven las exclusiones.")
+    record("SUPPRESSIONS_VIEWED", actor=actor, request=request, details=details)
+
 
 def normalize_suppression_value(value: str) -> str:
     """Phones to E.164 (Colombia by default), e-mails lower-cased, documents ``TYPE:NUMBER``."""
@@ -437,3 +451,54 @@ def load_rne(path: Path, *, actor, request=None) -> dict[str, int]:
             details={"rows": len(values), "added": len(fresh)},
         )
     return {"rows": len(values), "valid": len(numbers), "added": len(fresh)}
+
+
+# --- beneficiary lookup ----------------------------------------------------------------
+
+LOOKUP_LIMIT = 100
+
+
+def lookup_beneficiary(actor, document: str, *, via: str, request=None) -> list[dict[str, Any]]:
+    """The campaigns (briefs ``actor`` may see) whose latest ready base holds ``document``,
+    newest first, each with the contact and the channels it is usable by.
+
+    The look-up reads personal data: it is logged with the briefs it returned (``via`` is
+    ``ui`` or ``api``).
+    """
+    contacts = (
+        Contact.objects.filter(
+            doc_number=document,
+            base__status=BaseStatus.READY,
+            base__brief__in=Brief.objects.visible_to(actor).values("pk"),
+        )
+        .select_related("base__brief")
+        .order_by("-base__created_at", "-base_id")[: LOOKUP_LIMIT * 5]
+    )
+    seen: set[int] = set()
+    results: list[dict[str, Any]] = []
+    for contact in contacts:
+        brief = contact.base.brief
+        if brief.pk in seen:
+            continue  # an older import of the same brief
+        seen.add(brief.pk)
+        imported_for = contact.base.channels or CHANNELS
+        results.append(
+            {
+                "brief": brief,
+                "base": contact.base,
+                "contact": contact,
+                # Contactable by, among the channels this campaign imported the base for.
+                "usable": [
+                    c for c in CHANNELS if c in imported_for and getattr(contact, f"can_{c}")
+                ],
+            }
+        )
+        if len(results) >= LOOKUP_LIMIT:
+            break
+    record(
+        "BENEFICIARY_LOOKED_UP",
+        actor=actor,
+        request=request,
+        details={"document": document, "via": via, "briefs": [r["brief"].code for r in results]},
+    )
+    return results

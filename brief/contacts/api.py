@@ -1,4 +1,5 @@
-"""Contact base API: inspect a file, import it, follow and cancel, rejects, segments."""
+"""Contacts API: contact bases (inspect, import, follow, cancel, rejects, segments), suppression
+lists and the beneficiary look-up."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,12 +16,13 @@ from rest_framework.response import Response
 
 from brief.campaigns.models import Attachment, Brief
 from brief.core.api import request_object
-from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Invalid
 
 from . import actions
 from .choices import SuppressionChannel, SuppressionSource
 from .exports import rejects_response
+from .filters import SuppressionFilter
+from .forms import LookupForm
 from .models import ContactBase, Segment, Suppression
 
 
@@ -192,13 +195,12 @@ class SuppressionViewSet(viewsets.ModelViewSet):
 
     serializer_class = SuppressionSerializer
     http_method_names = ["get", "post", "head", "options"]
-    filterset_fields = ["channel", "source"]
+    filterset_class = SuppressionFilter
 
     queryset = Suppression.objects.none()
 
     def get_queryset(self):
-        user = self.request.user
-        if not user.is_authenticated or not user.has_role("analista_ocm", "proveedor", "auditor"):
+        if not actions.may_read_suppressions(self.request.user):
             return Suppression.objects.none()
         return Suppression.objects.all()
 
@@ -214,9 +216,8 @@ class SuppressionViewSet(viewsets.ModelViewSet):
 
     @staticmethod
     def _log_read(request, details: dict) -> None:
-        # Suppressed phones and e-mails are personal data: reading them is logged, as in the UI.
-        if request.user.has_role("analista_ocm", "proveedor", "auditor"):
-            record("SUPPRESSIONS_VIEWED", actor=request.user, request=request, details=details)
+        if actions.may_read_suppressions(request.user):  # the others got an empty list
+            actions.log_suppressions_read(request.user, request=request, details=details)
 
     def create(self, request):
         data = request_object(request)
@@ -244,3 +245,49 @@ class SuppressionViewSet(viewsets.ModelViewSet):
             tmp.flush()
             result = actions.load_rne(Path(tmp.name), actor=request.user, request=request)
         return Response(result, status=status.HTTP_201_CREATED)
+
+
+class LookupViewSet(viewsets.ViewSet):
+    """``GET /api/v1/lookup/?document=…``: the campaigns that hold this beneficiary."""
+
+    route_names = {"list": "lookup"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("document", str, required=True)],
+        responses=OpenApiTypes.OBJECT,
+        summary="Campañas que tienen o contactaron a un beneficiario",
+    )
+    def list(self, request):
+        form = LookupForm({"document": request.query_params.get("document", "")})
+        if not form.is_valid():
+            raise Invalid(form.errors["document"][0], code="invalid", field="document")
+        document = form.cleaned_data["document"]
+        results = actions.lookup_beneficiary(request.user, document, via="api", request=request)
+        return Response(
+            {
+                "document": document,
+                "count": len(results),
+                "campaigns": [_lookup_row(r) for r in results],
+            }
+        )
+
+
+def _lookup_row(result: dict) -> dict:
+    brief, base, contact = result["brief"], result["base"], result["contact"]
+    return {
+        "brief": brief.code,
+        "name": brief.name,
+        "status": brief.status,
+        "status_label": brief.get_status_display(),
+        "channels": list(brief.channels or []),
+        "start_date": brief.start_date,
+        "end_date": brief.end_date,
+        "base": base.pk,
+        "imported_at": base.finished_at,
+        "contact": {
+            "doc_type": contact.doc_type,
+            "doc_number": contact.doc_number,
+            "full_name": contact.full_name,
+            "usable_channels": result["usable"],
+        },
+    }

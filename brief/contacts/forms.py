@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from brief.campaigns.choices import Channel
 
-from .choices import SuppressionChannel, SuppressionSource
+from .choices import SuppressionChannel
 from .reader import FIELD_LABELS, FIELDS, BaseFileError, resolve_mapping
 
 if TYPE_CHECKING:
@@ -149,20 +149,6 @@ class SuppressionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": gettext_lazy("Indique el motivo de la exclusión.")},
     )
-
-
-class SuppressionFilter(forms.Form):
-    channel = forms.ChoiceField(
-        label=gettext_lazy("Canal"),
-        choices=[("", gettext_lazy("Todos")), *SuppressionChannel.choices],
-        required=False,
-    )
-    source = forms.ChoiceField(
-        label=gettext_lazy("Origen"),
-        choices=[("", gettext_lazy("Todos")), *SuppressionSource.choices],
-        required=False,
-    )
-    q = forms.CharField(label=gettext_lazy("Valor contiene"), required=False, max_length=254)
 
 
 class RNEForm(forms.Form):

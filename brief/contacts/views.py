@@ -24,35 +24,29 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.decorators import api_view
-from rest_framework.response import Response
 
 from brief.campaigns.choices import AttachmentKind, channel_label
 from brief.campaigns.models import Attachment, Brief
 from brief.campaigns.permissions import visible_brief
 from brief.campaigns.vocabulary import CHANNELS, REJECT_CODES, REJECT_LABELS
-from brief.core.audit import record
-from brief.core.exceptions import DomainError, Invalid, Refusal
+from brief.core.exceptions import DomainError, Refusal
 from brief.core.forms import add_domain_errors
 from brief.core.roles import Role
 
 from . import actions, charts
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
 from .exports import rejects_response
+from .filters import SuppressionFilter
 from .forms import (
     SWEEP_RESULT_CHOICES,
     LookupForm,
     MappingForm,
     RNEForm,
     SegmentForm,
-    SuppressionFilter,
     SuppressionForm,
 )
 from .models import Contact, ContactBase, Suppression
 
-SUPPRESSION_READERS = (Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR)
 SUPPRESSION_WRITERS = (Role.ANALISTA_OCM, Role.PROVEEDOR)
 STATUS_CSS: dict[str, str] = {
     BaseStatus.READY: "ok",
@@ -70,7 +64,6 @@ ISSUE_ROWS = [
     ("landline_only", gettext_lazy("Solo teléfono fijo")),
     ("invalid_email", gettext_lazy("Correo inválido")),
 ]
-LOOKUP_LIMIT = 100
 PAGE_SIZE = 50
 
 
@@ -440,27 +433,22 @@ def segment_count(request, code: str, pk: int):
 
 
 def _check_suppression_reader(user) -> None:
-    if not user.has_role(*SUPPRESSION_READERS):
+    if not actions.may_read_suppressions(user):
         raise PermissionDenied(_("Solo OCM, el proveedor y control interno ven las exclusiones."))
 
 
 def _suppressions_page(request, *, add_form=None, rne_form=None, status: int = 200):
-    filters = SuppressionFilter(request.GET or None)
-    entries = Suppression.objects.select_related("created_by")
-    if filters.is_valid():
-        data = filters.cleaned_data
-        if data.get("channel"):
-            entries = entries.filter(channel=data["channel"])
-        if data.get("source"):
-            entries = entries.filter(source=data["source"])
-        if data.get("q"):
-            entries = entries.filter(value__icontains=data["q"].strip())
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("pagina"))
-    record(
-        "SUPPRESSIONS_VIEWED",
-        actor=request.user,
+    filters = SuppressionFilter(
+        request.GET or None, queryset=Suppression.objects.select_related("created_by")
+    )
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    actions.log_suppressions_read(
+        request.user,
         request=request,
-        details={"filters": filters.cleaned_data if filters.is_bound else {}, "page": page.number},
+        details={
+            "filters": filters.form.cleaned_data if filters.is_bound else {},
+            "page": page.number,
+        },
     )
     can_write = request.user.has_role(*SUPPRESSION_WRITERS)
     query = request.GET.copy()
@@ -469,7 +457,7 @@ def _suppressions_page(request, *, add_form=None, rne_form=None, status: int = 2
         request,
         "contacts/suppressions.html",
         {
-            "filters": filters,
+            "filters": filters.form,
             "page": page,
             "query": query.urlencode(),
             "can_write": can_write,
@@ -551,56 +539,6 @@ def suppression_rne(request):
 # --- beneficiary lookup ----------------------------------------------------------------
 
 
-def lookup_results(user, document: str) -> list[dict[str, Any]]:
-    """The campaigns (briefs ``user`` may see) whose latest ready base holds ``document``."""
-    contacts = (
-        Contact.objects.filter(
-            doc_number=document,
-            base__status=BaseStatus.READY,
-            base__brief__in=Brief.objects.visible_to(user).values("pk"),
-        )
-        .select_related("base__brief")
-        .order_by("-base__created_at", "-base_id")[: LOOKUP_LIMIT * 5]
-    )
-    seen: set[int] = set()
-    results = []
-    for contact in contacts:
-        brief = contact.base.brief
-        if brief.pk in seen:
-            continue  # an older import of the same brief
-        seen.add(brief.pk)
-        results.append(
-            {
-                "brief": brief,
-                "base": contact.base,
-                "contact": contact,
-                "channels": [channel_label(c) for c in brief.channels or []],
-                # Contactable by, among the channels this campaign imported the base for.
-                "usable": [
-                    c
-                    for c in CHANNELS
-                    if c in (contact.base.channels or CHANNELS) and getattr(contact, f"can_{c}")
-                ],
-            }
-        )
-        if len(results) >= LOOKUP_LIMIT:
-            break
-    return results
-
-
-def _log_lookup(request, document: str, results: list[dict[str, Any]], via: str) -> None:
-    record(
-        "BENEFICIARY_LOOKED_UP",
-        actor=request.user,
-        request=request,
-        details={
-            "document": document,
-            "via": via,
-            "briefs": [r["brief"].code for r in results],
-        },
-    )
-
-
 @login_required
 @require_GET
 def lookup(request):
@@ -609,9 +547,9 @@ def lookup(request):
     results = None
     if form.is_valid():
         document = form.cleaned_data["document"]
-        results = lookup_results(request.user, document)
-        _log_lookup(request, document, results, "ui")
+        results = actions.lookup_beneficiary(request.user, document, via="ui", request=request)
         for row in results:
+            row["channels"] = [channel_label(c) for c in row["brief"].channels or []]
             row["usable_labels"] = [channel_label(c) for c in row["usable"]]
             row["status_url"] = reverse("campaigns:brief_detail", args=[row["brief"].code])
     return render(
@@ -619,46 +557,4 @@ def lookup(request):
         "contacts/lookup.html",
         {"form": form, "results": results},
         status=400 if form.is_bound and not form.is_valid() else 200,
-    )
-
-
-@extend_schema(
-    parameters=[OpenApiParameter("document", str, required=True)],
-    responses=OpenApiTypes.OBJECT,
-    summary="Campañas que tienen o contactaron a un beneficiario",
-)
-@api_view(["GET"])
-def lookup_api(request):
-    """``GET /api/v1/lookup/?document=…``: the campaigns that hold this beneficiary."""
-    form = LookupForm({"document": request.query_params.get("document", "")})
-    if not form.is_valid():
-        raise Invalid(form.errors["document"][0], code="invalid", field="document")
-    document = form.cleaned_data["document"]
-    results = lookup_results(request.user, document)
-    _log_lookup(request, document, results, "api")
-    return Response(
-        {
-            "document": document,
-            "count": len(results),
-            "campaigns": [
-                {
-                    "brief": r["brief"].code,
-                    "name": r["brief"].name,
-                    "status": r["brief"].status,
-                    "status_label": r["brief"].get_status_display(),
-                    "channels": list(r["brief"].channels or []),
-                    "start_date": r["brief"].start_date,
-                    "end_date": r["brief"].end_date,
-                    "base": r["base"].pk,
-                    "imported_at": r["base"].finished_at,
-                    "contact": {
-                        "doc_type": r["contact"].doc_type,
-                        "doc_number": r["contact"].doc_number,
-                        "full_name": r["contact"].full_name,
-                        "usable_channels": r["usable"],
-                    },
-                }
-                for r in results
-            ],
-        }
     )

@@ -9,11 +9,10 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -66,14 +65,20 @@ def preview_data(channel: str, text: str, brief: Brief | None = None) -> dict:
     return data
 
 
-class ContentPreviewView(GenericAPIView):
-    """Encoding, characters and segments of a text (``channel`` one of the five channels)."""
+class ContentViewSet(viewsets.GenericViewSet):
+    """Content tools that belong to no brief: the preview (``POST /api/v1/content/preview/``)."""
 
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
     serializer_class = PreviewRequestSerializer
+    route_names = {"preview": "content_preview"}
 
     @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
-    def post(self, request):
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[JSONParser, FormParser, MultiPartParser],
+    )
+    def preview(self, request):
+        """Encoding, characters and segments of a text (``channel`` one of the five channels)."""
         raw = request.data
         if not hasattr(raw, "get"):  # a JSON array, string or number instead of an object
             raise Invalid(
@@ -170,15 +175,16 @@ def _brief_for(request, code: str) -> Brief:
     return visible_brief(request.user, code)
 
 
-class BriefTemplatesView(GenericAPIView):
+class BriefTemplatesViewSet(viewsets.GenericViewSet):
     """The brief's channel templates; POST adds one (``{"channel": "sms", "body": …}``)."""
 
     parser_classes = [JSONParser]
     serializer_class = TemplateSerializer
     queryset = Template.objects.none()
+    route_names = {"list": "brief_templates"}
 
     @extend_schema(parameters=[CODE_PARAM], responses=TemplateSerializer(many=True))
-    def get(self, request, code):
+    def list(self, request, code=None):
         brief = _brief_for(request, code)
         templates = Template.objects.filter(brief=brief).prefetch_related("links")
         return Response(TemplateSerializer(templates, many=True).data)
@@ -186,7 +192,7 @@ class BriefTemplatesView(GenericAPIView):
     @extend_schema(
         parameters=[CODE_PARAM], request=TemplateWriteSerializer, responses=TemplateSerializer
     )
-    def post(self, request, code):
+    def create(self, request, code=None):
         brief = _brief_for(request, code)
         payload = TemplateWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -197,27 +203,29 @@ class BriefTemplatesView(GenericAPIView):
         return Response(TemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
 
-class TemplateDetailView(GenericAPIView):
+class TemplateViewSet(viewsets.GenericViewSet):
     """One template; PATCH changes it while it is not frozen."""
 
     parser_classes = [JSONParser]
     serializer_class = TemplateSerializer
     queryset = Template.objects.none()
+    lookup_value_regex = r"\d+"
+    route_names = {"detail": "template_detail"}
 
-    def _get(self, request, pk) -> Template:
-        template = get_object_or_404(Template.objects.select_related("brief"), pk=pk)
-        require_view(request.user, template.brief)
+    def get_object(self) -> Template:
+        template = get_object_or_404(Template.objects.select_related("brief"), pk=self.kwargs["pk"])
+        require_view(self.request.user, template.brief)
         return template
 
     @extend_schema(parameters=[ID_PARAM], responses=TemplateSerializer)
-    def get(self, request, pk):
-        return Response(TemplateSerializer(self._get(request, pk)).data)
+    def retrieve(self, request, pk=None):
+        return Response(TemplateSerializer(self.get_object()).data)
 
     @extend_schema(
         parameters=[ID_PARAM], request=TemplateWriteSerializer, responses=TemplateSerializer
     )
-    def patch(self, request, pk):
-        template = self._get(request, pk)
+    def partial_update(self, request, pk=None):
+        template = self.get_object()
         payload = TemplateWriteSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
         data = _email_body(dict(payload.validated_data), template.channel)
@@ -246,22 +254,23 @@ class CreativeUploadSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class BriefCreativesView(GenericAPIView):
+class BriefCreativesViewSet(viewsets.GenericViewSet):
     """The brief's creatives repository; POST (multipart) adds a new version."""
 
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = CreativeSerializer
     queryset = Creative.objects.none()
+    route_names = {"list": "brief_creatives"}
 
     @extend_schema(parameters=[CODE_PARAM], responses=CreativeSerializer(many=True))
-    def get(self, request, code):
+    def list(self, request, code=None):
         brief = _brief_for(request, code)
         return Response(CreativeSerializer(brief.creatives.all(), many=True).data)
 
     @extend_schema(
         parameters=[CODE_PARAM], request=CreativeUploadSerializer, responses=CreativeSerializer
     )
-    def post(self, request, code):
+    def create(self, request, code=None):
         brief = _brief_for(request, code)
         payload = CreativeUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -274,12 +283,3 @@ class BriefCreativesView(GenericAPIView):
             request=request,
         )
         return Response(CreativeSerializer(creative).data, status=status.HTTP_201_CREATED)
-
-
-# Mounted by brief/urls.py inside /api/v1/ (before the router's routes).
-urlpatterns = [
-    path("content/preview/", ContentPreviewView.as_view(), name="content_preview"),
-    path("briefs/<str:code>/templates/", BriefTemplatesView.as_view(), name="brief_templates"),
-    path("briefs/<str:code>/creatives/", BriefCreativesView.as_view(), name="brief_creatives"),
-    path("templates/<int:pk>/", TemplateDetailView.as_view(), name="template_detail"),
-]

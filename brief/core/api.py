@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import DomainError, Invalid
@@ -69,3 +70,25 @@ def exception_handler(exc, context):
         errors = [{"code": code, "message": str(detail), "field": None}]
     response.data = {"errors": errors}
     return response
+
+
+class Router(DefaultRouter):
+    """The API's one router: every endpoint is a viewset registered here.
+
+    URL names are part of the contract (templates and clients reverse them), so a viewset may
+    keep its own in ``route_names``, route → name: ``{"list": "brief_sweeps"}``, or an
+    action's ``url_name``: ``{"control": "sweep_control"}``.
+    """
+
+    def get_urls(self):
+        urls = super().get_urls()
+        for pattern in urls:
+            view = pattern.callback
+            names = getattr(getattr(view, "cls", None), "route_names", None)
+            basename = (getattr(view, "initkwargs", None) or {}).get("basename")
+            prefix = f"{basename}-"
+            if names and basename and pattern.name and pattern.name.startswith(prefix):
+                name = names.get(pattern.name[len(prefix) :], pattern.name)
+                # reverse() reads the URL pattern's name, resolve() its route's
+                pattern.name = pattern.pattern.name = name
+        return urls

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
-from rest_framework.decorators import action, api_view
+from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -24,7 +25,7 @@ from brief.core.exceptions import Forbidden, Invalid
 
 from . import actions, inbound, report
 from .choices import Include, ProviderKind
-from .models import ProviderAccount, Sweep
+from .models import InboundMessage, ProviderAccount, Sweep
 from .providers.options import mask_options
 
 
@@ -59,89 +60,130 @@ def _sweep(request, pk: int) -> Sweep:
     return sweep
 
 
-@extend_schema(request=SweepCreateSerializer, responses=SweepSerializer)
-@api_view(["GET", "POST"])
-def brief_sweeps(request, code: str):
-    """List the sweeps of a brief, or create one (the outbox is written at once)."""
+CODE_PARAM = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
+COMMAND_PARAM = OpenApiParameter(
+    "command", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["pause", "resume", "cancel"]
+)
+CONTROLS = {
+    "pause": actions.pause_sweep,
+    "resume": actions.resume_sweep,
+    "cancel": actions.cancel_sweep,
+}
+
+
+class BriefSweepsViewSet(viewsets.GenericViewSet):
+    """The sweeps of a brief (``/api/v1/briefs/{code}/sweeps/``); POST creates one."""
+
+    serializer_class = SweepSerializer
+    queryset = Sweep.objects.none()
+    route_names = {"list": "brief_sweeps"}
+
+    @extend_schema(parameters=[CODE_PARAM], responses=SweepSerializer(many=True))
+    def list(self, request, code=None):
+        brief = _brief(request, code)
+        return Response([report.sweep_json(s) for s in brief.sweeps.all()])
+
+    @extend_schema(
+        parameters=[CODE_PARAM], request=SweepCreateSerializer, responses=SweepSerializer
+    )
+    def create(self, request, code=None):
+        """Create a sweep (the outbox is written at once)."""
+        brief = _brief(request, code)
+        payload = SweepCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        sweep = actions.create_sweep(
+            brief,
+            actor=request.user,
+            channel=data["channel"],
+            template=_template_of(brief, data["template"]),
+            provider_account=data["provider_account"],
+            start_at=data.get("start_at"),
+            include=data["include"],
+            segment=_segment_of(brief, data.get("segment")),
+            ignore_windows=data["ignore_windows"],
+            ignore_daily_cap=data["ignore_daily_cap"],
+            exception_reason=data["exception_reason"],
+            request=request,
+        )
+        return Response(report.sweep_json(sweep), status=status.HTTP_201_CREATED)
+
+
+def _template_of(brief: Brief, pk: int):
     from brief.content.models import Template
 
-    brief = _brief(request, code)
-    if request.method == "GET":
-        return Response([report.sweep_json(s) for s in brief.sweeps.all()])
-    payload = SweepCreateSerializer(data=request.data)
-    payload.is_valid(raise_exception=True)
-    data = payload.validated_data
-    template = Template.objects.filter(pk=data["template"], brief=brief).first()
+    template = Template.objects.filter(pk=pk, brief=brief).first()
     if template is None:
         raise Invalid(
             "La plantilla no existe en este brief.", code="bad_template", field="template"
         )
-    segment = None
-    if data.get("segment"):
-        segment = Segment.objects.filter(pk=data["segment"], base__brief=brief).first()
-        if segment is None:
-            raise Invalid(
-                "El segmento no existe en este brief.", code="bad_segment", field="segment"
-            )
-    sweep = actions.create_sweep(
-        brief,
-        actor=request.user,
-        channel=data["channel"],
-        template=template,
-        provider_account=data["provider_account"],
-        start_at=data.get("start_at"),
-        include=data["include"],
-        segment=segment,
-        ignore_windows=data["ignore_windows"],
-        ignore_daily_cap=data["ignore_daily_cap"],
-        exception_reason=data["exception_reason"],
-        request=request,
-    )
-    return Response(report.sweep_json(sweep), status=status.HTTP_201_CREATED)
+    return template
 
 
-@extend_schema(responses=OpenApiTypes.OBJECT)
-@api_view(["GET"])
-def brief_inbound(request, code: str):
+def _segment_of(brief: Brief, pk: int | None) -> Segment | None:
+    if not pk:
+        return None
+    segment = Segment.objects.filter(pk=pk, base__brief=brief).first()
+    if segment is None:
+        raise Invalid("El segmento no existe en este brief.", code="bad_segment", field="segment")
+    return segment
+
+
+class BriefInboundViewSet(viewsets.GenericViewSet):
     """Replies to a brief's messages, newest first, with the contact's name (paginated)."""
-    from rest_framework.pagination import LimitOffsetPagination
 
-    brief = _brief(request, code)
-    paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(inbound.for_brief(brief), request)
-    return paginator.get_paginated_response([inbound.inbound_json(r) for r in page or []])
+    queryset = InboundMessage.objects.none()
+    pagination_class = LimitOffsetPagination
+    route_names = {"list": "brief_inbound"}
 
-
-@extend_schema(responses=SweepSerializer)
-@api_view(["GET"])
-def sweep_detail(request, pk: int):
-    return Response(report.sweep_json(_sweep(request, pk)))
+    @extend_schema(parameters=[CODE_PARAM], responses=OpenApiTypes.OBJECT)
+    def list(self, request, code=None):
+        brief = _brief(request, code)
+        page = self.paginate_queryset(inbound.for_brief(brief))
+        return self.get_paginated_response([inbound.inbound_json(r) for r in page or []])
 
 
-@extend_schema(request=None, responses=SweepSerializer)
-@api_view(["POST"])
-def sweep_control(request, pk: int, command: str):
-    handler = {
-        "pause": actions.pause_sweep,
-        "resume": actions.resume_sweep,
-        "cancel": actions.cancel_sweep,
-    }.get(command)
-    if handler is None:
-        raise Http404
-    sweep = _sweep(request, pk)
-    return Response(report.sweep_json(handler(sweep, actor=request.user, request=request)))
+class SweepViewSet(viewsets.GenericViewSet):
+    """One sweep with its counts; ``POST …/{pause|resume|cancel}/`` controls it."""
+
+    serializer_class = SweepSerializer
+    queryset = Sweep.objects.none()
+    lookup_value_regex = r"\d+"
+    route_names = {"detail": "sweep_detail", "control": "sweep_control"}
+
+    def get_object(self) -> Sweep:
+        return _sweep(self.request, int(self.kwargs["pk"]))
+
+    @extend_schema(responses=SweepSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(report.sweep_json(self.get_object()))
+
+    @extend_schema(parameters=[COMMAND_PARAM], request=None, responses=SweepSerializer)
+    @action(detail=True, methods=["post"], url_path=r"(?P<command>[^/]+)", url_name="control")
+    def control(self, request, pk=None, command=None):
+        handler = CONTROLS.get(command or "")
+        if handler is None:
+            raise Http404
+        sweep = self.get_object()
+        return Response(report.sweep_json(handler(sweep, actor=request.user, request=request)))
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("format", str, enum=["json", "csv", "xlsx"])],
-    responses=OpenApiTypes.OBJECT,
-)
-@api_view(["GET"])
-def brief_report(request, code: str):
-    """The campaign report: JSON, or ``?format=csv|xlsx``."""
-    brief = _brief(request, code)
+class BriefReportViewSet(viewsets.ViewSet):
+    """The campaign report (``/api/v1/briefs/{code}/report/``): JSON, or ``?format=csv|xlsx``."""
+
+    route_names = {"list": "brief_report"}
+
+    @extend_schema(
+        parameters=[CODE_PARAM, OpenApiParameter("format", str, enum=["json", "csv", "xlsx"])],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def list(self, request, code=None):
+        return report_response(_brief(request, code), request.query_params.get("format", "json"))
+
+
+def report_response(brief: Brief, fmt: str):
+    """The report of ``brief`` as JSON, CSV or XLSX."""
     data = report.build(brief)
-    fmt = request.query_params.get("format", "json")
     if fmt == "json":
         return Response(data)
     rows = (
@@ -237,6 +279,7 @@ class ProviderAccountViewSet(viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticated, IsAdministrator]
     lookup_field = "code"
     serializer_class = ProviderAccountSerializer
+    queryset = ProviderAccount.objects.none()  # the schema reads the path parameter's type
 
     def _account(self, code: str) -> ProviderAccount:
         return get_object_or_404(ProviderAccount, code=code)
