@@ -219,6 +219,23 @@ def cancel_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
 
 
 @transaction.atomic
+def finish_sweep(sweep_id: int) -> bool:
+    """Mark a running sweep done once its runners found nothing left to send.
+
+    Claimed by a conditional update, so two runner chains finishing together record it once;
+    ``False`` when the sweep was no longer running (paused, cancelled, already done).
+    """
+    now = timezone.now()
+    if not Sweep.objects.filter(pk=sweep_id, state=SweepState.RUNNING).update(
+        state=SweepState.DONE, finished_at=now
+    ):
+        return False
+    sweep = Sweep.objects.select_related("brief").get(pk=sweep_id)
+    record("SWEEP_FINISHED", target=sweep.brief, details={"sweep": sweep.pk})
+    return True
+
+
+@transaction.atomic
 def decide_unknown(sweep: Sweep, *, actor, decision: str, request=None) -> int:
     """Settle messages left ``unknown`` after a crash: count them as sent, or as failed."""
     require_actor(actor, sweep.brief, OPERATORS, "decidir sobre mensajes desconocidos")

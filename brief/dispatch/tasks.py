@@ -42,6 +42,7 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
     chunks): the chain holds the slot's lease by ``token`` and passes it on; another task only
     takes the slot over once the lease has expired.
     """
+    from .actions import finish_sweep
     from .engine import Runner, reconcile_stuck
 
     sweep = (
@@ -83,9 +84,7 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
         run_sweep.apply_async((sweep_id, token, slot), eta=outcome["at"])
     else:
         if step == "done":
-            Sweep.objects.filter(pk=sweep_id, state=SweepState.RUNNING).update(
-                state=SweepState.DONE, finished_at=timezone.now()
-            )
+            finish_sweep(sweep_id)
         _release(sweep_id, slot, token)
     return step
 
