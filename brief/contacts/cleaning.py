@@ -506,13 +506,49 @@ def clean_base(
     used = [h for h, f in resolved.items() if f != "ignore"]
     alias = {h: f"_c{i}" for i, h in enumerate(used)}
     cols = {fld: [alias[h] for h in used if resolved[h] == fld] for fld in FIELDS}
-    custom = {h: alias[h] for h in used if resolved[h] == "custom"}
 
-    # Rule 1 on every mapped column.
+    work = _mark_rejects(_person_fields(df, used, alias, cols, rows))
+    kept = _kept_contacts(
+        work,
+        phone_cols=[alias[h] for h in used if resolved[h] in PHONE_FIELDS],
+        email_cols=cols["email"],
+        custom={h: alias[h] for h in used if resolved[h] == "custom"},
+        wanted=wanted,
+    )
+    summary = _summary(work, kept, encoding=encoding, delimiter=delimiter)
+    rejects = _rejects_frame(df, rows, work, kept, wanted)
+    del work
+    contacts = _contacts_frame(kept.filter(pl.col("usable")))
+    return CleanResult(summary, contacts, rejects, resolved, wanted)
+
+
+# The person's columns, as rules 2, 3 and 7 compute them (``abroad`` follows from the country).
+_PERSON_COLUMNS = (
+    "doc_type",
+    "doc_number",
+    "first_names",
+    "last_names",
+    "full_name",
+    "country",
+    "abroad",
+    "city",
+    "department",
+)
+
+
+def _person_fields(
+    df: pl.DataFrame,
+    used: list[str],
+    alias: dict[str, str],
+    cols: dict[str, list[str]],
+    rows: pl.Series,
+) -> pl.DataFrame:
+    """Rule 1 on every mapped column, then rules 2, 3 and 7 per row: the person's document,
+    names and place replace the columns they were read from (``_idx``/``_row`` added)."""
+    n = df.height
     work = df.select([missing_to_null(pl.col(h)).alias(alias[h]) for h in used]).with_columns(
         _idx=pl.int_range(0, n, dtype=pl.Int64), _row=rows
     )
-    # Rules 2, 3 and 7 (per row).
     first_names, last_names, full_name = build_names(
         [pl.col(c) for c in cols["first_names"]],
         [pl.col(c) for c in cols["last_names"]],
@@ -535,26 +571,15 @@ def clean_base(
         city=pl.col(cols["city"][0]) if cols["city"] else null,
         department=pl.col(cols["department"][0]) if cols["department"] else null,
     ).with_columns(abroad=pl.col("country") != COLOMBIA)
-    spent = [
-        c
-        for fld in (
-            "doc_type",
-            "doc_number",
-            "first_names",
-            "last_names",
-            "full_name",
-            "country",
-            "city",
-            "department",
-        )
-        for c in cols[fld]
-    ]
-    work = work.drop(spent)
+    return work.drop([c for fld in _PERSON_COLUMNS for c in cols.get(fld, [])])
 
-    # Rules 2-4: the first failing rule is the reason; duplicates among rows passing 2 and 3.
+
+def _mark_rejects(work: pl.DataFrame) -> pl.DataFrame:
+    """Rules 2-4: ``reason`` is the first failing rule (null for a kept row); duplicates are
+    counted among rows passing 2 and 3, ``_group`` is the kept row a row merges into."""
     passing = pl.col("doc_number").is_not_null() & pl.col("full_name").is_not_null()
     key = ["doc_type", "doc_number"]
-    work = (
+    return (
         work.with_columns(
             _group=pl.when(passing).then(pl.col("_idx").first().over([*key, passing]))
         )
@@ -572,13 +597,22 @@ def clean_base(
             .then(pl.lit("duplicate"))
         )
     )
+
+
+def _kept_contacts(
+    work: pl.DataFrame,
+    *,
+    phone_cols: list[str],
+    email_cols: list[str],
+    custom: dict[str, str],
+    wanted: tuple[str, ...],
+) -> pl.DataFrame:
+    """Rules 5 and 6 on the kept rows, merging the duplicates' phones and e-mails into them,
+    with the channels each row can be reached by (``can_<channel>``, ``usable``)."""
     kept_mask = pl.col("reason").is_null()
     kept_abroad = work.filter(kept_mask).select(_group="_idx", _abroad="abroad")
-
-    # Rules 5 and 6, merging the duplicates' phones and e-mails into the kept row.
-    phone_cols = [alias[h] for h in used if resolved[h] in PHONE_FIELDS]
     phones = _phones(work, phone_cols, kept_abroad)
-    emails = _emails(work, cols["email"])
+    emails = _emails(work, email_cols)
     custom_json = (
         pl.struct([pl.col(c).alias(h) for h, c in custom.items()]).struct.json_encode()
         if custom
@@ -586,20 +620,7 @@ def clean_base(
     )
     kept = (
         work.filter(kept_mask)
-        .select(
-            "_idx",
-            "_row",
-            "doc_type",
-            "doc_number",
-            "first_names",
-            "last_names",
-            "full_name",
-            "country",
-            "abroad",
-            "city",
-            "department",
-            custom=custom_json,
-        )
+        .select("_idx", "_row", *_PERSON_COLUMNS, custom=custom_json)
         .join(phones, left_on="_idx", right_on="_group", how="left")
         .join(emails, left_on="_idx", right_on="_group", how="left")
         .with_columns(
@@ -611,11 +632,15 @@ def clean_base(
     flags = channel_flags(
         pl.col("has_mobile"), pl.col("has_fixed"), pl.col("has_email"), pl.col("abroad")
     )
-    kept = kept.with_columns(**{f"can_{c}": e for c, e in flags.items()}).with_columns(
+    return kept.with_columns(**{f"can_{c}": e for c, e in flags.items()}).with_columns(
         usable=pl.any_horizontal([pl.col(f"can_{c}") for c in wanted])
     )
 
-    # Rule 8 and the summary.
+
+def _summary(
+    work: pl.DataFrame, kept: pl.DataFrame, *, encoding: str | None, delimiter: str | None
+) -> dict[str, Any]:
+    """Rule 8 and the DESIGN §6 summary: kept rows with no usable channel are rejected too."""
     counts = kept.select(
         usable=pl.col("usable").sum(),
         invalid_phone=pl.col("bad_phone").sum(),
@@ -631,7 +656,7 @@ def clean_base(
     rejected["no_valid_contact"] = kept.height - int(counts["usable"] or 0)
     summary = empty_summary(encoding, delimiter)
     summary.update(
-        rows_total=n,
+        rows_total=work.height,
         rows_usable=int(counts["usable"] or 0),
         rows_rejected=sum(rejected.values()),
         rejected=rejected,
@@ -643,10 +668,7 @@ def clean_base(
         abroad=int(counts["abroad"] or 0),
         usable_by_channel={c: int(counts[c] or 0) for c in CHANNELS},
     )
-    rejects = _rejects_frame(df, rows, work, kept, wanted)
-    del work
-    contacts = _contacts_frame(kept.filter(pl.col("usable")))
-    return CleanResult(summary, contacts, rejects, resolved, wanted)
+    return summary
 
 
 _PHONE_LIST = pl.List(pl.Struct({"number": pl.String, "kind": pl.String}))

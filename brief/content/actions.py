@@ -201,10 +201,27 @@ def _validate(brief: Brief, template: Template) -> None:
     channel = template.channel
     if channel not in Channel.values:
         raise Invalid(f"Canal no válido: «{channel}».", code="invalid_channel", field="channel")
-    if channel not in (brief.channels or []):
+    _check_common(brief, template, errors)
+    if channel == Channel.SMS and not template.body.strip():
+        errors.append(_err("Escriba el texto del SMS.", "body", "required"))
+    elif channel == Channel.EMAIL:
+        _check_email(template, errors)
+    elif channel == Channel.WHATSAPP:
+        _check_whatsapp(template, errors)
+    elif channel == Channel.VOICE:
+        _check_voice(brief, template, errors)
+    elif channel == Channel.CALL:
+        template.script_sections = clean_script(template.script_sections, errors)
+    if errors:
+        raise Invalid(errors[0]["message"], code=errors[0]["code"], errors=errors)
+
+
+def _check_common(brief: Brief, template: Template, errors: list[dict]) -> None:
+    """Rules of every channel: one of the brief's channels, the missing-data policy."""
+    if template.channel not in (brief.channels or []):
         errors.append(
             _err(
-                f"El brief no incluye el canal «{Channel(channel).label}».",
+                f"El brief no incluye el canal «{Channel(template.channel).label}».",
                 "channel",
                 "channel_not_in_brief",
             )
@@ -215,66 +232,70 @@ def _validate(brief: Brief, template: Template) -> None:
         isinstance(v, str | int | float) for v in template.fallbacks.values()
     ):
         errors.append(_err("Use un objeto {campo: valor} para los alternativos.", "fallbacks"))
-    if channel == Channel.SMS and not template.body.strip():
-        errors.append(_err("Escriba el texto del SMS.", "body", "required"))
-    elif channel == Channel.EMAIL:
-        if not template.subject.strip():
-            errors.append(_err("Escriba el asunto del correo.", "subject", "required"))
-        if not template.html.strip() and not template.text.strip():
-            errors.append(_err("Escriba el cuerpo del correo (HTML o texto).", "html", "required"))
-        _check_address(template.sender, "sender", errors)
-        _check_address(template.reply_to, "reply_to", errors)
-    elif channel == Channel.WHATSAPP:
-        if not WA_NAME.match(template.wa_name):
-            errors.append(
-                _err(
-                    "El nombre de la plantilla de WhatsApp usa minúsculas, números y «_».",
-                    "wa_name",
-                )
+
+
+def _check_email(template: Template, errors: list[dict]) -> None:
+    """An e-mail has a subject, a body (HTML or text) and valid sender addresses."""
+    if not template.subject.strip():
+        errors.append(_err("Escriba el asunto del correo.", "subject", "required"))
+    if not template.html.strip() and not template.text.strip():
+        errors.append(_err("Escriba el cuerpo del correo (HTML o texto).", "html", "required"))
+    _check_address(template.sender, "sender", errors)
+    _check_address(template.reply_to, "reply_to", errors)
+
+
+def _check_whatsapp(template: Template, errors: list[dict]) -> None:
+    """A WhatsApp template as Meta approves it: name, language, category, a body of at most
+    1,024 characters whose numbered variables each have a contact field, an https button."""
+    if not WA_NAME.match(template.wa_name):
+        errors.append(
+            _err(
+                "El nombre de la plantilla de WhatsApp usa minúsculas, números y «_».",
+                "wa_name",
             )
-        if not WA_LANGUAGE.match(template.wa_language):
-            errors.append(_err("Idioma no válido (p. ej. «es» o «es_CO»).", "wa_language"))
-        if template.wa_category not in WaCategory.values:
-            errors.append(_err("Elija la categoría de la plantilla.", "wa_category", "required"))
-        if not template.body.strip():
-            errors.append(_err("Escriba el cuerpo de la plantilla.", "body", "required"))
-        elif len(template.body) > 1024:
-            errors.append(_err("El cuerpo de WhatsApp admite hasta 1.024 caracteres.", "body"))
-        numbers = _wa_numbers(template.body)
-        variables = template.wa_variables
-        if not isinstance(variables, list) or not all(
-            isinstance(v, str) and v.strip() for v in variables
-        ):
-            errors.append(_err("Indique un campo de contacto por variable.", "wa_variables"))
-        elif numbers != list(range(1, len(numbers) + 1)):
-            errors.append(_err("Numere las variables seguidas: {{1}}, {{2}}…", "body"))
-        elif len(variables) != len(numbers):
-            errors.append(
-                _err(
-                    f"El cuerpo usa {len(numbers)} variable(s) y se asignaron "
-                    f"{len(variables)} campo(s).",
-                    "wa_variables",
-                )
+        )
+    if not WA_LANGUAGE.match(template.wa_language):
+        errors.append(_err("Idioma no válido (p. ej. «es» o «es_CO»).", "wa_language"))
+    if template.wa_category not in WaCategory.values:
+        errors.append(_err("Elija la categoría de la plantilla.", "wa_category", "required"))
+    if not template.body.strip():
+        errors.append(_err("Escriba el cuerpo de la plantilla.", "body", "required"))
+    elif len(template.body) > 1024:
+        errors.append(_err("El cuerpo de WhatsApp admite hasta 1.024 caracteres.", "body"))
+    numbers = _wa_numbers(template.body)
+    variables = template.wa_variables
+    if not isinstance(variables, list) or not all(
+        isinstance(v, str) and v.strip() for v in variables
+    ):
+        errors.append(_err("Indique un campo de contacto por variable.", "wa_variables"))
+    elif numbers != list(range(1, len(numbers) + 1)):
+        errors.append(_err("Numere las variables seguidas: {{1}}, {{2}}…", "body"))
+    elif len(variables) != len(numbers):
+        errors.append(
+            _err(
+                f"El cuerpo usa {len(numbers)} variable(s) y se asignaron "
+                f"{len(variables)} campo(s).",
+                "wa_variables",
             )
-        if template.wa_button_url:
-            try:
-                URLValidator(schemes=["https"])(template.wa_button_url)
-            except ValidationError:
-                errors.append(_err("El botón debe llevar una URL https.", "wa_button_url"))
-    elif channel == Channel.VOICE:
-        audio = template.voice_audio
-        if not template.body.strip() and audio is None:
-            errors.append(
-                _err("Escriba el texto del mensaje o elija un audio grabado.", "body", "required")
-            )
-        if audio is not None and (
-            audio.brief_id != brief.pk or audio.extension not in AUDIO_EXTENSIONS
-        ):
-            errors.append(_err("Elija un audio (mp3, wav u ogg) de este brief.", "voice_audio"))
-    elif channel == Channel.CALL:
-        template.script_sections = clean_script(template.script_sections, errors)
-    if errors:
-        raise Invalid(errors[0]["message"], code=errors[0]["code"], errors=errors)
+        )
+    if template.wa_button_url:
+        try:
+            URLValidator(schemes=["https"])(template.wa_button_url)
+        except ValidationError:
+            errors.append(_err("El botón debe llevar una URL https.", "wa_button_url"))
+
+
+def _check_voice(brief: Brief, template: Template, errors: list[dict]) -> None:
+    """A voice message has a text or a recorded audio of this brief."""
+    audio = template.voice_audio
+    if not template.body.strip() and audio is None:
+        errors.append(
+            _err("Escriba el texto del mensaje o elija un audio grabado.", "body", "required")
+        )
+    if audio is not None and (
+        audio.brief_id != brief.pk or audio.extension not in AUDIO_EXTENSIONS
+    ):
+        errors.append(_err("Elija un audio (mp3, wav u ogg) de este brief.", "voice_audio"))
 
 
 def _apply(template: Template, data: dict[str, Any]) -> None:

@@ -71,6 +71,50 @@ def create_sweep(
 ) -> Sweep:
     """Create a sweep, write its outbox and schedule it."""
     require_actor(actor, brief, OPERATORS, "crear barridos")
+    account = _check_sweep_request(
+        brief,
+        channel=channel,
+        template=template,
+        provider_account=provider_account,
+        include=include,
+        exception=ignore_windows or ignore_daily_cap,
+        exception_reason=exception_reason,
+    )
+    base = _sweep_base(brief, segment=segment, base=base)
+    sweep = _new_sweep(
+        brief,
+        actor=actor,
+        channel=channel,
+        template=template,
+        base=base,
+        segment=segment,
+        account=account,
+        include=include,
+        start_at=start_at,
+        ignore_windows=ignore_windows,
+        ignore_daily_cap=ignore_daily_cap,
+        exception_reason=exception_reason.strip(),
+    )
+    engine.write_outbox(sweep)
+    _record_sweep_created(sweep, actor=actor, request=request)
+    Sweep.objects.filter(pk=sweep.pk).update(state=SweepState.RUNNING)
+    sweep.state = SweepState.RUNNING
+    _enqueue(sweep, eta=sweep.start_at if sweep.start_at > timezone.now() else None)
+    return sweep
+
+
+def _check_sweep_request(
+    brief: Brief,
+    *,
+    channel: str,
+    template,
+    provider_account: str,
+    include: str,
+    exception: bool,
+    exception_reason: str,
+) -> ProviderAccount:
+    """Refuse a sweep the brief's state, channels, template, account or rules do not allow;
+    the active provider account that will send it."""
     if brief.status not in RUNNABLE_BRIEF_STATES:
         raise Conflict(
             "Los barridos se crean con la campaña en ejecución (después de la "
@@ -95,70 +139,72 @@ def create_sweep(
         )
     if include not in Include.values:
         raise Invalid("Regla de destinatarios no válida.", code="bad_include", field="include")
-    if (ignore_windows or ignore_daily_cap) and not exception_reason.strip():
+    if exception and not exception_reason.strip():
         raise Invalid(
             "Una excepción a las reglas de contacto necesita un motivo.",
             code="reason_required",
             field="exception_reason",
         )
+    return account
+
+
+def _sweep_base(brief: Brief, *, segment: Segment | None, base: ContactBase | None) -> ContactBase:
+    """The ready base a sweep sends to: the segment's, the one given, or the brief's current."""
     if segment is not None:
         base = segment.base
     if base is None:
         base = ContactBase.objects.current(brief)
     if base is None or base.brief_id != brief.pk or base.status != BaseStatus.READY:
         raise Conflict("El brief no tiene una base de contactos lista.")
+    return base
+
+
+def _new_sweep(brief: Brief, *, actor, account: ProviderAccount, start_at, **fields) -> Sweep:
+    """The sweep row with the brief's next number (a concurrent creation is a conflict)."""
     number = (Sweep.objects.filter(brief=brief).aggregate(n=Max("number"))["n"] or 0) + 1
     try:
         with transaction.atomic():
-            sweep = Sweep.objects.create(
+            return Sweep.objects.create(
                 brief=brief,
                 number=number,
-                channel=channel,
-                template=template,
-                base=base,
-                segment=segment,
                 provider_account=account,
-                include=include,
                 start_at=start_at or timezone.now(),
-                ignore_windows=ignore_windows,
-                ignore_daily_cap=ignore_daily_cap,
                 runners=runners_for(account),
-                exception_reason=exception_reason.strip(),
                 created_by=actor,
+                **fields,
             )
     except IntegrityError as exc:
         raise Conflict("Otro barrido se creó al mismo tiempo; intente de nuevo.") from exc
-    engine.write_outbox(sweep)
+
+
+def _record_sweep_created(sweep: Sweep, *, actor, request=None) -> None:
+    """The creation's audit event, and the contact-rule exception it was granted, if any."""
     record(
         "SWEEP_CREATED",
         actor=actor,
-        target=brief,
+        target=sweep.brief,
         request=request,
         details={
             "sweep": sweep.pk,
-            "number": number,
-            "channel": channel,
+            "number": sweep.number,
+            "channel": sweep.channel,
             "total": sweep.total,
-            "include": include,
+            "include": sweep.include,
         },
     )
-    if ignore_windows or ignore_daily_cap:
+    if sweep.ignore_windows or sweep.ignore_daily_cap:
         record(
             "CONTACT_RULE_EXCEPTION_GRANTED",
             actor=actor,
-            target=brief,
+            target=sweep.brief,
             request=request,
             details={
                 "sweep": sweep.pk,
-                "windows": ignore_windows,
-                "daily_cap": ignore_daily_cap,
-                "reason": exception_reason.strip(),
+                "windows": sweep.ignore_windows,
+                "daily_cap": sweep.ignore_daily_cap,
+                "reason": sweep.exception_reason,
             },
         )
-    Sweep.objects.filter(pk=sweep.pk).update(state=SweepState.RUNNING)
-    sweep.state = SweepState.RUNNING
-    _enqueue(sweep, eta=sweep.start_at if sweep.start_at > timezone.now() else None)
-    return sweep
 
 
 def _move(

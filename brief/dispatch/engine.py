@@ -531,59 +531,9 @@ class Runner:
         self._attempts([(m.id, now, "skipped", "missing_data", r[:300]) for m, r in skipped])
 
     def _record(self, results: list[SendResult], by_id: dict[int, Pending], now) -> None:
-        sent, failed, retry, attempts = [], [], [], []
-        for r in results:
-            message = by_id.get(r.id)
-            if message is None:
-                continue
-            tries = message.attempts + 1
-            if r.accepted:
-                sent.append(
-                    (
-                        MessageStatus.SENT,
-                        RANK[MessageStatus.SENT],
-                        now,
-                        now,
-                        r.provider_message_id,
-                        tries,
-                        r.id,
-                        MessageStatus.SENDING,
-                    )
-                )
-                attempts.append((r.id, now, "accepted", r.code, r.detail))
-            elif r.permanent or tries >= MAX_ATTEMPTS:
-                failed.append(
-                    (
-                        MessageStatus.FAILED,
-                        RANK[MessageStatus.FAILED],
-                        now,
-                        now,
-                        r.code,
-                        r.detail[:300],
-                        tries,
-                        r.id,
-                        MessageStatus.SENDING,
-                    )
-                )
-                attempts.append(
-                    (r.id, now, "permanent" if r.permanent else "temporary", r.code, r.detail)
-                )
-            else:
-                backoff = now + dt.timedelta(seconds=30 * 2 ** (tries - 1))
-                retry.append(
-                    (
-                        MessageStatus.QUEUED,
-                        RANK[MessageStatus.QUEUED],
-                        now,
-                        backoff,
-                        r.code,
-                        r.detail[:300],
-                        tries,
-                        r.id,
-                        MessageStatus.SENDING,
-                    )
-                )
-                attempts.append((r.id, now, "temporary", r.code, r.detail))
+        """Write a batch's results in one transaction: sent, failed for good, or queued again
+        with a backoff, plus one attempt row each."""
+        sent, failed, retry, attempts = _sort_results(results, by_id, now)
         with transaction.atomic():
             _bulk_update(
                 sent, _set_status_sql("sent_at = %s", "provider_message_id = %s", "attempts = %s")
@@ -617,6 +567,70 @@ class Runner:
             f"INSERT INTO {table} (message_id, at, outcome, code, detail) "
             f"VALUES (%s, %s, %s, %s, %s)",
         )
+
+
+def _sort_results(
+    results: list[SendResult], by_id: dict[int, Pending], now
+) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
+    """Rows for the sent, failed and retried messages of a batch and for their attempts.
+
+    A refusal is final when the provider says it is permanent or after ``MAX_ATTEMPTS``
+    tries; otherwise the message is queued again after an exponential backoff.
+    """
+    sent, failed, retry, attempts = [], [], [], []
+    for r in results:
+        message = by_id.get(r.id)
+        if message is None:
+            continue
+        tries = message.attempts + 1
+        if r.accepted:
+            sent.append(
+                (
+                    MessageStatus.SENT,
+                    RANK[MessageStatus.SENT],
+                    now,
+                    now,
+                    r.provider_message_id,
+                    tries,
+                    r.id,
+                    MessageStatus.SENDING,
+                )
+            )
+            attempts.append((r.id, now, "accepted", r.code, r.detail))
+        elif r.permanent or tries >= MAX_ATTEMPTS:
+            failed.append(
+                (
+                    MessageStatus.FAILED,
+                    RANK[MessageStatus.FAILED],
+                    now,
+                    now,
+                    r.code,
+                    r.detail[:300],
+                    tries,
+                    r.id,
+                    MessageStatus.SENDING,
+                )
+            )
+            attempts.append(
+                (r.id, now, "permanent" if r.permanent else "temporary", r.code, r.detail)
+            )
+        else:
+            backoff = now + dt.timedelta(seconds=30 * 2 ** (tries - 1))
+            retry.append(
+                (
+                    MessageStatus.QUEUED,
+                    RANK[MessageStatus.QUEUED],
+                    now,
+                    backoff,
+                    r.code,
+                    r.detail[:300],
+                    tries,
+                    r.id,
+                    MessageStatus.SENDING,
+                )
+            )
+            attempts.append((r.id, now, "temporary", r.code, r.detail))
+    return sent, failed, retry, attempts
 
 
 # --- status callbacks ------------------------------------------------------------------

@@ -224,39 +224,18 @@ def sweep_create(request, code: str):
     status = 200
     if request.method == "POST":
         form = SweepForm(request.POST, brief=brief)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                sweep = actions.create_sweep(
-                    brief,
-                    actor=request.user,
-                    channel=data["channel"],
-                    template=data["template"],
-                    provider_account=data["provider_account"],
-                    start_at=form.start_at_or_now(),
-                    include=data["include"],
-                    segment=data.get("segment"),
-                    ignore_windows=data["ignore_windows"],
-                    ignore_daily_cap=data["ignore_daily_cap"],
-                    exception_reason=data["exception_reason"],
-                    request=request,
+        sweep, status = _submit_sweep(request, brief, form)
+        if sweep is not None:
+            messages.success(
+                request,
+                ngettext(
+                    "Barrido %(number)s creado: %(total)s destinatario en cola.",
+                    "Barrido %(number)s creado: %(total)s destinatarios en cola.",
+                    sweep.total,
                 )
-            except Refusal as exc:
-                add_domain_errors(form, exc, fields=FIELD_OF)
-                status = exc.status_code
-            else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "Barrido %(number)s creado: %(total)s destinatario en cola.",
-                        "Barrido %(number)s creado: %(total)s destinatarios en cola.",
-                        sweep.total,
-                    )
-                    % {"number": sweep.number, "total": sweep.total},
-                )
-                return redirect("dispatch:sweep_detail", pk=sweep.pk)
-        else:
-            status = 400
+                % {"number": sweep.number, "total": sweep.total},
+            )
+            return redirect("dispatch:sweep_detail", pk=sweep.pk)
     else:
         # the channel select reloads the form (htmx) with what was filled so far
         initial = {k: v for k, v in request.GET.dict().items() if v and k in SweepForm.base_fields}
@@ -272,6 +251,33 @@ def sweep_create(request, code: str):
         },
         status=status,
     )
+
+
+def _submit_sweep(request, brief: Brief, form: SweepForm) -> tuple[Sweep | None, int]:
+    """Create the sweep a posted form describes; ``None`` and the page's status when the form
+    or the action refuses it (the action's errors go on the form's fields)."""
+    if not form.is_valid():
+        return None, 400
+    data = form.cleaned_data
+    try:
+        sweep = actions.create_sweep(
+            brief,
+            actor=request.user,
+            channel=data["channel"],
+            template=data["template"],
+            provider_account=data["provider_account"],
+            start_at=form.start_at_or_now(),
+            include=data["include"],
+            segment=data.get("segment"),
+            ignore_windows=data["ignore_windows"],
+            ignore_daily_cap=data["ignore_daily_cap"],
+            exception_reason=data["exception_reason"],
+            request=request,
+        )
+    except Refusal as exc:
+        add_domain_errors(form, exc, fields=FIELD_OF)
+        return None, exc.status_code
+    return sweep, 200
 
 
 # --- one sweep -------------------------------------------------------------------------
