@@ -25,6 +25,7 @@ from brief.core.exceptions import Forbidden, Invalid
 
 from . import actions, inbound, report
 from .choices import Include, ProviderKind
+from .filters import InboundFilter
 from .models import InboundMessage, ProviderAccount, Sweep
 from .providers.options import mask_options
 
@@ -134,12 +135,13 @@ class BriefInboundViewSet(viewsets.GenericViewSet):
 
     queryset = InboundMessage.objects.none()
     pagination_class = LimitOffsetPagination
+    filterset_class = InboundFilter
     route_names = {"list": "brief_inbound"}
 
     @extend_schema(parameters=[CODE_PARAM], responses=OpenApiTypes.OBJECT)
     def list(self, request, code=None):
         brief = _brief(request, code)
-        page = self.paginate_queryset(inbound.for_brief(brief))
+        page = self.paginate_queryset(self.filter_queryset(inbound.for_brief(brief)))
         return self.get_paginated_response([inbound.inbound_json(r) for r in page or []])
 
 

@@ -26,6 +26,7 @@ from brief.core.forms import add_domain_errors
 
 from . import actions, engine
 from .choices import ACCEPTED, ACTIVE_SWEEP_STATES, MessageStatus, SweepState
+from .filters import InboundFilter
 from .forms import SweepForm
 from .models import Message, Sweep
 
@@ -201,8 +202,15 @@ def brief_inbound(request, code: str):
     from .inbound import for_brief
 
     brief = _get_brief(request, code)
-    page = Paginator(for_brief(brief), 50).get_page(request.GET.get("page"))
-    return render(request, "dispatch/inbound.html", {"brief": brief, "page": page})
+    filters = InboundFilter(request.GET or None, queryset=for_brief(brief))
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dispatch/inbound.html",
+        {"brief": brief, "page": page, "filters": filters.form, "query": query.urlencode()},
+    )
 
 
 @login_required

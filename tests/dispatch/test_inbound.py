@@ -135,3 +135,31 @@ def test_inbound_list_shows_the_contact_name_to_those_who_see_the_brief(
     denied = client.get(reverse("dispatch:brief_inbound", args=[brief.code]))
     assert denied.status_code == 403
     assert name not in denied.content.decode()
+
+
+def test_inbound_list_filters_by_channel_and_opt_out_on_page_and_api(
+    replied, accounts, api, client, solicitante
+):
+    # given a plain reply and an opt-out reply to the brief's SMS
+    brief, _, message = replied
+    hooks.ingest(
+        accounts["locmem"],
+        [
+            Inbound("mo-5", sender=message.to, text="Gracias", channel="sms"),
+            Inbound("mo-6", sender=message.to, text="STOP", channel="sms"),
+        ],
+    )
+    url = reverse("api:brief_inbound", args=[brief.code])
+    caller = api.as_user(solicitante)
+    # when the API list is filtered, then only the matching replies come back
+    assert [r["text"] for r in caller.get(url, {"opt_out": "true"}).json()["results"]] == ["STOP"]
+    assert [r["text"] for r in caller.get(url, {"opt_out": "false"}).json()["results"]] == [
+        "Gracias"
+    ]
+    assert caller.get(url, {"channel": "email"}).json()["count"] == 0
+    assert caller.get(url, {"channel": "fax"}).status_code == 400
+    # and the page applies the same filter set
+    client.force_login(solicitante)
+    page = client.get(reverse("dispatch:brief_inbound", args=[brief.code]), {"opt_out": "true"})
+    rows = page.context["page"].object_list
+    assert [r.text for r in rows] == ["STOP"]
