@@ -245,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
     "scan-sla-breaches": {"task": "brief.core.tasks.scan_sla_breaches", "schedule": 60.0},
     "reap-stale-imports": {"task": "brief.contacts.tasks.reap_stale_imports", "schedule": 120.0},
     "kick-running-sweeps": {"task": "brief.dispatch.tasks.kick_running_sweeps", "schedule": 300.0},
+    "poll-bounce-mailboxes": {
+        "task": "brief.dispatch.tasks.poll_bounce_mailboxes",
+        "schedule": 120.0,
+    },
     "purge-callback-evidence": {
         "task": "brief.dispatch.tasks.purge_callback_evidence",
         "schedule": 6 * 3600.0,

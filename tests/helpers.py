@@ -15,7 +15,9 @@ from django.utils import timezone
 from brief.campaigns import actions
 from brief.campaigns.choices import Status
 from brief.core import calendar
+from brief.core.calendar import BOGOTA
 from brief.core.exceptions import Conflict
+from brief.dispatch.models import ProviderAccount
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -136,3 +138,55 @@ def drain(sweep, budget=30):
     outcome = engine.Runner(sweep).run(budget_seconds=budget)
     sweep.refresh_from_db()
     return outcome
+
+
+SMTP_CALLBACK_SECRET = "secreto-del-mta"
+#: A Wednesday 10:00 in Bogotá: inside the e-mail window.
+WHEN = dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA)
+
+
+def smtp_account(port: int, imap_port: int = 0, password: str = "") -> ProviderAccount:
+    """The ``correo`` SMTP account (VERP, signed bounce webhook; IMAP when ``imap_port``)."""
+    options = {
+        "host": "127.0.0.1",
+        "port": port,
+        "start_tls": False,
+        "domain": "brief.test",
+        "verp_domain": "brief.test",
+        "callback_secret": SMTP_CALLBACK_SECRET,
+    }
+    if imap_port:
+        options |= {
+            "imap_host": "127.0.0.1",
+            "imap_port": imap_port,
+            "imap_user": "rebotes",
+            "imap_password": password,
+            "imap_folder": "INBOX",
+        }
+    return ProviderAccount.objects.create(
+        code="correo",
+        name="Correo",
+        kind="smtp",
+        channels=["email"],
+        rate_per_second=1000,
+        options=options,
+    )
+
+
+def send_email_sweep(campaign, proveedor, monkeypatch, account, n=3):
+    """A finished e-mail sweep of ``n`` people sent through ``account`` at :data:`WHEN`."""
+    from brief.dispatch import actions, engine
+    from brief.dispatch.models import Message, Sweep
+
+    monkeypatch.setattr(engine, "clock", lambda: WHEN)
+    brief, _, templates = campaign(n=n, channels=("email",))
+    sweep = actions.create_sweep(
+        brief,
+        actor=proveedor,
+        channel="email",
+        template=templates["email"],
+        provider_account=account.code,
+    )
+    assert engine.Runner(sweep).run()["next"] == "done"
+    Sweep.objects.filter(pk=sweep.pk).update(state="done")
+    return brief, templates, list(Message.objects.filter(sweep=sweep).order_by("pk"))

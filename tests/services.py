@@ -125,6 +125,7 @@ class SinkHandler:
         import threading
 
         self.messages: list = []
+        self.senders: list[str] = []  # envelope MAIL FROM (the Return-Path), in order
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -134,6 +135,7 @@ class SinkHandler:
         message = message_from_bytes(envelope.content, policy=default)
         with self.lock:
             self.messages.append(message)
+            self.senders.append(envelope.mail_from)
         return "250 OK"
 
 
@@ -171,3 +173,66 @@ def run_script_on_postgres(script: Path, tmp_path: Path, *args: str, timeout: in
         )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+DOVECOT_PASSWORD = "clave-buzon"
+
+
+@contextlib.contextmanager
+def imap_server() -> Iterator[tuple[int, str]]:
+    """A real IMAP server (Debian's dovecot) on a free loopback port, from a temp folder.
+
+    Any login name works with the password :data:`DOVECOT_PASSWORD`; each gets its own
+    maildir. Yields ``(port, password)``.
+    """
+    binary = require_binary("/usr/sbin/dovecot")
+    folder = tempfile.mkdtemp(prefix="brief-imap-")
+    os.chmod(folder, 0o755)
+    port = free_port()
+    mail = os.path.join(folder, "mail")
+    os.makedirs(mail)
+    config = os.path.join(folder, "dovecot.conf")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(
+            f"""protocols = imap
+listen = 127.0.0.1
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+mail_location = maildir:{mail}/%u
+first_valid_uid = 100
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {{
+  driver = static
+  args = password={DOVECOT_PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={mail}/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {port}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+        )
+    if os.geteuid() == 0:
+        shutil.chown(mail, "dovecot", "dovecot")
+    proc = subprocess.Popen(
+        [binary, "-F", "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_port(port)
+        yield port, DOVECOT_PASSWORD
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)

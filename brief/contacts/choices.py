@@ -34,3 +34,5 @@ class SuppressionSource(models.TextChoices):
     WHATSAPP_OPTOUT = "whatsapp_optout", _("Exclusión de marketing en WhatsApp")
     RNE = "rne", _("Registro de Números Excluidos (CRC)")
     MANUAL = "manual", _("Registro manual")
+    BOUNCE = "bounce", _("Rebote permanente del correo")
+    COMPLAINT = "complaint", _("Queja de correo no deseado (ARF)")

@@ -154,6 +154,43 @@ def parse_creative_token(token: str) -> int | None:
     return creative_id
 
 
+# --- open pixel -----------------------------------------------------------------------
+
+_OPEN_SALT = "brief.content.open"
+#: A transparent 1×1 GIF (43 bytes).
+PIXEL_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+def open_pixel_url(message_id: int) -> str:
+    """The recipient's signed 1×1 image (``SITE_URL/o/<token>/``): it names the message only,
+    signed with :mod:`django.core.signing`, so no id can be guessed or altered."""
+    return f"{settings.SITE_URL}/o/{signing.dumps(message_id, salt=_OPEN_SALT)}/"
+
+
+def read_open_token(token: str) -> int | None:
+    """The message id of a genuine pixel token, ``None`` otherwise."""
+    try:
+        message_id = signing.loads(token, salt=_OPEN_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        return None
+    return message_id
+
+
+def with_open_pixel(html: str, message_id: int) -> str:
+    """``html`` with the message's open pixel just before ``</body>`` (or at the end)."""
+    tag = (
+        f'<img src="{open_pixel_url(message_id)}" width="1" height="1" alt="" '
+        f'style="border:0;width:1px;height:1px">'
+    )
+    cut = html.lower().rfind("</body>")
+    return html[:cut] + tag + html[cut:] if cut >= 0 else html + tag
+
+
 # --- counts for reports -----------------------------------------------------------------
 
 

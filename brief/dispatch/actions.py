@@ -14,7 +14,7 @@ from brief.campaigns.permissions import require_actor
 from brief.contacts.actions import add_suppression, normalize_suppression_value
 from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
 from brief.contacts.models import ContactBase, Segment, Suppression
-from brief.content.links import read_unsubscribe_token
+from brief.content.links import read_open_token, read_unsubscribe_token
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
@@ -307,6 +307,33 @@ def decide_unknown(sweep: Sweep, *, actor, decision: str, request=None) -> int:
         details={"sweep": sweep.pk, "decision": decision, "messages": changed},
     )
     return changed
+
+
+# --- recipients: open pixel -------------------------------------------------------------
+
+
+def record_open(token: str) -> bool:
+    """Record the e-mail of a genuine pixel token as ``read`` through :func:`hooks.ingest`
+    (forward only, idempotent: one event per message); ``False`` for a bad token or a message
+    that is gone or was never sent (nothing written)."""
+    from .hooks import ingest
+    from .providers.base import StatusUpdate
+
+    message_id = read_open_token(token)
+    if message_id is None:
+        return False
+    row = (
+        Message.objects.filter(pk=message_id, sweep__channel="email")
+        .exclude(provider_message_id="")
+        .values_list("provider_message_id", "sweep__provider_account_id")
+        .first()
+    )
+    if row is None:
+        return False
+    account = ProviderAccount.objects.get(pk=row[1])
+    update = StatusUpdate(row[0], MessageStatus.READ, at=timezone.now(), raw={"source": "pixel"})
+    ingest(account, [update])
+    return True
 
 
 # --- recipients: unsubscribe --------------------------------------------------------------

@@ -472,7 +472,7 @@ class Runner:
         return [m for m in messages if m.id not in held]
 
     def _render(self, messages: list[Pending]) -> tuple[list[OutgoingMessage], list[tuple]]:
-        from brief.content.links import unsubscribe_url
+        from brief.content.links import unsubscribe_url, with_open_pixel
         from brief.content.render import contact_fields, email_headers
 
         template = self.sweep.template
@@ -487,9 +487,11 @@ class Runner:
             if rendered.skip_reason:
                 skipped.append((m, rendered.skip_reason))
                 continue
-            headers = {}
+            headers, html = {}, rendered.html
             if self.sweep.channel == "email":
                 headers = email_headers(unsubscribe_url(m.id))
+                if html:
+                    html = with_open_pixel(html, m.id)
             batch.append(
                 OutgoingMessage(
                     id=m.id,
@@ -497,7 +499,7 @@ class Runner:
                     channel=self.sweep.channel,
                     text=rendered.text,
                     subject=rendered.subject,
-                    html=rendered.html,
+                    html=html,
                     headers=headers,
                     params=list(rendered.wa_params),
                     template_name=template.wa_name or "",
@@ -750,6 +752,58 @@ def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
     )
     StatusEvent.objects.filter(pk__in=[e.pk for e in pending]).update(applied=True)
     return len(pending)
+
+
+#: First wait before re-sending an e-mail whose server answered a transient failure (4.x.x);
+#: doubled on each further try. A mailbox over quota is rarely fixed in minutes.
+SOFT_BOUNCE_WAIT = dt.timedelta(hours=1)
+
+
+def retry_after_soft_bounce(message_ids: list[int], *, code: str, detail: str) -> dict[str, int]:
+    """Put ``sent`` e-mails whose receiving server gave up on a transient failure (a DSN with
+    ``Action: failed`` and ``Status: 4.x.x``) back in the queue as ``deferred`` after a wait;
+    after :data:`MAX_ATTEMPTS` tries they are ``bounced``. Only ``sent`` messages move (a
+    message already delivered, read or re-queued is left alone), so a rerun changes nothing.
+    A finished sweep with a re-queued message runs again (its runner is kicked on commit).
+    """
+    now = clock()  # the runners' clock: the wait is compared with it when claiming
+    rows = Message.objects.filter(pk__in=message_ids, status=MessageStatus.SENT).values_list(
+        "pk", "attempts", "sweep_id"
+    )
+    retry, give_up, sweeps = [], [], set()
+    for pk, attempts, sweep_id in rows:
+        if attempts >= MAX_ATTEMPTS:
+            give_up.append(
+                (MessageStatus.BOUNCED, RANK[MessageStatus.BOUNCED], now, now, code, detail, pk,
+                 MessageStatus.SENT)
+            )  # fmt: skip
+        else:
+            wait = SOFT_BOUNCE_WAIT * 2 ** max(0, attempts - 1)
+            retry.append(
+                (MessageStatus.DEFERRED, RANK[MessageStatus.DEFERRED], now, now + wait, code,
+                 detail, pk, MessageStatus.SENT)
+            )  # fmt: skip
+            sweeps.add(sweep_id)
+    with transaction.atomic():
+        _bulk_update(
+            retry, _set_status_sql("not_before = %s", "error_code = %s", "error_detail = %s")
+        )
+        _bulk_update(
+            give_up,
+            _set_status_sql(
+                "failed_at = %s", "error_code = %s", "error_detail = %s", "permanent = TRUE"
+            ),
+        )
+        Runner._attempts([(row[6], now, "temporary", code, detail) for row in retry + give_up])
+        reopened = list(
+            Sweep.objects.filter(pk__in=sweeps, state=SweepState.DONE).values_list("pk", flat=True)
+        )
+        Sweep.objects.filter(pk__in=reopened).update(state=SweepState.RUNNING, finished_at=None)
+        if reopened:
+            from .tasks import run_sweep
+
+            transaction.on_commit(lambda: [run_sweep.delay(pk) for pk in reopened])
+    return {"deferred": len(retry), "bounced": len(give_up)}
 
 
 def _parse_time(value):

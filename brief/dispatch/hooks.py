@@ -61,6 +61,7 @@ def ingest(
             keep_payload(account, raw, content_type=content_type, items=len(items))
         result = apply_status_updates(account.code, updates, store=provider.store_events)
         result["inbound"] = record_inbound(account, inbound)
+        provider.after_ingest(list(items))
     return result
 
 

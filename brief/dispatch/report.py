@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.db.models.functions import TruncHour
+from django.utils.translation import gettext_lazy as _
 
 from brief.contacts.actions import base_summary
 from brief.core.calendar import BOGOTA
@@ -11,6 +12,28 @@ from brief.core.calendar import BOGOTA
 from . import engine
 from .choices import COUNT_KEYS, MessageStatus
 from .models import Message, Sweep
+
+#: What an e-mail "read" means and where it falls short (shown in the report's JSON and page).
+EMAIL_READ_LIMITS = (
+    _(
+        "Un correo cuenta como leído cuando su cliente de correo descarga la imagen de 1×1 "
+        "firmada del mensaje."
+    ),
+    _(
+        "Subestima: los clientes que bloquean imágenes (o las muestran solo a pedido) y los "
+        "correos leídos solo como texto no se cuentan."
+    ),
+    _(
+        "Sobrestima: la protección de privacidad de Apple Mail y los proxies de imágenes "
+        "(Gmail, filtros antispam corporativos) descargan la imagen sin que la persona abra "
+        "el correo; esas lecturas no se distinguen de las reales."
+    ),
+)
+
+
+def read_tracking() -> dict:
+    """How reads are measured per channel and the known limits of e-mail open tracking."""
+    return {"email": "pixel", "email_limits": [str(text) for text in EMAIL_READ_LIMITS]}
 
 
 def sweep_json(sweep: Sweep) -> dict:
@@ -104,4 +127,5 @@ def build(brief) -> dict:
         "contact_rate": _ratio(people_reached, people_targeted),
         "effectiveness": _ratio(min(effective, delivered), delivered),
         "send_times": [{"hour": h["hour"].isoformat(), "sent": h["n"]} for h in hours],
+        "read_tracking": read_tracking(),
     }

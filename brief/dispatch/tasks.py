@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 from celery import shared_task
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from .choices import SweepState
 from .models import RunnerLease, Sweep
+
+log = logging.getLogger(__name__)
 
 BUDGET_SECONDS = 20.0
 LEASE_MARGIN_SECONDS = 15.0
@@ -147,3 +150,23 @@ def _smpp_unbind_on_stop(sender=None, **kwargs) -> None:
     from .providers import smpp
 
     smpp.shutdown()
+
+
+@shared_task(name="brief.dispatch.tasks.poll_bounce_mailboxes")
+def poll_bounce_mailboxes() -> dict[str, dict]:
+    """Beat: read every SMTP account's bounce mailbox (``imap_host`` set) once.
+
+    Safe to run twice: each mail is flagged ``\\Seen`` after it is ingested, and ingesting the
+    same report again changes nothing. One account's unreachable server does not stop the rest.
+    """
+    from .mailbox import poll
+    from .models import ProviderAccount
+
+    out: dict[str, dict] = {}
+    for account in ProviderAccount.objects.filter(kind="smtp", options__imap_host__isnull=False):
+        try:
+            out[account.code] = poll(account)
+        except (OSError, ConnectionError, TimeoutError) as exc:
+            log.warning("bounce mailbox of %s not read: %s", account.code, exc)
+            out[account.code] = {"error": str(exc)[:200]}
+    return out

@@ -17,4 +17,5 @@ urlpatterns = [
         name="sweep_control",
     ),
     path("baja/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("o/<str:token>/", views.open_pixel, name="open_pixel"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,10 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brief.campaigns.choices import channel_label
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_act_as, may_view, visible_brief
+from brief.content.links import PIXEL_GIF
 from brief.core.exceptions import Refusal
 from brief.core.forms import add_domain_errors
 
-from . import actions, engine
+from . import actions, engine, report
 from .choices import ACCEPTED, ACTIVE_SWEEP_STATES, MessageStatus, SweepState
 from .filters import InboundFilter
 from .forms import SweepForm
@@ -188,6 +190,9 @@ def brief_sweeps(request, code: str):
         "can_create": brief.status in actions.RUNNABLE_BRIEF_STATES
         and _can_operate(request.user, brief),
         "polling": any(r["sweep"].state in POLL_STATES for r in rows),
+        "email_read_limits": (
+            report.EMAIL_READ_LIMITS if any(r["sweep"].channel == "email" for r in rows) else ()
+        ),
     }
     template = "dispatch/partials/sweeps_panel.html" if request.htmx else "dispatch/sweeps.html"
     return render(request, template, context)
@@ -388,6 +393,19 @@ def sweep_decide(request, pk: int):
 @csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the URL is signed
 @never_cache
 @require_http_methods(["GET", "POST"])
+@require_GET
+@never_cache
+def open_pixel(request, token: str):
+    """The e-mail open pixel: a 1×1 GIF; the message becomes ``read`` (a bad token: 404, no
+    write). Image blocking and proxies that fetch every image make this a lower/upper bound
+    (README: Open tracking)."""
+    if not actions.record_open(token):
+        return HttpResponseNotFound(b"", content_type="text/plain")
+    response = HttpResponse(PIXEL_GIF, content_type="image/gif")
+    response["Cache-Control"] = "no-store, max-age=0"
+    return response
+
+
 def unsubscribe(request, token: str):
     """GET shows the confirmation (never unsubscribes); POST suppresses the address."""
     parsed = actions.unsubscribe_address(token)

@@ -174,9 +174,10 @@ def test_smtp_account_answers_a_clear_4xx(client, db):
     )
     url = reverse("provider_callback", args=["correo"])
     for method in (client.post, client.get):
+        # bounces come signed with the account's callback_secret (none here): refused
         response = method(url)
-        assert response.status_code == 404
-        assert response.json()["errors"][0]["code"] == "no_callbacks"
+        assert response.status_code == 403
+        assert response.json()["errors"][0]["code"] == "bad_signature"
     assert client.post(reverse("provider_callback", args=["nadie"])).status_code == 404
 
 

@@ -357,3 +357,82 @@ def test_anonymous_is_sent_to_login(client, campaign, proveedor):
 )
 def test_mask(to, masked):
     assert mask(to) == masked
+
+
+# --- the e-mail open pixel --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_open_pixel_marks_the_email_read_once_and_the_report_counts_it(
+    client, campaign, proveedor, monkeypatch
+):
+    import re
+
+    from django.conf import settings
+
+    from brief.dispatch import report
+    from brief.dispatch.models import StatusEvent
+    from tests.helpers import send_email_sweep, smtp_account
+    from tests.services import smtp_sink
+
+    with smtp_sink() as (port, sink):
+        account = smtp_account(port)
+        brief, _t, messages = send_email_sweep(campaign, proveedor, monkeypatch, account, n=2)
+    # given the HTML part of a sent e-mail carries its signed pixel
+    mail = next(m for m in sink.messages if m["To"] == messages[0].to)
+    html = mail.get_body(("html",)).get_content()
+    src = re.search(r'<img src="([^"]+)" width="1" height="1" alt=""', html).group(1)
+    assert src.startswith(f"{settings.SITE_URL}/o/")
+    assert str(messages[0].pk) not in src.rsplit("/o/", 1)[1].split(":")[1:]  # signed, not bare
+    assert report.build(brief)["totals"]["read"] == 0
+    # when the mail client fetches it (twice)
+    path = src[len(settings.SITE_URL) :]
+    for _ in range(2):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/gif"
+        assert response.content.startswith(b"GIF89a")
+        assert "no-store" in response["Cache-Control"]
+    # then the message is read, once, and the report's read total moves
+    assert Message.objects.get(pk=messages[0].pk).status == MessageStatus.READ
+    assert Message.objects.get(pk=messages[1].pk).status == MessageStatus.SENT
+    assert StatusEvent.objects.filter(provider="correo", status="read").count() == 1
+    data = report.build(brief)
+    assert data["totals"]["read"] == 1
+    assert data["read_tracking"]["email"] == "pixel"
+    assert any("Apple Mail" in text for text in data["read_tracking"]["email_limits"])
+
+
+@pytest.mark.django_db
+def test_open_pixel_with_a_bad_token_is_404_and_writes_nothing(client, campaign, proveedor, at):
+    from django.urls import reverse
+
+    from brief.content.links import open_pixel_url
+    from brief.dispatch.models import StatusEvent
+
+    brief, _, templates = campaign(n=1, channels=("email",))
+    sweep = make_sweep(brief, templates["email"], proveedor)
+    message = Message.objects.get(sweep=sweep)
+    genuine = open_pixel_url(message.pk).rsplit("/o/", 1)[1].rstrip("/")
+    forged = genuine.replace(genuine.split(":")[0], str(message.pk + 1), 1)
+    for token in (forged, "x", genuine[:-2] + "zz", f"{message.pk}"):
+        response = client.get(reverse("dispatch:open_pixel", args=[token]))
+        assert response.status_code == 404
+    assert not StatusEvent.objects.exists()
+    assert Message.objects.get(pk=message.pk).status == message.status
+
+
+@pytest.mark.django_db
+def test_open_pixel_of_a_message_never_sent_is_404(client, campaign, proveedor, at):
+    from django.urls import reverse
+
+    from brief.content.links import open_pixel_url
+    from brief.dispatch.models import StatusEvent
+
+    brief, _, templates = campaign(n=1, channels=("email",))
+    sweep = make_sweep(brief, templates["email"], proveedor)
+    message = Message.objects.get(sweep=sweep)  # queued: no provider id yet
+    token = open_pixel_url(message.pk).rsplit("/o/", 1)[1].rstrip("/")
+    assert client.get(reverse("dispatch:open_pixel", args=[token])).status_code == 404
+    assert not StatusEvent.objects.exists()
+    assert Message.objects.get(pk=message.pk).status == message.status

@@ -24,10 +24,15 @@ back (HTTP 429, SMPP throttling, WhatsApp throughput errors), so the account is 
 knows the recipient opted out, so the address is added to the channel's suppression list.
 A status update may carry ``evidence`` (call duration, answering party, recording URL and
 SID…), kept on the message.
+Providers that do not sign authenticate with the account's ``callback_secret``
+(:func:`signed_with_secret`). ``after_ingest(items)`` runs inside :func:`ingest`'s transaction
+for what a status alone cannot say (a bounce's suppression, a soft bounce's retry).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +41,8 @@ from django.utils.module_loading import import_string
 
 from .options import resolve_secret
 
+#: Header carrying the HMAC of a callback signed with the account's ``callback_secret``.
+SIGNATURE_HEADER = "X-Brief-Signature"
 #: Deepest JSON nesting a callback body may have (real providers use fewer than 10 levels).
 MAX_JSON_DEPTH = 32
 
@@ -147,8 +154,25 @@ class BaseProvider:
         """Status updates of an already decoded payload (adapters that report from a task)."""
         raise NotImplementedError
 
+    def after_ingest(self, items: list[StatusUpdate | InboundMessage]) -> None:
+        """Writes beyond statuses for ``items`` just ingested (inside the same transaction)."""
+
     def close(self) -> None:
         """Release connections (called when a runner finishes)."""
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The :data:`SIGNATURE_HEADER` value of ``body``: ``sha256=`` and the hex HMAC-SHA256."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed_with_secret(request, secret: str) -> bool:
+    """Whether ``request`` carries the right :data:`SIGNATURE_HEADER` for ``secret`` (constant
+    time; never without a secret) — how kinds whose provider does not sign authenticate."""
+    if not secret:
+        return False
+    given = request.headers.get(SIGNATURE_HEADER, "")
+    return hmac.compare_digest(given.encode(), sign(secret, request.body).encode())
 
 
 def takes_callbacks(provider: BaseProvider) -> bool:

@@ -47,7 +47,7 @@ class KindSpec:
         return (*self.required, *self.optional, *COMMON_OPTIONS)
 
 
-_IMAP = ("imap_host", "imap_port", "imap_user", "imap_password", "imap_folder")
+_IMAP = ("imap_host", "imap_port", "imap_user", "imap_password", "imap_folder", "imap_ssl")
 _TWILIO_OPTIONAL = ("base_url", "timeout", "concurrency")
 _TWILIO_REQUIRED = ("account_sid", "auth_token", "from")
 
@@ -68,6 +68,8 @@ KINDS: dict[str, KindSpec] = {
             "pool_size",
             "sender",
             "domain",
+            "verp_domain",
+            "callback_secret",
             *_IMAP,
         ),
     ),

@@ -13,26 +13,23 @@ the raw body (:func:`sign`); without a secret the account takes no HTTP callback
 from __future__ import annotations
 
 import hashlib
-import hmac
 import struct
 
 from django.utils import timezone
 
 from .base import (
+    SIGNATURE_HEADER,
     BaseProvider,
     InboundMessage,
     OutgoingMessage,
     SendResult,
     StatusUpdate,
     decode_json,
+    sign,
+    signed_with_secret,
 )
 
-SIGNATURE_HEADER = "X-Brief-Signature"
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The ``X-Brief-Signature`` value of ``body``: ``sha256=`` and the hex HMAC-SHA256."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+__all__ = ["SIGNATURE_HEADER", "SimulatedProvider", "sign"]
 
 
 def _draw(seed: str, message_id: int, salt: str) -> float:
@@ -148,11 +145,7 @@ class SimulatedProvider(BaseProvider):
         return updates
 
     def verify_callback(self, request) -> bool:
-        secret = self.secret("callback_secret")
-        if not secret:
-            return False
-        given = request.headers.get(SIGNATURE_HEADER, "")
-        return hmac.compare_digest(given.encode(), sign(secret, request.body).encode())
+        return signed_with_secret(request, self.secret("callback_secret"))
 
     def parse_callback(self, request) -> list[StatusUpdate | InboundMessage]:
         return [*self.parse_payload(decode_json(request.body))]

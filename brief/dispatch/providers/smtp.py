@@ -2,7 +2,14 @@
 
 Options: ``host``, ``port``, ``username``, ``password``, ``use_tls`` (implicit TLS),
 ``start_tls``, ``timeout``, ``pool_size``, ``sender`` (default From), ``domain`` (for Message-ID).
-The password may also come from ``password_file`` or ``password_env``. No HTTP callbacks.
+``verp_domain`` sets the envelope sender (Return-Path) to ``bounces+<message id>@<verp_domain>``
+so a bounce names its message even when the returned headers are cut. The password may also
+come from ``password_file`` or ``password_env``.
+
+What comes back (:mod:`brief.dispatch.mailbox`): bounces and complaints read from the mailbox
+``imap_host``/``imap_port``/``imap_user``/``imap_password``/``imap_folder`` (``imap_ssl``) by a
+beat task, or POSTed raw (RFC 822, as received) to ``/hooks/<code>/`` signed with the
+account's ``callback_secret`` (``X-Brief-Signature``; the MTA's pipe does not sign).
 """
 
 from __future__ import annotations
@@ -16,7 +23,16 @@ from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 
-from .base import BaseProvider, OutgoingMessage, ProviderError, SendResult
+from .. import mailreports
+from .base import (
+    BaseProvider,
+    InboundMessage,
+    OutgoingMessage,
+    ProviderError,
+    SendResult,
+    StatusUpdate,
+    signed_with_secret,
+)
 
 _PART_HEAD = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
 
@@ -41,11 +57,15 @@ class SMTPProvider(BaseProvider):
         self.pool_size = max(1, int(o.get("pool_size", account.concurrency or 8)))
         self.sender = o.get("sender", "Brief ICETEX <no-responder@icetex.example>")
         self.domain = o.get("domain", "brief.icetex.example")
+        self.verp_domain = str(o.get("verp_domain") or "")
         self.boundary_seed = secrets.token_hex(6)
         self._cache: dict[tuple[str, str], str] = {}
 
     def message_id(self, message: OutgoingMessage) -> str:
-        return f"<brief-{message.id}@{self.domain}>"
+        return self.provider_id_for(message.id)
+
+    def provider_id_for(self, message_id: int) -> str:
+        return f"<brief-{message_id}@{self.domain}>"
 
     def build(self, message: OutgoingMessage) -> bytes:
         """The message as RFC 5322 bytes: text and HTML parts in base64 UTF-8.
@@ -100,7 +120,30 @@ class SMTPProvider(BaseProvider):
         return cached
 
     def envelope_sender(self, message: OutgoingMessage) -> str:
+        if self.verp_domain:
+            return f"bounces+{message.id}@{self.verp_domain}"
         return parseaddr(message.sender or self.sender)[1]
+
+    # -- what comes back ----------------------------------------------------------------
+
+    def verify_callback(self, request) -> bool:
+        """Inbound mail POSTed by our MTA, signed with the account's ``callback_secret``."""
+        return signed_with_secret(request, self.secret("callback_secret"))
+
+    def parse_callback(self, request) -> list[StatusUpdate | InboundMessage]:
+        """A raw DSN or ARF report (RFC 822 bytes); ``ValueError`` for any other mail."""
+        from ..mailbox import report_items
+
+        raw = request.body
+        if not raw or not mailreports.is_report(raw):
+            raise ValueError("not a delivery status or feedback report")
+        verp = (self.verp_domain,) if self.verp_domain else ()
+        return [*report_items(self, mailreports.parse(raw, verp_domains=verp))]
+
+    def after_ingest(self, items: list[StatusUpdate | InboundMessage]) -> None:
+        from ..mailbox import settle
+
+        settle(self.account, items)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         client = aiosmtplib.SMTP(
