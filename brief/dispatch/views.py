@@ -390,15 +390,12 @@ def sweep_decide(request, pk: int):
 # --- public recipient endpoint -----------------------------------------------------------
 
 
-@csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the URL is signed
-@never_cache
-@require_http_methods(["GET", "POST"])
 @require_GET
 @never_cache
 def open_pixel(request, token: str):
     """The e-mail open pixel: a 1×1 GIF; the message becomes ``read`` (a bad token: 404, no
     write). Image blocking and proxies that fetch every image make this a lower/upper bound
-    (README: Open tracking)."""
+    (README: E-mail bounces, complaints and opens)."""
     if not actions.record_open(token):
         return HttpResponseNotFound(b"", content_type="text/plain")
     response = HttpResponse(PIXEL_GIF, content_type="image/gif")
@@ -406,6 +403,9 @@ def open_pixel(request, token: str):
     return response
 
 
+@csrf_exempt  # mail clients' one-click POST (RFC 8058) carries no CSRF token; the URL is signed
+@never_cache
+@require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     """GET shows the confirmation (never unsubscribes); POST suppresses the address."""
     parsed = actions.unsubscribe_address(token)
