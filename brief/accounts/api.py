@@ -1,9 +1,8 @@
 """Token authentication endpoint (DESIGN §6)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 
@@ -21,17 +20,23 @@ class MeSerializer(serializers.Serializer):
     provider = serializers.CharField(allow_null=True)
 
 
-@extend_schema(summary="El usuario autenticado: roles, área y proveedor", responses=MeSerializer)
-@api_view(["GET"])
-def me(request):
-    user = request.user
-    return Response(
-        {
-            "username": user.username,
-            "name": user.display_name,
-            "email": user.email,
-            "roles": sorted(user.roles),
-            "area": user.area.code if user.area_id else None,
-            "provider": user.provider.code if user.provider_id else None,
-        }
+class MeViewSet(viewsets.ViewSet):
+    """``GET /api/v1/me/``: the authenticated user's roles, area and provider."""
+
+    route_names = {"list": "me"}
+
+    @extend_schema(
+        summary="El usuario autenticado: roles, área y proveedor", responses=MeSerializer
     )
+    def list(self, request):
+        user = request.user
+        return Response(
+            {
+                "username": user.username,
+                "name": user.display_name,
+                "email": user.email,
+                "roles": sorted(user.roles),
+                "area": user.area.code if user.area_id else None,
+                "provider": user.provider.code if user.provider_id else None,
+            }
+        )
