@@ -253,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brief.dispatch.tasks.purge_callback_evidence",
         "schedule": 6 * 3600.0,
     },
+    "sync-whatsapp-templates": {
+        "task": "brief.dispatch.tasks.sync_whatsapp_templates",
+        "schedule": 900.0,
+    },
 }
 
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.

@@ -607,3 +607,55 @@ def preview_contact(
             details={"base": base.pk, "contact": contact.pk, "purpose": "vista previa"},
         )
     return contact
+
+
+# Meta's template statuses → ours (anything else is still under review).
+META_STATUSES = {
+    "APPROVED": "approved",
+    "REJECTED": "rejected",
+    "PAUSED": "paused",
+    "DISABLED": "disabled",
+    "DELETED": "missing",
+    "PENDING_DELETION": "missing",
+}
+
+
+@transaction.atomic
+def record_wa_statuses(listed: list[dict[str, Any]]) -> dict[str, int]:
+    """Record Meta's review status on our WhatsApp templates.
+
+    ``listed`` is what the WhatsApp Business Account lists (``name``, ``language``,
+    ``status``, ``rejected_reason``); a template matches by name and language (or by name
+    alone when Meta has it in a single language). Ours that Meta does not list are
+    ``missing``. Returns how many templates ended in each status.
+    """
+    from .choices import WaStatus
+
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for entry in listed:
+        name, language = str(entry.get("name", "")), str(entry.get("language", ""))
+        by_key[(name, language.lower())] = entry
+        by_name.setdefault(name, []).append(entry)
+    now = timezone.now()
+    counts: dict[str, int] = {}
+    changed = []
+    for template in Template.objects.filter(channel=Channel.WHATSAPP).exclude(wa_name=""):
+        item: dict[str, Any] | None = by_key.get(
+            (template.wa_name, (template.wa_language or "").lower())
+        )
+        if item is None and len(by_name.get(template.wa_name, [])) == 1:
+            item = by_name[template.wa_name][0]
+        if item is None:
+            status, reason = str(WaStatus.MISSING), ""
+        else:
+            status = META_STATUSES.get(str(item.get("status", "")).upper(), WaStatus.PENDING.value)
+            reason = str(item.get("rejected_reason") or "")
+            reason = "" if reason.upper() == "NONE" else reason
+        counts[status] = counts.get(status, 0) + 1
+        if (template.wa_status, template.wa_status_reason) != (status, reason[:300]):
+            template.wa_status, template.wa_status_reason = status, reason[:300]
+            template.wa_status_at = now
+            changed.append(template)
+    Template.objects.bulk_update(changed, ["wa_status", "wa_status_reason", "wa_status_at"])
+    return {"changed": len(changed), **counts}

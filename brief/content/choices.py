@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.campaigns.choices import Channel, Status
 
-__all__ = ["Channel", "MissingPolicy", "QuestionKind", "WaCategory"]
+__all__ = ["Channel", "MissingPolicy", "QuestionKind", "WaCategory", "WaStatus"]
 
 
 class MissingPolicy(models.TextChoices):
@@ -19,6 +19,17 @@ class WaCategory(models.TextChoices):
     UTILITY = "utility", _("Utilidad")
     MARKETING = "marketing", _("Marketing")
     AUTHENTICATION = "authentication", _("Autenticación")
+
+
+class WaStatus(models.TextChoices):
+    """A WhatsApp template's review status at Meta (read by the template sync)."""
+
+    PENDING = "pending", _("En revisión")
+    APPROVED = "approved", _("Aprobada")
+    REJECTED = "rejected", _("Rechazada")
+    PAUSED = "paused", _("En pausa")
+    DISABLED = "disabled", _("Deshabilitada")
+    MISSING = "missing", _("No existe en la cuenta de WhatsApp")
 
 
 class QuestionKind(models.TextChoices):

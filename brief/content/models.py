@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Channel, MissingPolicy, WaCategory
+from .choices import Channel, MissingPolicy, WaCategory, WaStatus
 
 # The fields that make up what a template sends (the frozen SHA-256 covers exactly these).
 CONTENT_FIELDS = [
@@ -51,6 +51,11 @@ class Template(models.Model):
     )
     wa_variables = models.JSONField(_("variables"), default=list, blank=True)
     wa_button_url = models.URLField(_("URL del botón"), max_length=2000, blank=True)
+    wa_status = models.CharField(
+        _("estado en Meta"), max_length=20, choices=WaStatus.choices, blank=True
+    )
+    wa_status_reason = models.CharField(_("motivo (Meta)"), max_length=300, blank=True)
+    wa_status_at = models.DateTimeField(_("estado leído"), null=True, blank=True)
     voice_audio = models.ForeignKey(
         "content.Creative",
         verbose_name=_("audio grabado"),

@@ -117,6 +117,7 @@ class Rendered:
     subject: str = ""
     html: str = ""
     wa_params: list[str] = field(default_factory=list)
+    wa_button: list[str] = field(default_factory=list)  # URL button suffix: the link token
     links: list[int] = field(default_factory=list)
 
 
@@ -153,6 +154,13 @@ class Renderer:
         if wa_vars is not None:
             for name in wa_vars:
                 self._wa_slots.append(self._field_slot(str(name)))
+        # A WhatsApp URL button is registered at Meta as ``SITE_URL/l/{{1}}``: its parameter
+        # is the recipient's tracked-link token, so button clicks count as link opens.
+        self._button_url = (
+            template.wa_button_url if wa_vars is not None and template.wa_button_url else ""
+        )
+        if self._button_url:
+            self._link_slot(self._button_url)
         parts = {"text": "", "subject": "", "html": ""}
         if channel == Channel.EMAIL:
             parts["subject"] = template.subject or ""
@@ -311,6 +319,9 @@ class Renderer:
         vector.extend(values)
         if self._has_html:
             vector.extend(html_lib.escape(v) for v in values)
+        button = []
+        if self._button_url and message_id is not None and self._button_url in self._link_ids:
+            button = [self._tokens.make(self._link_ids[self._button_url], message_id)]
         fmt = self._formats
         return Rendered(
             skip_reason=None,
@@ -318,6 +329,7 @@ class Renderer:
             subject=fmt["subject"].format(*vector) if fmt["subject"] else "",
             html=fmt["html"].format(*vector) if fmt["html"] else "",
             wa_params=[values[i] for i in self._wa_slots],
+            wa_button=button,
             links=links,
         )
 

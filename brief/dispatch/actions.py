@@ -4,6 +4,10 @@ edit, delete, send a test message)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections import defaultdict
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -20,10 +24,12 @@ from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 
 from . import engine
-from .choices import Include, MessageStatus, SweepState
-from .models import Message, ProviderAccount, Sweep
+from .choices import RANK, REQUEUE_EFFECTS, ErrorEffect, Include, MessageStatus, SweepState
+from .models import Attempt, Message, ProviderAccount, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, get_provider
 from .providers.options import KINDS, merge_options, option_errors
+
+log = logging.getLogger(__name__)
 
 
 def runners_for(account: ProviderAccount) -> int:
@@ -137,6 +143,7 @@ def _check_sweep_request(
             code="bad_provider",
             field="provider_account",
         )
+    check_template_approved(template, account)
     if include not in Include.values:
         raise Invalid("Regla de destinatarios no válida.", code="bad_include", field="include")
     if exception and not exception_reason.strip():
@@ -207,13 +214,43 @@ def _record_sweep_created(sweep: Sweep, *, actor, request=None) -> None:
         )
 
 
+def template_refusal(template, account: ProviderAccount) -> str | None:
+    """Why ``account`` will not send ``template`` (Spanish), or ``None``: an adapter that
+    needs Meta's approval (WhatsApp Cloud API) sends only approved templates."""
+    from brief.content.choices import WaStatus
+
+    if template.channel != "whatsapp":
+        return None
+    if not getattr(get_provider(account), "requires_approved_templates", False):
+        return None
+    if template.wa_status == WaStatus.APPROVED:
+        return None
+    state = WaStatus(template.wa_status).label if template.wa_status else "sin sincronizar"
+    reason = f" ({template.wa_status_reason})" if template.wa_status_reason else ""
+    return (
+        f"La plantilla de WhatsApp «{template.wa_name}» no está aprobada por Meta "
+        f"(estado: {state.lower()}{reason}). Sincronice el estado de las plantillas "
+        "de la cuenta o corríjala en Meta antes de crear el barrido."
+    )
+
+
+def check_template_approved(template, account: ProviderAccount) -> None:
+    """Raise 409 when ``account`` refuses ``template`` (see :func:`template_refusal`)."""
+    reason = template_refusal(template, account)
+    if reason:
+        raise Conflict(reason, code="template_not_approved")
+
+
 def _move(
     sweep: Sweep, *, actor, sources: set[str], target: str, audit: str, request=None, label: str
 ) -> Sweep:
     require_actor(actor, sweep.brief, OPERATORS, label)
+    if target == SweepState.RUNNING:
+        check_template_approved(sweep.template, sweep.provider_account)
     with transaction.atomic():
         moved = Sweep.objects.filter(pk=sweep.pk, state__in=sources).update(
             state=target,
+            **({"pause_reason": ""} if target == SweepState.RUNNING else {}),
             **({"finished_at": timezone.now()} if target == SweepState.CANCELLED else {}),
         )
         if not moved:
@@ -557,3 +594,177 @@ def send_test_message(
         details={"channel": channel, "accepted": result.accepted, "code": result.code},
     )
     return answer
+
+
+def pause_by_provider(sweep_id: int, reason: str) -> bool:
+    """The provider stops a sweep (template paused or rejected, token expired…): it is paused
+    with ``reason`` shown on the sweep screen until a person resumes it."""
+    with transaction.atomic():
+        moved = Sweep.objects.filter(
+            pk=sweep_id, state__in=[SweepState.SCHEDULED, SweepState.RUNNING]
+        ).update(state=SweepState.PAUSED, pause_reason=reason[:300])
+        if moved:
+            sweep = Sweep.objects.select_related("brief").get(pk=sweep_id)
+            record(
+                "SWEEP_PAUSED_BY_PROVIDER",
+                target=sweep.brief,
+                details={"sweep": sweep_id, "reason": reason[:300]},
+            )
+    return bool(moved)
+
+
+THROTTLE_RETRY_SECONDS = 30  # a message refused for throughput goes back this much later
+THROTTLE_PAUSE_SECONDS = 5.0  # and the account's bucket is drained for this long
+
+
+def _next_day(now, channel: str):
+    from brief.core import calendar
+
+    midnight = calendar.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return engine.windows().next_open(midnight + dt.timedelta(days=1), channel)
+
+
+def apply_provider_effects(
+    account: ProviderAccount, items: list[tuple[int, str, str, str]]
+) -> None:
+    """Carry out the effects of provider error codes on our messages.
+
+    ``items`` are ``(message id, effect, code, detail)`` from send results and from failed
+    statuses alike (:class:`~brief.dispatch.choices.ErrorEffect`): a fallback candidate is
+    flagged, an opted-out number is suppressed for the channel, and a message refused for a
+    reason that is not its own (throughput, per-user daily limit, template paused) goes back
+    to the queue — with its old provider id cleared, so late callbacks for it change
+    nothing — while the account slows down or the sweep pauses with the reason.
+    """
+    from brief.contacts.actions import add_suppression
+    from brief.contacts.choices import SuppressionSource
+    from brief.core.exceptions import DomainError
+
+    from .engine import MAX_ATTEMPTS
+    from .ratelimit import bucket_for
+
+    items = [item for item in items if item[1]]
+    if not items:
+        return
+    now = engine.clock()
+    rows = {
+        mid: (to, sweep_id, status, attempts, pid, channel)
+        for mid, to, sweep_id, status, attempts, pid, channel in Message.objects.filter(
+            pk__in=[item[0] for item in items]
+        ).values_list(
+            "id", "to", "sweep_id", "status", "attempts", "provider_message_id", "sweep__channel"
+        )
+    }
+    by_effect: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for mid, effect, code, detail in items:
+        if mid in rows:
+            by_effect[effect].append((mid, code, detail))
+    if by_effect.get(ErrorEffect.FALLBACK):
+        Message.objects.filter(
+            pk__in=[m for m, _c, _d in by_effect[ErrorEffect.FALLBACK]],
+            status=MessageStatus.FAILED,
+        ).update(fallback=True)
+    for mid, _code, detail in by_effect.get(ErrorEffect.SUPPRESS, []):
+        to, _sweep, _status, _attempts, _pid, channel = rows[mid]
+        try:
+            add_suppression(
+                actor=None,
+                channel=channel,
+                value=to,
+                source=SuppressionSource.WHATSAPP_OPTOUT
+                if channel == "whatsapp"
+                else SuppressionSource.STOP,
+                reason=detail[:200],
+            )
+        except DomainError as exc:  # an address that cannot be normalized
+            log.warning("suppression of message %s refused: %s", mid, exc)
+    requeue: list[tuple[int, str, str, str]] = [
+        (mid, effect, code, detail)
+        for effect in REQUEUE_EFFECTS
+        for mid, code, detail in by_effect.get(effect, [])
+    ]
+    if requeue:
+        _requeue(requeue, rows, now, MAX_ATTEMPTS)
+    if by_effect.get(ErrorEffect.THROTTLE):
+        bucket = bucket_for(account)
+        bucket.reserve(max(1, int(bucket.rate * THROTTLE_PAUSE_SECONDS)))
+    paused: dict[int, str] = {}
+    for mid, _code, detail in by_effect.get(ErrorEffect.PAUSE_SWEEP, []):
+        paused.setdefault(rows[mid][1], detail)
+    for sweep_id, reason in paused.items():
+        pause_by_provider(sweep_id, reason)
+
+
+def _requeue(items, rows, now, max_attempts: int) -> None:
+    """Give messages back to the queue (``not_before`` per effect); a message refused the
+    same way too often fails instead. Sweeps that had finished run again for them."""
+    movable = [MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.FAILED]
+    attempts_rows: list[Attempt] = []
+    wake: dict[int, dt.datetime] = {}
+    with transaction.atomic():
+        for mid, effect, code, detail in items:
+            _to, sweep_id, status, attempts, pid, channel = rows[mid]
+            tries = attempts + (1 if status == MessageStatus.SENDING else 0)
+            if effect == ErrorEffect.RETRY_NEXT_DAY:
+                when, target = _next_day(now, channel), MessageStatus.DEFERRED
+            elif effect == ErrorEffect.THROTTLE:
+                when = now + dt.timedelta(seconds=THROTTLE_RETRY_SECONDS)
+                target = MessageStatus.QUEUED
+            else:
+                when, target = None, MessageStatus.QUEUED
+            give_up = effect == ErrorEffect.RETRY_NEXT_DAY and tries >= max_attempts
+            changes = {
+                "rank": RANK[MessageStatus.FAILED if give_up else target],
+                "status": MessageStatus.FAILED if give_up else target,
+                "error_code": code[:60],
+                "error_detail": detail[:300],
+                "attempts": tries,
+                "updated_at": now,
+            }
+            if give_up:
+                changes.update(permanent=True, failed_at=now)
+            else:
+                changes.update(not_before=when, provider_message_id="", sent_at=None)
+            moved = Message.objects.filter(pk=mid, status__in=movable).update(**changes)
+            if moved:
+                attempts_rows.append(
+                    Attempt(
+                        message_id=mid,
+                        at=now,
+                        outcome="permanent" if give_up else "temporary",
+                        code=code[:60],
+                        detail=f"{detail} [{pid}]"[:300] if pid else detail[:300],
+                    )
+                )
+                if not give_up:
+                    wake[sweep_id] = min(wake.get(sweep_id, when or now), when or now)
+        Attempt.objects.bulk_create(attempts_rows)
+    for sweep_id, when in wake.items():
+        if Sweep.objects.filter(pk=sweep_id, state=SweepState.DONE).update(
+            state=SweepState.RUNNING, finished_at=None
+        ):
+            _enqueue(Sweep.objects.get(pk=sweep_id), eta=when if when > now else None)
+
+
+def sync_whatsapp_templates(account: ProviderAccount, *, actor=None, request=None) -> dict:
+    """Read the templates of ``account``'s WhatsApp Business Account and record each of our
+    WhatsApp templates' status at Meta (approved / rejected / paused…)."""
+    from brief.content.actions import record_wa_statuses
+
+    if actor is not None and not (actor.is_superuser or actor.has_role(*OPERATORS)):
+        raise Forbidden("Solo OCM o el proveedor sincronizan las plantillas de WhatsApp.")
+    provider = get_provider(account)
+    fetch = getattr(provider, "fetch_templates", None)
+    if fetch is None:
+        raise Invalid(
+            "Esta cuenta no lista plantillas de WhatsApp.", code="bad_provider", field="code"
+        )
+    listed = fetch()
+    result = record_wa_statuses(listed)
+    record(
+        "WHATSAPP_TEMPLATES_SYNCED",
+        actor=actor,
+        request=request,
+        details={"account": account.code, "listed": len(listed), **result},
+    )
+    return {"account": account.code, "listed": len(listed), **result}

@@ -21,12 +21,13 @@ from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_view, visible_brief
 from brief.contacts.models import Segment
 from brief.core.api import request_object
-from brief.core.exceptions import Forbidden, Invalid
+from brief.core.exceptions import Conflict, Forbidden, Invalid
 
 from . import actions, inbound, report
 from .choices import Include, ProviderKind
 from .filters import InboundFilter
 from .models import InboundMessage, ProviderAccount, Sweep
+from .providers.base import ProviderError
 from .providers.options import mask_options
 
 
@@ -336,3 +337,18 @@ class ProviderAccountViewSet(viewsets.ViewSet):
             request=request,
         )
         return Response(answer)
+
+    @extend_schema(parameters=[CODE_PARAM], request=None, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"], url_path="sync-templates")
+    def sync_templates(self, request, code=None):
+        """Read the account's WhatsApp templates at Meta and record approved / rejected /
+        paused on ours (the same work as the periodic task)."""
+        try:
+            result = actions.sync_whatsapp_templates(
+                self._account(code), actor=request.user, request=request
+            )
+        except ProviderError as exc:
+            raise Conflict(
+                f"No se pudo leer las plantillas en Meta: {exc}", code="provider"
+            ) from exc
+        return Response(result)

@@ -84,6 +84,27 @@ SWEEP_RESULTS: dict[str, frozenset[str]] = {
     "not_contacted": ACCEPTED,
     "read": frozenset({MessageStatus.READ}),
     "failed": frozenset({MessageStatus.FAILED, MessageStatus.BOUNCED}),
+    # Not deliverable on their channel (WhatsApp 131026): candidates for an SMS sweep.
+    "fallback": frozenset({MessageStatus.FAILED}),
 }
 COUNT_KEYS = ["queued", "sent", "delivered", "read", "voicemail", "no_answer", "failed", "bounced",
               "suppressed", "deferred", "unknown"]  # fmt: skip
+
+
+class ErrorEffect(models.TextChoices):
+    """What a provider's error code does to a message (adapters map their codes to these;
+    :func:`brief.dispatch.actions.apply_provider_effects` carries them out, for send results
+    and callbacks alike)."""
+
+    FAIL = "fail", _("Fallido (definitivo)")
+    FALLBACK = "fallback", _("No entregable: candidato a un barrido por otro canal")
+    SUPPRESS = "suppress", _("Fallido y excluido del canal (la persona no quiere mensajes)")
+    RETRY_NEXT_DAY = "retry_next_day", _("Aplazado: se reintenta al día siguiente")
+    THROTTLE = "throttle", _("Límite de velocidad del proveedor: se reintenta más despacio")
+    PAUSE_SWEEP = "pause_sweep", _("Problema de la plantilla o de la cuenta: barrido en pausa")
+
+
+# Effects that give the message back to the queue instead of failing it.
+REQUEUE_EFFECTS = frozenset(
+    {ErrorEffect.RETRY_NEXT_DAY, ErrorEffect.THROTTLE, ErrorEffect.PAUSE_SWEEP}
+)

@@ -39,6 +39,7 @@ from .choices import (
     COUNT_KEYS,
     PENDING,
     RANK,
+    REQUEUE_EFFECTS,
     Include,
     MessageStatus,
     SweepState,
@@ -502,6 +503,7 @@ class Runner:
                     html=html,
                     headers=headers,
                     params=list(rendered.wa_params),
+                    button_params=list(rendered.wa_button),
                     template_name=template.wa_name or "",
                     language=template.wa_language or "",
                     sender=template.sender or "",
@@ -535,7 +537,15 @@ class Runner:
     def _record(self, results: list[SendResult], by_id: dict[int, Pending], now) -> None:
         """Write a batch's results in one transaction: sent, failed for good, or queued again
         with a backoff, plus one attempt row each."""
-        sent, failed, retry, attempts = _sort_results(results, by_id, now)
+        # Error effects (pause, throttle, retry tomorrow…) are carried out after the batch;
+        # a message refused for a reason that is not its own goes back to the queue instead.
+        effects = [
+            (r.id, r.effect, r.code, r.detail)
+            for r in results
+            if r.effect and not r.accepted and r.id in by_id
+        ]
+        kept = [r for r in results if r.accepted or r.effect not in REQUEUE_EFFECTS]
+        sent, failed, retry, attempts = _sort_results(kept, by_id, now)
         with transaction.atomic():
             _bulk_update(
                 sent, _set_status_sql("sent_at = %s", "provider_message_id = %s", "attempts = %s")
@@ -557,6 +567,10 @@ class Runner:
                 ),
             )
             self._attempts(attempts)
+        if effects:
+            from .actions import apply_provider_effects
+
+            apply_provider_effects(self.account, effects)
 
     @staticmethod
     def _attempts(rows: list[tuple]) -> None:
@@ -711,6 +725,19 @@ def apply_status_updates(
                 batch_size=1000,
                 ignore_conflicts=True,  # one row per (account, provider id, status)
             )
+    effects = [
+        (mid, u.effect, u.code, u.detail)
+        for u in updates
+        if getattr(u, "effect", "") and u.provider_message_id in known
+        for mid in message_ids[u.provider_message_id]
+    ]
+    if effects:
+        from .actions import apply_provider_effects
+        from .models import ProviderAccount
+
+        account = ProviderAccount.objects.filter(code=provider_code).first()
+        if account is not None:
+            apply_provider_effects(account, effects)
     return {"applied": len(updates) - len(unmatched), "pending": len(unmatched)}
 
 

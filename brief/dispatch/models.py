@@ -86,6 +86,12 @@ class Sweep(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     runners = models.PositiveSmallIntegerField(_("ejecutores en paralelo"), default=1)
+    pause_reason = models.CharField(
+        _("motivo de la pausa"),
+        max_length=300,
+        blank=True,
+        help_text=_("Por qué el proveedor detuvo el barrido (p. ej. plantilla en pausa)."),
+    )
 
     class Meta:
         ordering = ["brief", "number"]
@@ -141,6 +147,8 @@ class Message(models.Model):
     error_code = models.CharField(max_length=60, blank=True)
     error_detail = models.CharField(max_length=300, blank=True)
     permanent = models.BooleanField(default=False)
+    # Not deliverable on this channel: a candidate for a fallback sweep on another one.
+    fallback = models.BooleanField(default=False, db_default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -24,6 +24,7 @@ def earlier_sweeps_filter(brief_id: int, result: str, *, before: int | None = No
     earlier = Message.objects.filter(
         sweep__brief_id=brief_id,
         status__in=SWEEP_RESULTS[result],
+        **({"fallback": True} if result == "fallback" else {}),
         person=person_key_expression(outer=True),
     )
     if before is not None:

@@ -170,3 +170,19 @@ def poll_bounce_mailboxes() -> dict[str, dict]:
             log.warning("bounce mailbox of %s not read: %s", account.code, exc)
             out[account.code] = {"error": str(exc)[:200]}
     return out
+
+
+@shared_task(name="brief.dispatch.tasks.sync_whatsapp_templates")
+def sync_whatsapp_templates() -> dict:
+    """Read Meta's template statuses through every active WhatsApp Cloud API account."""
+    from .actions import sync_whatsapp_templates as sync
+    from .models import ProviderAccount
+    from .providers.base import ProviderError
+
+    out = {}
+    for account in ProviderAccount.objects.filter(active=True, kind="whatsapp_cloud"):
+        try:
+            out[account.code] = sync(account)
+        except ProviderError as exc:
+            out[account.code] = {"error": str(exc)}
+    return out

@@ -12,6 +12,11 @@ urlpatterns = [
     path("barridos/<int:pk>/avance/", views.sweep_progress, name="sweep_progress"),
     path("barridos/<int:pk>/desconocidos/", views.sweep_decide, name="sweep_decide"),
     path(
+        "barridos/<int:pk>/plantillas-whatsapp/",
+        views.sweep_sync_templates,
+        name="sweep_sync_templates",
+    ),
+    path(
         "barridos/<int:pk>/<str:command>/",
         views.sweep_control,
         name="sweep_control",

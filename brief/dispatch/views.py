@@ -418,3 +418,33 @@ def unsubscribe(request, token: str):
         return render(request, "dispatch/unsubscribe.html", {"done": True, "email": masked})
     context = {"email": masked, "already": actions.is_unsubscribed(email), "token": token}
     return render(request, "dispatch/unsubscribe.html", context)
+
+
+@login_required
+@require_POST
+def sweep_sync_templates(request, pk: int):
+    """Read Meta's template statuses through the sweep's account (the button on the sweep)."""
+    from .providers.base import ProviderError
+
+    sweep = _get_sweep(request, pk)
+    if not _can_operate(request.user, sweep.brief):
+        raise PermissionDenied(_("No puede operar este barrido."))
+    try:
+        result = actions.sync_whatsapp_templates(
+            sweep.provider_account, actor=request.user, request=request
+        )
+    except DomainError as exc:
+        _report(request, exc)
+    except ProviderError as exc:
+        messages.error(request, _("No se pudo leer las plantillas en Meta: %s") % exc)
+    else:
+        sweep.template.refresh_from_db()
+        messages.success(
+            request,
+            _("Plantillas sincronizadas (%(n)s en Meta). Esta plantilla: %(state)s.")
+            % {
+                "n": result["listed"],
+                "state": sweep.template.get_wa_status_display() or _("sin estado"),
+            },
+        )
+    return redirect("dispatch:sweep_detail", pk=sweep.pk)

@@ -27,6 +27,9 @@ SID…), kept on the message.
 Providers that do not sign authenticate with the account's ``callback_secret``
 (:func:`signed_with_secret`). ``after_ingest(items)`` runs inside :func:`ingest`'s transaction
 for what a status alone cannot say (a bounce's suppression, a soft bounce's retry).
+A refused message or a failed status may name an ``effect`` (:class:`~brief.dispatch.choices.
+ErrorEffect`: retry tomorrow, slow down, pause the sweep, suppress, fallback candidate); each
+adapter keeps its provider's error codes and their effects in one table.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class OutgoingMessage:
     html: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     params: list[str] = field(default_factory=list)  # WhatsApp template parameters
+    button_params: list[str] = field(default_factory=list)  # WhatsApp URL button suffix
     template_name: str = ""
     language: str = ""
     sender: str = ""
@@ -85,6 +89,7 @@ class SendResult:
     detail: str = ""
     throttled: bool = False  # the provider asked us to slow down
     suppress: str = ""  # a SuppressionSource: the recipient opted out at the provider
+    effect: str = ""  # an ErrorEffect the dispatcher carries out ("" = none)
 
 
 @dataclass
@@ -98,6 +103,7 @@ class StatusUpdate:
     detail: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    effect: str = ""  # an ErrorEffect the dispatcher carries out ("" = none)
 
 
 @dataclass
@@ -205,6 +211,17 @@ def decode_json(body: bytes) -> dict[str, Any]:
     if _depth(payload) > MAX_JSON_DEPTH:
         raise ValueError("JSON nested too deep")
     return payload
+
+
+def run_async(coroutine):
+    """Run an adapter's asyncio work from the synchronous dispatcher (one loop per batch)."""
+    import asyncio
+
+    try:
+        return asyncio.run(coroutine)
+    except RuntimeError as exc:  # pragma: no cover - called from inside a running loop
+        coroutine.close()
+        raise ProviderError(str(exc)) from exc
 
 
 def get_provider(account) -> BaseProvider:

@@ -112,7 +112,7 @@ KINDS: dict[str, KindSpec] = {
         backend="brief.dispatch.providers.whatsapp_cloud.WhatsAppCloudProvider",
         channels=("whatsapp",),
         required=("phone_number_id", "access_token", "app_secret"),
-        optional=("base_url", "api_version", "waba_id", "verify_token"),
+        optional=("base_url", "api_version", "waba_id", "verify_token", "timeout"),
     ),
     "simulated": KindSpec(
         backend="brief.dispatch.providers.simulated.SimulatedProvider",

@@ -28,9 +28,9 @@ from .base import (
     BaseProvider,
     InboundMessage,
     OutgoingMessage,
-    ProviderError,
     SendResult,
     StatusUpdate,
+    run_async,
     signed_with_secret,
 )
 
@@ -227,7 +227,4 @@ class SMTPProvider(BaseProvider):
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         if not batch:
             return []
-        try:
-            return asyncio.run(self._send_all(batch))
-        except RuntimeError as exc:  # pragma: no cover - called from inside a running loop
-            raise ProviderError(str(exc)) from exc
+        return run_async(self._send_all(batch))
