@@ -230,9 +230,12 @@ def bench_smpp_submit(workdir: Path, n: int = 20_000) -> dict[str, Any]:
     }
 
 
+from .bench_whatsapp import bench_whatsapp_callbacks  # noqa: E402
+
 BENCHMARKS = [
     bench_sweep_simulated_1m,
     bench_smtp_email_20k,
     bench_smpp_submit,
     bench_twilio_sms_20k,
+    bench_whatsapp_callbacks,
 ]
