@@ -296,3 +296,17 @@ def campaign(make_brief, solicitante, proveedor, accounts):
         return brief, base, templates
 
     return make
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Move the dispatch engine's clock (starts at ``tests.helpers.OPEN``)."""
+    from brief.dispatch import engine
+    from tests.helpers import OPEN
+
+    def move(moment):
+        monkeypatch.setattr(engine, "clock", lambda: moment)
+        return moment
+
+    move(OPEN)
+    return move

@@ -117,6 +117,11 @@ def race(brief, users, action) -> list[str]:
     return sorted(outcomes)
 
 
+# --- dispatch --------------------------------------------------------------------------
+
+OPEN = dt.datetime(2026, 12, 9, 10, 0, tzinfo=calendar.BOGOTA)  # a Wednesday, inside the window
+
+
 def sweep_for(brief, template, proveedor, account="locmem", **kw):
     """Create a sweep of ``template`` through ``account`` as the provider."""
     from brief.dispatch import actions as dispatch_actions
@@ -190,3 +195,9 @@ def send_email_sweep(campaign, proveedor, monkeypatch, account, n=3):
     assert engine.Runner(sweep).run()["next"] == "done"
     Sweep.objects.filter(pk=sweep.pk).update(state="done")
     return brief, templates, list(Message.objects.filter(sweep=sweep).order_by("pk"))
+
+
+def statuses(sweep):
+    from brief.dispatch import engine
+
+    return dict(engine.counts(sweep))

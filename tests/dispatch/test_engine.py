@@ -16,26 +16,8 @@ from brief.dispatch.choices import Include, SweepState
 from brief.dispatch.models import Attempt, Message, StatusEvent
 from brief.dispatch.providers import locmem
 from brief.dispatch.providers.base import StatusUpdate
-from tests.helpers import drain, sweep_for
+from tests.helpers import OPEN, drain, statuses, sweep_for
 from tests.services import run_script_on_postgres
-
-OPEN = dt.datetime(2026, 12, 9, 10, 0, tzinfo=BOGOTA)  # a Wednesday, inside the window
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """Move the engine's clock."""
-
-    def move(moment):
-        monkeypatch.setattr(engine, "clock", lambda: moment)
-        return moment
-
-    move(OPEN)
-    return move
-
-
-def statuses(sweep):
-    return dict(engine.counts(sweep))
 
 
 def test_outbox_written_before_sending_then_sent(campaign, proveedor, at):

@@ -25,11 +25,9 @@ from brief.dispatch.peers.graph import (
 )
 from brief.dispatch.providers.base import InboundMessage, OutgoingMessage, StatusUpdate
 from brief.dispatch.providers.whatsapp_cloud import WhatsAppCloudProvider, parse_webhook, sign
-from tests.dispatch import test_engine
-from tests.dispatch.test_engine import drain, statuses, sweep_for
+from tests.helpers import drain, statuses, sweep_for
 
-at = test_engine.at  # the engine clock fixture
-FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "whatsapp"
 WAMID = "wamid.HBgMNTczMDAxMjM0NTY3FQIAERgSQzVCMkQ1RjM0QkFFRjRBQUIzAA=="
 
 
