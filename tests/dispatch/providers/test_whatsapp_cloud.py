@@ -482,14 +482,28 @@ def test_sweep_refuses_a_whatsapp_template_not_approved(
     assert not brief.sweeps.exists()
 
 
-def test_sync_api_and_button(client, wa_campaign, proveedor, at):
+def test_sync_api_for_administrators(client, wa_campaign, proveedor, superuser, at):
     _brief, _base, template, _account = wa_campaign(wa_status="")
+    url = reverse("api:provider_account-sync-templates", args=["wa-icetex"])
     client.force_login(proveedor)
-    response = client.post(
-        reverse("api:provider_account_sync_templates", args=["wa-icetex"]),
-        content_type="application/json",
-    )
+    assert client.post(url, content_type="application/json").status_code == 403
+    template.refresh_from_db()
+    assert template.wa_status == ""
+    client.force_login(superuser)
+    response = client.post(url, content_type="application/json")
     assert response.status_code == 200, response.content
+    assert response.json()["listed"] == 3
+    template.refresh_from_db()
+    assert template.wa_status == "approved"
+
+
+def test_sync_button_on_the_sweep_page_for_operators(client, wa_campaign, proveedor, at):
+    brief, _base, template, _account = wa_campaign()
+    sweep = sweep_for(brief, template, proveedor, account="wa-icetex")
+    type(template).objects.filter(pk=template.pk).update(wa_status="")
+    client.force_login(proveedor)
+    response = client.post(reverse("dispatch:sweep_sync_templates", args=[sweep.pk]))
+    assert response.status_code == 302
     template.refresh_from_db()
     assert template.wa_status == "approved"
 
