@@ -121,7 +121,7 @@ def bench_whatsapp_callbacks(
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "brief.dispatch.peers.bench_site"},
+        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "brief.dispatch.peers.bench_settings"},
     )
     try:
         base = f"http://127.0.0.1:{port}"

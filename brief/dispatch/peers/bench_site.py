@@ -1,5 +1,5 @@
-"""Settings and URLs of the ``whatsapp_callbacks`` benchmark's server: Brief's own, plus the
-reference view (a bare Django view that only checks the WhatsApp signature)."""
+"""URLs of the ``whatsapp_callbacks`` benchmark's server: Brief's own, plus the reference view
+(a bare Django view that only checks the WhatsApp signature)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from brief.settings import *  # noqa: F403
 from brief.urls import urlpatterns as brief_urls
 
-ROOT_URLCONF = "brief.dispatch.peers.bench_site"
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 _KEY = os.environ.get("BENCH_APP_SECRET", "").encode()
 
 
