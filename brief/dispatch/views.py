@@ -433,7 +433,7 @@ def sweep_sync_templates(request, pk: int):
         result = actions.sync_whatsapp_templates(
             sweep.provider_account, actor=request.user, request=request
         )
-    except DomainError as exc:
+    except Refusal as exc:
         _report(request, exc)
     except ProviderError as exc:
         messages.error(request, _("No se pudo leer las plantillas en Meta: %s") % exc)

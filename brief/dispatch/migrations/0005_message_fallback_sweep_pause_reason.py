@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dispatch', '0003_callbacks_inbound_kinds'),
+        ('dispatch', '0004_message_evidence'),
     ]
 
     operations = [
