@@ -119,7 +119,7 @@ def race(brief, users, action) -> list[str]:
 
 # --- dispatch --------------------------------------------------------------------------
 
-OPEN = dt.datetime(2026, 12, 9, 10, 0, tzinfo=calendar.BOGOTA)  # a Wednesday, inside the window
+OPEN = dt.datetime(2026, 12, 9, 10, 0, tzinfo=BOGOTA)  # a Wednesday, inside the window
 
 
 def sweep_for(brief, template, proveedor, account="locmem", **kw):
