@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_view, require_view, visible_brief
+from brief.core.api import BRIEF_CODE_PARAM
 from brief.core.exceptions import Invalid
 
 from . import actions, sms
@@ -25,7 +26,6 @@ from .choices import Channel, MissingPolicy, WaCategory
 from .models import Creative, Template
 
 MAX_PREVIEW_CHARS = 20_000
-CODE_PARAM = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
 ID_PARAM = OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
@@ -171,10 +171,6 @@ def _email_body(data: dict, channel: str | None) -> dict:
     return data
 
 
-def _brief_for(request, code: str) -> Brief:
-    return visible_brief(request.user, code)
-
-
 class BriefTemplatesViewSet(viewsets.GenericViewSet):
     """The brief's channel templates; POST adds one (``{"channel": "sms", "body": …}``)."""
 
@@ -183,17 +179,17 @@ class BriefTemplatesViewSet(viewsets.GenericViewSet):
     queryset = Template.objects.none()
     route_names = {"list": "brief_templates"}
 
-    @extend_schema(parameters=[CODE_PARAM], responses=TemplateSerializer(many=True))
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=TemplateSerializer(many=True))
     def list(self, request, code=None):
-        brief = _brief_for(request, code)
+        brief = visible_brief(request.user, code)
         templates = Template.objects.filter(brief=brief).prefetch_related("links")
         return Response(TemplateSerializer(templates, many=True).data)
 
     @extend_schema(
-        parameters=[CODE_PARAM], request=TemplateWriteSerializer, responses=TemplateSerializer
+        parameters=[BRIEF_CODE_PARAM], request=TemplateWriteSerializer, responses=TemplateSerializer
     )
     def create(self, request, code=None):
-        brief = _brief_for(request, code)
+        brief = visible_brief(request.user, code)
         payload = TemplateWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -262,16 +258,18 @@ class BriefCreativesViewSet(viewsets.GenericViewSet):
     queryset = Creative.objects.none()
     route_names = {"list": "brief_creatives"}
 
-    @extend_schema(parameters=[CODE_PARAM], responses=CreativeSerializer(many=True))
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=CreativeSerializer(many=True))
     def list(self, request, code=None):
-        brief = _brief_for(request, code)
+        brief = visible_brief(request.user, code)
         return Response(CreativeSerializer(brief.creatives.all(), many=True).data)
 
     @extend_schema(
-        parameters=[CODE_PARAM], request=CreativeUploadSerializer, responses=CreativeSerializer
+        parameters=[BRIEF_CODE_PARAM],
+        request=CreativeUploadSerializer,
+        responses=CreativeSerializer,
     )
     def create(self, request, code=None):
-        brief = _brief_for(request, code)
+        brief = visible_brief(request.user, code)
         payload = CreativeUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         creative = actions.add_creative(

@@ -7,12 +7,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import DomainError, Invalid
+
+# The ``{code}`` of a brief in API paths, typed for the schema (shared by every app's viewsets).
+BRIEF_CODE_PARAM = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
 def _flatten(detail: Any, field: str | None = None) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from rest_framework.reverse import reverse
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_view, visible_brief
 from brief.contacts.models import Segment
-from brief.core.api import request_object
+from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 
 from . import actions, inbound, report
@@ -51,10 +51,6 @@ class SweepSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
 
 
-def _brief(request, code: str) -> Brief:
-    return visible_brief(request.user, code)
-
-
 def _sweep(request, pk: int) -> Sweep:
     sweep = get_object_or_404(Sweep.objects.select_related("brief", "provider_account"), pk=pk)
     if not may_view(request.user, sweep.brief):
@@ -62,7 +58,6 @@ def _sweep(request, pk: int) -> Sweep:
     return sweep
 
 
-CODE_PARAM = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
 COMMAND_PARAM = OpenApiParameter(
     "command", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["pause", "resume", "cancel"]
 )
@@ -80,17 +75,17 @@ class BriefSweepsViewSet(viewsets.GenericViewSet):
     queryset = Sweep.objects.none()
     route_names = {"list": "brief_sweeps"}
 
-    @extend_schema(parameters=[CODE_PARAM], responses=SweepSerializer(many=True))
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=SweepSerializer(many=True))
     def list(self, request, code=None):
-        brief = _brief(request, code)
+        brief = visible_brief(request.user, code)
         return Response([report.sweep_json(s) for s in brief.sweeps.all()])
 
     @extend_schema(
-        parameters=[CODE_PARAM], request=SweepCreateSerializer, responses=SweepSerializer
+        parameters=[BRIEF_CODE_PARAM], request=SweepCreateSerializer, responses=SweepSerializer
     )
     def create(self, request, code=None):
         """Create a sweep (the outbox is written at once)."""
-        brief = _brief(request, code)
+        brief = visible_brief(request.user, code)
         payload = SweepCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -139,9 +134,9 @@ class BriefInboundViewSet(viewsets.GenericViewSet):
     filterset_class = InboundFilter
     route_names = {"list": "brief_inbound"}
 
-    @extend_schema(parameters=[CODE_PARAM], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=OpenApiTypes.OBJECT)
     def list(self, request, code=None):
-        brief = _brief(request, code)
+        brief = visible_brief(request.user, code)
         page = self.paginate_queryset(self.filter_queryset(inbound.for_brief(brief)))
         return self.get_paginated_response([inbound.inbound_json(r) for r in page or []])
 
@@ -177,11 +172,16 @@ class BriefReportViewSet(viewsets.ViewSet):
     route_names = {"list": "brief_report"}
 
     @extend_schema(
-        parameters=[CODE_PARAM, OpenApiParameter("format", str, enum=["json", "csv", "xlsx"])],
+        parameters=[
+            BRIEF_CODE_PARAM,
+            OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
+        ],
         responses=OpenApiTypes.OBJECT,
     )
     def list(self, request, code=None):
-        return report_response(_brief(request, code), request.query_params.get("format", "json"))
+        return report_response(
+            visible_brief(request.user, code), request.query_params.get("format", "json")
+        )
 
 
 def report_response(brief: Brief, fmt: str):
@@ -338,7 +338,7 @@ class ProviderAccountViewSet(viewsets.ViewSet):
         )
         return Response(answer)
 
-    @extend_schema(parameters=[CODE_PARAM], request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"], url_path="sync-templates")
     def sync_templates(self, request, code=None):
         """Read the account's WhatsApp templates at Meta and record approved / rejected /
