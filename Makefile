@@ -19,7 +19,7 @@ run: $(STAMP)
 	DEBUG=true $(BIN)/brief migrate --no-input
 	DEBUG=true $(BIN)/brief demo_data
 	DEBUG=true $(BIN)/brief collectstatic --no-input -v0
-	DEBUG=true $(BIN)/brief serve
+	DEBUG=true $(BIN)/brief serve --demo-peers
 
 ## make test: the whole suite (lint, checks, unit and integration tests, browser tests).
 test: $(STAMP)

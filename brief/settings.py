@@ -269,6 +269,10 @@ BRIEF_CALLBACK_MAX_BYTES = env_int("BRIEF_CALLBACK_MAX_BYTES", 1024 * 1024)
 BRIEF_CALLBACK_MAX_EVENTS = env_int("BRIEF_CALLBACK_MAX_EVENTS", 5000)
 BRIEF_CALLBACK_RETENTION_DAYS = env_int("BRIEF_CALLBACK_RETENTION_DAYS", 180)
 
+# The demo's loopback SMSC and WhatsApp Cloud API stand-in (``brief serve --demo-peers``).
+BRIEF_DEMO_SMSC_PORT = env_int("BRIEF_DEMO_SMSC_PORT", 2775)
+BRIEF_DEMO_GRAPH_PORT = env_int("BRIEF_DEMO_GRAPH_PORT", 8775)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -128,63 +128,77 @@ def _file(name: str, text: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode("utf-8"))
 
 
+def demo_users() -> dict[str, User] | None:
+    """The demo users who walk the briefs, or None when they were changed by hand."""
+    users = {u.username: u for u in User.objects.filter(username__in=_USERNAMES)}
+    if set(users) != set(_USERNAMES) or not users["solicitante"].area_id:
+        return None
+    return users
+
+
 def load(command) -> None:
     """Create the demo briefs once (skipped when any brief exists)."""
     if Brief.objects.exists():
         return
-    users = {u.username: u for u in User.objects.filter(username__in=_USERNAMES)}
-    if set(users) != set(_USERNAMES) or not users["solicitante"].area_id:
+    users = demo_users()
+    if users is None:
         return  # demo users were changed by hand: leave the data alone
+    for target, fields in DEMO_BRIEFS:
+        walk(target, fields, users)
+    command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")
+
+
+def walk(target: str, fields: dict, users: dict[str, User], base_csv: str = BASE_CSV) -> Brief:
+    """Create a brief with ``fields`` and walk it through the workflow up to ``target``."""
     provider = Provider.objects.filter(code=DEMO_PROVIDER, active=True).first()
     today = calendar.local(timezone.now()).date()
     start = calendar.add_business_days(today, 5)
-    for target, fields in DEMO_BRIEFS:
-        data = {
-            "audience": "Beneficiarios con crédito activo de la vicepresidencia.",
-            "start_date": start,
-            "end_date": start + dt.timedelta(days=10),
-            "estimated_base_size": 3,
-            **fields,
-        }
-        brief = actions.create_brief(actor=users["solicitante"], data=data)
+    data = {
+        "audience": "Beneficiarios con crédito activo de la vicepresidencia.",
+        "start_date": start,
+        "end_date": start + dt.timedelta(days=10),
+        "estimated_base_size": base_csv.count("\n") - 1,
+        **fields,
+    }
+    brief = actions.create_brief(actor=users["solicitante"], data=data)
+    actions.add_attachment(
+        brief, actor=users["solicitante"], kind="base", upload=_file("base.csv", base_csv)
+    )
+    if target == "draft":
+        return brief
+    if "voice" in brief.channels:
         actions.add_attachment(
-            brief, actor=users["solicitante"], kind="base", upload=_file("base.csv", BASE_CSV)
+            brief,
+            actor=users["solicitante"],
+            kind="script",
+            upload=_file("guion.txt", SCRIPT_TXT),
         )
-        if target == "draft":
-            continue
-        if "voice" in brief.channels:
+    actions.give_approval(brief, "boss", actor=users["jefe"])
+    actions.give_approval(brief, "comms", actor=users["comunicaciones"])
+    for action, username in PATH:
+        brief.refresh_from_db()
+        if brief.status == target:
+            break
+        params = {}
+        note = ""
+        if action == "forward":
+            params = {"provider": provider.code} if provider else {}
+            note = "Base remitida por SFTP."
+        if action == "deliver_results":
             actions.add_attachment(
                 brief,
-                actor=users["solicitante"],
-                kind="script",
-                upload=_file("guion.txt", SCRIPT_TXT),
+                actor=users["proveedor"],
+                kind="report",
+                upload=_file("informe.csv", REPORT_CSV),
             )
-        actions.give_approval(brief, "boss", actor=users["jefe"])
-        actions.give_approval(brief, "comms", actor=users["comunicaciones"])
-        for action, username in PATH:
-            brief.refresh_from_db()
-            if brief.status == target:
-                break
-            params = {}
-            note = ""
-            if action == "forward":
-                params = {"provider": provider.code} if provider else {}
-                note = "Base remitida por SFTP."
-            if action == "deliver_results":
-                actions.add_attachment(
-                    brief,
-                    actor=users["proveedor"],
-                    kind="report",
-                    upload=_file("informe.csv", REPORT_CSV),
-                )
-            if action == "accept":
-                note = "Recibido a satisfacción."
-            if action == "load_base":
-                _import_base(brief, users["proveedor"])
-            if action == "request_exit":
-                _add_templates(brief, users["proveedor"])
-            actions.perform(brief, action, actor=users[username], note=note, **params)
-    command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")
+        if action == "accept":
+            note = "Recibido a satisfacción."
+        if action == "load_base":
+            _import_base(brief, users["proveedor"])
+        if action == "request_exit":
+            _add_templates(brief, users["proveedor"])
+        actions.perform(brief, action, actor=users[username], note=note, **params)
+    return brief
 
 
 def _import_base(brief: Brief, actor) -> None:

@@ -4,6 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from brief.campaigns.models import Brief
+from brief.contacts.models import ContactBase
+from brief.content.choices import WaStatus
+from brief.demo import channels
 from brief.dispatch.models import ProviderAccount, Sweep
 
 pytestmark = pytest.mark.django_db
@@ -16,11 +19,18 @@ def test_demo_data_creates_briefs_accounts_and_a_sweep_once():
     # then each state has its brief, and accounts and the sweep exist once
     states = sorted(Brief.objects.values_list("status", flat=True))
     assert states == sorted(
-        ["draft", "submitted", "in_review", "forwarded", "executing", "accepted"]
+        ["draft", "submitted", "in_review", "forwarded", "executing", "executing", "accepted"]
     )
     assert sorted(ProviderAccount.objects.values_list("code", flat=True)) == [
         "simulado",
+        "smpp-demo",
         "smtp-local",
+        "wa-demo",
     ]
+    real = Brief.objects.get(name=channels.CHANNELS_BRIEF["name"])
+    assert (real.status, real.channels) == ("executing", ["sms", "whatsapp"])
+    wa_template = real.templates.get(channel="whatsapp")
+    assert wa_template.wa_status == WaStatus.APPROVED
+    assert ContactBase.objects.current(real).rows_usable == 30
     sweep = Sweep.objects.get()
     assert (sweep.brief.status, sweep.channel) == ("executing", "email")

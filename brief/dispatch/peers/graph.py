@@ -5,6 +5,11 @@ answers template sends with wamids (or with the Graph error object of a code cho
 recipient), lists message templates in pages (``paging.cursors.after``), and builds and POSTs
 webhooks signed with the app secret exactly as Meta does (statuses, duplicated and shuffled,
 and inbound messages).
+
+With ``reporting`` (the demo, :meth:`GraphPeer.demo`) it also reports on every send it accepts,
+on its own, as Meta does: signed webhooks to ``Reporting.url`` with ``sent``, ``delivered`` and
+``read`` a few seconds apart (or ``failed`` with a Graph error code), and now and then the
+recipient's reply as an inbound ``messages[]`` webhook.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import random
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from brief.dispatch.providers.whatsapp_cloud import sign
@@ -25,6 +33,8 @@ from brief.dispatch.providers.whatsapp_cloud import sign
 PHONE_NUMBER_ID = "106540352242922"
 DISPLAY_NUMBER = "15550783881"
 WABA_ID = "102290129340398"
+
+log = logging.getLogger(__name__)
 
 # Error answers of the Graph API, by code (HTTP status, title).
 ERROR_TITLES: dict[int, tuple[int, str]] = {
@@ -171,12 +181,43 @@ def lifecycle(
     return items
 
 
+#: The demo's outcomes of accepted sends, in turn: 7 of 10 read, 2 delivered, 1 failed.
+DEMO_OUTCOMES = ("read", "read", "delivered", "read", "failed", "read", "read", "delivered",
+                 "read", "read")  # fmt: skip
+DEMO_REPLIES = ("BAJA", "Gracias, ¿dónde veo los requisitos?", "Me interesa")
+
+
+@dataclass
+class Reporting:
+    """What the stand-in reports on each accepted send, as signed webhooks POSTed to ``url``.
+
+    The n-th send ends as ``outcomes[n % len]`` (``read``, ``delivered``, ``sent`` or
+    ``failed`` with ``failed_code``); ``sent`` comes ``delays[0]`` seconds after the send,
+    ``delivered`` ``delays[1]``, ``read`` ``delays[2]`` (each plus up to ``jitter`` seconds at
+    random). Every ``reply_every``-th send that was not failed gets a reply from ``replies`` (in
+    turn) ``reply_delay`` seconds after its last status. Statuses due together leave in one
+    webhook, as Meta batches them.
+    """
+
+    url: str
+    outcomes: tuple[str, ...] = DEMO_OUTCOMES
+    failed_code: int = 131026
+    delays: tuple[float, float, float] = (1.0, 3.0, 6.0)
+    jitter: float = 2.0
+    reply_every: int = 4
+    replies: tuple[str, ...] = DEMO_REPLIES
+    reply_delay: float = 2.0
+    tick: float = 0.5  # seconds between webhook batches
+    seed: int = 7
+
+
 class GraphPeer:
     """The stand-in server: ``with GraphPeer() as peer: … peer.base_url …``.
 
     ``fail[recipient] = code`` makes sends to that number answer that Graph error;
     ``templates`` is what ``message_templates`` lists; ``sent`` records every accepted send
-    (wamid → request body).
+    (wamid → request body); ``reporting`` makes it post the sends' statuses and replies back
+    (``posted`` counts the webhooks Brief answered 200, ``refused`` the others).
     """
 
     def __init__(
@@ -186,19 +227,42 @@ class GraphPeer:
         app_secret: str = "peer-secret",
         templates: list[dict[str, Any]] | None = None,
         page_size: int = 2,
+        port: int = 0,
+        reporting: Reporting | None = None,
     ):
         self.access_token = access_token
         self.app_secret = app_secret
         self.templates = templates or []
         self.page_size = page_size
+        self.reporting = reporting
         self.fail: dict[str, int] = {}
         self.sent: dict[str, dict[str, Any]] = {}
         self.unauthorized = 0
+        self.posted = 0
+        self.refused = 0
         self._ids = itertools.count(1)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self._due: list[tuple[float, str, dict[str, Any]]] = []  # (when, kind, item)
+        self._rng = random.Random(reporting.seed if reporting else 0)
+        self._reporter: asyncio.Task | None = None
+        self.port = port
+
+    @classmethod
+    def demo(
+        cls, url: str, *, pace: float = 1.0, templates: list[dict[str, Any]] | None = None, **kw
+    ) -> GraphPeer:
+        """The stand-in of ``brief demo_peers``: reports to ``url`` (Brief's ``/hooks/<code>/``)
+        with the demo's mix and delays (times ``pace``)."""
+        reporting = Reporting(
+            url=url,
+            delays=(1.0 * pace, 3.0 * pace, 6.0 * pace),
+            jitter=2.0 * pace,
+            reply_delay=2.0 * pace,
+            tick=min(0.5, max(0.05, 0.5 * pace)),
+        )
+        return cls(templates=templates, page_size=25, reporting=reporting, **kw)
 
     @property
     def base_url(self) -> str:
@@ -247,6 +311,8 @@ class GraphPeer:
             return web.json_response(body, status=status)
         wamid = f"wamid.HBgM{next(self._ids):012d}FQIAERgS"
         self.sent[wamid] = data
+        if self.reporting is not None:
+            self._plan(len(self.sent) - 1, wamid, to)
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
@@ -274,9 +340,11 @@ class GraphPeer:
         app.router.add_get("/{version}/{waba}/message_templates", self._templates)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        if self.reporting is not None:
+            self._reporter = asyncio.ensure_future(self._report(self.reporting))
 
     def __enter__(self) -> GraphPeer:
         self._thread.start()
@@ -284,11 +352,73 @@ class GraphPeer:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self._reporter is not None:
+            self._loop.call_soon_threadsafe(self._reporter.cancel)
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+    # -- reporting (the demo) ----------------------------------------------------------
+
+    def _plan(self, n: int, wamid: str, to: str) -> None:
+        """Schedule the statuses (and maybe a reply) of the ``n``-th accepted send."""
+        assert self.reporting is not None
+        report = self.reporting
+        outcome = report.outcomes[n % len(report.outcomes)]
+        steps = {"failed": ["failed"], "sent": ["sent"], "delivered": ["sent", "delivered"]}.get(
+            outcome, ["sent", "delivered", "read"]
+        )
+        now = time.monotonic()
+        when = now
+        for status, delay in zip(steps, report.delays, strict=False):
+            when = max(when, now + delay + report.jitter * self._rng.random())
+            item = status_item(
+                wamid, status, to, code=report.failed_code if status == "failed" else None
+            )
+            self._due.append((when, "status", item))
+        if outcome != "failed" and report.reply_every and n % report.reply_every == 0:
+            text = report.replies[(n // report.reply_every) % len(report.replies)]
+            reply = inbound_item(to, text, wamid=f"wamid.R{wamid[6:]}", context_id=wamid)
+            self._due.append((when + report.reply_delay, "reply", reply))
+
+    async def _report(self, report: Reporting) -> None:
+        """Post what is due every ``tick``: one webhook for the statuses, one per reply."""
+        async with aiohttp.ClientSession() as session:
+            while True:
+                await asyncio.sleep(report.tick)
+                now = time.monotonic()
+                due = [d for d in self._due if d[0] <= now]
+                if not due:
+                    continue
+                self._due = [d for d in self._due if d[0] > now]
+                due.sort(key=lambda d: d[0])
+                statuses = [item for _, kind, item in due if kind == "status"]
+                payloads = [status_payload(statuses)] if statuses else []
+                payloads += [
+                    inbound_payload([item], name="") for _, kind, item in due if kind == "reply"
+                ]
+                for payload in payloads:
+                    await self._post(session, report.url, payload)
+
+    async def _post(self, session: aiohttp.ClientSession, url: str, payload: dict) -> None:
+        body, signature = self.signed(payload)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": signature,
+            "User-Agent": "facebookexternalua",
+        }
+        try:
+            async with session.post(url, data=body, headers=headers) as answer:
+                ok = answer.status == 200
+        except (aiohttp.ClientError, OSError) as exc:  # Brief not up yet: Meta would retry
+            log.warning("graph stand-in: webhook to %s failed: %s", url, exc)
+            ok = False
+        if ok:
+            self.posted += 1
+        else:
+            self.refused += 1
 
     # -- webhooks ----------------------------------------------------------------------
 

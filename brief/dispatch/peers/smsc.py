@@ -8,6 +8,12 @@ the ``submit_sm_resp`` with ``receipt_first``. It can answer ``ESME_RTHROTTLED``
 connection (:meth:`SMSC.drop`). It runs its own loop in a thread (:meth:`SMSC.start`) or as a
 process (``python -m brief.dispatch.peers.smsc PORT``, prints ``ready`` and, when stdin closes,
 its counters as JSON).
+
+For the demo (:meth:`SMSC.demo`) it behaves like an operator's SMSC seen from a phone: receipts
+come a few seconds later (``receipt_delay`` plus up to ``receipt_jitter``), their ``stat`` follows
+the repeating ``mix`` per recipient (mostly ``DELIVRD``, some ``UNDELIV`` / ``EXPIRED``; every
+part of a long message alike), and every ``reply_every``-th delivered recipient answers once
+with a mobile-originated SMS from ``replies``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+import random
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +38,13 @@ class Submitted:
     message_id: str
     system_id: str
     sm: pdu.ShortMessage
+
+
+#: The demo's receipt stats, in turn: 17 DELIVRD, 2 UNDELIV, 1 EXPIRED of every 20.
+DEMO_MIX = (
+    ("DELIVRD",) * 3 + ("UNDELIV",) + ("DELIVRD",) * 7 + ("EXPIRED",) + ("DELIVRD",) * 4
+    + ("UNDELIV",) + ("DELIVRD",) * 3
+)  # fmt: skip
 
 
 @dataclass
@@ -48,6 +62,29 @@ class SMSC:
     throttle_status: int = pdu.ESME_RTHROTTLED
     reject: dict[str, int] = field(default_factory=dict)  # destination → command_status
     keep: bool = True  # keep every submit (off in the benchmark)
+    receipt_jitter: float = 0.0  # up to this many seconds more than receipt_delay (random)
+    mix: tuple[str, ...] = ()  # receipt stats in turn for destinations not in stat_for
+    reply_every: int = 0  # every n-th delivered recipient answers with an MO (0: never)
+    replies: tuple[str, ...] = ("BAJA",)  # the MO texts, in turn
+    reply_to: str = "85432"  # the short code replies are addressed to
+    reply_delay: float = 2.0  # seconds after the receipt
+    seed: int = 7  # of the jitter
+
+    @classmethod
+    def demo(cls, *, pace: float = 1.0, **options) -> SMSC:
+        """The SMSC of ``brief demo_peers``: receipts 2–6 s after the submit (times ``pace``),
+        17 of 20 recipients delivered, 2 undeliverable, 1 expired; one delivered recipient in 7
+        replies (the first reply is an opt-out, «BAJA»)."""
+        return cls(
+            keep=False,
+            receipt_delay=2.0 * pace,
+            receipt_jitter=4.0 * pace,
+            mix=DEMO_MIX,
+            reply_every=7,
+            replies=("BAJA", "Gracias, ya pagué", "¿Cuál es el valor de la cuota?"),
+            reply_delay=3.0 * pace,
+            **options,
+        )
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -57,10 +94,16 @@ class SMSC:
         self.receipts_sent = 0
         self.receipts_answered = 0
         self.mo_answered = 0
+        self.mo_sent = 0
+        self.delivered = 0  # destinations given DELIVRD (reply_every counts these)
+        self.fates: dict[str, tuple[str, bool]] = {}  # destination → (stat, replies)
+        self.replied: set[str] = set()
+        self.rng = random.Random(self.seed)
         self.enquire_links = 0
         self.binds: list[str] = []
         self.refused_binds = 0
         self.ids = itertools.count(0x10000)
+        self.references = itertools.cycle(range(7, 256))
         self.sessions: set[_Peer] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.server: asyncio.base_events.Server | None = None
@@ -80,15 +123,24 @@ class SMSC:
         started = threading.Event()
         loop = asyncio.new_event_loop()
 
+        failed: list[OSError] = []
+
         def run() -> None:
             asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.serve(port))
+            try:
+                loop.run_until_complete(self.serve(port))
+            except OSError as exc:  # the port is taken
+                failed.append(exc)
+                started.set()
+                return
             started.set()
             loop.run_forever()
 
         self.thread = threading.Thread(target=run, name="smsc", daemon=True)
         self.thread.start()
         started.wait(10)
+        if failed:
+            raise failed[0]
         return self
 
     def stop(self) -> None:
@@ -123,6 +175,24 @@ class SMSC:
 
     # --- actions from tests ------------------------------------------------------------
 
+    def fate(self, destination: str) -> tuple[str, bool]:
+        """The receipt stat of a destination and whether it replies: ``stat_for``, else
+        ``mix`` in turn per new destination (every part of a long message, and a later message
+        to the same number, share it), else ``DELIVRD``."""
+        if destination in self.stat_for:
+            return self.stat_for[destination], False
+        if not (self.mix or self.reply_every):
+            return "DELIVRD", False
+        known = self.fates.get(destination)
+        if known is None:
+            stat = self.mix[len(self.fates) % len(self.mix)] if self.mix else "DELIVRD"
+            replies = False
+            if stat == "DELIVRD" and self.reply_every:
+                self.delivered += 1
+                replies = self.delivered % self.reply_every == 1 % self.reply_every
+            known = self.fates[destination] = (stat, replies)
+        return known
+
     def drop(self) -> None:
         """Close every connection at once (no unbind), as a crashing SMSC would."""
         assert self.loop is not None
@@ -139,18 +209,7 @@ class SMSC:
 
         async def send() -> None:
             peer = next(p for p in self.sessions if p.bound)
-            encoded = pdu.encode_text(text, reference=7)
-            for part in encoded.parts:
-                sm = pdu.ShortMessage(
-                    destination_addr=destination,
-                    source_addr=source,
-                    source_addr_ton=ton,
-                    source_addr_npi=1,
-                    esm_class=encoded.esm_class,
-                    data_coding=encoded.data_coding,
-                    short_message=part,
-                )
-                peer.request(pdu.DELIVER_SM, pdu.encode_sm(sm), kind="mo")
+            peer.mo(source, destination, text, ton=ton)
 
         asyncio.run_coroutine_threadsafe(send(), self.loop).result(10)
 
@@ -268,17 +327,18 @@ class _Peer:
         resp = pdu.encode(pdu.SUBMIT_SM | pdu.RESP, seq, pdu.encode_message_id(message_id))
         if smsc.receipts and sm.registered_delivery & 0x03:
             receipt_id = str(number) if smsc.receipt_id_format == "decimal" else message_id
-            stat = smsc.stat_for.get(sm.destination_addr, "DELIVRD")
+            stat = smsc.fate(sm.destination_addr)[0]
             if smsc.receipt_first:
                 self.receipt(sm, message_id, receipt_id, stat)
                 write(resp)
             else:
                 write(resp)
-                if smsc.receipt_delay:
+                delay = smsc.receipt_delay
+                if smsc.receipt_jitter:
+                    delay += smsc.receipt_jitter * smsc.rng.random()
+                if delay:
                     assert smsc.loop is not None
-                    smsc.loop.call_later(
-                        smsc.receipt_delay, self.receipt, sm, message_id, receipt_id, stat
-                    )
+                    smsc.loop.call_later(delay, self.receipt, sm, message_id, receipt_id, stat)
                 else:
                     self.receipt(sm, message_id, receipt_id, stat)
         else:
@@ -313,7 +373,35 @@ class _Peer:
             tlvs=tlvs,
         )
         self.request(pdu.DELIVER_SM, pdu.encode_sm(deliver), kind="receipt")
-        self.smsc.receipts_sent += 1
+        smsc = self.smsc
+        smsc.receipts_sent += 1
+        destination = sm.destination_addr
+        if smsc.fates.get(destination, ("", False))[1] and destination not in smsc.replied:
+            smsc.replied.add(destination)
+            text = smsc.replies[smsc.mo_sent % len(smsc.replies)]
+            smsc.mo_sent += 1
+            assert smsc.loop is not None
+            smsc.loop.call_later(smsc.reply_delay, self.reply, destination, text)
+
+    def reply(self, sender: str, text: str) -> None:
+        """A mobile-originated SMS from ``sender`` on this session (the demo's replies)."""
+        if self.writer.is_closing():
+            return
+        self.mo(sender, self.smsc.reply_to, text)
+
+    def mo(self, source: str, destination: str, text: str, *, ton: int = 1) -> None:
+        encoded = pdu.encode_text(text, reference=next(self.smsc.references))
+        for part in encoded.parts:
+            sm = pdu.ShortMessage(
+                destination_addr=destination,
+                source_addr=source,
+                source_addr_ton=ton,
+                source_addr_npi=1,
+                esm_class=encoded.esm_class,
+                data_coding=encoded.data_coding,
+                short_message=part,
+            )
+            self.request(pdu.DELIVER_SM, pdu.encode_sm(sm), kind="mo")
 
 
 def main() -> None:  # pragma: no cover - used by the benchmark as a process

@@ -1,4 +1,9 @@
-"""``brief serve``: gunicorn for the web, plus a Celery worker and beat; Ctrl-C stops all."""
+"""``brief serve``: gunicorn for the web, plus a Celery worker and beat; Ctrl-C stops all.
+
+``--demo-peers`` also runs the command ``demo_peers`` (the demo's loopback SMSC and WhatsApp
+Cloud API stand-in). It is started by its name, like ``worker`` and ``beat``: the demo layer
+owns it and the core never imports it.
+"""
 
 from __future__ import annotations
 
@@ -20,33 +25,14 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-worker", action="store_true", help="solo la web")
         parser.add_argument("--no-beat", action="store_true", help="sin planificador")
+        parser.add_argument(
+            "--demo-peers",
+            action="store_true",
+            help="también el SMSC y la API de WhatsApp locales de la demostración",
+        )
 
     def handle(self, *args, **opts):
-        python = sys.executable
-        cli = [python, "-m", "brief.cli"]
-        commands = [
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "brief.wsgi:application",
-                "--bind",
-                opts["bind"],
-                "--workers",
-                str(opts["workers"]),
-                "--threads",
-                str(opts["threads"]),
-                "--access-logfile",
-                "-",
-                "--graceful-timeout",
-                "5",
-            ]
-        ]
-        if not opts["no_worker"]:
-            commands.append([*cli, "worker", "--loglevel=WARNING"])
-        if not opts["no_beat"]:
-            commands.append([*cli, "beat", "--loglevel=WARNING"])
-        procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
+        procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands_for(opts)]
 
         def stop(*_):
             for proc in procs:
@@ -69,3 +55,36 @@ class Command(BaseCommand):
             self.stdout.write("Deteniendo…")
         finally:
             stop()
+
+
+def commands_for(opts: dict) -> list[list[str]]:
+    """The processes ``serve`` runs for these options (the demo's peers first, so that the
+    worker's SMPP bind finds its SMSC)."""
+    python = sys.executable
+    cli = [python, "-m", "brief.cli"]
+    commands = []
+    if opts.get("demo_peers"):
+        commands.append([*cli, "demo_peers"])
+    commands.append(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "brief.wsgi:application",
+            "--bind",
+            opts["bind"],
+            "--workers",
+            str(opts["workers"]),
+            "--threads",
+            str(opts["threads"]),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+        ]
+    )
+    if not opts.get("no_worker"):
+        commands.append([*cli, "worker", "--loglevel=WARNING"])
+    if not opts.get("no_beat"):
+        commands.append([*cli, "beat", "--loglevel=WARNING"])
+    return commands

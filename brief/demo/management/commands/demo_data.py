@@ -1,5 +1,6 @@
 """``brief demo_data``: idempotent demo areas, users (password ``demo``), provider, rules,
-briefs in several states and a sweep on the simulated provider."""
+briefs in several states, a sweep on the simulated provider, and the SMPP and WhatsApp
+accounts on the loopback peers of ``brief demo_peers`` with a brief to send through them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from brief.accounts.actions import ensure_role_groups, set_roles
 from brief.accounts.models import Area, Provider, User
 from brief.core.roles import Role
 from brief.core.sla import ensure_default_rules
-from brief.demo import briefs, sweeps
+from brief.demo import briefs, channels, sweeps
 
 AREAS = [
     ("credito-cobranza", "Vicepresidencia de Crédito y Cobranza", "credito@icetex.example"),
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         # Briefs first (walked through the workflow), then the sweep that needs one executing.
         briefs.load(self)
         sweeps.load(self)
+        channels.load(self)
         if not opts["quiet_logins"]:
             self.stdout.write("Usuarios de demostración (contraseña: demo):")
             for username, _f, _l, roles, area, _p, _su in USERS:
