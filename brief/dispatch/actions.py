@@ -615,6 +615,7 @@ def pause_by_provider(sweep_id: int, reason: str) -> bool:
 
 THROTTLE_RETRY_SECONDS = 30  # a message refused for throughput goes back this much later
 THROTTLE_PAUSE_SECONDS = 5.0  # and the account's bucket is drained for this long
+SLOW_DOWN_SECONDS = 1.0  # what a provider's temporary trouble (HTTP 5xx) costs the account's rate
 
 
 def _next_day(now, channel: str):
@@ -631,17 +632,20 @@ def apply_provider_effects(
 
     ``items`` are ``(message id, effect, code, detail)`` from send results and from failed
     statuses alike (:class:`~brief.dispatch.choices.ErrorEffect`): a fallback candidate is
-    flagged, an opted-out number is suppressed for the channel, and a message refused for a
+    flagged, an opted-out recipient is suppressed for the channel, and a message refused for a
     reason that is not its own (throughput, per-user daily limit, template paused) goes back
     to the queue — with its old provider id cleared, so late callbacks for it change
-    nothing — while the account slows down or the sweep pauses with the reason.
+    nothing — while the account slows down or the sweep pauses with the reason. ``fail``,
+    ``retry`` and ``slow_down`` messages are recorded by the runner like any refusal (final or
+    retried with backoff); ``slow_down`` also costs the account :data:`SLOW_DOWN_SECONDS` of
+    its rate.
     """
     from brief.contacts.actions import add_suppression
     from brief.contacts.choices import SuppressionSource
     from brief.core.exceptions import DomainError
 
     from .engine import MAX_ATTEMPTS
-    from .ratelimit import bucket_for
+    from .ratelimit import bucket_for, slow_down
 
     items = [item for item in items if item[1]]
     if not items:
@@ -664,7 +668,7 @@ def apply_provider_effects(
             pk__in=[m for m, _c, _d in by_effect[ErrorEffect.FALLBACK]],
             status=MessageStatus.FAILED,
         ).update(fallback=True)
-    for mid, _code, detail in by_effect.get(ErrorEffect.SUPPRESS, []):
+    for mid, code, detail in by_effect.get(ErrorEffect.SUPPRESS, []):
         to, _sweep, _status, _attempts, _pid, channel = rows[mid]
         try:
             add_suppression(
@@ -675,6 +679,7 @@ def apply_provider_effects(
                 if channel == "whatsapp"
                 else SuppressionSource.STOP,
                 reason=detail[:200],
+                evidence={"message": mid, "code": code},
             )
         except DomainError as exc:  # an address that cannot be normalized
             log.warning("suppression of message %s refused: %s", mid, exc)
@@ -686,8 +691,9 @@ def apply_provider_effects(
     if requeue:
         _requeue(requeue, rows, now, MAX_ATTEMPTS)
     if by_effect.get(ErrorEffect.THROTTLE):
-        bucket = bucket_for(account)
-        bucket.reserve(max(1, int(bucket.rate * THROTTLE_PAUSE_SECONDS)))
+        slow_down(bucket_for(account), THROTTLE_PAUSE_SECONDS)
+    elif by_effect.get(ErrorEffect.SLOW_DOWN):
+        slow_down(bucket_for(account), SLOW_DOWN_SECONDS)
     paused: dict[int, str] = {}
     for mid, _code, detail in by_effect.get(ErrorEffect.PAUSE_SWEEP, []):
         paused.setdefault(rows[mid][1], detail)

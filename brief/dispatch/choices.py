@@ -1,5 +1,7 @@
 """Vocabularies of the dispatch engine: sweep states, message statuses and their order."""
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -92,11 +94,13 @@ COUNT_KEYS = ["queued", "sent", "delivered", "read", "voicemail", "no_answer", "
 
 
 class ErrorEffect(models.TextChoices):
-    """What a provider's error code does to a message (adapters map their codes to these;
-    :func:`brief.dispatch.actions.apply_provider_effects` carries them out, for send results
-    and callbacks alike)."""
+    """What a provider's answer asks of the dispatcher. Each adapter maps its provider's error
+    codes to these in one ``ERRORS`` table; :func:`brief.dispatch.actions.apply_provider_effects`
+    carries them out, for send results and callbacks alike."""
 
     FAIL = "fail", _("Fallido (definitivo)")
+    RETRY = "retry", _("Error temporal: se reintenta con espera")
+    SLOW_DOWN = "slow_down", _("Error temporal del proveedor: se reintenta más despacio")
     FALLBACK = "fallback", _("No entregable: candidato a un barrido por otro canal")
     SUPPRESS = "suppress", _("Fallido y excluido del canal (la persona no quiere mensajes)")
     RETRY_NEXT_DAY = "retry_next_day", _("Aplazado: se reintenta al día siguiente")
@@ -104,7 +108,23 @@ class ErrorEffect(models.TextChoices):
     PAUSE_SWEEP = "pause_sweep", _("Problema de la plantilla o de la cuenta: barrido en pausa")
 
 
-# Effects that give the message back to the queue instead of failing it.
+@dataclass(frozen=True)
+class ErrorRule:
+    """One row of an adapter's ``ERRORS`` table: the effect of a provider's error code and a
+    Spanish explanation shown with the message."""
+
+    effect: str
+    label: str
+
+    @property
+    def permanent(self) -> bool:
+        return self.effect in PERMANENT_EFFECTS
+
+
+# Effects that fail the message for good (no retry can fix it).
+PERMANENT_EFFECTS = frozenset({ErrorEffect.FAIL, ErrorEffect.FALLBACK, ErrorEffect.SUPPRESS})
+# Effects that give the message back to the queue instead of counting a failed try (the
+# refusal was not about the message: throughput, per-user daily limit, template or account).
 REQUEUE_EFFECTS = frozenset(
     {ErrorEffect.RETRY_NEXT_DAY, ErrorEffect.THROTTLE, ErrorEffect.PAUSE_SWEEP}
 )

@@ -25,10 +25,8 @@ from django.utils import timezone
 
 from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.actions import segment_queryset
-from brief.contacts.choices import SuppressionSource
 from brief.contacts.models import (
     Contact,
-    Suppression,
     channel_address_sql,
     person_key_sql,
     suppressed_q,
@@ -46,14 +44,12 @@ from .choices import (
 )
 from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
-from .ratelimit import bucket_for, slow_down, throttle
+from .ratelimit import bucket_for, throttle
 from .segments import earlier_sweeps_filter
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# How much of the account's rate a provider's push-back (HTTP 429, throttling) costs.
-THROTTLE_PENALTY_SECONDS = 1.0
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
 TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
@@ -345,32 +341,12 @@ class Runner:
             ]
         by_id = {m.id: m for m in messages}
         self._record(results, by_id, clock())
-        if any(r.throttled for r in results):
-            slow_down(self.bucket, THROTTLE_PENALTY_SECONDS)
-        self._suppress_opted_out(results, by_id)
         after = getattr(self.provider, "after_bookkeeping", None)
         if after:
             after(results, batch)
         apply_pending_events(
             self.account.code, [r.provider_message_id for r in results if r.provider_message_id]
         )
-
-    def _suppress_opted_out(self, results: list[SendResult], by_id: dict[int, Pending]) -> None:
-        """Recipients the provider says opted out join the channel's suppression list."""
-        rows = [
-            Suppression(
-                channel=self.sweep.channel,
-                value=by_id[r.id].to,
-                source=(
-                    r.suppress if r.suppress in SuppressionSource.values else SuppressionSource.STOP
-                ),
-                reason=f"{r.code}: {r.detail}"[:300] + f" (mensaje {r.id})",
-            )
-            for r in results
-            if r.suppress and r.id in by_id
-        ]
-        if rows:
-            Suppression.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
         hit_ids = set(
@@ -537,7 +513,7 @@ class Runner:
     def _record(self, results: list[SendResult], by_id: dict[int, Pending], now) -> None:
         """Write a batch's results in one transaction: sent, failed for good, or queued again
         with a backoff, plus one attempt row each."""
-        # Error effects (pause, throttle, retry tomorrow…) are carried out after the batch;
+        # Error effects (pause, throttle, suppress, retry tomorrow…) are carried out after it;
         # a message refused for a reason that is not its own goes back to the queue instead.
         effects = [
             (r.id, r.effect, r.code, r.detail)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from brief.content import sms
 from brief.core.calendar import BOGOTA
 from brief.dispatch import actions, engine
+from brief.dispatch.choices import ErrorEffect
 from brief.dispatch.models import Message, ProviderAccount
 from brief.dispatch.peers.smsc import SMSC
 from brief.dispatch.providers import smpp
@@ -133,7 +134,9 @@ def test_throttling_is_retryable_and_slows_the_bind(smsc, status):
     # then the throttled messages come back retryable, the rest went through
     refused = [r for r in results if not r.accepted]
     assert len(refused) == 3
-    assert {(r.permanent, r.code) for r in refused} == {(False, f"smpp_{pdu.status_name(status)}")}
+    assert {(r.permanent, r.code, r.effect) for r in refused} == {
+        (False, f"smpp_{pdu.status_name(status)}", ErrorEffect.THROTTLE)
+    }
     assert sum(r.accepted for r in results) == 9
     bind = session()
     assert bind.throttled == 3

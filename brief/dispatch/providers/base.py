@@ -18,18 +18,18 @@ Receipts that arrive on a provider connection instead of HTTP (SMPP ``deliver_sm
 same objects and go through the same path: :func:`brief.dispatch.hooks.ingest`.
 Secrets come from :meth:`BaseProvider.secret` (options, ``<name>_file`` or ``<name>_env``).
 
-A result may ask the dispatcher for more than a retry: ``throttled`` says the provider pushed
-back (HTTP 429, SMPP throttling, WhatsApp throughput errors), so the account is slowed down;
-``suppress`` (a :class:`~brief.contacts.choices.SuppressionSource` value) says the provider
-knows the recipient opted out, so the address is added to the channel's suppression list.
+A refused message or a failed status may name an ``effect``: what the provider's answer asks
+of the dispatcher, one :class:`~brief.dispatch.choices.ErrorEffect` (fail, retry, slow the
+account down, throttle, retry tomorrow, pause the sweep, suppress the recipient, flag a fallback
+candidate). Each adapter states its provider's error codes and their effects in one ``ERRORS``
+table of :class:`~brief.dispatch.choices.ErrorRule`; the dispatcher carries the effects out in
+one place (:func:`brief.dispatch.actions.apply_provider_effects`), for send results and
+callbacks alike.
 A status update may carry ``evidence`` (call duration, answering party, recording URL and
 SID…), kept on the message.
 Providers that do not sign authenticate with the account's ``callback_secret``
 (:func:`signed_with_secret`). ``after_ingest(items)`` runs inside :func:`ingest`'s transaction
 for what a status alone cannot say (a bounce's suppression, a soft bounce's retry).
-A refused message or a failed status may name an ``effect`` (:class:`~brief.dispatch.choices.
-ErrorEffect`: retry tomorrow, slow down, pause the sweep, suppress, fallback candidate); each
-adapter keeps its provider's error codes and their effects in one table.
 """
 
 from __future__ import annotations
@@ -87,8 +87,6 @@ class SendResult:
     permanent: bool = False
     code: str = ""
     detail: str = ""
-    throttled: bool = False  # the provider asked us to slow down
-    suppress: str = ""  # a SuppressionSource: the recipient opted out at the provider
     effect: str = ""  # an ErrorEffect the dispatcher carries out ("" = none)
 
 

@@ -28,14 +28,15 @@ so a receipt of any part moves the message. Statuses only move forward, so the m
 receipt among the parts wins (one part delivered → delivered; failed only when no part was
 reported delivered).
 
-Errors: ``ESME_RTHROTTLED`` / ``ESME_RMSGQFUL`` pause the bind (``throttle_pause_seconds``,
-doubling) and halve its window (it grows back by one per window of accepted submits); the
-message is a retryable result (a later part of a message already partly accepted is re-submitted
-after the pause instead, so the person never gets the first part twice). ``ESME_RSYSERR``,
-``ESME_RX_T_APPN``, ``ESME_RDELIVERYFAILURE``, ``ESME_RUNKNOWNERR`` and connection trouble are
-temporary; every other status is permanent. A bind refused (wrong password) fails the batch as
-a temporary :class:`ProviderError` (``smpp_bind_ESME_RINVPASWD``): the account is wrong, not the
-messages.
+Errors: :data:`ERRORS` maps ``submit_sm_resp`` statuses to effects. ``ESME_RTHROTTLED`` /
+``ESME_RMSGQFUL`` throttle: they pause the bind (``throttle_pause_seconds``, doubling) and halve
+its window (it grows back by one per window of accepted submits), and the message goes back to
+the queue while the account slows down (a later part of a message already partly accepted is
+re-submitted after the pause instead, so the person never gets the first part twice).
+``ESME_RSYSERR``, ``ESME_RX_T_APPN``, ``ESME_RDELIVERYFAILURE``, ``ESME_RUNKNOWNERR`` and
+connection trouble are retried; every other status fails the message. A bind refused (wrong
+password) fails the batch as a temporary :class:`ProviderError` (``smpp_bind_ESME_RINVPASWD``):
+the account is wrong, not the messages.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ import time
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
+
+from brief.dispatch.choices import ErrorEffect, ErrorRule
 
 from . import smpp_pdu as pdu
 from .base import (
@@ -80,6 +83,18 @@ RECEIPT_STATUS = {
     "ACCEPTD": "sent",
     "ENROUTE": "sent",
 }
+#: ``submit_sm_resp`` command_status → effect; every status not listed fails the message.
+ERRORS: dict[int, ErrorRule] = {
+    # flow control: the SMSC is busy, the message itself is fine
+    pdu.ESME_RTHROTTLED: ErrorRule(ErrorEffect.THROTTLE, "El SMSC pidió bajar el ritmo"),
+    pdu.ESME_RMSGQFUL: ErrorRule(ErrorEffect.THROTTLE, "La cola de mensajes del SMSC está llena"),
+    # system trouble: worth trying again later
+    pdu.ESME_RSYSERR: ErrorRule(ErrorEffect.RETRY, "Error de sistema del SMSC"),
+    pdu.ESME_RX_T_APPN: ErrorRule(ErrorEffect.RETRY, "Error temporal del destino"),
+    pdu.ESME_RDELIVERYFAILURE: ErrorRule(ErrorEffect.RETRY, "Fallo temporal de entrega"),
+    pdu.ESME_RUNKNOWNERR: ErrorRule(ErrorEffect.RETRY, "Error desconocido del SMSC"),
+}
+_REFUSED = ErrorRule(ErrorEffect.FAIL, "El SMSC rechazó el mensaje")
 HOLD_SECONDS = 2.0  # an early receipt waits this long for its submit_sm_resp to be read
 ALIASES_KEPT = 200_000  # part ids remembered per bind
 
@@ -585,7 +600,8 @@ class Session:
                     self._on_accepted()
                     break
                 name = pdu.status_name(status)
-                if status in pdu.THROTTLING:
+                rule = ERRORS.get(status, _REFUSED)
+                if rule.effect == ErrorEffect.THROTTLE:
                     self._on_throttled()
                     if index > 0 and retries < 5:
                         retries += 1  # part of the message is out: finish it after the pause
@@ -593,9 +609,10 @@ class Session:
                 return SendResult(
                     message.id,
                     False,
-                    permanent=status not in pdu.TEMPORARY,
+                    permanent=rule.permanent,
                     code=f"smpp_{name}"[:60],
-                    detail=f"{name} en la parte {index + 1} de {len(bodies)}",
+                    detail=f"{rule.label}: {name} en la parte {index + 1} de {len(bodies)}",
+                    effect=rule.effect,
                 )
             try:
                 ids.append(self.canonical_submit_id(pdu.decode_message_id(resp)))

@@ -97,10 +97,6 @@ STATUS_NAMES = {
     0xFE: "ESME_RDELIVERYFAILURE",
     0xFF: "ESME_RUNKNOWNERR",
 }
-# Flow control: the SMSC is busy, the message itself is fine.
-THROTTLING = frozenset({ESME_RTHROTTLED, ESME_RMSGQFUL})
-# Worth trying again later (system trouble); every other error is about the message itself.
-TEMPORARY = THROTTLING | {ESME_RSYSERR, ESME_RX_T_APPN, ESME_RDELIVERYFAILURE, ESME_RUNKNOWNERR}
 
 # esm_class bits
 ESM_UDHI = 0x40

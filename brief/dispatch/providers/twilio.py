@@ -11,10 +11,12 @@ default the account's ``concurrency``). Voice only: ``language`` (of ``<Say>``, 
 Sending is one ``POST {base_url}/2010-04-01/Accounts/{sid}/Messages.json`` (or ``Calls.json``)
 per message with HTTP Basic ``sid:token``, hundreds in flight on one aiohttp session (httpx
 degrades badly at that concurrency). The answer's ``sid`` is the provider id. Twilio's JSON
-errors (``code``, ``message``, ``status``) are mapped: invalid or unroutable numbers are
-permanent, 21610 (the recipient replied STOP to the sender) is permanent and suppresses the
-number; 429 and 5xx are temporary and slow the account down (a 429 stops the rest of the batch,
-which goes back to the queue unsent).
+errors (``code``, ``message``, ``status``) and the ``ErrorCode`` of status callbacks go through
+one table, :data:`ERRORS` (then :data:`HTTP_ERRORS`): invalid or unroutable numbers fail for
+good, 21610 (the recipient replied STOP to the sender) fails and suppresses the number, refused
+credentials pause the sweep, 429/503 throttle the account (the message goes back to the queue)
+and other 5xx are retried while the account slows down. A throttling or refused-account answer
+stops the rest of the batch, which goes back to the queue unsent.
 
 Callbacks reach ``/hooks/<account code>/`` (the ``StatusCallback`` we send, absolute from
 ``SITE_URL``) and are authenticated by ``X-Twilio-Signature``: base64 HMAC-SHA1, keyed with the
@@ -38,7 +40,7 @@ import aiohttp
 from django.conf import settings
 from django.urls import reverse
 
-from brief.dispatch.choices import MessageStatus
+from brief.dispatch.choices import ErrorEffect, ErrorRule, MessageStatus
 
 from .base import BaseProvider, InboundMessage, OutgoingMessage, SendResult, StatusUpdate
 
@@ -46,43 +48,61 @@ API_VERSION = "2010-04-01"
 DEFAULT_BASE_URL = "https://api.twilio.com"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
-# Twilio error codes that no retry can fix (the number or the content is wrong).
-PERMANENT_ERRORS = {
-    21211: "Número de destino no válido",
-    21214: "El número de destino no puede recibir llamadas",
-    21217: "Número de destino no válido",
-    21401: "Número de destino no válido",
-    21408: "Destino no habilitado en la cuenta del proveedor",
-    21610: "El destinatario se dio de baja (respondió STOP)",
-    21612: "El proveedor no puede enrutar a este número",
-    21614: "El número de destino no es un celular",
-    21617: "El mensaje supera la longitud máxima",
-    13224: "Número de destino no válido",
-}
-OPTED_OUT_ERRORS = frozenset({21610})
-# The account itself is refused: the rest of the batch would fail the same way.
-ACCOUNT_ERRORS = frozenset({20003, 20005})
-
-# Answers after which the rest of a batch is not sent (it goes back to the queue).
-_STOPPING = frozenset(
-    {
-        "twilio_429",
-        "twilio_503",
-        "twilio_401",
-        "twilio_403",
-        *(f"twilio_{c}" for c in ACCOUNT_ERRORS),
-    }
+_TEMPORARY = ErrorRule(ErrorEffect.SLOW_DOWN, "Error temporal del proveedor")
+_CREDENTIALS = ErrorRule(
+    ErrorEffect.PAUSE_SWEEP, "Credenciales rechazadas por el proveedor (revise la cuenta)"
 )
 
-# Delivery errors carried by status callbacks (``ErrorCode``), for the report's detail.
-DELIVERY_ERRORS = {
-    "30003": "Teléfono apagado o fuera de cobertura",
-    "30004": "Mensaje bloqueado por el destinatario",
-    "30005": "Número desconocido o inexistente",
-    "30006": "Número fijo o operador que no recibe SMS",
-    "30007": "Filtrado por el operador",
-    "30008": "Error desconocido del operador",
+#: Twilio error code → effect. Send answers (``code`` of the JSON error) and status callbacks
+#: (``ErrorCode``) both go through it.
+ERRORS: dict[int, ErrorRule] = {
+    # the number or the content is wrong: no retry can fix it
+    21211: ErrorRule(ErrorEffect.FAIL, "Número de destino no válido"),
+    21214: ErrorRule(ErrorEffect.FAIL, "El número de destino no puede recibir llamadas"),
+    21217: ErrorRule(ErrorEffect.FAIL, "Número de destino no válido"),
+    21401: ErrorRule(ErrorEffect.FAIL, "Número de destino no válido"),
+    21408: ErrorRule(ErrorEffect.FAIL, "Destino no habilitado en la cuenta del proveedor"),
+    21612: ErrorRule(ErrorEffect.FAIL, "El proveedor no puede enrutar a este número"),
+    21614: ErrorRule(ErrorEffect.FAIL, "El número de destino no es un celular"),
+    21617: ErrorRule(ErrorEffect.FAIL, "El mensaje supera la longitud máxima"),
+    13224: ErrorRule(ErrorEffect.FAIL, "Número de destino no válido"),
+    # the recipient replied STOP to our sender: suppressed for the channel
+    21610: ErrorRule(ErrorEffect.SUPPRESS, "El destinatario se dio de baja (respondió STOP)"),
+    # the account itself is refused: the rest of the batch would fail the same way
+    20003: _CREDENTIALS,
+    20005: ErrorRule(ErrorEffect.PAUSE_SWEEP, "Cuenta del proveedor suspendida o inactiva"),
+    20429: ErrorRule(ErrorEffect.THROTTLE, "El proveedor pidió bajar el ritmo"),
+    # delivery errors carried by status callbacks
+    30003: ErrorRule(ErrorEffect.FAIL, "Teléfono apagado o fuera de cobertura"),
+    30004: ErrorRule(ErrorEffect.FAIL, "Mensaje bloqueado por el destinatario"),
+    30005: ErrorRule(ErrorEffect.FAIL, "Número desconocido o inexistente"),
+    30006: ErrorRule(ErrorEffect.FAIL, "Número fijo o operador que no recibe SMS"),
+    30007: ErrorRule(ErrorEffect.FAIL, "Filtrado por el operador"),
+    30008: ErrorRule(ErrorEffect.FAIL, "Error desconocido del operador"),
 }
+#: HTTP status → effect, for answers whose Twilio code is not in :data:`ERRORS`.
+HTTP_ERRORS: dict[int, ErrorRule] = {
+    401: _CREDENTIALS,
+    403: _CREDENTIALS,
+    429: ErrorRule(ErrorEffect.THROTTLE, "El proveedor pidió bajar el ritmo"),
+    503: ErrorRule(ErrorEffect.THROTTLE, "El proveedor está sobrecargado"),
+}
+# Effects after which the rest of a batch is not sent (it goes back to the queue unsent).
+_STOPPING = frozenset({ErrorEffect.THROTTLE, ErrorEffect.PAUSE_SWEEP})
+
+
+def error_rule(code: int | str | None, *, http_status: int = 400) -> ErrorRule:
+    """The rule of a Twilio error code or, failing that, of the HTTP status (other 5xx retry
+    slower; other 4xx fail)."""
+    try:
+        number = int(code) if code is not None and code != "" else 0
+    except (TypeError, ValueError):
+        number = 0
+    rule = ERRORS.get(number) or HTTP_ERRORS.get(http_status)
+    if rule is not None:
+        return rule
+    return _TEMPORARY if http_status >= 500 else ErrorRule(ErrorEffect.FAIL, "")
+
 
 SMS_STATUSES = {
     "sent": MessageStatus.SENT,
@@ -196,12 +216,12 @@ class TwilioProvider(BaseProvider):
                         False,
                         code=first.code,
                         detail=f"No enviado: {first.detail}"[:300],
-                        throttled=first.throttled,
+                        effect=first.effect,
                     )
                 )
                 continue
             result = await self._post(session, message)
-            if result.code in _STOPPING:
+            if result.effect in _STOPPING:
                 stop.append(result)
             results.append(result)
 
@@ -228,30 +248,17 @@ class TwilioProvider(BaseProvider):
         return self.result_for_error(message.id, status, body)
 
     def result_for_error(self, message_id: int, status: int, body: bytes) -> SendResult:
-        """Map an HTTP error answer to a result (permanent, throttled, suppressing…)."""
+        """Map an HTTP error answer to a result through :data:`ERRORS`."""
         code, text = _error(status, body)
-        if status == 429 or status >= 500:
-            return SendResult(
-                message_id,
-                False,
-                code=f"twilio_{status}",
-                detail=f"El proveedor pidió bajar el ritmo: {text}"[:300],
-                throttled=True,
-            )
-        if code in ACCOUNT_ERRORS or status in (401, 403):
-            return SendResult(
-                message_id,
-                False,
-                code=f"twilio_{code or status}",
-                detail=f"Credenciales rechazadas por el proveedor: {text}"[:300],
-            )
+        rule = error_rule(code, http_status=status)
         return SendResult(
             message_id,
             False,
-            permanent=True,
-            code=f"twilio_{code or status}",
-            detail=f"{PERMANENT_ERRORS.get(code, text)} ({text})"[:300],
-            suppress="stop" if code in OPTED_OUT_ERRORS else "",
+            permanent=rule.permanent,
+            # push-back and server trouble are named by their HTTP status (429, 503…)
+            code=f"twilio_{status if status == 429 or status >= 500 else code or status}",
+            detail=f"{rule.label} ({text})"[:300] if rule.label else text[:300],
+            effect=rule.effect,
         )
 
     # -- callbacks --------------------------------------------------------------------------
@@ -288,13 +295,15 @@ class TwilioProvider(BaseProvider):
         if status not in SMS_STATUSES:
             return []  # queued, accepted, sending…: nothing we record
         error = str(form.get("ErrorCode") or "")
+        rule = error_rule(error) if error else None
         return [
             StatusUpdate(
                 provider_message_id=sid,
                 status=SMS_STATUSES[status],
                 code=f"twilio_{error}" if error else "",
-                detail=DELIVERY_ERRORS.get(error, f"Twilio: {status} ({error})") if error else "",
+                detail=(rule.label or f"Twilio: {status} ({error})") if rule else "",
                 raw=dict(form),
+                effect=rule.effect if rule else "",
             )
         ]
 

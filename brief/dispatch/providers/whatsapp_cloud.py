@@ -20,12 +20,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from brief.dispatch.choices import ErrorEffect
+from brief.dispatch.choices import ErrorEffect, ErrorRule
 
 from .base import (
     BaseProvider,
@@ -43,57 +42,50 @@ DEFAULT_API_VERSION = "v21.0"
 SIGNATURE_HEADER = "HTTP_X_HUB_SIGNATURE_256"
 
 
-@dataclass(frozen=True)
-class GraphError:
-    """What one Graph error code means for us: its effect and a Spanish explanation."""
-
-    effect: str
-    label: str
-
-
-_TEMPLATE = GraphError(
+_TEMPLATE = ErrorRule(
     ErrorEffect.PAUSE_SWEEP, "Problema con la plantilla de WhatsApp (revísela en Meta)"
 )
 
 #: Graph error code → effect. Send answers and webhook ``errors[]`` both go through it.
-ERRORS: dict[int, GraphError] = {
-    131026: GraphError(
+ERRORS: dict[int, ErrorRule] = {
+    131026: ErrorRule(
         ErrorEffect.FALLBACK,
         "Mensaje no entregable por WhatsApp (candidato a SMS)",
     ),
-    131047: GraphError(
+    131047: ErrorRule(
         ErrorEffect.FAIL,
         "Fuera de la ventana de 24 horas: solo se puede enviar una plantilla",
     ),
-    131049: GraphError(
+    131049: ErrorRule(
         ErrorEffect.RETRY_NEXT_DAY,
         "Límite de mensajes de marketing por persona: se reintenta mañana",
     ),
-    131050: GraphError(
+    131050: ErrorRule(
         ErrorEffect.SUPPRESS,
         "La persona dejó de recibir mensajes de marketing: excluida de WhatsApp",
     ),
-    130429: GraphError(ErrorEffect.THROTTLE, "Límite de velocidad de la API de WhatsApp"),
-    131056: GraphError(
+    130429: ErrorRule(ErrorEffect.THROTTLE, "Límite de velocidad de la API de WhatsApp"),
+    131056: ErrorRule(
         ErrorEffect.THROTTLE, "Demasiados mensajes seguidos al mismo número (límite por par)"
     ),
-    190: GraphError(ErrorEffect.PAUSE_SWEEP, "Token de acceso de WhatsApp vencido o inválido"),
+    190: ErrorRule(ErrorEffect.PAUSE_SWEEP, "Token de acceso de WhatsApp vencido o inválido"),
     **dict.fromkeys(range(132000, 132016), _TEMPLATE),
-    132000: GraphError(
+    132000: ErrorRule(
         ErrorEffect.PAUSE_SWEEP,
         "La plantilla de WhatsApp no tiene ese número de variables",
     ),
-    132001: GraphError(
+    132001: ErrorRule(
         ErrorEffect.PAUSE_SWEEP,
         "La plantilla de WhatsApp no existe en ese idioma o no está aprobada",
     ),
-    132015: GraphError(ErrorEffect.PAUSE_SWEEP, "La plantilla de WhatsApp está en pausa (Meta)"),
-    132016: GraphError(ErrorEffect.PAUSE_SWEEP, "La plantilla de WhatsApp está deshabilitada"),
+    132015: ErrorRule(ErrorEffect.PAUSE_SWEEP, "La plantilla de WhatsApp está en pausa (Meta)"),
+    132016: ErrorRule(ErrorEffect.PAUSE_SWEEP, "La plantilla de WhatsApp está deshabilitada"),
 }
 
 
-def error_rule(code: int | str | None, *, http_status: int = 400) -> GraphError:
-    """The rule of a Graph error code (unknown codes: 5xx retry, others fail)."""
+def error_rule(code: int | str | None, *, http_status: int = 400) -> ErrorRule:
+    """The rule of a Graph error code (unknown codes: 429 throttles, 5xx retry slower, others
+    fail)."""
     try:
         number = int(code) if code is not None and code != "" else None
     except (TypeError, ValueError):
@@ -101,12 +93,13 @@ def error_rule(code: int | str | None, *, http_status: int = 400) -> GraphError:
     rule = ERRORS.get(number) if number is not None else None
     if rule is not None:
         return rule
-    if http_status >= 500 or http_status == 429:
-        return GraphError("", "Error temporal de la API de WhatsApp")
-    return GraphError(ErrorEffect.FAIL, "WhatsApp rechazó el mensaje")
+    if http_status == 429:
+        return ErrorRule(ErrorEffect.THROTTLE, "Límite de velocidad de la API de WhatsApp")
+    if http_status >= 500:
+        return ErrorRule(ErrorEffect.SLOW_DOWN, "Error temporal de la API de WhatsApp")
+    return ErrorRule(ErrorEffect.FAIL, "WhatsApp rechazó el mensaje")
 
 
-PERMANENT_EFFECTS = frozenset({ErrorEffect.FAIL, ErrorEffect.FALLBACK, ErrorEffect.SUPPRESS})
 STATUSES = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
 
 
@@ -284,7 +277,7 @@ class WhatsAppCloudProvider(BaseProvider):
         return SendResult(
             message.id,
             False,
-            permanent=rule.effect in PERMANENT_EFFECTS,
+            permanent=rule.permanent,
             code=str(code if code is not None else f"http_{status}"),
             detail=f"{rule.label}. {details}"[:300],
             effect=rule.effect,

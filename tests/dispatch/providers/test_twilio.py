@@ -16,10 +16,13 @@ from brief.contacts.models import Contact, Suppression
 from brief.content.models import Creative, Template
 from brief.core.calendar import BOGOTA
 from brief.dispatch import engine, report
+from brief.dispatch.actions import THROTTLE_RETRY_SECONDS
+from brief.dispatch.choices import ErrorEffect
 from brief.dispatch.models import Message, ProviderAccount, StatusEvent
 from brief.dispatch.peers.twilio import TwilioPeer, sign
 from brief.dispatch.providers.base import InboundMessage, OutgoingMessage, StatusUpdate
 from brief.dispatch.providers.twilio import TwilioSMSProvider, TwilioVoiceProvider, signature
+from brief.dispatch.ratelimit import bucket_for
 from tests.helpers import drain, sweep_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "twilio"
@@ -126,10 +129,10 @@ def test_sms_posts_twilio_form_with_basic_auth_and_returns_sids(peer):
 
 
 @pytest.mark.django_db
-def test_wrong_credentials_stop_the_batch_as_a_temporary_failure(peer):
+def test_wrong_credentials_stop_the_batch_and_pause_the_sweep(peer):
     provider = TwilioSMSProvider(make_account(peer, auth_token="otro"))
     results = provider.send([outgoing(i) for i in range(1, 31)])
-    assert {r.code for r in results} == {"twilio_20003"}
+    assert {(r.code, r.effect) for r in results} == {("twilio_20003", ErrorEffect.PAUSE_SWEEP)}
     assert not any(r.accepted or r.permanent for r in results)
     assert peer.received < 30  # the rest of the batch was not tried
     assert peer.requests == []
@@ -144,32 +147,32 @@ def test_error_codes_are_mapped(peer):
     provider = TwilioSMSProvider(make_account(peer))
     # when
     results = {r.id: r for r in provider.send([outgoing(1, "12345"), outgoing(2), outgoing(3)])}
-    # then: invalid number → permanent; unsubscribed → permanent and suppress; 5xx → retry, slow
-    assert (results[1].permanent, results[1].code, results[1].suppress) == (
+    # then: invalid number → fails; unsubscribed → fails and suppresses; 5xx → retry, slower
+    assert (results[1].permanent, results[1].code, results[1].effect) == (
         True,
         "twilio_21211",
-        "",
+        ErrorEffect.FAIL,
     )
     assert results[1].detail.startswith("Número de destino no válido")
-    assert (results[2].permanent, results[2].code, results[2].suppress) == (
+    assert (results[2].permanent, results[2].code, results[2].effect) == (
         True,
         "twilio_21610",
-        "stop",
+        ErrorEffect.SUPPRESS,
     )
-    assert (results[3].permanent, results[3].throttled, results[3].code) == (
+    assert (results[3].permanent, results[3].code, results[3].effect) == (
         False,
-        True,
         "twilio_500",
+        ErrorEffect.SLOW_DOWN,
     )
 
 
 @pytest.mark.django_db
-def test_429_slows_down_and_the_rest_of_the_batch_goes_back_unsent(peer):
+def test_429_throttles_and_the_rest_of_the_batch_goes_back_unsent(peer):
     peer.throttle = 1
     provider = TwilioSMSProvider(make_account(peer, concurrency=1))
     results = provider.send([outgoing(i) for i in range(1, 11)])
-    assert all(not r.accepted and not r.permanent and r.throttled for r in results)
-    assert {r.code for r in results} == {"twilio_429"}
+    assert all(not r.accepted and not r.permanent for r in results)
+    assert {(r.code, r.effect) for r in results} == {("twilio_429", ErrorEffect.THROTTLE)}
     assert peer.received == 1  # nothing after the push-back
 
 
@@ -217,6 +220,46 @@ def test_sms_sweep_end_to_end_sids_callbacks_statuses_report(campaign, proveedor
     )
     # the duplicated "delivered" is kept once (one event per provider id and status)
     assert StatusEvent.objects.filter(provider="twilio", status="delivered").count() == 3
+
+
+def test_a_429_in_a_sweep_slows_the_account_and_requeues_unblamed(campaign, proveedor, peer):
+    # given a sweep of 3 through the Twilio account, one request at a time; Twilio answers 429
+    account = make_account(peer, concurrency=1)
+    brief, _base, templates = campaign(n=3, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor, account="twilio")
+    bucket = bucket_for(account)
+    assert bucket.reserve(0) == 0.0
+    peer.throttle = 1
+    # when the sweep runs
+    outcome = drain(sweep)
+    # then nothing was sent, every message is back in the queue for later, none failed
+    assert peer.received == 1
+    rows = list(Message.objects.filter(sweep=sweep).values_list("status", "error_code"))
+    assert rows == [("queued", "twilio_429")] * 3
+    assert outcome["next"] == "at"
+    assert outcome["at"] == OPEN + dt.timedelta(seconds=THROTTLE_RETRY_SECONDS)
+    # and the account is slowed down: its next sends wait seconds of its rate
+    assert bucket.reserve(0) > 1.0  # THROTTLE_PAUSE_SECONDS of tokens, minus time passed
+
+
+def test_an_unsubscribed_recipient_in_a_status_callback_is_suppressed(
+    campaign, proveedor, client, peer
+):
+    # given an SMS handed to Twilio
+    make_account(peer)
+    brief, _base, templates = campaign(n=1, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor, account="twilio")
+    drain(sweep)
+    message = Message.objects.get(sweep=sweep)
+    # when Twilio reports it failed because the person had replied STOP (21610)
+    assert relay(client, peer, message.provider_message_id, "failed", ErrorCode="21610") == 200
+    # then it failed and the number is suppressed for SMS, so the next sweep skips it
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", "twilio_21610")
+    entry = Suppression.objects.get(channel="sms", value=message.to)
+    assert entry.source == "stop"
+    again = sweep_for(brief, templates["sms"], proveedor, account="twilio")
+    assert Message.objects.get(sweep=again).status == "suppressed"
 
 
 @pytest.mark.django_db(transaction=True)
