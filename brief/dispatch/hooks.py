@@ -7,7 +7,8 @@ a body the adapter cannot read → 400), then handed to :func:`ingest`, the one 
 receipt and reply takes, over HTTP or not (SMPP ``deliver_sm``): statuses written in batches,
 idempotent by (account, provider id, status) and forward only; unknown ids answer 200 and are
 counted as ``pending`` (kept until the send is recorded); inbound messages stored once with
-their opt-outs honoured; the raw body kept as evidence until its retention date.
+their opt-outs honoured; the raw body kept as evidence until its retention date. The answer
+is the adapter's (:meth:`~brief.dispatch.providers.base.BaseProvider.callback_response`).
 """
 
 from __future__ import annotations
@@ -172,4 +173,4 @@ def provider_callback(request, code: str):
     result = ingest(
         account, items, raw=request.body, content_type=request.content_type, provider=provider
     )
-    return JsonResponse({"ok": True, **result})
+    return provider.callback_response(items, result)

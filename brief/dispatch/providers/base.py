@@ -14,6 +14,8 @@ takes callbacks must say how it authenticates them: the base class refuses every
 body it cannot read (:func:`decode_json` bounds JSON); an adapter that does not implement it
 takes no HTTP callbacks and its ``/hooks/<code>/`` answers 404. ``verify_subscription(request)``
 answers a provider's ``GET`` handshake (WhatsApp's ``hub.challenge``; ``None`` refuses).
+``callback_response(items, result)`` is the answer to an accepted callback (JSON counts by
+default; Twilio wants TwiML for an incoming message).
 Receipts that arrive on a provider connection instead of HTTP (SMPP ``deliver_sm``) produce the
 same objects and go through the same path: :func:`brief.dispatch.hooks.ingest`.
 Secrets come from :meth:`BaseProvider.secret` (options, ``<name>_file`` or ``<name>_env``).
@@ -40,6 +42,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 
 from .options import resolve_secret
@@ -157,6 +160,13 @@ class BaseProvider:
     def parse_payload(self, payload: dict) -> list[StatusUpdate]:
         """Status updates of an already decoded payload (adapters that report from a task)."""
         raise NotImplementedError
+
+    def callback_response(
+        self, items: list[StatusUpdate | InboundMessage], result: dict[str, int]
+    ) -> HttpResponse:
+        """The answer to an accepted callback: what :func:`~brief.dispatch.hooks.ingest` did
+        (``{"ok": true, "applied", "pending", "inbound"}``), as JSON."""
+        return JsonResponse({"ok": True, **result})
 
     def after_ingest(self, items: list[StatusUpdate | InboundMessage]) -> None:
         """Writes beyond statuses for ``items`` just ingested (inside the same transaction)."""

@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import aiohttp
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 
 from brief.dispatch.choices import ErrorEffect, ErrorRule, MessageStatus
@@ -47,6 +48,7 @@ from .base import BaseProvider, InboundMessage, OutgoingMessage, SendResult, Sta
 API_VERSION = "2010-04-01"
 DEFAULT_BASE_URL = "https://api.twilio.com"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 _TEMPORARY = ErrorRule(ErrorEffect.SLOW_DOWN, "Error temporal del proveedor")
 _CREDENTIALS = ErrorRule(
@@ -263,6 +265,15 @@ class TwilioProvider(BaseProvider):
 
     # -- callbacks --------------------------------------------------------------------------
 
+    def callback_response(
+        self, items: list[StatusUpdate | InboundMessage], result: dict[str, int]
+    ) -> HttpResponse:
+        """Twilio reads the answer to an incoming message as TwiML: an empty ``<Response>``
+        (no automatic reply). Status callbacks keep the JSON counts."""
+        if any(isinstance(item, InboundMessage) for item in items):
+            return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+        return super().callback_response(items, result)
+
     def public_url(self, request) -> str:
         """The URL Twilio signed: ours as the world sees it (``SITE_URL``), query included."""
         return f"{settings.SITE_URL}{request.get_full_path()}"
@@ -290,7 +301,7 @@ class TwilioProvider(BaseProvider):
         if not sid:
             raise ValueError("not a Twilio message or call callback")
         status = form.get("MessageStatus") or form.get("SmsStatus") or ""
-        if status == "received":
+        if status == "received" or (not status and "Body" in form):
             return [_inbound(sid, form)]
         if status not in SMS_STATUSES:
             return []  # queued, accepted, sending…: nothing we record

@@ -18,6 +18,7 @@ from brief.core.calendar import BOGOTA
 from brief.dispatch import engine, report
 from brief.dispatch.actions import THROTTLE_RETRY_SECONDS
 from brief.dispatch.choices import ErrorEffect
+from brief.dispatch.models import InboundMessage as InboundMessageRow
 from brief.dispatch.models import Message, ProviderAccount, StatusEvent
 from brief.dispatch.peers.twilio import TwilioPeer, sign
 from brief.dispatch.providers.base import InboundMessage, OutgoingMessage, StatusUpdate
@@ -222,6 +223,16 @@ def test_sms_sweep_end_to_end_sids_callbacks_statuses_report(campaign, proveedor
     assert StatusEvent.objects.filter(provider="twilio", status="delivered").count() == 3
 
 
+def sms_sent(campaign, proveedor, peer, n: int):
+    """A brief whose SMS sweep of ``n`` went through the Twilio account: (brief, template,
+    its messages in id order)."""
+    make_account(peer)
+    brief, _base, templates = campaign(n=n, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor, account="twilio")
+    drain(sweep)
+    return brief, templates["sms"], list(Message.objects.filter(sweep=sweep).order_by("id"))
+
+
 def test_a_429_in_a_sweep_slows_the_account_and_requeues_unblamed(campaign, proveedor, peer):
     # given a sweep of 3 through the Twilio account, one request at a time; Twilio answers 429
     account = make_account(peer, concurrency=1)
@@ -246,11 +257,7 @@ def test_an_unsubscribed_recipient_in_a_status_callback_is_suppressed(
     campaign, proveedor, client, peer
 ):
     # given an SMS handed to Twilio
-    make_account(peer)
-    brief, _base, templates = campaign(n=1, channels=("sms",))
-    sweep = sweep_for(brief, templates["sms"], proveedor, account="twilio")
-    drain(sweep)
-    message = Message.objects.get(sweep=sweep)
+    brief, template, [message] = sms_sent(campaign, proveedor, peer, 1)
     # when Twilio reports it failed because the person had replied STOP (21610)
     assert relay(client, peer, message.provider_message_id, "failed", ErrorCode="21610") == 200
     # then it failed and the number is suppressed for SMS, so the next sweep skips it
@@ -258,7 +265,7 @@ def test_an_unsubscribed_recipient_in_a_status_callback_is_suppressed(
     assert (message.status, message.error_code) == ("failed", "twilio_21610")
     entry = Suppression.objects.get(channel="sms", value=message.to)
     assert entry.source == "stop"
-    again = sweep_for(brief, templates["sms"], proveedor, account="twilio")
+    again = sweep_for(brief, template, proveedor, account="twilio")
     assert Message.objects.get(sweep=again).status == "suppressed"
 
 
@@ -352,7 +359,43 @@ def test_inbound_sms_becomes_an_inbound_message(client, delivered_message):
     ]
     response = post_signed(client, hook(), form)
     assert response.status_code == 200
-    assert response.json()["inbound"] == 1
+    assert InboundMessageRow.objects.filter(provider_message_id=form["MessageSid"]).count() == 1
+
+
+def test_an_incoming_sms_is_answered_with_empty_twiml_and_a_status_with_json(
+    client, delivered_message, peer
+):
+    # given the SMS Twilio posts when a person writes to our number (no MessageStatus)
+    message, status_form = delivered_message
+    form, _sig = peer.inbound(f"{SITE}{hook()}", message.to, "+15017122661", "Hola, gracias")
+    del form["SmsStatus"]  # some gateways leave it out: MessageSid with Body is an inbound
+    # when it is posted, signed
+    response = post_signed(client, hook(), form, token=peer.auth_token)
+    # then Twilio gets TwiML (an empty <Response>: no automatic reply) and the reply is stored
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/xml"
+    assert response.content.decode() == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    )
+    assert InboundMessageRow.objects.filter(provider_message_id=form["MessageSid"]).exists()
+    # while a status callback keeps the JSON answer
+    response = post_signed(client, hook(), status_form)
+    assert (response.status_code, response["Content-Type"]) == (200, "application/json")
+    assert response.json()["applied"] == 1
+
+
+def test_an_opt_out_reply_through_twilio_suppresses_the_next_sweep(
+    campaign, proveedor, client, peer
+):
+    # given an SMS sweep through Twilio that reached a person
+    brief, template, [first, second] = sms_sent(campaign, proveedor, peer, 2)
+    # when that person answers " no más " to our number (the peer's signed inbound webhook)
+    form, sig = peer.inbound(f"{SITE}{hook()}", first.to, "+15017122661", " no más ")
+    assert post_signed(client, hook(), form, sig=sig).status_code == 200
+    # then the next SMS sweep of the brief skips them and only them
+    again = sweep_for(brief, template, proveedor, account="twilio")
+    statuses = dict(Message.objects.filter(sweep=again).values_list("contact_id", "status"))
+    assert statuses == {first.contact_id: "suppressed", second.contact_id: "queued"}
 
 
 def test_unknown_sid_answers_200_and_is_kept_for_later(client, delivered_message):
