@@ -145,6 +145,19 @@ def drain(sweep, budget=30):
     return outcome
 
 
+def callbacks_while_sending(monkeypatch, provider_cls, post) -> None:
+    """Make ``post(batch, results)`` run after the provider answered a batch and before the
+    engine records it: the provider's callbacks arrive earlier than the send is recorded."""
+    real_send = provider_cls.send
+
+    def send(self, batch):
+        results = real_send(self, batch)
+        post(batch, results)
+        return results
+
+    monkeypatch.setattr(provider_cls, "send", send)
+
+
 SMTP_CALLBACK_SECRET = "secreto-del-mta"
 #: A Wednesday 10:00 in Bogotá: inside the e-mail window.
 WHEN = dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA)

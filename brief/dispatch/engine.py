@@ -695,6 +695,11 @@ def apply_status_updates(
                         payload=u.raw or {},
                         received_at=now,
                         applied=u.provider_message_id in known,
+                        at=_parse_time(u.at),
+                        code=u.code[:60],
+                        detail=u.detail[:300],
+                        effect=u.effect,
+                        evidence=u.evidence or {},
                     )
                     for u in (updates if store else unmatched)
                 ],
@@ -718,9 +723,9 @@ def apply_status_updates(
 
 
 def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
-    """Apply early callbacks stored for these provider ids (now that the sends are recorded).
-
-    Events whose send is still not recorded stay pending, untouched."""
+    """Apply early callbacks stored for these provider ids (now that the sends are recorded),
+    with everything they carried: code, detail, effect (a suppression, a fallback flag…) and
+    evidence. Events whose send is still not recorded stay pending, untouched."""
     if not provider_ids:
         return 0
     pending = list(
@@ -745,9 +750,12 @@ def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
             StatusUpdate(
                 e.provider_message_id,
                 e.status,
-                at=e.received_at,
-                code=str(e.payload.get("code", "")) if isinstance(e.payload, dict) else "",
-                detail=str(e.payload.get("detail", "")) if isinstance(e.payload, dict) else "",
+                at=e.at or e.received_at,
+                code=e.code,
+                detail=e.detail,
+                raw=e.payload if isinstance(e.payload, dict) else {},
+                evidence=e.evidence or {},
+                effect=e.effect,
             )
             for e in pending
         ],

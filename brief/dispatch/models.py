@@ -205,7 +205,9 @@ class StatusEvent(models.Model):
     """A status report received from a provider (raw), kept for audit and replay.
 
     One row per (account, provider id, status): a replayed callback writes nothing new. Rows
-    not yet ``applied`` are early receipts waiting for their send to be recorded.
+    not yet ``applied`` are early receipts waiting for their send to be recorded; they keep
+    everything the update said (its time, code, detail, effect and evidence), so applying them
+    later does what applying them on arrival would have done.
     """
 
     provider = models.CharField(max_length=40)
@@ -214,6 +216,11 @@ class StatusEvent(models.Model):
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     applied = models.BooleanField(default=False)
+    at = models.DateTimeField(null=True, blank=True)  # when the provider says it happened
+    code = models.CharField(max_length=60, blank=True, default="")
+    detail = models.CharField(max_length=300, blank=True, default="")
+    effect = models.CharField(max_length=20, blank=True, default="")  # an ErrorEffect
+    evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["provider", "provider_message_id"])]

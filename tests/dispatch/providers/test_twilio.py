@@ -24,7 +24,7 @@ from brief.dispatch.peers.twilio import TwilioPeer, sign
 from brief.dispatch.providers.base import InboundMessage, OutgoingMessage, StatusUpdate
 from brief.dispatch.providers.twilio import TwilioSMSProvider, TwilioVoiceProvider, signature
 from brief.dispatch.ratelimit import bucket_for
-from tests.helpers import drain, sweep_for
+from tests.helpers import callbacks_while_sending, drain, sweep_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "twilio"
 SID = "AC" + "a1" * 16
@@ -478,6 +478,39 @@ def test_voice_sweep_end_to_end_statuses_evidence_report(campaign, proveedor, cl
     assert (totals["sent"], totals["delivered"], totals["voicemail"]) == (4, 1, 1)
     assert (totals["not_answered"], totals["not_sent"]) == (2, 1)
     assert data["sweeps"][0]["counts"]["no_answer"] == 2
+
+
+def test_an_early_call_callback_keeps_its_evidence(campaign, proveedor, client, peer, monkeypatch):
+    # given a voice sweep whose completed-call callback arrives before the send is recorded
+    make_account(peer, kind="voice", code="twilio-voz")
+    brief, template = voice_campaign(campaign, proveedor, 1)
+    sweep = sweep_for(brief, template, proveedor, account="twilio-voz")
+    human = fixture("call_completed_human.json")
+    recording = {k: human[k] for k in ("RecordingUrl", "RecordingSid", "CallDuration")}
+    answers = []
+
+    def completed_early(batch, results):
+        for r in results:
+            url, form, sig = peer.callback(r.provider_message_id, "completed",
+                                           AnsweredBy="human", **recording)  # fmt: skip
+            answers.append(post_signed(client, urlsplit(url).path, form, sig=sig).json())
+
+    callbacks_while_sending(monkeypatch, TwilioVoiceProvider, completed_early)
+    # when the sweep runs
+    drain(sweep)
+    # then the callback waited as pending and, applied later, brought its evidence along
+    assert [a["pending"] for a in answers] == [1]
+    message = Message.objects.get(sweep=sweep)
+    assert message.status == "delivered"
+    assert message.evidence == {
+        "call_sid": message.provider_message_id,
+        "call_status": "completed",
+        "answered_by": "human",
+        "duration_seconds": 23,
+        "recording_url": human["RecordingUrl"],
+        "recording_sid": human["RecordingSid"],
+    }
+    assert report.build(brief)["totals"]["delivered"] == 1
 
 
 def test_recorded_call_payloads_map_to_our_statuses():

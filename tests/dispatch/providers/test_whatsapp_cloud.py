@@ -25,7 +25,7 @@ from brief.dispatch.peers.graph import (
 )
 from brief.dispatch.providers.base import InboundMessage, OutgoingMessage, StatusUpdate
 from brief.dispatch.providers.whatsapp_cloud import WhatsAppCloudProvider, parse_webhook, sign
-from tests.helpers import drain, statuses, sweep_for
+from tests.helpers import callbacks_while_sending, drain, statuses, sweep_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "whatsapp"
 WAMID = "wamid.HBgMNTczMDAxMjM0NTY3FQIAERgSQzVCMkQ1RjM0QkFFRjRBQUIzAA=="
@@ -343,6 +343,33 @@ def test_131050_stopped_marketing_suppresses_whatsapp(
     assert (message.status, message.error_code) == ("failed", "131050")
     entry = Suppression.objects.get(channel="whatsapp")
     assert (entry.value, entry.source) == (message.to, "whatsapp_optout")
+
+
+def test_an_early_131050_failure_still_suppresses_when_the_send_is_recorded(
+    client, wa_campaign, proveedor, at, monkeypatch
+):
+    # given a sweep whose failed webhook (131050) arrives before the send is recorded
+    brief, _base, template, _account = wa_campaign(n=1)
+    sweep = sweep_for(brief, template, proveedor, account="wa-icetex")
+    answers = []
+
+    def failed_early(batch, results):
+        to = {m.id: m.to for m in batch}
+        for r in results:
+            item = status_item(r.provider_message_id, "failed", to[r.id], code=131050)
+            answers.append(post_hook(client, status_payload([item])).json())
+
+    callbacks_while_sending(monkeypatch, WhatsAppCloudProvider, failed_early)
+    # when the sweep runs
+    drain(sweep)
+    # then the webhook was kept as pending, and applied in full once the send was recorded
+    assert [a["pending"] for a in answers] == [1]
+    message = Message.objects.get(sweep=sweep)
+    assert (message.status, message.error_code) == ("failed", "131050")
+    assert message.error_detail.startswith("La persona dejó de recibir mensajes de marketing")
+    entry = Suppression.objects.get(channel="whatsapp")
+    assert (entry.value, entry.source) == (message.to, "whatsapp_optout")
+    assert StatusEvent.objects.get(status="failed").applied
 
 
 @pytest.mark.parametrize("code", [130429, 131056])
