@@ -126,6 +126,7 @@ class SinkHandler:
 
         self.messages: list = []
         self.senders: list[str] = []  # envelope MAIL FROM (the Return-Path), in order
+        self.options: list[tuple[list[str], list[str]]] = []  # (MAIL FROM, RCPT TO) parameters
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
@@ -136,17 +137,53 @@ class SinkHandler:
         with self.lock:
             self.messages.append(message)
             self.senders.append(envelope.mail_from)
+            self.options.append((list(envelope.mail_options), list(envelope.rcpt_options)))
         return "250 OK"
 
 
+class DSNSinkHandler(SinkHandler):
+    """A sink that offers the DSN extension (RFC 3461) in its EHLO answer."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [*responses[:-1], "250-DSN", responses[-1]]
+
+
+def _dsn_server_class():
+    from aiosmtpd.smtp import SMTP
+
+    class DSNServer(SMTP):
+        """aiosmtpd accepting RFC 3461's MAIL/RCPT parameters (kept in the envelope's
+        ``mail_options`` / ``rcpt_options``, upper-cased as aiosmtpd keeps them)."""
+
+        def _getparams(self, params):
+            result = super()._getparams(params)
+            if result is not None:
+                for name in ("RET", "ENVID", "NOTIFY", "ORCPT"):
+                    result.pop(name, None)
+            return result
+
+    return DSNServer
+
+
 @contextlib.contextmanager
-def smtp_sink() -> Iterator[tuple[int, SinkHandler]]:
-    """A real SMTP server (aiosmtpd) on a free loopback port."""
+def smtp_sink(*, dsn: bool = False) -> Iterator[tuple[int, SinkHandler]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; with ``dsn`` it offers the DSN
+    extension and takes its parameters."""
     from aiosmtpd.controller import Controller
 
-    handler = SinkHandler()
+    handler = DSNSinkHandler() if dsn else SinkHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    if dsn:
+        server_class = _dsn_server_class()
+
+        class DSNController(Controller):
+            def factory(self):
+                return server_class(self.handler, **self.SMTP_kwargs)
+
+        controller: Controller = DSNController(handler, hostname="127.0.0.1", port=port)
+    else:
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield port, handler

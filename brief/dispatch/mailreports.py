@@ -6,8 +6,9 @@ Pure and Django-free (standard library :mod:`email` only). A delivery status not
 transient); a feedback report (RFC 5965 ARF, ``report-type=feedback-report``) is a person
 marking our message as spam. Our message is found by the ``Message-ID`` we set
 (``<brief-<id>@<domain>>``) in the returned headers (``text/rfc822-headers`` or
-``message/rfc822`` part), ``X-Original-Message-ID``, ``Original-Envelope-Id``, the report's
-``In-Reply-To``/``References``, or by the VERP return path ``bounces+<id>@<verp domain>``.
+``message/rfc822`` part), ``X-Original-Message-ID``, ``Original-Envelope-Id`` (the ``ENVID``
+we give the server, xtext-decoded), the report's ``In-Reply-To``/``References``, or by the VERP
+return path ``bounces+<id>@<verp domain>``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ HARD, SOFT, DELAY, COMPLAINT = "hard", "soft", "delay", "complaint"
 
 _OUR_ID = re.compile(r"<?(brief-(\d{1,18})@[^>\s]+)>?")
 _VERP = re.compile(r"bounces\+(\d{1,18})@", re.IGNORECASE)
+_XTEXT = re.compile(r"\+([0-9A-Fa-f]{2})")
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -130,7 +132,9 @@ def _parse_dsn(message: Message, verp_domains: tuple[str, ...]) -> list[MailRepo
     ids = _our_ids(
         _returned_headers(message),
         str(per_message.get("X-Original-Message-ID", "")),
-        str(per_message.get("Original-Envelope-Id", "")),
+        _XTEXT.sub(
+            lambda m: chr(int(m.group(1), 16)), str(per_message.get("Original-Envelope-Id", ""))
+        ),
         str(per_message.get("X-Postfix-Sender", "")),
         _envelope_headers(message),
         verp_domains=verp_domains,

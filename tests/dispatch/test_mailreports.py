@@ -68,6 +68,22 @@ def test_verp_alone_is_enough_when_the_returned_headers_are_cut():
     assert mailreports.parse(cut.encode(), verp_domains=("otro.example",))[0].message_ids == []
 
 
+@pytest.mark.parametrize("envid", ["brief-101@brief.test", "brief-101@brief+2Etest"])
+def test_the_original_envelope_id_alone_names_our_message(envid):
+    # given a DSN with no returned headers, no VERP and no Message-ID: only the ENVID we sent
+    text = raw("postfix_hard_5.1.1.eml").decode()
+    head, _sep, _rest = text.partition("Content-Description: Undelivered Message Headers")
+    head = head.replace("bounces+101@brief.test", "no-responder@icetex.example")
+    head = head.replace(
+        "Reporting-MTA: dns; mx1.brief.test",
+        f"Reporting-MTA: dns; mx1.brief.test\nOriginal-Envelope-Id: {envid}",
+    )
+    assert "101" not in head.replace(envid, "")
+    # when / then
+    [report] = mailreports.parse((head + "--\r\n").encode())
+    assert (report.kind, report.message_ids, report.status) == (HARD, [101], "5.1.1")
+
+
 def test_ordinary_mail_is_not_a_report():
     mail = b"From: ana@correo.co\r\nTo: bounces+1@brief.test\r\nSubject: Hola\r\n\r\nGracias\r\n"
     assert mailreports.is_report(mail) is False

@@ -4,7 +4,10 @@ Options: ``host``, ``port``, ``username``, ``password``, ``use_tls`` (implicit T
 ``start_tls``, ``timeout``, ``pool_size``, ``sender`` (default From), ``domain`` (for Message-ID).
 ``verp_domain`` sets the envelope sender (Return-Path) to ``bounces+<message id>@<verp_domain>``
 so a bounce names its message even when the returned headers are cut. The password may also
-come from ``password_file`` or ``password_env``.
+come from ``password_file`` or ``password_env``. When the server offers the DSN extension
+(RFC 3461), every message asks for failure and delay reports the standard way: ``MAIL FROM …
+RET=HDRS ENVID=brief-<id>@<domain>`` (our Message-ID, which the report returns as
+``Original-Envelope-Id``) and ``RCPT TO … NOTIFY=FAILURE,DELAY``.
 
 What comes back (:mod:`brief.dispatch.mailbox`): bounces and complaints read from the mailbox
 ``imap_host``/``imap_port``/``imap_user``/``imap_password``/``imap_folder`` (``imap_ssl``) by a
@@ -35,6 +38,14 @@ from .base import (
 )
 
 _PART_HEAD = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+
+
+def xtext(value: str) -> str:
+    """RFC 3461 xtext: ``+`` and ``=``, controls, spaces and non-ASCII as ``+XX`` (hex)."""
+    return "".join(
+        f"+{byte:02X}" if byte < 33 or byte > 126 or byte in (43, 61) else chr(byte)
+        for byte in value.encode("utf-8")
+    )
 
 
 def _b64(text: str) -> str:
@@ -119,6 +130,12 @@ class SMTPProvider(BaseProvider):
             self._cache[("hdr", value)] = cached
         return cached
 
+    def dsn_options(self, message: OutgoingMessage) -> tuple[list[str], list[str]]:
+        """``MAIL FROM`` and ``RCPT TO`` parameters asking for failure/delay DSNs that return
+        the headers only and name our message by its envelope id."""
+        envid = self.message_id(message).strip("<>")
+        return ["RET=HDRS", f"ENVID={xtext(envid)}"], ["NOTIFY=FAILURE,DELAY"]
+
     def envelope_sender(self, message: OutgoingMessage) -> str:
         if self.verp_domain:
             return f"bounces+{message.id}@{self.verp_domain}"
@@ -156,6 +173,8 @@ class SMTPProvider(BaseProvider):
         await client.connect()
         if self.username:
             await client.login(self.username, self.password or "")
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
         return client
 
     async def _worker(self, queue: asyncio.Queue, results: list[SendResult]) -> None:
@@ -169,8 +188,15 @@ class SMTPProvider(BaseProvider):
                 try:
                     if client is None:
                         client = await self._connect()
+                    mail_options, rcpt_options = (
+                        self.dsn_options(message) if client.supports_extension("dsn") else ([], [])
+                    )
                     await client.sendmail(
-                        self.envelope_sender(message), [message.to], self.build(message)
+                        self.envelope_sender(message),
+                        [message.to],
+                        self.build(message),
+                        mail_options=mail_options,
+                        rcpt_options=rcpt_options,
                     )
                     results.append(
                         SendResult(message.id, True, provider_message_id=self.message_id(message))

@@ -10,7 +10,7 @@ from brief.core.calendar import BOGOTA
 from brief.dispatch import actions, engine
 from brief.dispatch.models import Message, ProviderAccount
 from brief.dispatch.providers.base import OutgoingMessage
-from brief.dispatch.providers.smtp import SMTPProvider
+from brief.dispatch.providers.smtp import SMTPProvider, xtext
 from tests.services import free_port, smtp_sink
 
 
@@ -54,6 +54,31 @@ def test_sends_batch_with_our_message_id_and_unsubscribe_headers():
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert first.get_body(("plain",)).get_content().strip() == "Hola 1"
     assert first.get_body(("html",)).get_content().strip() == "<p>Hola 1</p>"
+
+
+@pytest.mark.parametrize("dsn", [True, False])
+def test_dsns_are_asked_for_when_the_server_offers_them(dsn):
+    # given a server that offers the DSN extension (or one that does not)
+    with smtp_sink(dsn=dsn) as (port, sink):
+        provider = SMTPProvider(account(port, domain="brief.test"))
+        # when
+        [result] = provider.send(
+            [OutgoingMessage(id=42, to="ana@correo.co", channel="email", subject="A", text="B")]
+        )
+    # then the envelope asks for failure/delay reports naming our message, only when offered
+    assert result.accepted, result.detail
+    mail_options, rcpt_options = sink.options[0]
+    mail_options = [o for o in mail_options if not o.startswith("SIZE=")]  # aiosmtplib's own
+    if dsn:
+        assert mail_options == ["RET=HDRS", "ENVID=BRIEF-42@BRIEF.TEST"]  # aiosmtpd upper-cases
+        assert rcpt_options == ["NOTIFY=FAILURE,DELAY"]
+    else:
+        assert (mail_options, rcpt_options) == ([], [])
+
+
+def test_envelope_id_is_xtext():
+    assert xtext("brief-7@brief.test") == "brief-7@brief.test"
+    assert xtext("a+b=c d\u00f1") == "a+2Bb+3Dc+20d+C3+B1"
 
 
 def test_non_ascii_subject_sender_and_body_survive_the_wire():
