@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from brief.contacts.models import Suppression
-from brief.dispatch import actions, engine, tasks
+from brief.dispatch import actions, engine, report, tasks
 from brief.dispatch.models import Attempt, CallbackPayload, Message, ProviderAccount, Sweep
 from brief.dispatch.providers.base import SIGNATURE_HEADER, sign
 from tests.helpers import SMTP_CALLBACK_SECRET as SECRET
@@ -87,6 +87,8 @@ def test_hard_bounce_in_the_mailbox_bounces_suppresses_and_the_next_sweep_skips_
         }
         first.refresh_from_db()
         assert (first.status, first.error_code) == ("bounced", "dsn_5.1.1")
+        totals = report.build(brief)["totals"]
+        assert (totals["bounced"], totals["sent"]) == (1, len(messages) - 1)
         assert "User unknown" in first.error_detail
         suppression = Suppression.objects.get(value=first.to)
         assert (suppression.channel, suppression.source) == ("email", "bounce")

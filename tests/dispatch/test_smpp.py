@@ -316,6 +316,31 @@ def test_sms_sweep_through_smpp_end_to_end(
 
 
 @pytest.mark.django_db
+def test_every_receipt_stat_moves_the_message_and_the_report(
+    campaign, proveedor, solicitante, api, monkeypatch, smsc
+):
+    # given an SMSC that answers each number with another receipt stat
+    stats = ["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "UNKNOWN"]
+    smsc.stat_for = {f"5730000000{i:02d}": stat for i, stat in enumerate(stats, 1)}
+    brief, sweep = _sweep(campaign, proveedor, monkeypatch, smsc, len(stats))
+    # when the sweep runs and the receipts come back
+    assert engine.Runner(sweep).run()["next"] == "done"
+    assert smsc.wait_for(lambda s: s.receipts_answered == len(stats))
+    smpp.hub().flush()
+    # then each stat gives its status and code; UNKNOWN leaves the message sent
+    rows = dict(Message.objects.filter(sweep=sweep).values_list("to", "status"))
+    codes = dict(Message.objects.filter(sweep=sweep).values_list("to", "error_code"))
+    expected = ["delivered", "failed", "failed", "failed", "failed", "sent"]
+    assert [rows[f"+5730000000{i:02d}"] for i in range(1, 7)] == expected
+    assert [codes[f"+5730000000{i:02d}"] for i in range(2, 6)] == [
+        f"smpp_{stat}" for stat in stats[1:5]
+    ]
+    totals = api.as_user(solicitante).get(reverse("api:brief_report", args=[brief.code]))
+    totals = totals.json()["totals"]
+    assert (totals["delivered"], totals["sent"], totals["not_sent"]) == (1, 2, 4)
+
+
+@pytest.mark.django_db
 def test_late_receipts_move_statuses_after_the_sweep(campaign, proveedor, monkeypatch, smsc):
     # given receipts that come a while after the submits
     smsc.receipt_delay = 0.3

@@ -513,6 +513,46 @@ def test_an_early_call_callback_keeps_its_evidence(campaign, proveedor, client, 
     assert report.build(brief)["totals"]["delivered"] == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "ours"),
+    [
+        ("queued", None),
+        ("sending", None),
+        ("sent", "sent"),
+        ("delivered", "delivered"),
+        ("read", "read"),
+        ("undelivered", "failed"),
+        ("failed", "failed"),
+    ],
+)
+def test_every_twilio_message_status_maps_to_ours(status, ours):
+    provider = TwilioSMSProvider(ProviderAccount(code="t", options={"auth_token": TOKEN}))
+    form = {**fixture("sms_status_delivered.json"), "MessageStatus": status, "SmsStatus": status}
+    assert [u.status for u in provider.parse_form(form)] == ([ours] if ours else [])
+
+
+@pytest.mark.parametrize(
+    ("call_status", "answered_by", "ours", "code"),
+    [
+        ("completed", "human", "delivered", ""),
+        ("completed", "unknown", "delivered", "answered_unknown"),
+        ("completed", "machine_end_beep", "voicemail", "answered_machine_end_beep"),
+        ("completed", "fax", "failed", "answered_fax"),
+        ("busy", "", "no_answer", "twilio_busy"),
+        ("no-answer", "", "no_answer", "twilio_no-answer"),
+        ("canceled", "", "no_answer", "twilio_canceled"),
+        ("failed", "", "failed", "twilio_failed"),
+    ],
+)
+def test_every_call_outcome_maps_to_ours(call_status, answered_by, ours, code):
+    provider = TwilioVoiceProvider(ProviderAccount(code="v", options={"auth_token": TOKEN}))
+    form = {**fixture("call_completed_human.json"), "CallStatus": call_status}
+    form["AnsweredBy"] = answered_by
+    [update] = provider.parse_form(form)
+    assert (update.status, update.code) == (ours, code)
+    assert update.evidence["call_status"] == call_status
+
+
 def test_recorded_call_payloads_map_to_our_statuses():
     account = ProviderAccount(code="v", options={"auth_token": TOKEN})
     provider = TwilioVoiceProvider(account)

@@ -456,6 +456,23 @@ def test_inbound_webhook_is_accepted_and_counted(client, peer, db):
     assert response.json()["inbound"] == 1
 
 
+def test_an_opt_out_text_reply_suppresses_the_next_whatsapp_sweep(
+    client, wa_campaign, proveedor, at
+):
+    # given a WhatsApp sweep of 2 sent through the peer
+    brief, _base, sweep, message = sent_one(wa_campaign, proveedor, n=2)
+    # when the first person answers "STOP" in the chat (a signed inbound webhook)
+    payload = inbound_payload([inbound_item(message.to, "  stop ", wamid="wamid.in-stop")])
+    assert post_hook(client, payload).status_code == 200
+    # then the next WhatsApp sweep of the brief skips them and only them
+    template = sweep.template
+    again = sweep_for(brief, template, proveedor, account="wa-icetex")
+    result = dict(Message.objects.filter(sweep=again).values_list("contact_id", "status"))
+    assert result[message.contact_id] == "suppressed"
+    assert sorted(result.values()) == ["queued", "suppressed"]
+    assert Suppression.objects.filter(channel="whatsapp").count() == 1
+
+
 def test_failed_status_parse_keeps_code_and_effect():
     [update] = parse_webhook(json.loads(fixture("status_failed_131050.json")))
     assert isinstance(update, StatusUpdate)
