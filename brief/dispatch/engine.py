@@ -42,7 +42,7 @@ from .choices import (
     MessageStatus,
     SweepState,
 )
-from .models import Attempt, DailyContact, Message, StatusEvent, Sweep
+from .models import Attempt, DailyContact, Message, ProviderAccount, StatusEvent, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
 from .ratelimit import bucket_for, throttle
 from .segments import earlier_sweeps_filter
@@ -637,74 +637,60 @@ def apply_status_updates(
     recorded) and applied when the send is recorded; they never make the callback fail.
     Events are stored once per (account, provider id, status), so a replay writes nothing new.
     Callers go through :func:`brief.dispatch.hooks.ingest`.
+
+    This is the hot path of every callback, so it speaks SQL prepared before the write lock is
+    taken: one lookup, one ``UPDATE … WHERE rank < new rank`` per timestamp column and one
+    ``INSERT … ON CONFLICT DO NOTHING`` of the events, in one transaction.
     """
     updates = [u for u in updates if u.status in TIMESTAMP and u.provider_message_id]
+    if not updates:
+        return {"applied": 0, "pending": 0}
     now = timezone.now()
     ids = list({u.provider_message_id for u in updates})
-    # Provider ids are only unique within one provider: a callback moves only the messages
-    # sent through its own account.
-    account_sweeps = set(
-        Sweep.objects.filter(provider_account__code=provider_code).values_list("pk", flat=True)
-    )
-    message_ids: dict[str, list[int]] = defaultdict(list)
-    for start in range(0, len(ids), 900):
-        # Looked up by the provider-id index, then kept only for this account's sweeps.
-        for pid, mid, sweep_id in Message.objects.filter(
-            provider_message_id__in=ids[start : start + 900]
-        ).values_list("provider_message_id", "id", "sweep_id"):
-            if sweep_id in account_sweeps:
-                message_ids[pid].append(mid)
-    known = set(message_ids)
-    by_column: dict[str, list[tuple]] = defaultdict(list)
-    unmatched = []
-    for u in updates:
-        if u.provider_message_id not in known:
-            unmatched.append(u)
-            continue
-        at = _parse_time(u.at) or now
-        column = TIMESTAMP[u.status]
-        code, detail = u.code[:60], u.detail[:300]
-        by_column[column].extend(
-            (u.status, RANK[u.status], now, at, code, code, detail, detail, mid, RANK[u.status])
-            for mid in message_ids[u.provider_message_id]
-        )
-    table = Message._meta.db_table
-    with transaction.atomic():
-        for column, rows in by_column.items():
-            _bulk_update(
-                rows,
-                (
-                    f"UPDATE {table} SET status = %s, rank = %s, updated_at = %s, {column} = %s, "
-                    f"error_code = CASE WHEN %s = '' THEN error_code ELSE %s END, "
-                    f"error_detail = CASE WHEN %s = '' THEN error_detail ELSE %s END "
-                    f"WHERE id = %s AND rank < %s"
-                ),
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        message_ids = _messages_of_account(cursor, provider_code, ids)
+        known = set(message_ids)
+        by_column: dict[str, list[tuple]] = defaultdict(list)
+        unmatched = []
+        for u in updates:
+            if u.provider_message_id not in known:
+                unmatched.append(u)
+                continue
+            at = _adapt(_parse_time(u.at) or now)
+            rank = RANK[u.status]
+            code, detail = u.code[:60], u.detail[:300]
+            by_column[TIMESTAMP[u.status]].extend(
+                (u.status, rank, _adapt(now), at, code, code, detail, detail, mid, rank)
+                for mid in message_ids[u.provider_message_id]
             )
+        for column, rows in by_column.items():
+            cursor.executemany(_STATUS_SQL.format(column=column), rows)
         for u in updates:
             if u.evidence and u.provider_message_id in known:
                 Message.objects.filter(id__in=message_ids[u.provider_message_id]).update(
                     evidence=u.evidence
                 )
         if store or unmatched:
-            StatusEvent.objects.bulk_create(
+            json_field = StatusEvent._meta.get_field("payload")  # JSON as each backend takes it
+            received = _adapt(now)
+            cursor.executemany(
+                _EVENT_SQL,
                 [
-                    StatusEvent(
-                        provider=provider_code,
-                        provider_message_id=u.provider_message_id,
-                        status=u.status,
-                        payload=u.raw or {},
-                        received_at=now,
-                        applied=u.provider_message_id in known,
-                        at=_parse_time(u.at),
-                        code=u.code[:60],
-                        detail=u.detail[:300],
-                        effect=u.effect,
-                        evidence=u.evidence or {},
+                    (
+                        provider_code,
+                        u.provider_message_id,
+                        u.status,
+                        json_field.get_db_prep_save(u.raw or {}, connection),
+                        received,
+                        u.provider_message_id in known,
+                        _adapt(_parse_time(u.at)),
+                        u.code[:60],
+                        u.detail[:300],
+                        u.effect,
+                        json_field.get_db_prep_save(u.evidence or {}, connection),
                     )
                     for u in (updates if store else unmatched)
                 ],
-                batch_size=1000,
-                ignore_conflicts=True,  # one row per (account, provider id, status)
             )
     effects = [
         (mid, u.effect, u.code, u.detail)
@@ -714,12 +700,49 @@ def apply_status_updates(
     ]
     if effects:
         from .actions import apply_provider_effects
-        from .models import ProviderAccount
 
         account = ProviderAccount.objects.filter(code=provider_code).first()
         if account is not None:
             apply_provider_effects(account, effects)
     return {"applied": len(updates) - len(unmatched), "pending": len(unmatched)}
+
+
+_STATUS_SQL = (
+    f"UPDATE {Message._meta.db_table} SET status = %s, rank = %s, updated_at = %s, "
+    "{column} = %s, "
+    "error_code = CASE WHEN %s = '' THEN error_code ELSE %s END, "
+    "error_detail = CASE WHEN %s = '' THEN error_detail ELSE %s END "
+    "WHERE id = %s AND rank < %s"
+)
+# One row per (account, provider id, status): a replay inserts nothing.
+_EVENT_SQL = (
+    f"INSERT INTO {StatusEvent._meta.db_table} "
+    "(provider, provider_message_id, status, payload, received_at, applied, "
+    "at, code, detail, effect, evidence) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+
+
+def _messages_of_account(cursor, provider_code: str, ids: list[str]) -> dict[str, list[int]]:
+    """Our message ids per provider id, among the messages sent through ``provider_code``.
+
+    Provider ids are only unique within one provider: a callback moves only the messages sent
+    through its own account. The lookup is driven by the provider-id index (nothing constrains
+    the joined tables), then the account is checked here."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        cursor.execute(
+            f"SELECT m.provider_message_id, m.id, a.code FROM {Message._meta.db_table} m "
+            f"JOIN {Sweep._meta.db_table} s ON s.id = m.sweep_id "
+            f"JOIN {ProviderAccount._meta.db_table} a ON a.id = s.provider_account_id "
+            f"WHERE m.provider_message_id IN ({', '.join(['%s'] * len(chunk))})",
+            chunk,
+        )
+        for pid, mid, code in cursor.fetchall():
+            if code == provider_code:
+                found[pid].append(mid)
+    return found
 
 
 def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:

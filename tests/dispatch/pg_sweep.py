@@ -26,8 +26,13 @@ from brief.contacts import importer  # noqa: E402
 from brief.contacts.models import ContactBase, Suppression  # noqa: E402
 from brief.content.models import Template  # noqa: E402
 from brief.core.calendar import BOGOTA  # noqa: E402
-from brief.dispatch import actions, engine  # noqa: E402
-from brief.dispatch.models import Message, ProviderAccount  # noqa: E402
+from brief.dispatch import actions, engine, hooks  # noqa: E402
+from brief.dispatch.models import (  # noqa: E402
+    CallbackPayload,
+    Message,
+    ProviderAccount,
+    StatusEvent,
+)
 from brief.dispatch.providers.base import StatusUpdate  # noqa: E402
 from tests.helpers import base_csv  # noqa: E402
 
@@ -140,7 +145,15 @@ def main(workdir: str) -> None:
             "provider_message_id", flat=True
         )[:100]
     )
-    engine.apply_status_updates("locmem", [StatusUpdate(i, "delivered") for i in ids])
+    # through the one callback path, twice: the raw body and the events are kept once
+    account = ProviderAccount.objects.get(code="locmem")
+    for _ in range(2):
+        hooks.ingest(
+            account,
+            [StatusUpdate(i, "delivered", raw={"id": i}) for i in ids],
+            raw=json.dumps(ids),
+            content_type="application/json",
+        )
     second = actions.create_sweep(
         brief, actor=operator, channel="email", template=email, provider_account="locmem"
     )
@@ -154,6 +167,11 @@ def main(workdir: str) -> None:
                 "first": engine.counts(first),
                 "second": engine.counts(second),
                 "second_next": outcome["next"],
+                "evidence": {
+                    "payloads": CallbackPayload.objects.count(),
+                    "events": StatusEvent.objects.filter(provider="locmem", applied=True).count(),
+                    "payload": StatusEvent.objects.filter(provider="locmem").first().payload,
+                },
                 **parallel,
             }
         )

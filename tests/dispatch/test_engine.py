@@ -471,6 +471,10 @@ def test_sweeps_run_on_postgresql(tmp_path):
     assert result["first"]["suppressed"] == 1
     assert result["first"]["sent"] + result["first"]["delivered"] == 299
     assert result["first"]["delivered"] == 100
+    # the callback path's raw SQL on PostgreSQL: evidence and events kept once, JSON intact
+    assert result["evidence"]["payloads"] == 1
+    assert result["evidence"]["events"] == 100
+    assert set(result["evidence"]["payload"]) == {"id"}
     # the same people by e-mail the same day wait for tomorrow (daily cap, ON CONFLICT)
     assert result["second"]["deferred"] == 299
     assert result["second_next"] == "at"

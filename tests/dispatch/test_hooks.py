@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brief.dispatch import actions, engine, hooks
-from brief.dispatch.models import CallbackPayload, InboundMessage, Message, StatusEvent
+from brief.dispatch.models import (
+    CallbackPayload,
+    InboundMessage,
+    Message,
+    ProviderAccount,
+    StatusEvent,
+)
 from brief.dispatch.providers.base import InboundMessage as Inbound
 from brief.dispatch.providers.base import StatusUpdate, decode_json
 from brief.dispatch.providers.simulated import sign
@@ -124,6 +130,46 @@ def test_secret_may_come_from_a_file_or_an_environment_variable(
     signed.save()
     assert post(client, body).status_code == 403
     assert post(client, body, secret="de-entorno").status_code == 200
+
+
+def test_one_adapter_serves_an_account_until_its_row_changes(client, sent, signed):
+    body = {"events": [{"id": sent.provider_message_id, "status": "delivered"}]}
+    # given an account whose callbacks were taken once (its adapter is now reused)
+    assert post(client, body).status_code == 200
+    first = hooks.callback_adapter("simulado")
+    assert first is not None
+    assert hooks.callback_adapter("simulado")[1] is first[1]
+    # when its secret is rotated by save() and then by an update that bypasses save()
+    signed.options = {**signed.options, "callback_secret": "nuevo"}
+    signed.save()
+    # then the next callback already checks the new secret
+    assert post(client, body).status_code == 403
+    assert post(client, body, secret="nuevo").status_code == 200
+    type(signed).objects.filter(pk=signed.pk).update(
+        options={**signed.options, "callback_secret": "otro"}
+    )
+    assert post(client, body, secret="nuevo").status_code == 403
+    assert post(client, body, secret="otro").status_code == 200
+    assert hooks.callback_adapter("simulado")[1] is not first[1]
+
+
+def test_a_deleted_account_stops_taking_callbacks(client, db):
+    # given an account that took a callback (its adapter cached)
+    account = ProviderAccount.objects.create(
+        code="efimera",
+        name="Efímera",
+        kind="simulated",
+        channels=["sms"],
+        options={"callback_secret": SECRET},
+    )
+    assert post(client, {"events": []}, code="efimera").status_code == 200
+    # when it is deleted
+    account.delete()
+    # then its URL answers 404 and nothing is kept
+    response = post(client, {"events": []}, code="efimera")
+    assert response.status_code == 404
+    assert hooks.callback_adapter("efimera") is None
+    assert nothing_stored()
 
 
 @pytest.mark.parametrize(
