@@ -9,15 +9,22 @@ from rest_framework.test import APIClient
 from brief.accounts.actions import set_roles
 from brief.accounts.models import Area, Provider, User
 from brief.campaigns import actions as brief_actions
-from brief.campaigns.choices import Status
+from brief.campaigns.choices import SCRIPT_CHANNELS, Status
 from brief.contacts import importer
 from brief.contacts.choices import BaseStatus
 from brief.contacts.models import Contact, ContactBase
-from brief.content.models import Template
 from brief.core.roles import Role
 from brief.dispatch.models import ProviderAccount
 from brief.dispatch.providers import locmem
-from tests.helpers import BASE_CSV, attach_base, base_csv, brief_data, upload
+from tests.helpers import (
+    BASE_CSV,
+    attach_base,
+    base_csv,
+    brief_data,
+    channel_templates,
+    meet_checks,
+    upload,
+)
 
 
 @pytest.fixture
@@ -164,16 +171,17 @@ def make_brief(solicitante, jefe, comunicaciones, analista, proveedor):
         brief_actions.add_attachment(
             brief, actor=solicitante, kind="base", upload=upload("base.csv", BASE_CSV)
         )
+        if set(brief.channels) & SCRIPT_CHANNELS:
+            brief_actions.add_attachment(
+                brief, actor=solicitante, kind="script", upload=upload("guion.txt", "Hola.\n")
+            )
         brief_actions.give_approval(brief, "boss", actor=jefe)
         brief_actions.give_approval(brief, "comms", actor=comunicaciones)
         for name, actor in path:
             brief.refresh_from_db()
             if brief.status == status:
                 break
-            if name == "deliver_results":
-                brief_actions.add_attachment(
-                    brief, actor=proveedor, kind="report", upload=upload("informe.csv", "total,1\n")
-                )
+            meet_checks(brief, name, proveedor)
             brief_actions.perform(brief, name, actor=actor)
         brief.refresh_from_db()
         assert brief.status == status
@@ -278,18 +286,7 @@ def campaign(make_brief, solicitante, proveedor, accounts):
             channels=list(channels),
         )
         assert importer.run_import(base.pk) == BaseStatus.READY
-        templates = {}
-        for channel in channels:
-            templates[channel] = Template.objects.create(
-                brief=brief,
-                channel=channel,
-                name=f"Plantilla {channel}",
-                body="Hola {nombres}, su saldo es {saldo}.",
-                subject="Aviso ICETEX",
-                text="Hola {nombres}",
-                html="<p>Hola {nombres}</p>",
-                created_by=proveedor,
-            )
+        templates = channel_templates(brief, proveedor, body="Hola {nombres}, su saldo es {saldo}.")
         brief.status = Status.EXECUTING
         brief.save(update_fields=["status"])
         base.refresh_from_db()

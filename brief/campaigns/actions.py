@@ -298,6 +298,7 @@ def perform(
                 f"No se puede «{spec.label.lower()}» un brief en estado "
                 f"«{brief.get_status_display()}»."
             )
+        permissions.require_ready(brief, action)
         extra, details = (
             handler(brief, actor=actor, note=note, at=at, **params) if handler else ({}, {})
         )
@@ -415,14 +416,14 @@ def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
     return {"provider": chosen}, {"provider": chosen.code}
 
 
-def _pre_deliver(brief: Brief, *, actor, note, at, **params):
+def require_report(brief: Brief) -> None:
+    """A ``deliver_results`` check: the provider attached the results report."""
     if not _has(brief, AttachmentKind.REPORT):
         raise Invalid(
-            "Adjunte el informe de resultados antes de entregarlos.",
+            gettext("Adjunte el informe de resultados antes de entregarlos."),
             code="missing_report",
             field="attachments",
         )
-    return {}, {}
 
 
 # A precheck returns (extra brief fields, transition details); higher layers add theirs as
@@ -432,7 +433,6 @@ _PRECHECKS: dict[str, _Precheck] = {
     "submit": _pre_submit,
     "return": _pre_return,
     "forward": _pre_forward,
-    "deliver_results": _pre_deliver,
 }
 
 

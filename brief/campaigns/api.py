@@ -28,6 +28,7 @@ class BriefSerializer(serializers.ModelSerializer):
     provider = serializers.SlugRelatedField(slug_field="code", read_only=True)
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     allowed_actions = serializers.SerializerMethodField()
+    blocked_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Brief
@@ -43,6 +44,7 @@ class BriefSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "allowed_actions",
+            "blocked_actions",
         ]
         read_only_fields = ["code", "status", "version", "submitted_at", "created_at", "updated_at"]
         # Percentages, as the F559 form bounds them.
@@ -68,6 +70,17 @@ class BriefSerializer(serializers.ModelSerializer):
         if request is None:
             return []
         return [spec.name for spec in permissions.allowed_actions(brief, request.user)]
+
+    def get_blocked_actions(self, brief) -> list[dict[str, str]]:
+        """Of ``allowed_actions``, those the brief is not ready for, with the Spanish reason
+        the action would answer (``{"action", "code", "message"}``)."""
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [
+            {"action": name, "code": refusal.code, "message": refusal.message}
+            for name, refusal in permissions.blocked_actions(brief, request.user).items()
+        ]
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

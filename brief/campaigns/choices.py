@@ -125,6 +125,12 @@ class ActionSpec:
     ``import_string`` and calls it inside the transition's transaction, after this app's own
     precheck, as ``guard(brief, actor=…, note=…, at=…, **params)``; it raises a ``DomainError``
     to refuse, or returns ``(extra brief fields, transition details)``.
+
+    ``checks`` say what the state promises (README "The brief workflow"): each, named by dotted
+    path too, is called as ``check(brief)``, only reads, and raises a ``Refusal`` with the
+    Spanish reason when the brief is not ready for the action. ``perform`` runs them under the
+    transition's lock; ``permissions.readiness_refusal`` runs the same ones to show why a
+    button is disabled.
     """
 
     name: str
@@ -135,6 +141,7 @@ class ActionSpec:
     event: str
     audit: str
     guards: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
 
 
 _NON_TERMINAL = frozenset(s for s in Status.values if s not in TERMINAL)
@@ -196,6 +203,7 @@ ACTIONS: dict[str, ActionSpec] = {
             "brief.base_loaded",
             "BRIEF_BASE_LOADED",
             guards=("brief.contacts.actions.summarize_loaded_base",),
+            checks=("brief.contacts.actions.require_ready_base",),
         ),
         ActionSpec(
             "request_exit",
@@ -205,6 +213,7 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.PROVEEDOR}),
             "brief.exit_requested",
             "BRIEF_EXIT_REQUESTED",
+            checks=("brief.content.actions.require_channel_templates",),
         ),
         ActionSpec(
             "approve_exit",
@@ -224,6 +233,10 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.PROVEEDOR}),
             "brief.results_delivered",
             "BRIEF_RESULTS_DELIVERED",
+            checks=(
+                "brief.campaigns.actions.require_report",
+                "brief.dispatch.actions.require_finished_sweep",
+            ),
         ),
         ActionSpec(
             "send_results",

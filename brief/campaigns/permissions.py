@@ -24,9 +24,10 @@ from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from brief.core.exceptions import Conflict, Forbidden
+from brief.core.exceptions import Conflict, Forbidden, Refusal
 from brief.core.roles import ALL_AREAS_ROLES, AREA_ROLES, PROVIDER_ROLES, Role
 
 from .choices import (
@@ -205,8 +206,37 @@ def may_act(user, brief: Brief, action: str) -> bool:
 
 
 def allowed_actions(brief: Brief, user) -> list[ActionSpec]:
-    """The actions ``user`` may run on ``brief`` now (for buttons and the API)."""
+    """The actions ``user`` may run on ``brief`` in its state (for buttons and the API); one
+    may still be blocked until the brief is ready for it (:func:`blocked_actions`)."""
     return [spec for spec in ACTIONS.values() if may_act(user, brief, spec.name)]
+
+
+def require_ready(brief: Brief, action: str) -> None:
+    """Raise the :class:`Refusal` of the first ``ActionSpec.checks`` of ``action`` that
+    ``brief`` does not meet (a ready base, a template per channel, a finished sweep…)."""
+    for path in ACTIONS[action].checks:
+        import_string(path)(brief)
+
+
+def readiness_refusal(brief: Brief, action: str) -> Refusal | None:
+    """Why ``brief`` is not ready for ``action`` (``None`` when it is): the same checks the
+    action runs, so a disabled button and the refused action give the same reason."""
+    try:
+        require_ready(brief, action)
+    except Refusal as exc:
+        return exc
+    return None
+
+
+def blocked_actions(brief: Brief, user) -> dict[str, Refusal]:
+    """Of the actions ``user`` may run on ``brief`` now (:func:`allowed_actions`), those the
+    brief is not ready for, with the refusal to show next to the disabled button."""
+    blocked = {}
+    for spec in allowed_actions(brief, user):
+        refusal = readiness_refusal(brief, spec.name)
+        if refusal is not None:
+            blocked[spec.name] = refusal
+    return blocked
 
 
 def require_create(user) -> None:

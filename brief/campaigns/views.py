@@ -36,12 +36,12 @@ from .choices import (
     ACTIONS,
     APPROVALS,
     TERMINAL,
-    AttachmentKind,
     CampaignClass,
     Channel,
     ChecklistItem,
     Kind,
     Status,
+    channel_label,
 )
 from .filters import BriefFilter
 from .forms import (
@@ -277,17 +277,41 @@ def _base_rows(summary: dict | None) -> list[tuple[str, Any]] | None:
     return rows
 
 
+def _exit_summary(brief: Brief) -> dict[str, Any]:
+    """What ``approve_exit`` approves and freezes: the templates, the latest creative of each
+    channel and the usable recipients of the current base per channel. Read through the
+    reverse relations: campaigns sits below contacts and content."""
+    latest: dict[str, Any] = {}
+    for creative in brief.creatives.order_by("channel", "-version"):
+        latest.setdefault(creative.channel, creative)
+    base = brief.bases.current(brief)
+    usable = (base.summary or {}).get("usable_by_channel", {}) if base is not None else {}
+    return {
+        "templates": list(brief.templates.order_by("channel", "id")),
+        "creatives": list(latest.values()),
+        "recipients": [
+            {"label": channel_label(channel), "count": usable.get(channel)}
+            for channel in brief.channels or []
+        ],
+    }
+
+
 def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) -> dict:
     user = request.user
     bound = bound or {}
     now = timezone.now()
     allowed = permissions.allowed_actions(brief, user)
-    first_open = next((s.name for s in allowed if s.name not in FOLDED_ACTIONS), None)
+    blocked = permissions.blocked_actions(brief, user)
+    first_open = next(
+        (s.name for s in allowed if s.name not in FOLDED_ACTIONS and s.name not in blocked),
+        None,
+    )
     action_forms = [
         {
             "spec": spec,
             "form": bound.get(spec.name) or ActionForm(spec.name),
             "folded": spec.name in FOLDED_ACTIONS and spec.name not in bound,
+            "refusal": blocked.get(spec.name),
             "css": "danger"
             if spec.name == "cancel"
             else ("primary" if spec.name == first_open else ""),
@@ -323,7 +347,9 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         "action_forms": action_forms,
         "problems": problems,
         "attachments": attachments,
-        "has_report": any(a.kind == AttachmentKind.REPORT for a in attachments),
+        "exit_summary": _exit_summary(brief)
+        if any(spec.name == "approve_exit" for spec in allowed)
+        else None,
         "upload_form": upload_form,
         "approvals": _approvals(user, brief, attachments),
         "clocks": clocks,

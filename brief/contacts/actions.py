@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from brief.campaigns.choices import EDITABLE, AttachmentKind, Status
 from brief.campaigns.models import Attachment, Brief
@@ -23,7 +24,7 @@ from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 
-from .choices import BaseStatus, SuppressionChannel, SuppressionSource
+from .choices import OPEN_BASE_STATES, BaseStatus, SuppressionChannel, SuppressionSource
 from .cleaning import parse_channels
 from .models import (
     Contact,
@@ -197,6 +198,26 @@ def base_summary(brief: Brief) -> dict | None:
     """The quality summary of the brief's current ready base (``None`` before any import)."""
     base = ContactBase.objects.current(brief)
     return base.summary if base is not None else None
+
+
+def require_ready_base(brief: Brief) -> None:
+    """The ``load_base`` check (campaigns ``ActionSpec.checks``): the brief has a ready
+    imported base. The provider imports it first (page «Bases de contactos»); registering the
+    load does not start an import, it records the one that finished."""
+    if ContactBase.objects.current(brief) is not None:
+        return
+    if ContactBase.objects.filter(brief=brief, status__in=OPEN_BASE_STATES).exists():
+        raise Conflict(
+            gettext("La importación de la base sigue en curso: registre el cargue cuando termine."),
+            code="base_not_ready",
+        )
+    raise Conflict(
+        gettext(
+            "Importe y depure la base de contactos del brief antes de registrar el cargue "
+            "(Bases de contactos)."
+        ),
+        code="base_not_ready",
+    )
 
 
 def summarize_loaded_base(brief: Brief, *, actor, at, **params) -> tuple[dict, dict]:

@@ -22,6 +22,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_act_as, require_view
@@ -495,6 +496,39 @@ def open_creative(creative: Creative, *, actor=None, request=None):
 
 
 # --- exit approval ---------------------------------------------------------------------
+
+
+def missing_channel_content(brief: Brief) -> list[dict]:
+    """What keeps ``brief`` from asking for exit approval: each of its channels without a
+    template (a call's template carries the script, ``script_sections``). Issue 11 adds the
+    typification tree that calls also need."""
+    have = set(Template.objects.filter(brief=brief).values_list("channel", flat=True))
+    problems = []
+    for channel in brief.channels or []:
+        if channel in have or channel not in Channel.values:
+            continue
+        label = Channel(channel).label
+        if channel == Channel.CALL:
+            message = gettext(
+                "Falta el guion de llamada: cree la plantilla del canal «%(channel)s» con sus "
+                "secciones."
+            ) % {"channel": label}
+        else:
+            message = gettext("Falta la plantilla del canal «%(channel)s».") % {"channel": label}
+        problems.append({"code": "missing_template", "message": message, "field": "channels"})
+    return problems
+
+
+def require_channel_templates(brief: Brief) -> None:
+    """The ``request_exit`` check (campaigns ``ActionSpec.checks``): at least one template for
+    each channel of the brief, so that what OCM approves is everything that will be sent."""
+    problems = missing_channel_content(brief)
+    if problems:
+        raise Conflict(
+            " ".join(p["message"] for p in problems),
+            code="missing_template",
+            errors=problems,
+        )
 
 
 def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, dict]:

@@ -16,6 +16,8 @@ from brief.contacts import importer
 from brief.content import actions as content_actions
 from brief.core import calendar
 
+from . import sweeps
+
 DEMO_PROVIDER = "contact-center"
 
 BASE_CSV = (
@@ -28,9 +30,15 @@ SCRIPT_TXT = (
     "Buenos días, le habla {asesor} de ICETEX. Le llamamos para recordarle la fecha de pago de "
     "su crédito. ¿Tiene un momento?\n"
 )
+WELCOME_CSV = (
+    "documento,nombres,apellidos,celular,correo\n"
+    "1098765432,Valentina,Mora Díaz,3014445566,valentina.mora@example.com\n"
+    "1001234567,Santiago,Londoño,3127778899,santiago.londono@example.com\n"
+)
 REPORT_CSV = "enviados,entregados,no_enviados,leidos\n3,3,0,2\n"
 
-# (target status, F559 fields, steps to walk after the draft is complete)
+# (target status, F559 fields and optionally its "base" CSV); each brief walks PATH to it,
+# meeting each action's checks on the way (a ready base, a template per channel, a sweep).
 DEMO_BRIEFS: list[tuple[str, dict]] = [
     (
         "draft",
@@ -103,6 +111,9 @@ DEMO_BRIEFS: list[tuple[str, dict]] = [
             "kind": "informativa",
             "channels": ["email"],
             "read_register": True,
+            # Other people than the open campaigns' base: its finished sweep would otherwise
+            # use up today's one contact per person for the executing brief's demo sweep.
+            "base": WELCOME_CSV,
         },
     ),
 ]
@@ -144,7 +155,8 @@ def load(command) -> None:
     if users is None:
         return  # demo users were changed by hand: leave the data alone
     for target, fields in DEMO_BRIEFS:
-        walk(target, fields, users)
+        fields = dict(fields)
+        walk(target, fields, users, fields.pop("base", BASE_CSV))
     command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")
 
 
@@ -185,6 +197,7 @@ def walk(target: str, fields: dict, users: dict[str, User], base_csv: str = BASE
             params = {"provider": provider.code} if provider else {}
             note = "Base remitida por SFTP."
         if action == "deliver_results":
+            sweeps.run_to_end(brief, users["proveedor"])
             actions.add_attachment(
                 brief,
                 actor=users["proveedor"],

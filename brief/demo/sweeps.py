@@ -6,7 +6,7 @@ from brief.accounts.models import User
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
 from brief.contacts.models import ContactBase
-from brief.dispatch import actions
+from brief.dispatch import actions, engine
 from brief.dispatch.models import ProviderAccount, Sweep
 
 ACCOUNTS = [
@@ -31,11 +31,36 @@ ACCOUNTS = [
 ]
 
 
-def load(command) -> None:
-    """Create the demo provider accounts, then one sweep of the executing demo brief (once)."""
+def ensure_accounts() -> None:
+    """The demo provider accounts (once)."""
     for spec in ACCOUNTS:
         ProviderAccount.objects.get_or_create(code=spec["code"], defaults=spec)
-    if Sweep.objects.exists():
+
+
+def run_to_end(brief: Brief, operator: User) -> Sweep:
+    """Send a whole e-mail sweep of ``brief`` on the simulated provider now and finish it:
+    ``deliver_results`` asks for at least one finished sweep."""
+    ensure_accounts()
+    sweep = actions.create_sweep(
+        brief,
+        actor=operator,
+        channel="email",
+        template=brief.templates.get(channel="email"),
+        provider_account="simulado",
+        ignore_windows=True,
+        exception_reason="Demostración: se envía fuera de la franja.",
+    )
+    while engine.Runner(sweep).run(budget_seconds=30)["next"] == "continue":
+        pass
+    actions.finish_sweep(sweep.pk)
+    sweep.refresh_from_db()
+    return sweep
+
+
+def load(command) -> None:
+    """Create the demo provider accounts, then one sweep of the executing demo brief (once)."""
+    ensure_accounts()
+    if Sweep.objects.filter(brief__status=Status.EXECUTING).exists():
         return
     brief = Brief.objects.filter(status=Status.EXECUTING).order_by("id").first()
     operator = User.objects.filter(username="proveedor").first()

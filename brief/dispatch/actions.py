@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
@@ -299,6 +300,19 @@ def cancel_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
         request=request,
         label="cancelar",
     )
+
+
+def require_finished_sweep(brief: Brief) -> None:
+    """The ``deliver_results`` check (campaigns ``ActionSpec.checks``): results come from at
+    least one finished sweep."""
+    if not Sweep.objects.filter(brief=brief, state=SweepState.DONE).exists():
+        raise Conflict(
+            gettext(
+                "Todavía no hay un barrido terminado: los resultados se entregan después de "
+                "al menos uno."
+            ),
+            code="no_finished_sweep",
+        )
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief
 from brief.core.sla import ensure_default_rules
-from tests.helpers import BASE_CSV, valid_start
+from tests.helpers import BASE_CSV, channel_templates, finished_sweep, ready_base, valid_start
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +36,12 @@ def test_whole_path_draft_to_accepted_in_the_browser(
         form.get_by_role("button", name=button, exact=True).click()
         expect(page.locator(".messages")).to_contain_text(f"quedó «{status_label}»")
         expect(page.locator("#estado")).to_have_text(status_label)
+
+    def expect_blocked(button: str, reason: str):
+        """The action's button is disabled and the reason is shown right after it."""
+        form = page.get_by_role("form", name=button)
+        expect(form.get_by_role("button", name=button, exact=True)).to_be_disabled()
+        expect(form.locator("button + p.blocked")).to_contain_text(reason)
 
     def attach(kind: str, name: str, content: str):
         page.get_by_label("Tipo de documento").select_option(label=kind)
@@ -84,10 +90,18 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     page.get_by_label("Proveedor", exact=True).select_option(provider_org.code)
     run("Remitir al proveedor", "Remitido al proveedor", note="Base por ruta segura.")
 
-    # the provider receives, loads the base and asks for the exit approval
+    # the provider receives, loads the base and asks for the exit approval; each button
+    # stays disabled, with the reason beside it, until the brief meets the action's check
     sign_in("proveedor")
     run("Recibir", "Recibido por el proveedor")
+    brief = Brief.objects.get(code=code)
+    expect_blocked("Registrar cargue de base", "Importe y depure la base de contactos")
+    ready_base(brief, proveedor)
+    page.goto(detail_url)
     run("Registrar cargue de base", "Base cargada")
+    expect_blocked("Solicitar aprobación de salida", "Falta la plantilla del canal «SMS».")
+    channel_templates(brief, proveedor)
+    page.goto(detail_url)
     run("Solicitar aprobación de salida", "Esperando aprobación de salida")
 
     # the requester approves the exit
@@ -97,6 +111,9 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     # the provider uploads its report and delivers
     sign_in("proveedor")
     attach("Informe de resultados", "informe.csv", "enviados,entregados\n1,1\n")
+    expect_blocked("Entregar resultados", "Todavía no hay un barrido terminado")
+    finished_sweep(brief, proveedor)
+    page.goto(detail_url)
     run("Entregar resultados", "Resultados en revisión OCM")
 
     # OCM sends the results to the area, which accepts them

@@ -13,7 +13,7 @@ from brief.campaigns.models import BriefTransition
 from brief.core import sla
 from brief.core.models import AuditEvent, SLAClock
 from brief.core.roles import Role
-from tests.helpers import race
+from tests.helpers import meet_checks, race
 from tests.services import run_script_on_postgres
 
 
@@ -66,6 +66,7 @@ def test_late_delivery_is_marked_late(make_brief, proveedor, solicitante):
     from tests.helpers import upload
 
     actions.add_attachment(brief, actor=proveedor, kind="report", upload=upload("i.csv", "a\n"))
+    meet_checks(brief, "deliver_results", proveedor)
     actions.perform(
         brief, "deliver_results", actor=proveedor, at=clock.due_at + dt.timedelta(hours=1)
     )

@@ -10,7 +10,7 @@ from django.core import mail
 from brief.campaigns.choices import Status
 from brief.campaigns.models import Brief, BriefTransition, BriefVersion
 from brief.core.models import AuditEvent, SLAClock
-from tests.helpers import BASE_CSV, brief_data, upload
+from tests.helpers import BASE_CSV, brief_data, meet_checks, upload
 
 
 def iso(data):
@@ -71,6 +71,8 @@ def test_whole_path_draft_to_accepted_through_the_api(
                 format="multipart",
             )
             assert r.status_code == 201, r.json()
+        # the base, templates and sweep each step's checks ask for (tested in test_guards)
+        meet_checks(Brief.objects.get(code=code), action, proveedor)
         with django_capture_on_commit_callbacks(execute=True):
             response = post_action(api, user, code, action, **payload)
         assert response.status_code == 200, (action, response.json())
