@@ -48,6 +48,7 @@ from .models import (
     BriefVersion,
     Question,
 )
+from .vocabulary import ABROAD_CHANNELS
 
 LEAD_TIME_BUSINESS_DAYS = 3
 
@@ -204,6 +205,17 @@ def _has(brief: Brief, kind: str) -> bool:
     return brief.attachments.filter(kind=kind).exists()
 
 
+def abroad_problem(includes_abroad: bool, channels) -> str | None:
+    """Beneficiaries abroad are contacted by WhatsApp and e-mail only (DESIGN §3): a brief that
+    includes them must offer one of those channels. The Spanish reason, or ``None``."""
+    if not includes_abroad or not channels or set(channels) & ABROAD_CHANNELS:
+        return None
+    return gettext(
+        "La campaña incluye beneficiarios en el exterior, que solo se contactan por WhatsApp o "
+        "correo electrónico: elija al menos uno de esos canales."
+    )
+
+
 def submission_problems(brief: Brief, *, today: dt.date) -> list[dict]:
     """Everything that keeps ``brief`` from being submitted today (empty when ready)."""
     problems: list[dict] = []
@@ -224,6 +236,8 @@ def submission_problems(brief: Brief, *, today: dt.date) -> list[dict]:
             add("required", f"Falta {label}.", field)
     if not brief.channels:
         add("required", "Elija al menos un canal.", "channels")
+    if abroad := abroad_problem(brief.includes_abroad, brief.channels):
+        add("abroad_channels", abroad, "channels")
     if brief.start_date and brief.end_date and brief.end_date < brief.start_date:
         add("invalid_dates", "La fecha de fin es anterior a la de inicio.", "end_date")
     if brief.start_date:

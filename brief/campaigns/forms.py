@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Provider
 
+from .actions import abroad_problem
 from .choices import (
     AttachmentKind,
     CampaignClass,
@@ -168,6 +169,8 @@ class BriefForm(forms.ModelForm):
             self.add_error(
                 "end_date", gettext("La fecha de fin no puede ser anterior a la de inicio.")
             )
+        if abroad := abroad_problem(cleaned.get("includes_abroad"), cleaned.get("channels")):
+            self.add_error("channels", abroad)
         return cleaned
 
     def brief_data(self) -> dict[str, Any]:

@@ -124,6 +124,30 @@ def test_submit_refused_with_each_missing_item(api, solicitante):
     assert not BriefTransition.objects.exists()
 
 
+def test_submit_refuses_a_brief_abroad_without_whatsapp_or_email(api, make_brief, solicitante):
+    # given a complete draft that includes beneficiaries abroad, by SMS and voice message
+    brief = make_brief(Status.DRAFT, includes_abroad=True, channels=["sms", "voice"])
+    # when it is submitted
+    response = post_action(api, solicitante, brief.code, "submit")
+    # then 400 on the channels with the rule in Spanish, and the draft stays a draft
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "abroad_channels",
+            "message": "La campaña incluye beneficiarios en el exterior, que solo se contactan "
+            "por WhatsApp o correo electrónico: elija al menos uno de esos canales.",
+            "field": "channels",
+        }
+    ]
+    assert Brief.objects.get(pk=brief.pk).status == Status.DRAFT
+    # with WhatsApp among its channels it is submitted
+    r = api.as_user(solicitante).patch(
+        f"/api/v1/briefs/{brief.code}/", {"channels": ["sms", "whatsapp"]}, format="json"
+    )
+    assert r.status_code == 200, r.json()
+    assert post_action(api, solicitante, brief.code, "submit").json()["status"] == "submitted"
+
+
 def test_lead_time_counts_colombian_business_days(make_brief, solicitante):
     from brief.campaigns import actions
     from brief.core.calendar import BOGOTA

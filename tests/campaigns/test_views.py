@@ -515,3 +515,21 @@ def test_home_panels_show_what_is_pending_for_each_role(
     page = as_user(client, solicitante).get(reverse("campaigns:home_panels")).content.decode()
     assert "Briefs abiertos de mi área" in page
     assert "Radicar" in page
+
+
+def test_a_brief_abroad_without_whatsapp_or_email_is_refused_by_the_form(client, solicitante):
+    # given a brief that includes beneficiaries abroad but offers only SMS
+    data = form_data(includes_abroad="on", channels=["sms"])
+    # when it is saved
+    response = as_user(client, solicitante).post(reverse("campaigns:brief_create"), data)
+    # then the channels field says why, and nothing is stored
+    assert response.status_code == 400
+    assert response.context["form"].errors["channels"] == [
+        "La campaña incluye beneficiarios en el exterior, que solo se contactan por WhatsApp "
+        "o correo electrónico: elija al menos uno de esos canales."
+    ]
+    assert Brief.objects.count() == 0
+    # and with e-mail among the channels it is saved
+    data["channels"] = ["sms", "email"]
+    assert as_user(client, solicitante).post(reverse("campaigns:brief_create"), data).status_code
+    assert Brief.objects.get().includes_abroad is True
