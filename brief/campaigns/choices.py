@@ -264,6 +264,10 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
             "brief.cancelled",
             "BRIEF_CANCELLED",
+            guards=(
+                "brief.contacts.actions.stop_open_imports",
+                "brief.dispatch.actions.cancel_brief_sweeps",
+            ),
         ),
     ]
 }

@@ -186,6 +186,26 @@ def cancel_import(base: ContactBase, *, actor, request=None) -> ContactBase:
     return base
 
 
+def stop_open_imports(brief: Brief, *, actor, at, **params) -> tuple[dict, dict]:
+    """The ``cancel`` guard (campaigns ``ActionSpec.guards``): a cancelled brief's imports
+    still open are asked to stop (a pending one is cancelled at once), as ``cancel_import``
+    does; the files stay."""
+    open_ids = list(
+        ContactBase.objects.filter(brief=brief, status__in=OPEN_BASE_STATES).values_list(
+            "pk", flat=True
+        )
+    )
+    if not open_ids:
+        return {}, {}
+    ContactBase.objects.filter(pk__in=open_ids).update(cancel_requested=True)
+    ContactBase.objects.filter(pk__in=open_ids, status=BaseStatus.PENDING).update(
+        status=BaseStatus.CANCELLED, stage=str(BaseStatus.CANCELLED.label)
+    )
+    for pk in open_ids:
+        record("BASE_IMPORT_CANCEL_REQUESTED", actor=actor, target=brief, details={"base": pk})
+    return {}, {"imports_stopped": open_ids}
+
+
 def check_base_access(base: ContactBase, actor, *, request=None, what: str = "") -> None:
     """Permission to read a base's personal data; every access is logged."""
     if not may_view(actor, base.brief):

@@ -302,6 +302,28 @@ def cancel_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
     )
 
 
+def cancel_brief_sweeps(brief: Brief, *, actor, at, **params) -> tuple[dict, dict]:
+    """The ``cancel`` guard (campaigns ``ActionSpec.guards``): a cancelled brief sends nothing
+    more. Its scheduled, running and paused sweeps are cancelled (queued messages are never
+    sent; a runner stops before its next chunk); finished sweeps and every message stay as
+    evidence."""
+    stoppable = [SweepState.SCHEDULED, SweepState.RUNNING, SweepState.PAUSED]
+    ids = list(Sweep.objects.filter(brief=brief, state__in=stoppable).values_list("pk", flat=True))
+    if not ids:
+        return {}, {}
+    Sweep.objects.filter(pk__in=ids, state__in=stoppable).update(
+        state=SweepState.CANCELLED, finished_at=at
+    )
+    for pk in ids:
+        record(
+            "SWEEP_CANCELLED",
+            actor=actor,
+            target=brief,
+            details={"sweep": pk, "reason": "brief_cancelled"},
+        )
+    return {}, {"sweeps_cancelled": ids}
+
+
 def require_finished_sweep(brief: Brief) -> None:
     """The ``deliver_results`` check (campaigns ``ActionSpec.checks``): results come from at
     least one finished sweep."""
