@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from brief.accounts.api import MeViewSet, TokenView
-from brief.campaigns.api import BriefViewSet
+from brief.campaigns.api import BriefChangesViewSet, BriefViewSet
 from brief.contacts import api as contacts_api
 from brief.content import api as content_api
 from brief.core import views as core_views
@@ -24,6 +24,7 @@ router.register(f"{BRIEF}/creatives", content_api.BriefCreativesViewSet, basenam
 router.register(f"{BRIEF}/sweeps", dispatch_api.BriefSweepsViewSet, basename="sweeps")
 router.register(f"{BRIEF}/report", dispatch_api.BriefReportViewSet, basename="report")
 router.register(f"{BRIEF}/inbound", dispatch_api.BriefInboundViewSet, basename="inbound")
+router.register(f"{BRIEF}/changes", BriefChangesViewSet, basename="changes")
 router.register("me", MeViewSet, basename="me")
 router.register("briefs", BriefViewSet, basename="brief")
 router.register("bases", contacts_api.ContactBaseViewSet, basename="base")

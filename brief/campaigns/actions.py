@@ -8,15 +8,18 @@ and sends notifications on commit.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import itertools
 from collections.abc import Callable
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
@@ -24,7 +27,9 @@ from django.utils.translation import gettext
 from brief.accounts.models import Provider
 from brief.core import calendar, sla
 from brief.core.audit import record
+from brief.core.choices import Responsible
 from brief.core.exceptions import Conflict, Invalid
+from brief.core.models import SLAClock
 from brief.core.uploads import check_upload
 
 from . import permissions
@@ -32,10 +37,18 @@ from .choices import (
     ACTIONS,
     ALLOWED_EXTENSIONS,
     APPROVABLE,
+    CHANGE_FILE_KINDS,
+    CHANGEABLE_FIELDS,
+    CONTENT_FIELDS,
     EXCEPTIONAL_CLASSES,
+    RESTART_FIELDS,
+    SCOPE_CHANGE_STATES,
+    SCOPE_CHANGE_STEPS,
     SCRIPT_CHANNELS,
     ActionSpec,
     AttachmentKind,
+    ChangeState,
+    Channel,
     ChecklistItem,
     Status,
 )
@@ -46,6 +59,7 @@ from .models import (
     BriefSequence,
     BriefTransition,
     BriefVersion,
+    ChangeRequest,
     Question,
 )
 from .vocabulary import ABROAD_CHANNELS
@@ -507,3 +521,320 @@ def version_changes(brief: Brief) -> list[dict]:
         ]
         out.append({"from": older.number, "to": newer.number, "changes": fields})
     return list(reversed(out))
+
+
+# --- scope changes after forwarding ("el alcance puede ajustarse") ----------------------
+
+
+def _notify_parties(brief: Brief, who, subject: str, lines: list[str], *, actor) -> None:
+    from .tasks import notify_brief
+
+    parties = list(who)
+    transaction.on_commit(
+        lambda: notify_brief.delay(brief.pk, parties, subject, lines, "cambios", actor.pk)
+    )
+
+
+def _form_field(name: str) -> Field:
+    return cast(Field, Brief._meta.get_field(name))
+
+
+def _clean_value(brief: Brief, name: str, value: Any) -> Any:
+    field = _form_field(name)
+    try:
+        value = field.clean(value, brief)
+    except ValidationError as exc:
+        raise Invalid(
+            f"{field.verbose_name}: {' '.join(exc.messages)}", code="invalid", field=name
+        ) from exc
+    if isinstance(value, Decimal):
+        value = value.quantize(Decimal(10) ** -getattr(field, "decimal_places", 2))
+    if name == "channels" and (
+        not isinstance(value, list) or not value or not set(value) <= set(Channel.values)
+    ):
+        raise Invalid(gettext("Elija al menos un canal válido."), code="invalid", field=name)
+    if name == "content" and not (
+        isinstance(value, dict)
+        and all(k in Channel.values and isinstance(v, str) for k, v in value.items())
+    ):
+        raise Invalid(
+            gettext("Use un objeto {canal: texto} con canales válidos."), code="invalid", field=name
+        )
+    return value
+
+
+def _clean_changes(brief: Brief, changes: dict[str, Any]) -> dict[str, Any]:
+    """The new values of ``changes`` that differ from the brief, as JSON (as a version
+    snapshot keeps them); unknown fields and bad values are refused."""
+    unknown = set(changes) - set(CHANGEABLE_FIELDS)
+    if unknown:
+        raise Invalid(
+            gettext("Estos campos no cambian con un cambio de alcance: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))},
+            code="unknown_field",
+            field="changes",
+        )
+    after = copy.copy(brief)
+    for name, value in changes.items():
+        setattr(after, name, _clean_value(brief, name, value))
+    if after.start_date and after.end_date and after.end_date < after.start_date:
+        raise Invalid(
+            gettext("La fecha de fin no puede ser anterior a la de inicio."),
+            code="invalid_dates",
+            field="end_date",
+        )
+    before, new = brief.snapshot(), after.snapshot()
+    return {name: new[name] for name in changes if new[name] != before[name]}
+
+
+@transaction.atomic
+def file_change(
+    brief: Brief,
+    *,
+    actor,
+    reason: str,
+    changes: dict[str, Any] | None = None,
+    file_kind: str = "",
+    upload=None,
+    request=None,
+) -> ChangeRequest:
+    """The area or OCM asks to change the scope of a forwarded brief: new values of F559
+    fields (dates, channels, messages, targets) and/or a new base or script, with the reason.
+    OCM is told; nothing changes until OCM approves."""
+    permissions.require_file_change(actor, brief)
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    permissions.require_file_change(actor, brief)
+    if not reason.strip():
+        raise Invalid(gettext("Explique el motivo del cambio."), code="required", field="reason")
+    new = _clean_changes(brief, dict(changes or {}))
+    if file_kind and file_kind not in CHANGE_FILE_KINDS:
+        raise Invalid(
+            gettext("Un cambio de alcance solo reemplaza la base o el guion."),
+            code="invalid_kind",
+            field="file_kind",
+        )
+    if bool(file_kind) != bool(upload):
+        raise Invalid(
+            gettext("Indique el tipo de archivo y el archivo."), code="required", field="file"
+        )
+    if not new and not upload:
+        raise Invalid(
+            gettext("Indique qué cambia: un campo con un valor nuevo, la base o el guion."),
+            code="no_change",
+            field="changes",
+        )
+    last = brief.change_requests.aggregate(last=Max("number"))["last"] or 0
+    change = ChangeRequest(
+        brief=brief, number=last + 1, changes=new, reason=reason.strip(), filed_by=actor
+    )
+    if upload is not None:
+        checked = check_upload(upload, allowed=ALLOWED_EXTENSIONS[file_kind])
+        change.file_kind, change.file_name = file_kind, checked.name[:255]
+        change.file_size, change.file_sha256 = checked.size, checked.sha256
+        change.file.save(checked.name, upload, save=False)
+    change.save()
+    record(
+        "CHANGE_REQUEST_FILED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"change": change.number, "fields": sorted(new), "file": file_kind},
+    )
+    _notify_parties(
+        brief,
+        ("ocm",),
+        gettext("Cambio de alcance %(n)s por aprobar") % {"n": change.number},
+        [
+            gettext("%(name)s pidió un cambio de alcance del brief %(code)s.")
+            % {"name": actor.display_name, "code": brief.code},
+            gettext("Motivo: %(reason)s") % {"reason": change.reason},
+        ],
+        actor=actor,
+    )
+    return change
+
+
+def _apply_change(brief: Brief, change: ChangeRequest, *, at) -> list[dict[str, Any]]:
+    """Write the change's values and file onto ``brief`` as its next version; the diff."""
+    before = brief.snapshot()
+    for name, value in change.changes.items():
+        setattr(brief, name, _form_field(name).to_python(value))
+    brief.version += 1
+    brief.save(update_fields=[*change.changes, "version", "updated_at"])
+    after = brief.snapshot()
+    diff = [
+        {"field": name, "before": before[name], "after": after[name]}
+        for name in FORM_FIELDS
+        if before[name] != after[name]
+    ]
+    if change.file_kind:
+        Attachment.objects.create(
+            brief=brief,
+            kind=change.file_kind,
+            file=change.file.name,
+            original_name=change.file_name,
+            size=change.file_size,
+            sha256=change.file_sha256,
+            version=brief.version,
+            uploaded_by=change.filed_by,
+            uploaded_at=at,
+        )
+        diff.append({"field": change.file_kind, "before": None, "after": change.file_name})
+    return diff
+
+
+@transaction.atomic
+def approve_change(
+    change: ChangeRequest, *, actor, note: str = "", at=None, request=None
+) -> ChangeRequest:
+    """OCM approves a scope change: the brief gets a new version (F559 PDF, field diff), the
+    provider's open clocks pause and, when content changes, its running sweeps pause, until
+    the provider acknowledges. The provider and the area are told."""
+    at = at or timezone.now()
+    permissions.require_decide_change(actor, change)
+    brief = Brief.objects.select_for_update().get(pk=change.brief_id)
+    if brief.status not in SCOPE_CHANGE_STATES:
+        raise Conflict(
+            gettext("El brief está «%(status)s»: ya no admite cambios de alcance.")
+            % {"status": brief.get_status_display()}
+        )
+    claimed = ChangeRequest.objects.filter(pk=change.pk, state=ChangeState.FILED).update(
+        state=ChangeState.APPROVED, decided_by=actor, decided_at=at, decision_note=note.strip()
+    )
+    if not claimed:
+        raise Conflict(gettext("El cambio de alcance ya fue decidido; recargue."))
+    diff = _apply_change(brief, change, at=at)
+    _write_version(brief, actor=actor, at=at)
+    open_clocks = sla.clocks_for(brief).filter(
+        stopped_at__isnull=True, responsible=Responsible.PROVIDER
+    )
+    paused_clocks = [c.pk for c in open_clocks if sla.pause_clock(c, at=at)]
+    paused_sweeps: list[int] = []
+    if change.touched & CONTENT_FIELDS:
+        reason = gettext("Cambio de alcance %(n)s: espera el acuse del proveedor.") % {
+            "n": change.number
+        }
+        paused_sweeps = import_string(SCOPE_CHANGE_STEPS["pause"])(brief, reason=reason)
+    clock_rule = "restart" if change.touched & RESTART_FIELDS else "extend"
+    ChangeRequest.objects.filter(pk=change.pk).update(
+        version=brief.version,
+        diff=diff,
+        clock_rule=clock_rule,
+        paused_clocks=paused_clocks,
+        paused_sweeps=paused_sweeps,
+    )
+    record(
+        "CHANGE_REQUEST_APPROVED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={
+            "change": change.number,
+            "version": brief.version,
+            "diff": diff,
+            "paused_sweeps": paused_sweeps,
+        },
+    )
+    _notify_parties(
+        brief,
+        ("provider", "area"),
+        gettext("Cambio de alcance %(n)s aprobado") % {"n": change.number},
+        [
+            gettext(
+                "OCM aprobó el cambio de alcance %(n)s: el brief %(code)s pasa a la versión "
+                "%(version)s."
+            )
+            % {"n": change.number, "code": brief.code, "version": brief.version},
+            gettext("Motivo: %(reason)s") % {"reason": change.reason},
+            gettext("El proveedor debe acusar recibo en el brief."),
+        ],
+        actor=actor,
+    )
+    change.refresh_from_db()
+    return change
+
+
+@transaction.atomic
+def reject_change(change: ChangeRequest, *, actor, note: str, request=None) -> ChangeRequest:
+    """OCM rejects a scope change, with the reason; the brief does not change."""
+    permissions.require_decide_change(actor, change)
+    if not note.strip():
+        raise Invalid(gettext("Escriba el motivo del rechazo."), code="required", field="note")
+    claimed = ChangeRequest.objects.filter(pk=change.pk, state=ChangeState.FILED).update(
+        state=ChangeState.REJECTED,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        decision_note=note.strip(),
+    )
+    if not claimed:
+        raise Conflict(gettext("El cambio de alcance ya fue decidido; recargue."))
+    record(
+        "CHANGE_REQUEST_REJECTED",
+        actor=actor,
+        target=change.brief,
+        request=request,
+        details={"change": change.number, "note": note.strip()},
+    )
+    _notify_parties(
+        change.brief,
+        ("area", "ocm"),
+        gettext("Cambio de alcance %(n)s rechazado") % {"n": change.number},
+        [gettext("Motivo del rechazo: %(note)s") % {"note": note.strip()}],
+        actor=actor,
+    )
+    change.refresh_from_db()
+    return change
+
+
+@transaction.atomic
+def acknowledge_change(change: ChangeRequest, *, actor, at=None, request=None) -> ChangeRequest:
+    """The provider acknowledges an approved scope change: its paused clocks restart from now
+    (dates, channels or base changed) or resume extended by the business days the change
+    waited since it was filed (at least one); the sweeps it paused resume."""
+    at = at or timezone.now()
+    permissions.require_acknowledge_change(actor, change)
+    claimed = ChangeRequest.objects.filter(pk=change.pk, state=ChangeState.APPROVED).update(
+        state=ChangeState.ACKNOWLEDGED, acknowledged_by=actor, acknowledged_at=at
+    )
+    if not claimed:
+        raise Conflict(gettext("El cambio de alcance ya fue acusado; recargue."))
+    waited = max(
+        1,
+        calendar.business_days_between(
+            calendar.local(change.filed_at).date(), calendar.local(at).date()
+        ),
+    )
+    for clock in SLAClock.objects.filter(pk__in=change.paused_clocks).select_related("rule"):
+        if change.clock_rule == "restart":
+            sla.restart_clock(clock, at=at)
+        else:
+            sla.extend_clock(clock, business_days=waited, at=at)
+    resumed = (
+        import_string(SCOPE_CHANGE_STEPS["resume"])(change.paused_sweeps, actor=actor)
+        if change.paused_sweeps
+        else []
+    )
+    record(
+        "CHANGE_REQUEST_ACKNOWLEDGED",
+        actor=actor,
+        target=change.brief,
+        request=request,
+        details={
+            "change": change.number,
+            "clock_rule": change.clock_rule,
+            "business_days": waited if change.clock_rule == "extend" else 0,
+            "resumed_sweeps": resumed,
+        },
+    )
+    _notify_parties(
+        change.brief,
+        ("ocm", "area"),
+        gettext("Cambio de alcance %(n)s acusado por el proveedor") % {"n": change.number},
+        [
+            gettext("%(name)s acusó recibo del cambio de alcance %(n)s.")
+            % {"name": actor.display_name, "n": change.number}
+        ],
+        actor=actor,
+    )
+    change.refresh_from_db()
+    return change

@@ -10,12 +10,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from brief.core import sla
-from brief.core.api import request_object
+from brief.core.api import BRIEF_CODE_PARAM, request_object
 
 from . import actions, permissions
-from .choices import ACTIONS, AttachmentKind, CampaignClass, Channel, Kind
+from .choices import ACTIONS, CHANGE_FILE_KINDS, AttachmentKind, CampaignClass, Channel, Kind
 from .filters import BriefFilter
-from .models import FORM_FIELDS, Attachment, Brief, BriefTransition, Question
+from .models import FORM_FIELDS, Attachment, Brief, BriefTransition, ChangeRequest, Question
 
 
 class BriefSerializer(serializers.ModelSerializer):
@@ -273,3 +273,138 @@ def _make_action_view(name: str):
 
 for _name in ACTIONS:
     setattr(BriefViewSet, f"action_{_name}", _make_action_view(_name))
+
+
+# --- scope changes ---------------------------------------------------------------------
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    filed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "number",
+            "state",
+            "changes",
+            "reason",
+            "file_kind",
+            "file_name",
+            "file_sha256",
+            "filed_by",
+            "filed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "acknowledged_by",
+            "acknowledged_at",
+            "version",
+            "diff",
+            "clock_rule",
+            "paused_sweeps",
+        ]
+        read_only_fields = fields
+
+
+class ChangeRequestWriteSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, default="")
+    changes = serializers.JSONField(required=False, default=dict)
+    file_kind = serializers.ChoiceField(
+        choices=[(k, AttachmentKind(k).label) for k in CHANGE_FILE_KINDS],
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+    file = serializers.FileField(required=False)
+
+    def validate_changes(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Use un objeto {campo: valor nuevo}.")
+        return value
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BriefChangesViewSet(viewsets.GenericViewSet):
+    """Scope changes of a brief after forwarding: the area or OCM files one (JSON, or multipart
+    with a new ``base``/``script`` file), OCM approves or rejects it, the provider acknowledges."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    serializer_class = ChangeRequestSerializer
+    queryset = ChangeRequest.objects.none()
+    lookup_field = "number"
+    lookup_value_regex = r"\d+"
+    route_names = {"list": "brief_changes", "detail": "brief_change"}
+
+    def _change(self, code, number) -> ChangeRequest:
+        brief = permissions.visible_brief(self.request.user, code)
+        return get_object_or_404(
+            ChangeRequest.objects.select_related("brief"), brief=brief, number=number
+        )
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=ChangeRequestSerializer(many=True))
+    def list(self, request, code=None):
+        brief = permissions.visible_brief(request.user, code)
+        return Response(ChangeRequestSerializer(brief.change_requests.all(), many=True).data)
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM],
+        request=ChangeRequestWriteSerializer,
+        responses=ChangeRequestSerializer,
+    )
+    def create(self, request, code=None):
+        brief = permissions.visible_brief(request.user, code)
+        payload = ChangeRequestWriteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        change = actions.file_change(
+            brief,
+            actor=request.user,
+            reason=data["reason"],
+            changes=data["changes"],
+            file_kind=data["file_kind"],
+            upload=data.get("file"),
+            request=request,
+        )
+        return Response(ChangeRequestSerializer(change).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=ChangeRequestSerializer)
+    def retrieve(self, request, code=None, number=None):
+        return Response(ChangeRequestSerializer(self._change(code, number)).data)
+
+    def _decide(self, request, code, number, run):
+        payload = NoteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        change = run(
+            self._change(code, number),
+            actor=request.user,
+            note=payload.validated_data["note"],
+            request=request,
+        )
+        return Response(ChangeRequestSerializer(change).data)
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM], request=NoteSerializer, responses=ChangeRequestSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, code=None, number=None):
+        return self._decide(request, code, number, actions.approve_change)
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM], request=NoteSerializer, responses=ChangeRequestSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, code=None, number=None):
+        return self._decide(request, code, number, actions.reject_change)
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], request=None, responses=ChangeRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, code=None, number=None):
+        change = actions.acknowledge_change(
+            self._change(code, number), actor=request.user, request=request
+        )
+        return Response(ChangeRequestSerializer(change).data)

@@ -349,3 +349,51 @@ APPROVALS: dict[str, ApprovalSpec] = {
 }
 # States in which in-app approvals are still accepted.
 APPROVABLE = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}
+
+
+# --- scope changes after forwarding ("el alcance puede ajustarse") ----------------------
+
+
+class ChangeState(models.TextChoices):
+    FILED = "filed", _("Radicado, esperando a OCM")
+    APPROVED = "approved", _("Aprobado, esperando acuse del proveedor")
+    REJECTED = "rejected", _("Rechazado")
+    ACKNOWLEDGED = "acknowledged", _("Acusado por el proveedor")
+
+
+# A change request is open (at most one per brief) until it is rejected or acknowledged.
+OPEN_CHANGE_STATES = frozenset({ChangeState.FILED, ChangeState.APPROVED})
+# A scope change is filed after forwarding and before the results are delivered.
+SCOPE_CHANGE_STATES = frozenset(
+    {
+        Status.FORWARDED,
+        Status.RECEIVED,
+        Status.BASE_LOADED,
+        Status.AWAITING_EXIT_APPROVAL,
+        Status.EXECUTING,
+    }
+)
+# F559 fields a scope change may set: dates, channels, the messages/script, the targets.
+CHANGEABLE_FIELDS = (
+    "start_date",
+    "end_date",
+    "channels",
+    "content",
+    "estimated_base_size",
+    "sweeps_planned",
+    "target_contact_rate",
+    "target_effectiveness",
+)
+# Files a scope change may replace (stored as the brief's attachment when approved).
+CHANGE_FILE_KINDS = (AttachmentKind.BASE, AttachmentKind.SCRIPT)
+# The clock rule (README "Scope changes"): a change of these restarts the provider's clocks
+# from the acknowledgement; any other change extends them by the business days it waited.
+RESTART_FIELDS = frozenset({"start_date", "end_date", "channels", AttachmentKind.BASE})
+# A change of these changes what running sweeps send: they pause until the acknowledgement.
+CONTENT_FIELDS = frozenset({"channels", "content", AttachmentKind.BASE, AttachmentKind.SCRIPT})
+# The steps of a higher layer (dispatch) a scope change runs, by dotted path (README "Layers"):
+# ``pause(brief, *, reason) -> [sweep ids]`` and ``resume(sweep_ids, *, actor) -> [sweep ids]``.
+SCOPE_CHANGE_STEPS = {
+    "pause": "brief.dispatch.actions.pause_for_scope_change",
+    "resume": "brief.dispatch.actions.resume_after_scope_change",
+}

@@ -14,6 +14,7 @@ from brief.accounts.models import Provider
 
 from .actions import abroad_problem
 from .choices import (
+    CHANGE_FILE_KINDS,
     AttachmentKind,
     CampaignClass,
     Channel,
@@ -295,3 +296,64 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: Any, question_id: int | None = None, **kwargs: Any):
         kwargs.setdefault("auto_id", f"id_answer{question_id or ''}_%s")
         super().__init__(*args, **kwargs)
+
+
+class ChangeRequestForm(forms.Form):
+    """A scope change: the reason and only the values that change (blank = unchanged)."""
+
+    reason = forms.CharField(
+        label=_("Motivo del cambio"),
+        widget=_textarea(2),
+        max_length=4000,
+        error_messages={"required": _("Explique el motivo del cambio.")},
+    )
+    start_date = forms.DateField(
+        label=_("Nueva fecha de inicio"), required=False, widget=forms.DateInput(attrs=DATE_ATTRS)
+    )
+    end_date = forms.DateField(
+        label=_("Nueva fecha de fin"), required=False, widget=forms.DateInput(attrs=DATE_ATTRS)
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Nuevos canales"),
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sweeps_planned = forms.IntegerField(label=_("Nuevo número de barridos"), required=False)
+    target_contact_rate = forms.DecimalField(
+        label=_("Nueva meta de contactabilidad (%)"), required=False, max_digits=5
+    )
+    target_effectiveness = forms.DecimalField(
+        label=_("Nueva meta de efectividad (%)"), required=False, max_digits=5
+    )
+    file_kind = forms.ChoiceField(
+        label=_("Archivo que cambia"),
+        required=False,
+        choices=[("", _("Ninguno")), *((k, AttachmentKind(k).label) for k in CHANGE_FILE_KINDS)],
+    )
+    file = forms.FileField(label=_("Archivo nuevo"), required=False)
+
+    FIELDS = (
+        "start_date",
+        "end_date",
+        "channels",
+        "sweeps_planned",
+        "target_contact_rate",
+        "target_effectiveness",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "id_change_%s")
+        super().__init__(*args, **kwargs)
+
+    def changes(self) -> dict[str, Any]:
+        """The filled fields, for ``actions.file_change``."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.FIELDS
+            if self.cleaned_data.get(name) not in (None, "", [])
+        }
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=_("Nota de OCM"), required=False, widget=_textarea(2))

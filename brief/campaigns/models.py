@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Area, Provider
 
-from .choices import AttachmentKind, CampaignClass, Channel, Kind, Status
+from .choices import AttachmentKind, CampaignClass, ChangeState, Channel, Kind, Status
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_managers import RelatedManager
@@ -262,3 +262,72 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief.code}: {self.text[:60]}"
+
+
+def change_file_path(instance: ChangeRequest, filename: str) -> str:
+    # Beside the brief's attachments, outside the web root; an approved file becomes one of them.
+    return f"briefs/{instance.brief.code}/{instance.file_kind}/{instance.file_sha256[:16]}.bin"
+
+
+class ChangeRequest(models.Model):
+    """A change of scope after forwarding: filed by the area or OCM with a reason, approved or
+    rejected by OCM, acknowledged by the provider.
+
+    ``changes`` holds the new values of F559 fields (JSON, as in a version snapshot) and
+    ``file`` an optional new base or script. Approval applies them as a new brief version
+    (``version``, with ``diff`` before/after) and records the sweeps and clocks it paused.
+    """
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="change_requests")
+    number = models.PositiveIntegerField(_("número"))
+    state = models.CharField(
+        _("estado"), max_length=20, choices=ChangeState.choices, default=ChangeState.FILED
+    )
+    changes = models.JSONField(_("cambios"), default=dict, blank=True)
+    reason = models.TextField(_("motivo"))
+    file_kind = models.CharField(
+        _("archivo que cambia"), max_length=30, choices=AttachmentKind.choices, blank=True
+    )
+    file = models.FileField(upload_to=change_file_path, max_length=300, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("nota de la decisión"), blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    diff = models.JSONField(default=list, blank=True)
+    clock_rule = models.CharField(max_length=20, blank=True)  # "restart" | "extend"
+    paused_clocks = models.JSONField(default=list, blank=True)
+    paused_sweeps = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["brief", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "number"], name="change_request_unique"),
+            models.UniqueConstraint(
+                fields=["brief"],
+                condition=models.Q(state__in=["filed", "approved"]),
+                name="one_open_change_request",
+            ),
+        ]
+        verbose_name = _("cambio de alcance")
+        verbose_name_plural = _("cambios de alcance")
+
+    def __str__(self) -> str:
+        return f"{self.brief.code} · cambio {self.number}"
+
+    @property
+    def touched(self) -> set[str]:
+        """The fields and file kind this change sets (for the clock and sweep rules)."""
+        return set(self.changes) | ({self.file_kind} if self.file_kind else set())

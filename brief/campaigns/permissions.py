@@ -38,12 +38,15 @@ from .choices import (
     AREA_CANCELLABLE,
     EDITABLE,
     EXCEPTIONAL_CLASSES,
+    OPEN_CHANGE_STATES,
     PROVIDER_KINDS,
     PROVIDER_UPLOAD_STATES,
     PROVIDER_VISIBLE,
+    SCOPE_CHANGE_STATES,
     ActionSpec,
     ApprovalSpec,
     AttachmentKind,
+    ChangeState,
     Status,
 )
 from .models import Brief
@@ -348,3 +351,64 @@ def require_answer(user, brief: Brief) -> None:
 
 def may_answer(user, brief: Brief) -> bool:
     return _passes(require_answer, user, brief)
+
+
+# --- scope changes after forwarding ----------------------------------------------------
+
+# Who files a scope change (the requesting area or OCM), who decides it, who acknowledges it.
+CHANGE_FILERS = frozenset({Role.SOLICITANTE, Role.JEFE, Role.ANALISTA_OCM})
+CHANGE_DECIDERS = frozenset({Role.ANALISTA_OCM})
+CHANGE_ACKNOWLEDGERS = frozenset({Role.PROVEEDOR})
+
+
+def require_file_change(user, brief: Brief) -> None:
+    """The area or OCM files a scope change once the brief is with the provider and before the
+    results are delivered, one open change at a time."""
+    require_actor(user, brief, CHANGE_FILERS, gettext("solicitar cambios de alcance"))
+    if brief.status not in SCOPE_CHANGE_STATES:
+        raise Conflict(
+            gettext(
+                "El alcance se ajusta después de remitir el brief al proveedor y antes de "
+                "entregar resultados; el brief está «%(status)s»."
+            )
+            % {"status": brief.get_status_display()}
+        )
+    if brief.change_requests.filter(state__in=OPEN_CHANGE_STATES).exists():
+        raise Conflict(
+            gettext("Ya hay un cambio de alcance en curso: espere su decisión y el acuse."),
+            code="change_open",
+        )
+
+
+def may_file_change(user, brief: Brief) -> bool:
+    return _passes(require_file_change, user, brief)
+
+
+def require_decide_change(user, change) -> None:
+    """OCM approves or rejects a filed scope change."""
+    require_actor(user, change.brief, CHANGE_DECIDERS, gettext("decidir cambios de alcance"))
+    if change.state != ChangeState.FILED:
+        raise Conflict(
+            gettext("El cambio de alcance ya está «%(state)s».")
+            % {"state": change.get_state_display()}
+        )
+
+
+def may_decide_change(user, change) -> bool:
+    return _passes(require_decide_change, user, change)
+
+
+def require_acknowledge_change(user, change) -> None:
+    """The provider of the brief acknowledges an approved scope change."""
+    require_actor(
+        user, change.brief, CHANGE_ACKNOWLEDGERS, gettext("acusar recibo de cambios de alcance")
+    )
+    if change.state != ChangeState.APPROVED:
+        raise Conflict(
+            gettext("Solo se acusa un cambio de alcance aprobado; este está «%(state)s».")
+            % {"state": change.get_state_display()}
+        )
+
+
+def may_acknowledge_change(user, change) -> bool:
+    return _passes(require_acknowledge_change, user, change)

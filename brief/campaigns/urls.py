@@ -26,4 +26,15 @@ urlpatterns = [
         views.question_answer,
         name="question_answer",
     ),
+    path("briefs/<str:code>/cambios/", views.change_file, name="change_file"),
+    path(
+        "briefs/<str:code>/cambios/<int:number>/acuse/",
+        views.change_acknowledge,
+        name="change_acknowledge",
+    ),
+    path(
+        "briefs/<str:code>/cambios/<int:number>/<str:decision>/",
+        views.change_decide,
+        name="change_decide",
+    ),
 ]

@@ -9,6 +9,7 @@ refusal (:class:`Refusal`) a 4xx page with its messages — never a 500.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -36,6 +37,7 @@ from .choices import (
     ACTIONS,
     APPROVALS,
     TERMINAL,
+    AttachmentKind,
     CampaignClass,
     Channel,
     ChecklistItem,
@@ -50,9 +52,11 @@ from .forms import (
     AnswerForm,
     AttachmentForm,
     BriefForm,
+    ChangeRequestForm,
+    DecisionForm,
     QuestionForm,
 )
-from .models import Attachment, Brief, BriefVersion, Question
+from .models import Attachment, Brief, BriefVersion, ChangeRequest, Question
 from .vocabulary import REJECT_LABELS
 
 if TYPE_CHECKING:
@@ -359,6 +363,10 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         "versions": list(brief.versions.select_related("created_by")),
         "version_changes": _version_changes(brief),
         "base": _base_rows(_base_summary(brief)),
+        "changes": _change_rows(user, brief, bound),
+        "change_form": (bound.get("change") or ChangeRequestForm())
+        if permissions.may_file_change(user, brief)
+        else None,
         "now": now,
     }
 
@@ -769,3 +777,124 @@ def home_panels(request):
             "can_create": permissions.may_create(user),
         },
     )
+
+
+# --- scope changes ---------------------------------------------------------------------
+
+
+def _change_rows(user, brief: Brief, bound: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for change in brief.change_requests.select_related("filed_by", "decided_by", "acknowledged_by"):
+        fields = {c["field"]: c for c in change.diff} or {
+            name: {"field": name, "before": None, "after": value}
+            for name, value in change.changes.items()
+        }
+        rows.append(
+            {
+                "c": change,
+                "fields": [
+                    {
+                        "label": FIELD_LABELS.get(name)
+                        or (AttachmentKind(name).label if name in AttachmentKind.values else name),
+                        "before": _format_value(name, c["before"]),
+                        "after": _format_value(name, c["after"]),
+                    }
+                    for name, c in fields.items()
+                ]
+                + (
+                    [
+                        {
+                            "label": change.get_file_kind_display(),
+                            "before": None,
+                            "after": change.file_name,
+                        }
+                    ]
+                    if change.file_kind and not change.diff
+                    else []
+                ),
+                "decide_form": (
+                    bound.get(f"change{change.pk}")
+                    or DecisionForm(auto_id=f"id_change{change.pk}_%s")
+                )
+                if permissions.may_decide_change(user, change)
+                else None,
+                "can_ack": permissions.may_acknowledge_change(user, change),
+            }
+        )
+    return rows
+
+
+def _get_change(request, code: str, number: int) -> ChangeRequest:
+    brief = _get_brief(request, code)
+    return get_object_or_404(
+        ChangeRequest.objects.select_related("brief"), brief=brief, number=number
+    )
+
+
+@login_required
+@require_POST
+def change_file(request, code: str):
+    """The area or OCM files a scope change (new values and/or a new base or script)."""
+    brief = _get_brief(request, code)
+    form = ChangeRequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            change = actions.file_change(
+                brief,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                changes=form.changes(),
+                file_kind=form.cleaned_data["file_kind"],
+                upload=form.cleaned_data["file"],
+                request=request,
+            )
+        except Refusal as exc:
+            _report(request, exc)
+            add_domain_errors(form, exc, fields_only=True)
+            return _render_detail(request, brief, status=exc.status_code, bound={"change": form})
+        messages.success(
+            request,
+            _("Cambio de alcance %(n)s radicado: OCM debe aprobarlo.") % {"n": change.number},
+        )
+        return _to_detail(brief, "cambios")
+    return _render_detail(request, brief, status=400, bound={"change": form})
+
+
+@login_required
+@require_POST
+def change_decide(request, code: str, number: int, decision: str):
+    """OCM approves (``aprobar``) or rejects (``rechazar``) a filed scope change."""
+    change = _get_change(request, code, number)
+    deciders: dict[str, Callable[..., ChangeRequest]] = {
+        "aprobar": actions.approve_change,
+        "rechazar": actions.reject_change,
+    }
+    run = deciders.get(decision)
+    if run is None:
+        raise Http404(_("Decisión desconocida."))
+    form = DecisionForm(request.POST, auto_id=f"id_change{change.pk}_%s")
+    form.is_valid()
+    try:
+        run(change, actor=request.user, note=form.cleaned_data.get("note", ""), request=request)
+    except Refusal as exc:
+        _report(request, exc)
+        add_domain_errors(form, exc, fields_only=True)
+        return _render_detail(
+            request, change.brief, status=exc.status_code, bound={f"change{change.pk}": form}
+        )
+    messages.success(request, _("Decisión registrada."))
+    return _to_detail(change.brief, "cambios")
+
+
+@login_required
+@require_POST
+def change_acknowledge(request, code: str, number: int):
+    """The provider acknowledges an approved scope change."""
+    change = _get_change(request, code, number)
+    try:
+        actions.acknowledge_change(change, actor=request.user, request=request)
+    except Refusal as exc:
+        _report(request, exc)
+        return _to_detail(change.brief, "cambios")
+    messages.success(request, _("Acuse registrado: los relojes y barridos siguen."))
+    return _to_detail(change.brief, "cambios")

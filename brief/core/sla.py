@@ -122,6 +122,31 @@ def resume_clock(clock: SLAClock, *, at: dt.datetime | None = None) -> bool:
     )
 
 
+def extend_clock(clock: SLAClock, *, business_days: int, at: dt.datetime | None = None) -> bool:
+    """Resume a paused clock with its due time ``business_days`` business days later (same
+    time of day): the time a scope change made the responsible party wait."""
+    clock.refresh_from_db()
+    if clock.state != ClockState.PAUSED:
+        return False
+    day = calendar.local(clock.due_at).date()
+    shift = calendar.end_of_day(calendar.add_business_days(day, business_days))
+    new_due = clock.due_at + (shift - calendar.end_of_day(day))
+    return bool(
+        SLAClock.objects.filter(pk=clock.pk, state=ClockState.PAUSED).update(
+            state=ClockState.RUNNING, paused_at=None, due_at=new_due
+        )
+    )
+
+
+def restart_clock(clock: SLAClock, *, at: dt.datetime | None = None) -> SLAClock | None:
+    """Close an open clock as cancelled and start its rule again on the subject from ``at``
+    (full duration); ``None`` when the clock was already closed."""
+    subject = clock.subject
+    if subject is None or not cancel_clock(clock, at=at):
+        return None
+    return start_clock(clock.rule, subject, at=at)
+
+
 def on_event(
     event: str,
     subject: Model,

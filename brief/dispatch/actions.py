@@ -632,21 +632,45 @@ def send_test_message(
     return answer
 
 
-def pause_by_provider(sweep_id: int, reason: str) -> bool:
-    """The provider stops a sweep (template paused or rejected, token expired…): it is paused
-    with ``reason`` shown on the sweep screen until a person resumes it."""
+def _pause_with_reason(sweep_id: int, reason: str, audit: str) -> bool:
     with transaction.atomic():
         moved = Sweep.objects.filter(
             pk=sweep_id, state__in=[SweepState.SCHEDULED, SweepState.RUNNING]
         ).update(state=SweepState.PAUSED, pause_reason=reason[:300])
         if moved:
             sweep = Sweep.objects.select_related("brief").get(pk=sweep_id)
-            record(
-                "SWEEP_PAUSED_BY_PROVIDER",
-                target=sweep.brief,
-                details={"sweep": sweep_id, "reason": reason[:300]},
-            )
+            record(audit, target=sweep.brief, details={"sweep": sweep_id, "reason": reason[:300]})
     return bool(moved)
+
+
+def pause_by_provider(sweep_id: int, reason: str) -> bool:
+    """The provider stops a sweep (template paused or rejected, token expired…): it is paused
+    with ``reason`` shown on the sweep screen until a person resumes it."""
+    return _pause_with_reason(sweep_id, reason, "SWEEP_PAUSED_BY_PROVIDER")
+
+
+def pause_for_scope_change(brief: Brief, *, reason: str) -> list[int]:
+    """Campaigns' ``SCOPE_CHANGE_STEPS["pause"]``: an approved scope change changed what the
+    brief's scheduled and running sweeps send; pause them with ``reason`` until the provider
+    acknowledges. Returns the ids paused."""
+    active = Sweep.objects.filter(
+        brief=brief, state__in=[SweepState.SCHEDULED, SweepState.RUNNING]
+    ).values_list("pk", flat=True)
+    return [pk for pk in active if _pause_with_reason(pk, reason, "SWEEP_PAUSED_FOR_CHANGE")]
+
+
+def resume_after_scope_change(sweep_ids: list[int], *, actor) -> list[int]:
+    """Campaigns' ``SCOPE_CHANGE_STEPS["resume"]``: the provider acknowledged the change;
+    the sweeps it paused that are still paused run again. Returns the ids resumed."""
+    resumed = []
+    for sweep in Sweep.objects.filter(pk__in=sweep_ids, state=SweepState.PAUSED):
+        if Sweep.objects.filter(pk=sweep.pk, state=SweepState.PAUSED).update(
+            state=SweepState.RUNNING, pause_reason=""
+        ):
+            record("SWEEP_RESUMED", actor=actor, target=sweep.brief, details={"sweep": sweep.pk})
+            _enqueue(sweep)
+            resumed.append(sweep.pk)
+    return resumed
 
 
 THROTTLE_RETRY_SECONDS = 30  # a message refused for throughput goes back this much later
