@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from brief.accounts.models import Provider
 from brief.core import calendar, sla
 from brief.core.audit import record
-from brief.core.choices import Responsible
+from brief.core.choices import ClockState, Responsible
 from brief.core.exceptions import Conflict, Invalid
 from brief.core.models import SLAClock
 from brief.core.uploads import check_upload
@@ -309,6 +309,18 @@ def _notify_on_commit(transition: BriefTransition) -> None:
     transaction.on_commit(lambda: notify_transition.delay(transition.pk))
 
 
+def _notify_parties(
+    brief: Brief, who, subject: str, lines: list[str], *, actor, anchor: str = "cambios"
+) -> None:
+    """E-mail the parties ``who`` of ``brief`` (not ``actor``) on commit."""
+    from .tasks import notify_brief
+
+    parties = list(who)
+    transaction.on_commit(
+        lambda: notify_brief.delay(brief.pk, parties, subject, lines, anchor, actor.pk)
+    )
+
+
 def perform(
     brief: Brief, action: str, *, actor, note: str = "", at=None, request=None, **params
 ) -> BriefTransition:
@@ -474,15 +486,47 @@ def ask_question(brief: Brief, *, actor, text: str, request=None) -> Question:
     if not text.strip():
         raise Invalid("Escriba la pregunta.", code="required", field="text")
     question = Question.objects.create(brief=brief, text=text.strip(), asked_by=actor)
+    window = question_window_start(brief)
+    judged = (
+        sla.record_window(
+            sla.QUESTION_WINDOW_RULE, question, started_at=window, at=question.asked_at
+        )
+        if window
+        else None
+    )
+    late = bool(judged and judged.state == ClockState.LATE)
     record(
         "QUESTION_ASKED",
         actor=actor,
         target=brief,
         request=request,
-        details={"question": question.pk},
+        details={"question": question.pk, "late": late},
     )
     sla.on_event("question.asked", question, at=question.asked_at)
+    lines = [
+        gettext("%(name)s preguntó sobre el brief %(code)s:")
+        % {"name": actor.display_name, "code": brief.code},
+        question.text,
+        gettext("Debe responderse en 1 día hábil."),
+    ]
+    if late:
+        lines.append(gettext("La pregunta llegó fuera del plazo del proveedor."))
+    _notify_parties(
+        brief,
+        ("ocm", "area"),
+        gettext("Pregunta del proveedor"),
+        lines,
+        actor=actor,
+        anchor="preguntas",
+    )
     return question
+
+
+def question_window_start(brief: Brief) -> dt.datetime | None:
+    """When the provider's window to ask opened: its receipt of the brief, the start of the
+    base's management (None before it)."""
+    received = brief.transitions.filter(action="receive").order_by("-at").first()
+    return received.at if received else None
 
 
 @transaction.atomic
@@ -506,6 +550,18 @@ def answer_question(question: Question, *, actor, answer: str, request=None) -> 
         details={"question": question.pk},
     )
     sla.on_event("question.answered", question, at=now, actor=actor)
+    _notify_parties(
+        question.brief,
+        ("provider",),
+        gettext("Pregunta respondida"),
+        [
+            gettext("%(name)s respondió su pregunta:") % {"name": actor.display_name},
+            question.text,
+            gettext("Respuesta: %(answer)s") % {"answer": question.answer},
+        ],
+        actor=actor,
+        anchor="preguntas",
+    )
     return question
 
 
@@ -524,15 +580,6 @@ def version_changes(brief: Brief) -> list[dict]:
 
 
 # --- scope changes after forwarding ("el alcance puede ajustarse") ----------------------
-
-
-def _notify_parties(brief: Brief, who, subject: str, lines: list[str], *, actor) -> None:
-    from .tasks import notify_brief
-
-    parties = list(who)
-    transaction.on_commit(
-        lambda: notify_brief.delay(brief.pk, parties, subject, lines, "cambios", actor.pk)
-    )
 
 
 def _form_field(name: str) -> Field:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from brief.core import sla
 from brief.core.api import BRIEF_CODE_PARAM, request_object
+from brief.core.choices import ClockState
 
 from . import actions, permissions
 from .choices import ACTIONS, CHANGE_FILE_KINDS, AttachmentKind, CampaignClass, Channel, Kind
@@ -111,11 +112,34 @@ class ActionSerializer(serializers.Serializer):
 class QuestionSerializer(serializers.ModelSerializer):
     asked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    asked_late = serializers.SerializerMethodField()
+    clocks = serializers.SerializerMethodField()
 
     class Meta:
         model = Question
-        fields = ["id", "text", "asked_by", "asked_at", "answer", "answered_by", "answered_at"]
+        fields = [
+            "id",
+            "text",
+            "asked_by",
+            "asked_at",
+            "asked_late",
+            "answer",
+            "answered_by",
+            "answered_at",
+            "clocks",
+        ]
         read_only_fields = ["asked_by", "asked_at", "answer", "answered_by", "answered_at"]
+
+    def get_asked_late(self, question) -> bool:
+        """Asked after the provider's window (1 business day from the receipt)."""
+        return (
+            sla.clocks_for(question)
+            .filter(rule__code=sla.QUESTION_WINDOW_RULE, state=ClockState.LATE)
+            .exists()
+        )
+
+    def get_clocks(self, question) -> list[dict]:
+        return clocks_json(question)
 
 
 def clocks_json(subject) -> list[dict]:

@@ -333,16 +333,22 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
     can_answer = permissions.may_answer(user, brief)
     questions = []
     for question in brief.questions.select_related("asked_by", "answered_by"):
+        rows = _clock_rows(question, now)
         questions.append(
             {
                 "q": question,
-                "clocks": _clock_rows(question, now),
+                "clocks": [r for r in rows if r["clock"].rule.code != sla.QUESTION_WINDOW_RULE],
+                "window": next(
+                    (r for r in rows if r["clock"].rule.code == sla.QUESTION_WINDOW_RULE), None
+                ),
                 "form": (bound.get(f"answer{question.pk}") or AnswerForm(question_id=question.pk))
                 if can_answer and not question.answered_at
                 else None,
             }
         )
     can_ask = permissions.may_ask(user, brief)
+    window = actions.question_window_start(brief)
+    ask_deadline = sla.window_due(sla.QUESTION_WINDOW_RULE, window) if window else None
     return {
         "brief": brief,
         "status_css": _status_css(brief.status),
@@ -360,6 +366,7 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         "timeline": _timeline(brief, clocks),
         "questions": questions,
         "question_form": (bound.get("question") or QuestionForm()) if can_ask else None,
+        "ask_deadline": ask_deadline,
         "versions": list(brief.versions.select_related("created_by")),
         "version_changes": _version_changes(brief),
         "base": _base_rows(_base_summary(brief)),

@@ -205,6 +205,39 @@ def scan_breaches(now: dt.datetime | None = None) -> int:
     return marked
 
 
+# The provider asks its questions within 1 business day after base management starts (receipt).
+QUESTION_WINDOW_RULE = "preguntas-proveedor"
+
+
+def window_due(code: str, start: dt.datetime) -> dt.datetime | None:
+    """When the window of active rule ``code`` opened at ``start`` closes (None: no rule)."""
+    rule = SLARule.objects.filter(code=code, active=True).first()
+    return compute_due(start, rule.duration, rule.unit) if rule else None
+
+
+def record_window(
+    code: str, subject: Model, *, started_at: dt.datetime, at: dt.datetime
+) -> SLAClock | None:
+    """A closed clock of rule ``code`` on ``subject``: opened at ``started_at`` and met or late
+    at ``at`` (a deadline judged when the thing happens, e.g. a question asked after the
+    window). Never running, so never breached by the scan; None when the rule is inactive."""
+    rule = SLARule.objects.filter(code=code, active=True).first()
+    if rule is None:
+        return None
+    ctype, pk = _subject_key(subject)
+    due = compute_due(started_at, rule.duration, rule.unit)
+    return SLAClock.objects.create(
+        rule=rule,
+        subject_type=ctype,
+        subject_id=pk,
+        responsible=rule.responsible,
+        started_at=started_at,
+        due_at=due,
+        stopped_at=at,
+        state=ClockState.MET if at <= due else ClockState.LATE,
+    )
+
+
 # Defaults from the procedure (DESIGN §3). Event names are emitted by the brief workflow.
 DEFAULT_RULES: list[dict] = [
     {
@@ -287,6 +320,15 @@ DEFAULT_RULES: list[dict] = [
         "stop_event": "brief.results_sent",
         "duration": 1,
         "responsible": Responsible.ICETEX,
+    },
+    {
+        # Judged when each question is asked (``record_window``), never started by an event.
+        "code": QUESTION_WINDOW_RULE,
+        "name": "Plazo del proveedor para preguntar (desde la recepción)",
+        "start_event": "brief.received.questions_window",
+        "stop_event": "question.asked",
+        "duration": 1,
+        "responsible": Responsible.PROVIDER,
     },
     {
         "code": "pregunta-respuesta",
