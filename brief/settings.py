@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -124,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "brief.core.context_processors.shell",
+                "brief.campaigns.context_processors.notifications",
             ],
         },
     },
@@ -245,6 +247,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "scan-sla-breaches": {"task": "brief.core.tasks.scan_sla_breaches", "schedule": 60.0},
+    "scan-sla-alerts": {"task": "brief.campaigns.tasks.scan_sla_alerts", "schedule": 300.0},
+    "send-daily-digests": {
+        "task": "brief.campaigns.tasks.send_daily_digests",
+        "schedule": crontab(hour=18, minute=0),
+    },
     "reap-stale-imports": {"task": "brief.contacts.tasks.reap_stale_imports", "schedule": 120.0},
     "kick-running-sweeps": {"task": "brief.dispatch.tasks.kick_running_sweeps", "schedule": 300.0},
     "poll-bounce-mailboxes": {

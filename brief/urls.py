@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from brief.accounts.api import MeViewSet, TokenView
-from brief.campaigns.api import BriefChangesViewSet, BriefViewSet
+from brief.campaigns.api import BriefChangesViewSet, BriefViewSet, NotificationViewSet
 from brief.contacts import api as contacts_api
 from brief.content import api as content_api
 from brief.core import views as core_views
@@ -26,6 +26,7 @@ router.register(f"{BRIEF}/report", dispatch_api.BriefReportViewSet, basename="re
 router.register(f"{BRIEF}/inbound", dispatch_api.BriefInboundViewSet, basename="inbound")
 router.register(f"{BRIEF}/changes", BriefChangesViewSet, basename="changes")
 router.register("me", MeViewSet, basename="me")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")
 router.register("bases", contacts_api.ContactBaseViewSet, basename="base")
 router.register("suppressions", contacts_api.SuppressionViewSet, basename="suppression")

@@ -26,3 +26,12 @@ def set_roles(user: User, roles: list[str], *, actor=None) -> None:
     user.groups.set(groups)
     user.__dict__.pop("roles", None)
     record("USER_ROLES_CHANGED", actor=actor, target=user, details={"roles": sorted(roles)})
+
+
+@transaction.atomic
+def set_daily_digest(user: User, *, enabled: bool) -> User:
+    """The user chooses (or stops) the daily digest e-mail of unread notices."""
+    User.objects.filter(pk=user.pk).update(daily_digest=enabled)
+    user.daily_digest = enabled
+    record("USER_DIGEST_CHANGED", actor=user, target=user, details={"daily_digest": enabled})
+    return user

@@ -64,6 +64,12 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+    daily_digest = models.BooleanField(
+        _("resumen diario por correo"),
+        default=False,
+        help_text=_("Un correo al final del día con los avisos sin leer."),
+    )
+    last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # django-stubs does not declare AbstractUser.Meta, which Django defines (and documents
     # subclassing for swapped user models).

@@ -28,7 +28,7 @@ from brief.accounts.models import Provider
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.choices import ClockState, Responsible
-from brief.core.exceptions import Conflict, Invalid
+from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import SLAClock
 from brief.core.uploads import check_upload
 
@@ -50,6 +50,7 @@ from .choices import (
     ChangeState,
     Channel,
     ChecklistItem,
+    NoticeKind,
     Status,
 )
 from .models import (
@@ -60,6 +61,7 @@ from .models import (
     BriefTransition,
     BriefVersion,
     ChangeRequest,
+    Notification,
     Question,
 )
 from .vocabulary import ABROAD_CHANNELS
@@ -310,14 +312,21 @@ def _notify_on_commit(transition: BriefTransition) -> None:
 
 
 def _notify_parties(
-    brief: Brief, who, subject: str, lines: list[str], *, actor, anchor: str = "cambios"
+    brief: Brief,
+    who,
+    subject: str,
+    lines: list[str],
+    *,
+    actor,
+    anchor: str = "cambios",
+    kind: str = NoticeKind.CHANGE,
 ) -> None:
-    """E-mail the parties ``who`` of ``brief`` (not ``actor``) on commit."""
+    """Tell the parties ``who`` of ``brief`` (not ``actor``) on commit: bell and e-mail."""
     from .tasks import notify_brief
 
     parties = list(who)
     transaction.on_commit(
-        lambda: notify_brief.delay(brief.pk, parties, subject, lines, anchor, actor.pk)
+        lambda: notify_brief.delay(brief.pk, parties, subject, lines, anchor, actor.pk, kind)
     )
 
 
@@ -518,6 +527,7 @@ def ask_question(brief: Brief, *, actor, text: str, request=None) -> Question:
         lines,
         actor=actor,
         anchor="preguntas",
+        kind=NoticeKind.QUESTION,
     )
     return question
 
@@ -561,6 +571,7 @@ def answer_question(question: Question, *, actor, answer: str, request=None) -> 
         ],
         actor=actor,
         anchor="preguntas",
+        kind=NoticeKind.ANSWER,
     )
     return question
 
@@ -885,3 +896,24 @@ def acknowledge_change(change: ChangeRequest, *, actor, at=None, request=None) -
     )
     change.refresh_from_db()
     return change
+
+
+# --- in-app notifications --------------------------------------------------------------
+
+
+def mark_read(notification: Notification, *, actor) -> bool:
+    """Mark one of the actor's own notices read (someone else's is a 403)."""
+    if notification.user_id != actor.pk:
+        raise Forbidden(gettext("Ese aviso no es suyo."))
+    return bool(
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    )
+
+
+def mark_all_read(*, actor) -> int:
+    """Mark every unread notice of the actor read; returns how many."""
+    return Notification.objects.filter(user=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -16,7 +16,15 @@ from brief.core.choices import ClockState
 from . import actions, permissions
 from .choices import ACTIONS, CHANGE_FILE_KINDS, AttachmentKind, CampaignClass, Channel, Kind
 from .filters import BriefFilter
-from .models import FORM_FIELDS, Attachment, Brief, BriefTransition, ChangeRequest, Question
+from .models import (
+    FORM_FIELDS,
+    Attachment,
+    Brief,
+    BriefTransition,
+    ChangeRequest,
+    Notification,
+    Question,
+)
 
 
 class BriefSerializer(serializers.ModelSerializer):
@@ -432,3 +440,49 @@ class BriefChangesViewSet(viewsets.GenericViewSet):
             self._change(code, number), actor=request.user, request=request
         )
         return Response(ChangeRequestSerializer(change).data)
+
+
+# --- notifications (the bell) -----------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "brief", "text", "url", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationViewSet(viewsets.GenericViewSet):
+    """The caller's own notices (``?unread=1`` for the unread ones); mark one or all read."""
+
+    serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return Notification.objects.filter(user=self.request.user).select_related("brief")
+
+    @extend_schema(responses=NotificationSerializer(many=True))
+    def list(self, request):
+        notes = self.get_queryset()
+        if request.query_params.get("unread") in {"1", "true"}:
+            notes = notes.filter(read_at__isnull=True)
+        page = self.paginate_queryset(notes)
+        if page is not None:
+            return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+        return Response(NotificationSerializer(notes, many=True).data)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = get_object_or_404(self.get_queryset(), pk=pk)
+        actions.mark_read(notification, actor=request.user)
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"marked": actions.mark_all_read(actor=request.user)})

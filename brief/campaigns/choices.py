@@ -397,3 +397,15 @@ SCOPE_CHANGE_STEPS = {
     "pause": "brief.dispatch.actions.pause_for_scope_change",
     "resume": "brief.dispatch.actions.resume_after_scope_change",
 }
+
+
+# --- in-app notifications --------------------------------------------------------------
+
+
+class NoticeKind(models.TextChoices):
+    TRANSITION = "transition", _("Cambio de estado")
+    CHANGE = "change", _("Cambio de alcance")
+    QUESTION = "question", _("Pregunta")
+    ANSWER = "answer", _("Respuesta")
+    SLA_DUE_SOON = "sla_due_soon", _("ANS por vencer")
+    SLA_BREACHED = "sla_breached", _("ANS vencido")

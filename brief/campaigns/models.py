@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Area, Provider
 
-from .choices import AttachmentKind, CampaignClass, ChangeState, Channel, Kind, Status
+from .choices import (
+    AttachmentKind,
+    CampaignClass,
+    ChangeState,
+    Channel,
+    Kind,
+    NoticeKind,
+    Status,
+)
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_managers import RelatedManager
@@ -331,3 +339,36 @@ class ChangeRequest(models.Model):
     def touched(self) -> set[str]:
         """The fields and file kind this change sets (for the clock and sweep rules)."""
         return set(self.changes) | ({self.file_kind} if self.file_kind else set())
+
+
+class Notification(models.Model):
+    """One in-app notice to one user about a brief (the bell): written beside every e-mail
+    about a brief and by the SLA alerts. ``key`` makes an alert once per user (blank for the
+    rest)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("tipo"), max_length=20, choices=NoticeKind.choices)
+    brief = models.ForeignKey(
+        Brief, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.CharField(_("aviso"), max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    key = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now)
+    read_at = models.DateTimeField(_("leído"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~models.Q(key=""), name="notification_once"
+            )
+        ]
+        verbose_name = _("aviso")
+        verbose_name_plural = _("avisos")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.text[:60]}"

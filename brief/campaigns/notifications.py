@@ -6,17 +6,24 @@ changes and questions all go through it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from brief.accounts.models import User
+from brief.core import calendar
+from brief.core.choices import ClockState, Responsible
+from brief.core.models import SLAClock
 from brief.core.roles import Role
 
-from .choices import ACTIONS, Status
+from .choices import ACTIONS, NoticeKind, Status
+from .models import Brief, Notification
 
 # Target state → who acts next: "ocm", "area" (requesting area), "provider", "comms", "leader".
 NEXT_ACTORS: dict[str, tuple[str, ...]] = {
@@ -58,11 +65,42 @@ def brief_link(brief, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def send_notice(users: Iterable[User], *, brief, subject: str, lines: list[str], anchor="") -> int:
-    """E-mail ``users`` about ``brief`` (subject, lines and a link); returns how many."""
+def notify_in_app(
+    users: Iterable[User], *, brief, kind: str, text: str, anchor: str = "", key: str = ""
+) -> int:
+    """Put a notice in the bell of each of ``users``; with a ``key``, once per user (an alert
+    written again is skipped). Returns how many were written."""
+    users = list(users)
+    if key:
+        done = set(Notification.objects.filter(key=key).values_list("user_id", flat=True))
+        users = [u for u in users if u.pk not in done]
+    url = reverse("campaigns:brief_detail", args=[brief.code]) + (f"#{anchor}" if anchor else "")
+    Notification.objects.bulk_create(
+        [
+            Notification(user=u, kind=kind, brief=brief, text=text[:500], url=url, key=key)
+            for u in users
+        ],
+        ignore_conflicts=bool(key),
+    )
+    return len(users)
+
+
+def send_notice(
+    users: Iterable[User],
+    *,
+    brief,
+    subject: str,
+    lines: list[str],
+    anchor="",
+    kind: str = NoticeKind.TRANSITION,
+) -> int:
+    """Tell ``users`` about ``brief``: a notice in their bell and an e-mail (subject, lines and
+    a link). The one place a notice about a brief is sent; returns how many e-mails."""
+    users = list(users)
+    notify_in_app(users, brief=brief, kind=kind, text=f"{brief.code} · {subject}", anchor=anchor)
     body = "\n".join([*lines, "", f"Ver el brief: {brief_link(brief, anchor)}", "", FOOTER])
     subject = f"[Brief] {brief.code} · {subject}"
-    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users]
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email]
     return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 
@@ -83,3 +121,68 @@ def send_transition_email(transition) -> int:
     return send_notice(
         users, brief=brief, subject=str(Status(transition.to_status).label), lines=lines
     )
+
+
+# --- alerts and the daily digest (beat tasks) ------------------------------------------
+
+ALERT_BUSINESS_HOURS = 4  # an open clock due within this many business hours is "por vencer"
+
+
+def _brief_of(clock: SLAClock) -> Brief | None:
+    subject = clock.subject
+    if isinstance(subject, Brief):
+        return subject
+    return getattr(subject, "brief", None)  # a question
+
+
+def alert_clocks(now: dt.datetime | None = None) -> int:
+    """Bell alerts for open clocks due within 4 business hours and for breached ones, to the
+    party responsible (the provider, or OCM for ICETEX's clocks): once per clock, kind and
+    user, so running it again writes nothing. Returns how many notices were written."""
+    now = now or timezone.now()
+    running = SLAClock.objects.filter(stopped_at__isnull=True, state=ClockState.RUNNING)
+    due = running.filter(due_at__lte=now + dt.timedelta(days=7)).select_related("rule")
+    written = 0
+    for clock in due.iterator():
+        if clock.due_at <= now or clock.breached_at:
+            kind, text = NoticeKind.SLA_BREACHED, gettext("ANS vencido: %(rule)s")
+        elif calendar.business_hours_between(now, clock.due_at) <= ALERT_BUSINESS_HOURS:
+            kind, text = NoticeKind.SLA_DUE_SOON, gettext("ANS por vencer: %(rule)s")
+        else:
+            continue
+        brief = _brief_of(clock)
+        if brief is None:
+            continue
+        who = ("provider",) if clock.responsible == Responsible.PROVIDER else ("ocm",)
+        written += notify_in_app(
+            people(brief, who),
+            brief=brief,
+            kind=kind,
+            text=f"{brief.code} · " + text % {"rule": clock.rule.name},
+            anchor="ans",
+            key=f"{kind}:{clock.pk}",
+        )
+    return written
+
+
+def send_digests(now: dt.datetime | None = None) -> int:
+    """One e-mail per user who chose the daily digest, listing their unread notices of the
+    day; once a day per user (``last_digest_at``). Returns how many e-mails went out."""
+    now = now or timezone.now()
+    today = calendar.local(now).date()
+    since = now - dt.timedelta(days=1)
+    sent = 0
+    users = User.objects.filter(daily_digest=True, is_active=True).exclude(email="")
+    for user in users:
+        if user.last_digest_at and calendar.local(user.last_digest_at).date() == today:
+            continue
+        notes = list(user.notifications.filter(read_at__isnull=True, created_at__gt=since)[:100])
+        User.objects.filter(pk=user.pk).update(last_digest_at=now)
+        if not notes:
+            continue
+        lines = [f"- {n.created_at:%d/%m %H:%M} {n.text} {settings.SITE_URL}{n.url}" for n in notes]
+        link = settings.SITE_URL + reverse("campaigns:notifications")
+        body = "\n".join([gettext("Sus avisos sin leer de hoy:"), "", *lines, "", link, "", FOOTER])
+        subject = gettext("[Brief] Resumen diario: %(n)s avisos") % {"n": len(notes)}
+        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return sent

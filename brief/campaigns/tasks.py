@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from . import notifications
+from .choices import NoticeKind
 from .models import Brief, BriefTransition
 from .notifications import people, send_notice, send_transition_email
 
@@ -33,6 +35,7 @@ def notify_brief(
     lines: list[str],
     anchor: str = "",
     exclude: int | None = None,
+    kind: str = NoticeKind.CHANGE,
 ) -> int:
     """Tell the parties ``who`` ("ocm", "area", "provider") of a brief about something that
     happened to it (a scope change, a question), except the user ``exclude`` who did it."""
@@ -40,4 +43,16 @@ def notify_brief(
     if brief is None:
         return 0
     users = [u for u in people(brief, who) if u.pk != exclude]
-    return send_notice(users, brief=brief, subject=subject, lines=lines, anchor=anchor)
+    return send_notice(users, brief=brief, subject=subject, lines=lines, anchor=anchor, kind=kind)
+
+
+@shared_task(name="brief.campaigns.tasks.scan_sla_alerts")
+def scan_sla_alerts() -> int:
+    """Bell alerts for clocks due within 4 business hours or breached (once each)."""
+    return notifications.alert_clocks()
+
+
+@shared_task(name="brief.campaigns.tasks.send_daily_digests")
+def send_daily_digests() -> int:
+    """The daily digest e-mail to the users who chose it (once a day each)."""
+    return notifications.send_digests()

@@ -37,4 +37,8 @@ urlpatterns = [
         views.change_decide,
         name="change_decide",
     ),
+    path("avisos/", views.notification_list, name="notifications"),
+    path("avisos/leidos/", views.notifications_read_all, name="notifications_read_all"),
+    path("avisos/resumen/", views.notification_digest, name="notification_digest"),
+    path("avisos/<int:pk>/leido/", views.notification_read, name="notification_read"),
 ]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brief.accounts.actions import set_daily_digest
 from brief.core import calendar, sla
 from brief.core.choices import ClockState
 from brief.core.exceptions import Conflict, Refusal
@@ -56,7 +57,7 @@ from .forms import (
     DecisionForm,
     QuestionForm,
 )
-from .models import Attachment, Brief, BriefVersion, ChangeRequest, Question
+from .models import Attachment, Brief, BriefVersion, ChangeRequest, Notification, Question
 from .vocabulary import REJECT_LABELS
 
 if TYPE_CHECKING:
@@ -905,3 +906,49 @@ def change_acknowledge(request, code: str, number: int):
         return _to_detail(change.brief, "cambios")
     messages.success(request, _("Acuse registrado: los relojes y barridos siguen."))
     return _to_detail(change.brief, "cambios")
+
+
+# --- notifications (the bell) -----------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    """The user's notices, unread first in time order; mark one or all read; digest option."""
+    notes = request.user.notifications.select_related("brief")
+    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one notice read and go to what it is about (``?ir=0`` stays on the list)."""
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    actions.mark_read(notification, actor=request.user)
+    if request.POST.get("ir") == "1" and notification.url:
+        return redirect(notification.url)
+    return redirect("campaigns:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    count = actions.mark_all_read(actor=request.user)
+    messages.success(request, _("%(n)s avisos marcados como leídos.") % {"n": count})
+    return redirect("campaigns:notifications")
+
+
+@login_required
+@require_POST
+def notification_digest(request):
+    """Choose or stop the daily digest e-mail."""
+    enabled = request.POST.get("daily_digest") == "on"
+    set_daily_digest(request.user, enabled=enabled)
+    messages.success(
+        request,
+        _("Recibirá un resumen diario por correo.")
+        if enabled
+        else _("Ya no recibirá el resumen diario."),
+    )
+    return redirect("campaigns:notifications")

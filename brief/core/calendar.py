@@ -85,6 +85,22 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=BOGOTA)
 
 
+def business_hours_between(start: dt.datetime, end: dt.datetime) -> float:
+    """Hours from ``start`` to ``end`` that fall on business days (whole days, Bogota);
+    0 when ``end`` is not after ``start``."""
+    start, end = local(start), local(end)
+    hours = 0.0
+    day = start.date()
+    while day <= end.date():
+        if is_business_day(day):
+            opens = max(start, dt.datetime.combine(day, dt.time.min, tzinfo=BOGOTA))
+            closes = min(end, end_of_day(day))
+            if closes > opens:
+                hours += (closes - opens).total_seconds() / 3600
+        day += dt.timedelta(days=1)
+    return hours
+
+
 @dataclass(frozen=True)
 class ContactWindows:
     """Hours when a person may be contacted, per weekday (0 = Monday), in Bogota time.
