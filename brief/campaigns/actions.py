@@ -24,12 +24,13 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from brief.accounts.models import Provider
+from brief.accounts.models import Provider, User
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.choices import ClockState, Responsible
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import SLAClock
+from brief.core.roles import Role
 from brief.core.uploads import check_upload
 
 from . import permissions
@@ -61,8 +62,10 @@ from .models import (
     BriefTransition,
     BriefVersion,
     ChangeRequest,
+    KickOff,
     Notification,
     Question,
+    Training,
 )
 from .vocabulary import ABROAD_CHANNELS
 
@@ -917,3 +920,103 @@ def mark_all_read(*, actor) -> int:
     return Notification.objects.filter(user=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+# --- kick-off meeting and training ------------------------------------------------------
+
+
+@transaction.atomic
+def record_kickoff(
+    brief: Brief, *, actor, held_on: dt.date, attendees: str, minutes=None, request=None
+) -> KickOff:
+    """The provider records the campaign's kick-off meeting (date, attendees, minutes file
+    stored as an attachment of the brief); recording it again replaces the record."""
+    permissions.require_record_start(actor, brief)
+    if not attendees.strip():
+        raise Invalid(gettext("Indique quiénes asistieron."), code="required", field="attendees")
+    if minutes is not None:
+        minutes = add_attachment(
+            brief, actor=actor, kind=AttachmentKind.KICKOFF_MINUTES, upload=minutes, request=request
+        )
+    previous = KickOff.objects.filter(brief=brief).first()
+    kickoff, _ = KickOff.objects.update_or_create(
+        brief=brief,
+        defaults={
+            "held_on": held_on,
+            "attendees": attendees.strip(),
+            "minutes": minutes or (previous.minutes if previous else None),
+            "recorded_by": actor,
+            "recorded_at": timezone.now(),
+        },
+    )
+    record(
+        "KICKOFF_RECORDED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"held_on": held_on.isoformat(), "minutes": minutes.pk if minutes else None},
+    )
+    return kickoff
+
+
+@transaction.atomic
+def record_training(
+    brief: Brief,
+    *,
+    actor,
+    held_on: dt.date,
+    topic: str,
+    advisors: list[str],
+    material=None,
+    request=None,
+) -> Training:
+    """The provider records a training of its advisors for the campaign: date, topic, the
+    advisors (usernames of its own users with the ``asesor`` role) and the material file."""
+    permissions.require_record_start(actor, brief)
+    if not topic.strip():
+        raise Invalid(gettext("Indique el tema."), code="required", field="topic")
+    names = sorted(set(advisors))
+    people = list(
+        User.objects.filter(
+            username__in=names,
+            groups__name=Role.ASESOR,
+            provider_id=brief.provider_id or 0,
+            is_active=True,
+        ).distinct()
+    )
+    unknown = sorted(set(names) - {u.username for u in people})
+    if not names or unknown:
+        raise Invalid(
+            gettext("Elija asesores activos del proveedor: %(names)s no lo son.")
+            % {"names": ", ".join(unknown)}
+            if unknown
+            else gettext("Elija al menos un asesor."),
+            code="invalid_advisors",
+            field="advisors",
+        )
+    if material is not None:
+        material = add_attachment(
+            brief,
+            actor=actor,
+            kind=AttachmentKind.TRAINING_MATERIAL,
+            upload=material,
+            request=request,
+        )
+    training = Training.objects.create(
+        brief=brief, held_on=held_on, topic=topic.strip(), material=material, recorded_by=actor
+    )
+    training.advisors.set(people)
+    record(
+        "TRAINING_RECORDED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"training": training.pk, "advisors": names, "topic": training.topic},
+    )
+    return training
+
+
+def advisor_trained(user, brief: Brief) -> bool:
+    """Whether ``user`` took part in a training recorded for ``brief``: the contact-center
+    workbench warns an advisor who did not before they work the campaign's contacts."""
+    return Training.objects.filter(brief=brief, advisors=user).exists()

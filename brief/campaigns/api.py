@@ -22,8 +22,10 @@ from .models import (
     Brief,
     BriefTransition,
     ChangeRequest,
+    KickOff,
     Notification,
     Question,
+    Training,
 )
 
 
@@ -268,6 +270,89 @@ class BriefViewSet(viewsets.ModelViewSet):
     def approve(self, request, code=None, which=None):
         brief = actions.give_approval(self.get_object(), which, actor=request.user, request=request)
         return Response(BriefSerializer(brief, context={"request": request}).data)
+
+
+class KickOffSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    minutes = AttachmentSerializer(read_only=True)
+
+    class Meta:
+        model = KickOff
+        fields = ["held_on", "attendees", "minutes", "recorded_by", "recorded_at"]
+
+
+class KickOffWriteSerializer(serializers.Serializer):
+    held_on = serializers.DateField()
+    attendees = serializers.CharField(allow_blank=True)
+    minutes = serializers.FileField(required=False)
+
+
+class TrainingSerializer(serializers.ModelSerializer):
+    advisors = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    material = AttachmentSerializer(read_only=True)
+
+    class Meta:
+        model = Training
+        fields = ["id", "held_on", "topic", "advisors", "material", "recorded_by", "recorded_at"]
+
+
+class TrainingWriteSerializer(serializers.Serializer):
+    held_on = serializers.DateField()
+    topic = serializers.CharField(allow_blank=True)
+    advisors = serializers.ListField(child=serializers.CharField())
+    material = serializers.FileField(required=False)
+
+
+def _start_views(viewset) -> None:
+    """The kick-off meeting and the trainings of a brief, on the briefs viewset."""
+
+    @extend_schema(request=KickOffWriteSerializer, responses=KickOffSerializer)
+    def kickoff(self, request, code=None):
+        brief = self.get_object()
+        if request.method == "GET":
+            found = KickOff.objects.filter(brief=brief).first()
+            return Response(KickOffSerializer(found).data if found else None)
+        payload = KickOffWriteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        kickoff = actions.record_kickoff(
+            brief,
+            actor=request.user,
+            held_on=data["held_on"],
+            attendees=data["attendees"],
+            minutes=data.get("minutes"),
+            request=request,
+        )
+        return Response(KickOffSerializer(kickoff).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TrainingWriteSerializer, responses=TrainingSerializer(many=True))
+    def trainings(self, request, code=None):
+        brief = self.get_object()
+        if request.method == "GET":
+            found = brief.trainings.prefetch_related("advisors").select_related("material")
+            return Response(TrainingSerializer(found, many=True).data)
+        payload = TrainingWriteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        training = actions.record_training(
+            brief,
+            actor=request.user,
+            held_on=data["held_on"],
+            topic=data["topic"],
+            advisors=data["advisors"],
+            material=data.get("material"),
+            request=request,
+        )
+        return Response(TrainingSerializer(training).data, status=status.HTTP_201_CREATED)
+
+    parsers = [JSONParser, MultiPartParser, FormParser]
+    for view in (kickoff, trainings):
+        routed = action(detail=True, methods=["get", "post"], parser_classes=parsers)(view)
+        setattr(viewset, view.__name__, routed)
+
+
+_start_views(BriefViewSet)
 
 
 def _make_action_view(name: str):

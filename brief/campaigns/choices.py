@@ -93,6 +93,8 @@ class AttachmentKind(models.TextChoices):
     CREATIVE = "creative", _("Pieza creativa")
     REPORT = "report", _("Informe de resultados")
     MANAGED_BASE = "managed_base", _("Base gestionada")
+    KICKOFF_MINUTES = "kickoff_minutes", _("Acta de la reunión de inicio")
+    TRAINING_MATERIAL = "training_material", _("Material de capacitación")
 
 
 # Extensions accepted per attachment kind.
@@ -105,6 +107,8 @@ ALLOWED_EXTENSIONS: dict[str, frozenset[str]] = {
     AttachmentKind.CREATIVE: frozenset({"png", "jpg", "jpeg", "gif", "pdf", "mp3", "wav", "mp4"}),
     AttachmentKind.REPORT: frozenset({"pdf", "xlsx", "csv"}),
     AttachmentKind.MANAGED_BASE: frozenset({"csv", "xlsx"}),
+    AttachmentKind.KICKOFF_MINUTES: frozenset({"pdf", "docx", "odt", "txt", "png", "jpg", "jpeg"}),
+    AttachmentKind.TRAINING_MATERIAL: frozenset({"pdf", "docx", "pptx", "odt", "txt", "mp4"}),
 }
 
 
@@ -291,6 +295,18 @@ AREA_KINDS = frozenset(
 # Files the provider adds while it executes the campaign.
 PROVIDER_KINDS = frozenset({AttachmentKind.REPORT, AttachmentKind.MANAGED_BASE})
 PROVIDER_UPLOAD_STATES = frozenset({Status.EXECUTING, Status.RESULTS_REVIEW})
+# Files of the start of the campaign (kick-off minutes, training material): the provider adds
+# them once it has the brief, until the results are delivered.
+PREPARATION_KINDS = frozenset({AttachmentKind.KICKOFF_MINUTES, AttachmentKind.TRAINING_MATERIAL})
+PREPARATION_STATES = frozenset(
+    {
+        Status.FORWARDED,
+        Status.RECEIVED,
+        Status.BASE_LOADED,
+        Status.AWAITING_EXIT_APPROVAL,
+        Status.EXECUTING,
+    }
+)
 # Approval files may also be uploaded by the role that gives the approval.
 APPROVAL_UPLOADERS: dict[str, Role] = {
     AttachmentKind.BOSS_APPROVAL: Role.JEFE,

@@ -357,3 +357,38 @@ class ChangeRequestForm(forms.Form):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(label=_("Nota de OCM"), required=False, widget=_textarea(2))
+
+
+class KickOffForm(forms.Form):
+    held_on = forms.DateField(
+        label=_("Fecha de la reunión"), widget=forms.DateInput(attrs=DATE_ATTRS)
+    )
+    attendees = forms.CharField(
+        label=_("Asistentes (uno por línea)"),
+        widget=_textarea(3),
+        max_length=4000,
+        error_messages={"required": _("Indique quiénes asistieron.")},
+    )
+    minutes = forms.FileField(label=_("Acta (archivo)"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "id_kickoff_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TrainingForm(forms.Form):
+    held_on = forms.DateField(
+        label=_("Fecha de la capacitación"), widget=forms.DateInput(attrs=DATE_ATTRS)
+    )
+    topic = forms.CharField(label=_("Tema"), max_length=300)
+    advisors = forms.MultipleChoiceField(
+        label=_("Asesores capacitados"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Elija al menos un asesor.")},
+    )
+    material = forms.FileField(label=_("Material (archivo)"), required=False)
+
+    def __init__(self, *args: Any, advisors: list[tuple[str, str]] | None = None, **kwargs: Any):
+        kwargs.setdefault("auto_id", "id_training_%s")
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["advisors"]).choices = advisors or []

@@ -372,3 +372,53 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.text[:60]}"
+
+
+class KickOff(models.Model):
+    """The kick-off meeting of a campaign («Reunión de inicio de campaña», 1 day): when, who
+    attended, and its minutes (an attachment of the brief)."""
+
+    brief = models.OneToOneField(Brief, on_delete=models.CASCADE, related_name="kickoff")
+    held_on = models.DateField(_("fecha"))
+    attendees = models.TextField(_("asistentes"), help_text=_("Uno por línea."))
+    minutes = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reunión de inicio")
+        verbose_name_plural = _("reuniones de inicio")
+
+    def __str__(self) -> str:
+        return f"{self.brief.code} · inicio {self.held_on}"
+
+
+class Training(models.Model):
+    """A training of the provider's advisors for a campaign («capacitar a los asesores … al
+    inicio de nuevas campañas»): date, topic, the advisors trained and the material."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="trainings")
+    held_on = models.DateField(_("fecha"))
+    topic = models.CharField(_("tema"), max_length=300)
+    advisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="trainings", verbose_name=_("asesores")
+    )
+    material = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["brief", "held_on", "id"]
+        verbose_name = _("capacitación")
+        verbose_name_plural = _("capacitaciones")
+
+    def __str__(self) -> str:
+        return f"{self.brief.code} · {self.topic}"

@@ -39,6 +39,8 @@ from .choices import (
     EDITABLE,
     EXCEPTIONAL_CLASSES,
     OPEN_CHANGE_STATES,
+    PREPARATION_KINDS,
+    PREPARATION_STATES,
     PROVIDER_KINDS,
     PROVIDER_UPLOAD_STATES,
     PROVIDER_VISIBLE,
@@ -269,6 +271,15 @@ def may_edit(user, brief: Brief) -> bool:
 def require_upload(user, brief: Brief, kind: str) -> None:
     """The area adds its files while the brief is editable (an approval's file also by the
     role that gives it); the provider adds reports and the managed base during execution."""
+    if kind in PREPARATION_KINDS:
+        require_actor(user, brief, {Role.PROVEEDOR}, gettext("registrar el inicio de la campaña"))
+        if brief.status not in PREPARATION_STATES:
+            raise Conflict(
+                gettext(
+                    "La reunión de inicio y las capacitaciones se registran con el brief en curso."
+                )
+            )
+        return
     if kind in PROVIDER_KINDS:
         require_actor(user, brief, {Role.PROVEEDOR}, gettext("adjuntar resultados"))
         if brief.status not in PROVIDER_UPLOAD_STATES:
@@ -290,8 +301,13 @@ def may_upload(user, brief: Brief, kind: str) -> bool:
 
 
 def upload_kinds(user, brief: Brief) -> list[str]:
-    """The attachment kinds ``user`` may add to ``brief`` now, in display order."""
-    return [kind for kind in AttachmentKind.values if may_upload(user, brief, kind)]
+    """The attachment kinds ``user`` may add to ``brief`` now, in display order (kick-off
+    minutes and training material come with their records, not as loose files)."""
+    return [
+        kind
+        for kind in AttachmentKind.values
+        if kind not in PREPARATION_KINDS and may_upload(user, brief, kind)
+    ]
 
 
 def require_approval(user, brief: Brief, which: str) -> ApprovalSpec:
@@ -412,3 +428,16 @@ def require_acknowledge_change(user, change) -> None:
 
 def may_acknowledge_change(user, change) -> bool:
     return _passes(require_acknowledge_change, user, change)
+
+
+# --- kick-off and training -------------------------------------------------------------
+
+
+def require_record_start(user, brief: Brief) -> None:
+    """The provider records the kick-off meeting and the advisors' trainings of a brief it has
+    (forwarded until the results are delivered)."""
+    require_upload(user, brief, AttachmentKind.KICKOFF_MINUTES)
+
+
+def may_record_start(user, brief: Brief) -> bool:
+    return _passes(require_record_start, user, brief)

@@ -41,4 +41,6 @@ urlpatterns = [
     path("avisos/leidos/", views.notifications_read_all, name="notifications_read_all"),
     path("avisos/resumen/", views.notification_digest, name="notification_digest"),
     path("avisos/<int:pk>/leido/", views.notification_read, name="notification_read"),
+    path("briefs/<str:code>/inicio/", views.kickoff_record, name="kickoff_record"),
+    path("briefs/<str:code>/capacitaciones/", views.training_record, name="training_record"),
 ]

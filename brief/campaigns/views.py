@@ -26,12 +26,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.accounts.actions import set_daily_digest
+from brief.accounts.models import User
 from brief.core import calendar, sla
 from brief.core.choices import ClockState
 from brief.core.exceptions import Conflict, Refusal
 from brief.core.forms import add_domain_errors
 from brief.core.models import SLAClock
-from brief.core.roles import AREA_ROLES, PROVIDER_ROLES
+from brief.core.roles import AREA_ROLES, PROVIDER_ROLES, Role
 
 from . import actions, permissions
 from .choices import (
@@ -55,9 +56,19 @@ from .forms import (
     BriefForm,
     ChangeRequestForm,
     DecisionForm,
+    KickOffForm,
     QuestionForm,
+    TrainingForm,
 )
-from .models import Attachment, Brief, BriefVersion, ChangeRequest, Notification, Question
+from .models import (
+    Attachment,
+    Brief,
+    BriefVersion,
+    ChangeRequest,
+    KickOff,
+    Notification,
+    Question,
+)
 from .vocabulary import REJECT_LABELS
 
 if TYPE_CHECKING:
@@ -372,6 +383,7 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         "version_changes": _version_changes(brief),
         "base": _base_rows(_base_summary(brief)),
         "changes": _change_rows(user, brief, bound),
+        **_start_context(user, brief, bound),
         "change_form": (bound.get("change") or ChangeRequestForm())
         if permissions.may_file_change(user, brief)
         else None,
@@ -952,3 +964,62 @@ def notification_digest(request):
         else _("Ya no recibirá el resumen diario."),
     )
     return redirect("campaigns:notifications")
+
+
+# --- kick-off meeting and training ------------------------------------------------------
+
+
+def _advisor_choices(brief: Brief) -> list[tuple[str, str]]:
+    advisors = User.objects.filter(
+        groups__name=Role.ASESOR, provider_id=brief.provider_id or 0, is_active=True
+    ).distinct()
+    return [(u.username, u.display_name) for u in advisors.order_by("first_name", "username")]
+
+
+def _start_context(user, brief: Brief, bound: dict[str, Any]) -> dict[str, Any]:
+    can = permissions.may_record_start(user, brief)
+    return {
+        "kickoff": KickOff.objects.filter(brief=brief).select_related("minutes").first(),
+        "trainings": list(brief.trainings.select_related("material").prefetch_related("advisors")),
+        "kickoff_form": (bound.get("kickoff") or KickOffForm()) if can else None,
+        "training_form": (bound.get("training") or TrainingForm(advisors=_advisor_choices(brief)))
+        if can
+        else None,
+    }
+
+
+def _save_start(request, brief: Brief, form, key: str, run, success: str):
+    """One call to ``run(brief, actor=…, **fields)`` from a valid ``form``; a refusal goes
+    back onto the form."""
+    if not form.is_valid():
+        return _render_detail(request, brief, status=400, bound={key: form})
+    try:
+        run(brief, actor=request.user, request=request, **form.cleaned_data)
+    except Refusal as exc:
+        _report(request, exc)
+        add_domain_errors(form, exc, fields_only=True)
+        return _render_detail(request, brief, status=exc.status_code, bound={key: form})
+    messages.success(request, success)
+    return _to_detail(brief, "inicio")
+
+
+@login_required
+@require_POST
+def kickoff_record(request, code: str):
+    """The provider records the kick-off meeting (date, attendees, minutes)."""
+    brief = _get_brief(request, code)
+    form = KickOffForm(request.POST, request.FILES)
+    return _save_start(
+        request, brief, form, "kickoff", actions.record_kickoff, _("Reunión de inicio registrada.")
+    )
+
+
+@login_required
+@require_POST
+def training_record(request, code: str):
+    """The provider records a training of its advisors for the campaign."""
+    brief = _get_brief(request, code)
+    form = TrainingForm(request.POST, request.FILES, advisors=_advisor_choices(brief))
+    return _save_start(
+        request, brief, form, "training", actions.record_training, _("Capacitación registrada.")
+    )

@@ -34,6 +34,7 @@ TEXT_EXTENSIONS = frozenset({"csv", "txt"})
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "xlsx": (ZIP_MAGIC,),
     "docx": (ZIP_MAGIC,),
+    "pptx": (ZIP_MAGIC,),
     "pdf": (b"%PDF",),
     "png": (b"\x89PNG",),
     "jpg": (b"\xff\xd8\xff",),
