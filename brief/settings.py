@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "brief.core.middleware.MachinePaths",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +110,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Paths only machines call (provider callbacks): they skip the session, auth, CSRF, locale,
+# messages and htmx middleware (brief.core.middleware.MachinePaths).
+BRIEF_MACHINE_PATHS = ["/hooks/"]
 
 ROOT_URLCONF = "brief.urls"
 WSGI_APPLICATION = "brief.wsgi.application"
