@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "brief.contacts",
     "brief.content",
     "brief.dispatch",
+    "brief.calls",
     "brief.demo",
 ]
 

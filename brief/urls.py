@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from brief.accounts.api import MeViewSet, TokenView
+from brief.calls import api as calls_api
 from brief.campaigns.api import BriefChangesViewSet, BriefViewSet, NotificationViewSet
 from brief.contacts import api as contacts_api
 from brief.content import api as content_api
@@ -25,6 +26,9 @@ router.register(f"{BRIEF}/sweeps", dispatch_api.BriefSweepsViewSet, basename="sw
 router.register(f"{BRIEF}/report", dispatch_api.BriefReportViewSet, basename="report")
 router.register(f"{BRIEF}/inbound", dispatch_api.BriefInboundViewSet, basename="inbound")
 router.register(f"{BRIEF}/changes", BriefChangesViewSet, basename="changes")
+router.register(
+    f"{BRIEF}/typification", calls_api.BriefTypificationViewSet, basename="typification"
+)
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")
@@ -55,6 +59,7 @@ urlpatterns = [
     path("", include("brief.contacts.urls")),
     path("", include("brief.content.urls")),
     path("", include("brief.dispatch.urls")),
+    path("", include("brief.calls.urls")),
     path("", include("brief.core.urls")),
 ]
 

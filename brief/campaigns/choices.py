@@ -227,7 +227,10 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
             "brief.exit_approved",
             "BRIEF_EXIT_APPROVED",
-            guards=("brief.content.actions.freeze_for_exit",),
+            guards=(
+                "brief.content.actions.freeze_for_exit",
+                "brief.calls.actions.freeze_typification",
+            ),
         ),
         ActionSpec(
             "deliver_results",

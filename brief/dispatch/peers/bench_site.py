@@ -8,10 +8,8 @@ import hmac
 import os
 
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
-
-from brief.urls import urlpatterns as brief_urls
 
 _KEY = os.environ.get("BENCH_APP_SECRET", "").encode()
 
@@ -24,4 +22,5 @@ def verify_only(request, code: str) -> HttpResponse:
     return HttpResponse("ok" if ok else "no", status=200 if ok else 403)
 
 
-urlpatterns = [path("bench/verify-only/<slug:code>/", verify_only), *brief_urls]
+# Brief's URLs by dotted path: brief.urls imports every app, dispatch must not (README "Layers").
+urlpatterns = [path("bench/verify-only/<slug:code>/", verify_only), path("", include("brief.urls"))]

@@ -1,0 +1,83 @@
+"""Vocabularies of the contact center: typification levels and flags, the default tree."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from brief.campaigns.choices import Status
+
+
+class Level(models.TextChoices):
+    CATEGORY = "category", _("Categoría")
+    RESULT = "result", _("Resultado")
+    DETAIL = "detail", _("Detalle")
+
+
+# category → result → detail: the level of a node's child.
+CHILD_LEVEL = {Level.CATEGORY: Level.RESULT, Level.RESULT: Level.DETAIL}
+
+# The flags of a typification node, with their Spanish labels (form, table, import columns).
+FLAGS = {
+    "counts_as_contact": _("Cuenta como contacto"),
+    "right_party": _("Contacto con el titular"),
+    "effective": _("Efectivo (objetivo cumplido)"),
+    "invalidates_number": _("Invalida el número"),
+    "do_not_contact": _("No volver a contactar"),
+    "creates_case": _("Crea un caso"),
+}
+# Import columns (normalized headers, see ``contacts.reader.normalize_header``) per flag.
+FLAG_COLUMNS = {
+    "counts_as_contact": ("cuenta como contacto", "cuenta contacto", "contacto"),
+    "right_party": ("contacto titular", "contacto con titular", "titular"),
+    "effective": ("efectivo", "efectiva", "objetivo cumplido"),
+    "invalidates_number": ("invalida numero", "numero invalido"),
+    "do_not_contact": ("no volver a contactar", "no contactar", "no llamar"),
+    "creates_case": ("crea un caso", "crea caso", "caso"),
+}
+
+# OCM edits the tree before forwarding the brief; it is frozen with the content at exit approval.
+EDIT_STATES = frozenset({Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED})
+IMPORT_EXTENSIONS = frozenset({"csv", "xlsx"})
+MAX_RETRY_HOURS = 720
+
+# Default tree from common Colombian contact-center practice: (code, label, flags, children).
+# A category's flags pass down to its results, a result's to its details.
+_CONTACT = {"counts_as_contact": True, "right_party": True}
+DEFAULT_TREE: list[tuple] = [
+    ("CD", "Contacto directo", _CONTACT, [
+        ("CD01", "Efectivo", {"effective": True}, [
+            ("CD0101", "Información entregada", {}, []),
+            ("CD0102", "Actualiza datos", {}, []),
+            ("CD0103", "Acepta compromiso", {}, []),
+        ]),
+        ("CD02", "No efectivo", {}, [
+            ("CD0201", "No interesado", {}, []),
+            ("CD0202", "Se niega a responder", {}, []),
+            ("CD0203", "Inconforme con el servicio", {"creates_case": True}, []),
+        ]),
+        ("CD03", "Solicita información adicional", {"creates_case": True}, []),
+    ]),
+    ("CI", "Contacto indirecto", {"counts_as_contact": True}, [
+        ("CI01", "Deja mensaje con tercero", {"retry_after_hours": 24}, []),
+        ("CI02", "Titular no disponible", {"retry_after_hours": 4}, []),
+        ("CI03", "Titular fallecido", {"do_not_contact": True}, []),
+        ("CI04", "No conocen al titular", {"invalidates_number": True}, []),
+    ]),
+    ("NC", "No contacto", {}, [
+        ("NC01", "No contesta", {"retry_after_hours": 2}, []),
+        ("NC02", "Ocupado", {"retry_after_hours": 1}, []),
+        ("NC03", "Buzón de voz", {"retry_after_hours": 4}, []),
+        ("NC04", "Llamada caída", {"retry_after_hours": 1}, []),
+        ("NC05", "Número errado o inexistente", {"invalidates_number": True}, []),
+        ("NC06", "Fuera de servicio", {"invalidates_number": True}, []),
+    ]),
+    ("VL", "Volver a llamar", _CONTACT, [
+        ("VL01", "Solicita llamar más tarde", {"retry_after_hours": 2}, []),
+        ("VL02", "No puede atender hoy", {"retry_after_hours": 24}, []),
+    ]),
+    ("NL", "No llamar", _CONTACT, [
+        ("NL01", "Solicita no ser contactado", {"do_not_contact": True}, []),
+        ("NL02", "Ya no es beneficiario", {"do_not_contact": True}, []),
+    ]),
+]  # fmt: skip

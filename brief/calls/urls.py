@@ -1,0 +1,31 @@
+from django.urls import path
+
+from . import views
+
+app_name = "calls"
+
+urlpatterns = [
+    path("briefs/<str:code>/centro-contacto/", views.brief_panel, name="brief_panel"),
+    path("briefs/<str:code>/tipificacion/", views.typification_page, name="typification"),
+    path("briefs/<str:code>/tipificacion/nodos/", views.typification_add, name="typification_add"),
+    path(
+        "briefs/<str:code>/tipificacion/nodos/<int:pk>/",
+        views.typification_node,
+        name="typification_node",
+    ),
+    path(
+        "briefs/<str:code>/tipificacion/nodos/<int:pk>/eliminar/",
+        views.typification_delete,
+        name="typification_delete",
+    ),
+    path(
+        "briefs/<str:code>/tipificacion/importar/",
+        views.typification_import,
+        name="typification_import",
+    ),
+    path(
+        "briefs/<str:code>/tipificacion/por-defecto/",
+        views.typification_default,
+        name="typification_default",
+    ),
+]
