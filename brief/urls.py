@@ -29,6 +29,7 @@ router.register(f"{BRIEF}/changes", BriefChangesViewSet, basename="changes")
 router.register(
     f"{BRIEF}/typification", calls_api.BriefTypificationViewSet, basename="typification"
 )
+router.register(f"{BRIEF}/advisors", calls_api.BriefAdvisorsViewSet, basename="advisors")
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")
@@ -37,6 +38,7 @@ router.register("suppressions", contacts_api.SuppressionViewSet, basename="suppr
 router.register("lookup", contacts_api.LookupViewSet, basename="lookup")
 router.register("content", content_api.ContentViewSet, basename="content")
 router.register("templates", content_api.TemplateViewSet, basename="template")
+router.register("interactions", calls_api.InteractionViewSet, basename="interaction")
 router.register("sweeps", dispatch_api.SweepViewSet, basename="sweep")
 router.register(
     "provider-accounts", dispatch_api.ProviderAccountViewSet, basename="provider_account"

@@ -1,33 +1,56 @@
-"""The only write path of the contact center: typification trees (and, later, advisors and
-interactions).
+"""The only write path of the contact center: typification trees, advisors, interactions.
 
 Who edits a typification tree, and when: OCM, before it forwards the brief (draft, submitted,
 in review, returned). At exit approval (``freeze_typification``, an ``approve_exit`` guard) a
 call brief without a tree gets the default one, and the tree is frozen with its SHA-256.
+
+Who works a brief: the provider's channel director (``proveedor``) assigns the provider's
+advisors (``asesor``) to it while it is in the provider's hands; an advisor sees only the
+briefs assigned to them (``AdvisorAssignment``, read by ``campaigns.permissions``).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import tempfile
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from brief.accounts.models import User
 from brief.campaigns.choices import Channel
-from brief.campaigns.models import Brief
-from brief.campaigns.permissions import require_actor
+from brief.campaigns.models import AdvisorAssignment, Brief
+from brief.campaigns.permissions import require_actor, require_view
+from brief.contacts.models import Contact
 from brief.contacts.reader import BaseFileError, read_csv_bytes, read_xlsx
+from brief.content.actions import retention_date
+from brief.core import calendar
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 from brief.core.uploads import check_upload
+from brief.dispatch.models import Sweep
 
-from . import typification
-from .choices import CHILD_LEVEL, EDIT_STATES, FLAGS, IMPORT_EXTENSIONS, MAX_RETRY_HOURS, Level
-from .models import TypificationNode
+from . import billing, typification
+from .choices import (
+    ASSIGN_STATES,
+    CHILD_LEVEL,
+    EDIT_STATES,
+    FLAGS,
+    IMPORT_EXTENSIONS,
+    INTERACTION_STATES,
+    MAX_RETRY_HOURS,
+    RECORDING_EXTENSIONS,
+    Level,
+    RecordingKind,
+)
+from .models import Interaction, Recording, TypificationNode
 
 # --- typification: who may edit ----------------------------------------------------------
 
@@ -48,13 +71,18 @@ def check_can_edit_typification(brief: Brief, actor) -> None:
         )
 
 
-def typification_refusal(brief: Brief, actor) -> str | None:
-    """Why ``actor`` cannot edit the tree now (``None`` when they can)."""
+def refusal(check, brief: Brief, actor) -> str | None:
+    """Why ``check(brief, actor)`` refuses (``None`` when it passes): the reason a page shows
+    next to a disabled form is the one the action raises."""
     try:
-        check_can_edit_typification(brief, actor)
+        check(brief, actor)
     except (Forbidden, Conflict) as exc:
         return exc.message
     return None
+
+
+def typification_refusal(brief: Brief, actor) -> str | None:
+    return refusal(check_can_edit_typification, brief, actor)
 
 
 def _locked(brief: Brief, actor) -> Brief:
@@ -294,3 +322,366 @@ def freeze_typification(brief: Brief, *, actor, at=None, **params) -> tuple[dict
     }
     record("TYPIFICATION_FROZEN", actor=actor, target=brief, details=details)
     return {}, {"typification_frozen": details}
+
+
+# --- advisors ------------------------------------------------------------------------------
+
+
+def check_can_assign(brief: Brief, actor) -> None:
+    """The provider's channel director assigns advisors while the brief is in its hands."""
+    require_actor(actor, brief, {Role.PROVEEDOR}, gettext("asignar asesores"))
+    if brief.status not in ASSIGN_STATES:
+        raise Conflict(
+            f"El brief está «{brief.get_status_display()}»: los asesores se asignan mientras "
+            "el proveedor trabaja la campaña.",
+            code="invalid_state",
+        )
+
+
+def assignment_refusal(brief: Brief, actor) -> str | None:
+    return refusal(check_can_assign, brief, actor)
+
+
+def provider_advisors(brief: Brief):
+    """The active advisors of the brief's provider (who may be assigned to it)."""
+    if brief.provider_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        provider_id=brief.provider_id, groups__name=Role.ASESOR, is_active=True
+    ).order_by("first_name", "last_name", "username")
+
+
+@transaction.atomic
+def assign_advisor(brief: Brief, advisor: User, *, actor, request=None) -> AdvisorAssignment:
+    """Assign one of the provider's advisors to ``brief``."""
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    check_can_assign(brief, actor)
+    if not provider_advisors(brief).filter(pk=advisor.pk).exists():
+        raise Invalid(
+            f"«{advisor.username}» no es un asesor activo del proveedor del brief.",
+            code="not_an_advisor",
+            field="advisor",
+        )
+    assignment, created = AdvisorAssignment.objects.get_or_create(
+        brief=brief, advisor=advisor, defaults={"assigned_by": actor}
+    )
+    if not created:
+        raise Conflict(
+            f"«{advisor.username}» ya está asignado a {brief.code}.", code="already_assigned"
+        )
+    record(
+        "ADVISOR_ASSIGNED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"advisor": advisor.username},
+    )
+    return assignment
+
+
+@transaction.atomic
+def unassign_advisor(brief: Brief, advisor: User, *, actor, request=None) -> None:
+    """Take an advisor off ``brief``; they stop seeing it."""
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    check_can_assign(brief, actor)
+    deleted, _ = AdvisorAssignment.objects.filter(brief=brief, advisor=advisor).delete()
+    if not deleted:
+        raise Invalid(
+            f"«{advisor.username}» no está asignado a {brief.code}.",
+            code="not_assigned",
+            field="advisor",
+        )
+    record(
+        "ADVISOR_UNASSIGNED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"advisor": advisor.username},
+    )
+
+
+# --- interactions --------------------------------------------------------------------------
+
+INTERACTION_FIELDS = [
+    "channel",
+    "sweep",
+    "contact",
+    "advisor",
+    "external_id",
+    "provider_status",
+    "started_at",
+    "ended_at",
+    "typification",
+    "observations",
+    "answers",
+]
+
+
+def check_can_record(brief: Brief, actor) -> None:
+    """The provider's advisors (on their assigned briefs) and its director record interactions
+    while the campaign runs or its results are in review."""
+    require_actor(actor, brief, {Role.ASESOR, Role.PROVEEDOR}, gettext("registrar interacciones"))
+    if brief.status not in INTERACTION_STATES:
+        raise Conflict(
+            f"El brief está «{brief.get_status_display()}»: las interacciones se registran "
+            "durante la ejecución.",
+            code="invalid_state",
+        )
+
+
+def _new_code() -> str:
+    while True:
+        code = f"INT-{secrets.token_hex(5).upper()}"
+        if not Interaction.objects.filter(code=code).exists():
+            return code
+
+
+def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Interaction | None):
+    """Resolve and check the fields of ``data``; raises one :class:`Invalid` with every problem."""
+    errors: list[dict] = []
+    out: dict[str, Any] = {}
+    if "channel" in data or current is None:
+        channel = str(data.get("channel") or "")
+        if channel not in (brief.channels or []):
+            errors.append(_err(f"El brief no tiene el canal «{channel}».", "channel"))
+        out["channel"] = channel
+    if data.get("contact") not in (None, ""):
+        contact = Contact.objects.filter(pk=data["contact"], base__brief=brief).first()
+        if contact is None:
+            errors.append(_err("El contacto no está en la base de este brief.", "contact"))
+        out["contact"] = contact
+    if data.get("sweep") not in (None, ""):
+        sweep = Sweep.objects.filter(pk=data["sweep"], brief=brief).first()
+        if sweep is None:
+            errors.append(_err("El barrido no es de este brief.", "sweep"))
+        out["sweep"] = sweep
+    if data.get("typification") not in (None, ""):
+        node = TypificationNode.objects.filter(
+            brief=brief, pk=data["typification"], children__isnull=True
+        ).first()
+        if node is None:
+            errors.append(
+                _err("Use una tipificación final del árbol de este brief.", "typification")
+            )
+        out["typification"] = node
+    elif "typification" in data:
+        out["typification"] = None
+    if "advisor" in data and data["advisor"] not in (None, ""):
+        advisor = provider_advisors(brief).filter(username=data["advisor"]).first()
+        if advisor is None:
+            errors.append(_err("El asesor no es del proveedor del brief.", "advisor"))
+        out["advisor"] = advisor
+    elif current is None and actor.has_role(Role.ASESOR):
+        out["advisor"] = actor
+    for name in ("external_id", "provider_status", "observations"):
+        if name in data:
+            out[name] = str(data[name] or "").strip()
+    if "answers" in data:
+        if not isinstance(data["answers"], dict):
+            errors.append(
+                _err("Las respuestas van como un objeto {pregunta: respuesta}.", "answers")
+            )
+        out["answers"] = data["answers"]
+    for name in ("started_at", "ended_at"):
+        if data.get(name):
+            out[name] = data[name]
+    started = out.get("started_at") or getattr(current, "started_at", None)
+    ended = out.get("ended_at") or getattr(current, "ended_at", None)
+    if started and ended and ended < started:
+        errors.append(_err("El fin es anterior al inicio.", "ended_at"))
+    external_id = out.get("external_id", getattr(current, "external_id", ""))
+    channel = out.get("channel", getattr(current, "channel", ""))
+    if external_id and (
+        Interaction.objects.filter(brief=brief, channel=channel, external_id=external_id)
+        .exclude(pk=current.pk if current else 0)
+        .exists()
+    ):
+        errors.append(_err(f"Ya hay una interacción con el ID «{external_id}».", "external_id"))
+    if errors:
+        raise Invalid(
+            errors[0]["message"], code=errors[0]["code"], field=errors[0]["field"], errors=errors
+        )
+    return out
+
+
+def save_interaction(interaction: Interaction, fields: list[str]) -> Interaction:
+    """Save ``interaction`` with its billing fields derived by the one rule (:mod:`.billing`).
+
+    Every write of an interaction (record, update, recordings) ends here, so ``billable``,
+    ``completeness`` and the kept ``exclusions`` always follow what the interaction has.
+    """
+    kinds = set()
+    if interaction.pk:
+        kinds = set(interaction.recordings.values_list("kind", flat=True))
+    missing = billing.exclusions(
+        interaction.channel,
+        typified=interaction.typification_id is not None,
+        external_id=interaction.external_id,
+        provider_status=interaction.provider_status,
+        recordings=kinds,
+    )
+    interaction.exclusions = missing
+    interaction.billable = not missing
+    interaction.completeness = billing.completeness(interaction.channel, missing)
+    if interaction.pk is None:
+        interaction.save()
+    else:
+        derived = ["exclusions", "billable", "completeness", "updated_at"]
+        interaction.save(update_fields=[*dict.fromkeys([*fields, *derived])])
+    return interaction
+
+
+@transaction.atomic
+def record_interaction(brief: Brief, *, actor, data: dict[str, Any], request=None) -> Interaction:
+    """Record an interaction of ``brief`` (an advisor's own, or the director's for anyone).
+
+    The observations are written back to the contact (the base's observations column).
+    """
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    check_can_record(brief, actor)
+    fields = _clean_interaction(brief, data, actor, None)
+    interaction = Interaction(
+        code=_new_code(),
+        brief=brief,
+        created_by=actor,
+        retention_until=retention_date(brief, today=calendar.local(timezone.now()).date()),
+        **fields,
+    )
+    save_interaction(interaction, [])
+    _write_back(interaction)
+    record(
+        "INTERACTION_RECORDED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={
+            "interaction": interaction.code,
+            "billable": interaction.billable,
+            "exclusions": interaction.exclusions,
+        },
+    )
+    return interaction
+
+
+@transaction.atomic
+def update_interaction(
+    interaction: Interaction, *, actor, data: dict[str, Any], request=None
+) -> Interaction:
+    """Change an interaction (typification, observations, answers, IDs…)."""
+    brief = Brief.objects.select_for_update().get(pk=interaction.brief_id)
+    check_can_record(brief, actor)
+    interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    _require_own(interaction, actor)
+    fields = _clean_interaction(
+        brief, {k: v for k, v in data.items() if k != "channel"}, actor, interaction
+    )
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    save_interaction(interaction, list(fields))
+    _write_back(interaction)
+    record(
+        "INTERACTION_CHANGED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={
+            "interaction": interaction.code,
+            "fields": sorted(fields),
+            "billable": interaction.billable,
+            "exclusions": interaction.exclusions,
+        },
+    )
+    return interaction
+
+
+def _require_own(interaction: Interaction, actor) -> None:
+    """An advisor changes only their own interactions; the director any of the provider's."""
+    if actor.has_role(Role.PROVEEDOR) or interaction.advisor_id == actor.pk:
+        return
+    raise Forbidden("Solo el asesor que la registró o el director de canal la modifican.")
+
+
+def _write_back(interaction: Interaction) -> None:
+    """The advisor's observations become the contact's (the managed base's column)."""
+    if interaction.contact_id and interaction.observations:
+        Contact.objects.filter(pk=interaction.contact_id).update(
+            observations=interaction.observations
+        )
+
+
+@transaction.atomic
+def attach_recording(
+    interaction: Interaction,
+    *,
+    actor,
+    kind: str,
+    upload=None,
+    url: str = "",
+    sha256: str = "",
+    request=None,
+) -> Recording:
+    """Store the audio or screen recording of ``interaction``: an uploaded file (checked by the
+    one upload validator, kept outside the web root with its SHA-256) or the provider's URL.
+    A new recording of the same kind replaces the old one (the audit event keeps both digests).
+    """
+    brief = Brief.objects.select_for_update().get(pk=interaction.brief_id)
+    check_can_record(brief, actor)
+    interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
+    _require_own(interaction, actor)
+    if kind not in RecordingKind.values:
+        raise Invalid("Tipo de grabación no válido: use audio o screen.", field="kind")
+    if (upload is None) == (not url):
+        raise Invalid("Envíe el archivo o la URL del proveedor (uno de los dos).", field="file")
+    previous = Recording.objects.filter(interaction=interaction, kind=kind).first()
+    recording = Recording(interaction=interaction, kind=kind, uploaded_by=actor)
+    if upload is not None:
+        checked = check_upload(upload, allowed=RECORDING_EXTENSIONS[kind])
+        recording.original_name = checked.name[:255]
+        recording.content_type = getattr(upload, "content_type", "") or ""
+        recording.size = checked.size
+        recording.sha256 = checked.sha256
+        recording.file.save(checked.name, upload, save=False)
+    else:
+        try:
+            URLValidator(schemes=["https", "http"])(url)
+        except ValidationError as exc:
+            raise Invalid("La URL de la grabación no es válida.", field="url") from exc
+        if sha256 and not re.fullmatch(r"[0-9a-f]{64}", sha256.lower()):
+            raise Invalid("El SHA-256 debe tener 64 caracteres hexadecimales.", field="sha256")
+        recording.url, recording.sha256 = url, sha256.lower()
+    if previous is not None:
+        previous.delete()
+    recording.save()
+    save_interaction(interaction, [])
+    record(
+        "RECORDING_ADDED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={
+            "interaction": interaction.code,
+            "kind": kind,
+            "sha256": recording.sha256,
+            "url": recording.url,
+            "replaced": previous.sha256 if previous else None,
+        },
+    )
+    return recording
+
+
+def open_recording(recording: Recording, *, actor, request=None):
+    """Open a stored recording for streaming after the permission check; every access is
+    audit-logged."""
+    interaction = recording.interaction
+    require_view(actor, interaction.brief, gettext("No tiene acceso a esta grabación."))
+    if not recording.file:
+        raise FileNotFoundError(recording)
+    handle = recording.file.open("rb")
+    record(
+        "RECORDING_DOWNLOADED",
+        actor=actor,
+        target=interaction.brief,
+        request=request,
+        details={"interaction": interaction.code, "kind": recording.kind},
+    )
+    return handle

@@ -1,8 +1,10 @@
-"""Contact-center API: a brief's typification tree (``/api/v1/briefs/{code}/typification/``)."""
+"""Contact-center API: a brief's typification tree (``/api/v1/briefs/{code}/typification/``),
+its advisors (``/api/v1/briefs/{code}/advisors/``) and interactions (``/api/v1/interactions/``)."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -10,12 +12,18 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from brief.campaigns.permissions import visible_brief
+from brief.accounts.models import User
+from brief.campaigns.models import Brief
+from brief.campaigns.permissions import require_view, visible_brief
 from brief.core.api import BRIEF_CODE_PARAM, request_object
+from brief.core.exceptions import Invalid
 
 from . import actions, typification
 from .choices import FLAGS, MAX_RETRY_HOURS
-from .models import TypificationNode
+from .filters import InteractionFilter
+from .models import Interaction, TypificationNode
+
+USERNAME_PARAM = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 ID_PARAM = OpenApiParameter("pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
@@ -140,3 +148,213 @@ class BriefTypificationViewSet(viewsets.GenericViewSet):
         brief = visible_brief(request.user, code)
         actions.apply_default_typification(brief, actor=request.user, request=request)
         return Response(_tree(brief), status=status.HTTP_201_CREATED)
+
+
+# --- advisors ------------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.Serializer):
+    advisor = serializers.CharField(source="advisor.username")
+    name = serializers.CharField(source="advisor.display_name")
+    assigned_by = serializers.CharField(source="assigned_by.username")
+    assigned_at = serializers.DateTimeField()
+
+
+class AssignSerializer(serializers.Serializer):
+    advisor = serializers.CharField(help_text="usuario del asesor")
+
+
+class BriefAdvisorsViewSet(viewsets.GenericViewSet):
+    """The advisors assigned to a brief. POST ``{"advisor": username}`` assigns one of the
+    provider's advisors (channel director only); DELETE ``{username}/`` takes one off."""
+
+    parser_classes = [JSONParser]
+    serializer_class = AssignSerializer
+    queryset = User.objects.none()
+    lookup_field = "username"
+    lookup_value_regex = r"[^/]+"
+    route_names = {"list": "brief_advisors"}
+
+    def _list(self, brief) -> list:
+        assigned = brief.assignments.select_related("advisor", "assigned_by")
+        return AssignmentSerializer(assigned, many=True).data
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=AssignmentSerializer(many=True))
+    def list(self, request, code=None):
+        return Response(self._list(visible_brief(request.user, code)))
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM], request=AssignSerializer, responses=AssignmentSerializer
+    )
+    def create(self, request, code=None):
+        brief = visible_brief(request.user, code)
+        payload = AssignSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        username = payload.validated_data["advisor"]
+        advisor = User.objects.filter(username=username).first()
+        if advisor is None:
+            raise Invalid(f"No existe el usuario «{username}».", code="not_found", field="advisor")
+        assignment = actions.assign_advisor(brief, advisor, actor=request.user, request=request)
+        return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM, USERNAME_PARAM], responses={204: None})
+    def destroy(self, request, code=None, username=None):
+        brief = visible_brief(request.user, code)
+        advisor = get_object_or_404(User, username=username)
+        actions.unassign_advisor(brief, advisor, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- interactions --------------------------------------------------------------------------
+
+
+class RecordingSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    url = serializers.CharField()
+    download = serializers.SerializerMethodField()
+    original_name = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+
+    def get_download(self, recording) -> str | None:
+        if not recording.file:
+            return None
+        return reverse(
+            "calls:recording_download", args=[recording.interaction.code, recording.kind]
+        )
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    advisor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    typification = serializers.SerializerMethodField()
+    exclusions = serializers.SerializerMethodField()
+    recordings = RecordingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "code", "brief", "channel", "sweep", "contact", "advisor", "external_id",
+            "provider_status", "started_at", "ended_at", "typification", "observations",
+            "answers", "retention_until", "completeness", "billable", "exclusions",
+            "recordings", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_typification(self, interaction) -> dict | None:
+        node = interaction.typification
+        if node is None:
+            return None
+        return {"id": node.pk, "code": node.code, "label": node.label}
+
+    def get_exclusions(self, interaction) -> list[dict]:
+        return [
+            {"code": code, "label": label}
+            for code, label in zip(
+                interaction.exclusions, interaction.exclusion_labels(), strict=False
+            )
+        ]
+
+
+class InteractionWriteSerializer(serializers.Serializer):
+    brief = serializers.CharField(required=False, help_text="código del brief (al crear)")
+    channel = serializers.CharField(required=False)
+    contact = serializers.IntegerField(required=False, allow_null=True)
+    sweep = serializers.IntegerField(required=False, allow_null=True)
+    advisor = serializers.CharField(required=False, allow_blank=True)
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    provider_status = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    started_at = serializers.DateTimeField(required=False)
+    ended_at = serializers.DateTimeField(required=False, allow_null=True)
+    typification = serializers.IntegerField(required=False, allow_null=True)
+    observations = serializers.CharField(required=False, allow_blank=True)
+    answers = serializers.JSONField(required=False)
+
+
+class RecordingUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["audio", "screen"])
+    file = serializers.FileField(required=False)
+    url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    sha256 = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class InteractionViewSet(viewsets.GenericViewSet):
+    """Interactions of the briefs the user sees. GET filters by ``brief``, ``channel``,
+    ``advisor``, ``typification``, ``from``, ``to``, ``billable``; POST records one
+    (``{"brief": code, "channel": "call", …}``); PATCH ``{code}/`` changes it;
+    POST ``{code}/recordings/`` adds the audio or screen recording (a file or the provider's
+    URL). Each answer carries ``completeness``, ``billable`` and the ``exclusions``."""
+
+    parser_classes = [JSONParser]
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Z0-9-]+"
+    route_names = {"list": "interactions", "detail": "interaction_detail"}
+
+    def get_queryset(self):
+        return (
+            Interaction.objects.filter(brief__in=Brief.objects.visible_to(self.request.user))
+            .select_related("brief", "advisor", "typification")
+            .prefetch_related("recordings__interaction")
+        )
+
+    def get_object(self) -> Interaction:
+        interaction = get_object_or_404(
+            Interaction.objects.select_related("brief"), code=self.kwargs["code"]
+        )
+        require_view(self.request.user, interaction.brief)
+        return interaction
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(InteractionSerializer(page, many=True).data)
+
+    @extend_schema(request=InteractionWriteSerializer, responses=InteractionSerializer)
+    def create(self, request):
+        payload = InteractionWriteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        brief = visible_brief(request.user, str(data.pop("brief", "") or ""))
+        interaction = actions.record_interaction(
+            brief, actor=request.user, data=data, request=request
+        )
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, code=None):
+        return Response(InteractionSerializer(self.get_object()).data)
+
+    @extend_schema(request=InteractionWriteSerializer, responses=InteractionSerializer)
+    def partial_update(self, request, code=None):
+        interaction = self.get_object()
+        payload = InteractionWriteSerializer(data=request_object(request), partial=True)
+        payload.is_valid(raise_exception=True)
+        data = {k: v for k, v in payload.validated_data.items() if k != "brief"}
+        interaction = actions.update_interaction(
+            interaction, actor=request.user, data=data, request=request
+        )
+        return Response(InteractionSerializer(interaction).data)
+
+    @extend_schema(request=RecordingUploadSerializer, responses=InteractionSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
+    def recordings(self, request, code=None):
+        interaction = self.get_object()
+        payload = RecordingUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        actions.attach_recording(
+            interaction,
+            actor=request.user,
+            kind=data["kind"],
+            upload=data.get("file"),
+            url=data.get("url", ""),
+            sha256=data.get("sha256", ""),
+            request=request,
+        )
+        interaction.refresh_from_db()
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)

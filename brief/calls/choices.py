@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from brief.campaigns.choices import Status
+from brief.campaigns.choices import PROVIDER_VISIBLE, TERMINAL, Channel, Status
 
 
 class Level(models.TextChoices):
@@ -39,6 +39,8 @@ FLAG_COLUMNS = {
 # OCM edits the tree before forwarding the brief; it is frozen with the content at exit approval.
 EDIT_STATES = frozenset({Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.RETURNED})
 IMPORT_EXTENSIONS = frozenset({"csv", "xlsx"})
+# The provider's channel director assigns advisors while the brief is in its hands.
+ASSIGN_STATES = PROVIDER_VISIBLE - TERMINAL
 MAX_RETRY_HOURS = 720
 
 # Default tree from common Colombian contact-center practice: (code, label, flags, children).
@@ -81,3 +83,33 @@ DEFAULT_TREE: list[tuple] = [
         ("NL02", "Ya no es beneficiario", {"do_not_contact": True}, []),
     ]),
 ]  # fmt: skip
+
+
+# --- interactions --------------------------------------------------------------------------
+
+# Interactions whose billing needs the typification and both recordings (Anexo 1.5); the other
+# channels are messages: they need the provider's ID and status.
+RECORDED_CHANNELS = frozenset({Channel.CALL})
+# Interactions are recorded while the campaign runs and while OCM reviews its results.
+INTERACTION_STATES = frozenset({Status.EXECUTING, Status.RESULTS_REVIEW})
+
+
+class RecordingKind(models.TextChoices):
+    AUDIO = "audio", _("Grabación de audio")
+    SCREEN = "screen", _("Grabación de pantalla")
+
+
+RECORDING_EXTENSIONS: dict[str, frozenset[str]] = {
+    RecordingKind.AUDIO: frozenset({"mp3", "wav", "ogg"}),
+    RecordingKind.SCREEN: frozenset({"mp4", "webm"}),
+}
+
+
+class Exclusion(models.TextChoices):
+    """Why an interaction is not billable (each one kept on the interaction)."""
+
+    UNTYPIFIED = "untypified", _("Sin tipificación")
+    NO_ID = "no_id", _("Sin ID de la interacción")
+    NO_AUDIO = "no_audio", _("Sin grabación de audio")
+    NO_SCREEN = "no_screen", _("Sin grabación de pantalla")
+    NO_PROVIDER_STATUS = "no_provider_status", _("Sin estado del proveedor")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import FLAGS, MAX_RETRY_HOURS
+from .choices import FLAGS, MAX_RETRY_HOURS, RecordingKind
 
 
 class NodeForm(forms.Form):
@@ -40,4 +40,14 @@ class ImportForm(forms.Form):
             "Columnas: categoria, resultado, detalle, codigo, las marcas (sí/no) y "
             "reintentar_horas. Reemplaza el árbol completo."
         ),
+    )
+
+
+class RecordingForm(forms.Form):
+    """An interaction's audio or screen recording: the file, or the provider's URL."""
+
+    kind = forms.ChoiceField(label=_("Grabación"), choices=RecordingKind.choices)
+    file = forms.FileField(label=_("Archivo"), required=False)
+    url = forms.URLField(
+        label=_("o URL del proveedor"), required=False, max_length=2000, assume_scheme="https"
     )

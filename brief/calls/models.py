@@ -1,13 +1,16 @@
-"""Typification trees of call campaigns (and, later, interactions and recordings)."""
+"""Typification trees of campaigns, interactions and their recordings."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from brief.campaigns.choices import Channel
 from brief.campaigns.models import Brief
 
-from .choices import FLAGS, Level
+from .choices import FLAGS, Exclusion, Level, RecordingKind
 
 
 class TypificationNode(models.Model):
@@ -60,3 +63,105 @@ class TypificationNode(models.Model):
         out: dict = {name: getattr(self, name) for name in FLAGS}
         out["retry_after_hours"] = self.retry_after_hours
         return out
+
+
+def recording_path(instance: Recording, filename: str) -> str:
+    # Stored under MEDIA_ROOT (outside the web root) by brief and interaction; never user input.
+    interaction = instance.interaction
+    name = f"{instance.kind}-{instance.sha256[:16]}.bin"
+    return f"calls/{interaction.brief.code}/{interaction.code}/{name}"
+
+
+class Interaction(models.Model):
+    """One call, voice message, WhatsApp conversation or reply worked for a campaign.
+
+    ``billable``, ``completeness`` and ``exclusions`` are derived by :mod:`.billing` and set
+    only by ``actions.save_interaction`` (every write of an interaction goes through it).
+    """
+
+    code = models.CharField(_("código"), max_length=20, unique=True, editable=False)
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    brief = models.ForeignKey(Brief, on_delete=models.PROTECT, related_name="interactions")
+    sweep = models.ForeignKey(
+        "dispatch.Sweep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+    )
+    external_id = models.CharField(_("ID en el proveedor"), max_length=120, blank=True)
+    provider_status = models.CharField(_("estado en el proveedor"), max_length=40, blank=True)
+    started_at = models.DateTimeField(_("inicio"), default=timezone.now)
+    ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    typification = models.ForeignKey(
+        TypificationNode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    observations = models.TextField(_("observaciones"), blank=True)
+    answers = models.JSONField(_("respuestas"), default=dict, blank=True)
+    retention_until = models.DateField(_("conservar hasta"), null=True, blank=True)
+    completeness = models.PositiveSmallIntegerField(_("completitud (%)"), default=0)
+    billable = models.BooleanField(_("facturable"), default=False)
+    exclusions = models.JSONField(_("motivos de exclusión"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["brief", "started_at"]),
+            models.Index(fields=["advisor", "started_at"]),
+            models.Index(fields=["brief", "billable"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brief", "channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="interaction_external_id_unique",
+            )
+        ]
+        verbose_name = _("interacción")
+        verbose_name_plural = _("interacciones")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def exclusion_labels(self) -> list[str]:
+        return [str(Exclusion(e).label) for e in self.exclusions if e in Exclusion.values]
+
+
+class Recording(models.Model):
+    """The audio or screen recording of an interaction: a file stored outside the web root with
+    its SHA-256 (downloads are audit-logged), or the provider's URL."""
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="recordings"
+    )
+    kind = models.CharField(_("tipo"), max_length=10, choices=RecordingKind.choices)
+    file = models.FileField(upload_to=recording_path, max_length=300, blank=True)
+    url = models.URLField(_("URL del proveedor"), max_length=2000, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["interaction", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["interaction", "kind"], name="recording_kind_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interaction.code} {self.get_kind_display()}"

@@ -6,6 +6,15 @@ app_name = "calls"
 
 urlpatterns = [
     path("briefs/<str:code>/centro-contacto/", views.brief_panel, name="brief_panel"),
+    path("briefs/<str:code>/interacciones/", views.interactions, name="interactions"),
+    path("interacciones/<str:code>/", views.interaction_detail, name="interaction_detail"),
+    path(
+        "interacciones/<str:code>/grabaciones/<str:kind>/",
+        views.recording_download,
+        name="recording_download",
+    ),
+    path("briefs/<str:code>/asesores/asignar/", views.advisor_assign, name="advisor_assign"),
+    path("briefs/<str:code>/asesores/retirar/", views.advisor_unassign, name="advisor_unassign"),
     path("briefs/<str:code>/tipificacion/", views.typification_page, name="typification"),
     path("briefs/<str:code>/tipificacion/nodos/", views.typification_add, name="typification_add"),
     path(

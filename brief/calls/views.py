@@ -1,24 +1,31 @@
-"""Contact-center pages: the brief's section (typification, advisors) and the typification
-editor. Views stay thin: permission → form → one call to :mod:`.actions` → redirect or render.
+"""Contact-center pages: the brief's section (typification, advisors), the typification
+editor, and interactions with their recordings.
+
+Views stay thin: permission → form → one call to :mod:`.actions` → redirect or render.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brief.campaigns.choices import PROVIDER_VISIBLE, Channel
 from brief.campaigns.models import Brief
-from brief.campaigns.permissions import visible_brief
-from brief.core.exceptions import Refusal
+from brief.campaigns.permissions import require_view, visible_brief
+from brief.core.exceptions import Invalid, Refusal
 from brief.core.forms import add_domain_errors
 
 from . import actions, typification
 from .choices import FLAGS, Level
-from .forms import ImportForm, NodeForm
-from .models import TypificationNode
+from .filters import InteractionFilter
+from .forms import ImportForm, NodeForm, RecordingForm
+from .models import Interaction, Recording, TypificationNode
 
 
 def _get_brief(request, code: str) -> Brief:
@@ -59,17 +66,65 @@ def _context(request, brief: Brief, **extra) -> dict:
 @login_required
 @require_GET
 def brief_panel(request, code: str):
-    """The brief page's contact-center section (loaded by htmx)."""
+    """The brief page's contact-center section (loaded by htmx): the typification of a call
+    brief and, once the provider has it, its advisors (the director assigns them here)."""
     brief = _get_brief(request, code)
-    roots = typification.stored_tree(brief)
+    calls = Channel.CALL in (brief.channels or [])
+    with_provider = brief.status in PROVIDER_VISIBLE
+    if not (calls or with_provider):
+        return HttpResponse("")
+    roots = typification.stored_tree(brief) if calls else []
+    can_assign = actions.assignment_refusal(brief, request.user) is None
+    assigned = brief.assignments.select_related("advisor", "assigned_by")
+    free = []
+    if can_assign:
+        free = list(actions.provider_advisors(brief).exclude(assignments__brief=brief))
     return render(
         request,
         "calls/partials/brief_panel.html",
         {
             "brief": brief,
+            "calls": calls,
+            "with_provider": with_provider,
             "leaves": len(typification.leaves(roots)),
             "frozen": any(r.frozen for r in roots),
+            "assignments": list(assigned),
+            "can_assign": can_assign,
+            "free_advisors": free,
         },
+    )
+
+
+def _advisor_step(request, code: str, step, done: str):
+    """Run ``step(brief, advisor, …)`` for the posted ``advisor`` (a username) and go back to
+    the brief's contact-center section."""
+    brief = _get_brief(request, code)
+    advisor = actions.provider_advisors(brief).filter(username=request.POST.get("advisor")).first()
+    try:
+        if advisor is None:
+            raise Invalid(_("Elija un asesor del proveedor."), field="advisor")
+        step(brief, advisor, actor=request.user, request=request)
+    except Refusal as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, done % {"name": advisor.display_name})
+    return redirect(reverse("campaigns:brief_detail", args=[brief.code]) + "#centro-contacto")
+
+
+@login_required
+@require_POST
+def advisor_assign(request, code: str):
+    """Assign one of the provider's advisors (``advisor`` = username) to the brief."""
+    return _advisor_step(
+        request, code, actions.assign_advisor, _("%(name)s quedó asignado al brief.")
+    )
+
+
+@login_required
+@require_POST
+def advisor_unassign(request, code: str):
+    return _advisor_step(
+        request, code, actions.unassign_advisor, _("%(name)s ya no trabaja este brief.")
     )
 
 
@@ -183,3 +238,83 @@ def typification_default(request, code: str):
     else:
         messages.success(request, _("Árbol por defecto aplicado: %(n)s nodos.") % {"n": count})
     return redirect("calls:typification", code=brief.code)
+
+
+# --- interactions --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def interactions(request, code: str):
+    """A brief's interactions with completeness, billing and the reasons of each exclusion."""
+    brief = _get_brief(request, code)
+    queryset = Interaction.objects.filter(brief=brief).select_related("advisor", "typification")
+    filtered = InteractionFilter(request.GET or None, queryset=queryset)
+    rows = filtered.qs if filtered.is_bound and filtered.is_valid() else queryset
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "calls/interactions.html",
+        {"brief": brief, "filter": filtered, "page": page, "total": rows.count()},
+    )
+
+
+def _get_interaction(request, code: str) -> Interaction:
+    interaction = get_object_or_404(
+        Interaction.objects.select_related("brief", "advisor", "typification", "contact"),
+        code=code,
+    )
+    require_view(request.user, interaction.brief)
+    return interaction
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interaction_detail(request, code: str):
+    """One interaction; POST adds its audio or screen recording (a file or the provider URL)."""
+    interaction = _get_interaction(request, code)
+    form = RecordingForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                actions.attach_recording(
+                    interaction,
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data.get("file"),
+                    url=form.cleaned_data.get("url") or "",
+                    request=request,
+                )
+            except Refusal as exc:
+                add_domain_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, _("Grabación guardada."))
+                return redirect("calls:interaction_detail", code=interaction.code)
+        else:
+            status = 400
+    return render(
+        request,
+        "calls/interaction_detail.html",
+        {
+            "interaction": interaction,
+            "brief": interaction.brief,
+            "recordings": list(interaction.recordings.all()),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def recording_download(request, code: str, kind: str):
+    """Stream a stored recording after the permission check; the access is audit-logged."""
+    interaction = _get_interaction(request, code)
+    recording = get_object_or_404(Recording, interaction=interaction, kind=kind)
+    try:
+        handle = actions.open_recording(recording, actor=request.user, request=request)
+    except FileNotFoundError as exc:
+        raise Http404(_("La grabación no está almacenada en Brief.")) from exc
+    return FileResponse(handle, filename=recording.original_name or f"{code}-{kind}")

@@ -422,3 +422,29 @@ class Training(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief.code} · {self.topic}"
+
+
+class AdvisorAssignment(models.Model):
+    """An advisor (``asesor``) assigned to work a brief by the provider's channel director.
+
+    An advisor sees and works only the briefs assigned to them (``permissions.reach``); the
+    contact center (``brief.calls.actions``) writes these rows.
+    """
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="assignments")
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["brief", "assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "advisor"], name="assignment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brief.code}: {self.advisor}"

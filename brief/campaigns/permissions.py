@@ -51,7 +51,7 @@ from .choices import (
     ChangeState,
     Status,
 )
-from .models import Brief
+from .models import AdvisorAssignment, Brief
 
 _Briefs = TypeVar("_Briefs", bound=QuerySet[Brief])
 # Roles that see the OCM board.
@@ -80,16 +80,19 @@ def _passes(check: Callable[..., Any], *args: Any) -> bool:
 
 @dataclass(frozen=True)
 class Reach:
-    """The briefs a user may read: all of them, or those of one area and/or one provider."""
+    """The briefs a user may read: all of them, or those of one area and/or one provider
+    (only the ones assigned to ``advisor_id`` for an advisor)."""
 
     everything: bool = False
     area_id: int | None = None
     provider_id: int | None = None
+    advisor_id: int | None = None
 
 
 def reach(user) -> Reach:
     """Staff roles reach every area; area roles their area; provider roles what was forwarded
-    to their provider (the ``PROVIDER_VISIBLE`` states); anyone else nothing."""
+    to their provider (the ``PROVIDER_VISIBLE`` states), an advisor only what they are
+    assigned to; anyone else nothing."""
     if not _active(user):
         return Reach()
     if user.sees_all_areas:
@@ -97,7 +100,17 @@ def reach(user) -> Reach:
     return Reach(
         area_id=user.area_id if user.roles & AREA_ROLES else None,
         provider_id=user.provider_id if user.roles & PROVIDER_ROLES else None,
+        advisor_id=user.pk if _advisor_only(user.roles) else None,
     )
+
+
+def _advisor_only(roles: frozenset[str]) -> bool:
+    """An advisor without the channel director's role works only the briefs assigned to them."""
+    return Role.ASESOR in roles and Role.PROVEEDOR not in roles
+
+
+def _assigned(user, brief: Brief) -> bool:
+    return AdvisorAssignment.objects.filter(brief_id=brief.pk, advisor_id=user.pk).exists()
 
 
 def filter_visible(queryset: _Briefs, user) -> _Briefs:
@@ -109,7 +122,11 @@ def filter_visible(queryset: _Briefs, user) -> _Briefs:
     if where.area_id:
         condition |= Q(area_id=where.area_id)
     if where.provider_id:
-        condition |= Q(provider_id=where.provider_id, status__in=PROVIDER_VISIBLE)
+        provider = Q(provider_id=where.provider_id, status__in=PROVIDER_VISIBLE)
+        if where.advisor_id:
+            assigned = AdvisorAssignment.objects.filter(advisor_id=where.advisor_id)
+            provider &= Q(pk__in=assigned.values("brief_id"))
+        condition |= provider
     return queryset.filter(condition) if condition else queryset.none()
 
 
@@ -124,6 +141,7 @@ def may_view(user, brief: Brief) -> bool:
         where.provider_id
         and brief.provider_id == where.provider_id
         and brief.status in PROVIDER_VISIBLE
+        and (not where.advisor_id or _assigned(user, brief))
     )
 
 
@@ -160,7 +178,8 @@ def may_see_board(user) -> bool:
 def require_actor(user, brief: Brief, roles: Iterable[str], what: str) -> None:
     """Raise :class:`Forbidden` unless ``user`` holds one of ``roles`` and that role reaches
     ``brief``: staff roles any brief, area roles their area's, provider roles their
-    provider's. ``what`` completes the refusal "Su rol no permite …"."""
+    provider's (an advisor only on the briefs assigned to them). ``what`` completes the
+    refusal "Su rol no permite …"."""
     if _active(user) and user.is_superuser:
         return
     held = (user.roles if _active(user) else frozenset()) & frozenset(roles)
@@ -170,7 +189,12 @@ def require_actor(user, brief: Brief, roles: Iterable[str], what: str) -> None:
         return
     if held & AREA_ROLES and user.area_id == brief.area_id:
         return
-    if held & PROVIDER_ROLES and brief.provider_id and user.provider_id == brief.provider_id:
+    if (
+        held & PROVIDER_ROLES
+        and brief.provider_id
+        and user.provider_id == brief.provider_id
+        and (not _advisor_only(held) or _assigned(user, brief))
+    ):
         return
     raise Forbidden(
         gettext("El brief %(code)s no pertenece a su área o proveedor.") % {"code": brief.code}

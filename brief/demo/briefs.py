@@ -9,7 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from brief.accounts.models import Provider, User
+from brief.calls import actions as calls_actions
 from brief.campaigns import actions
+from brief.campaigns.choices import SCRIPT_CHANNELS, Channel
 from brief.campaigns.models import Brief
 from brief.contacts import actions as contact_actions
 from brief.contacts import importer
@@ -102,6 +104,17 @@ DEMO_BRIEFS: list[tuple[str, dict]] = [
         },
     ),
     (
+        "executing",
+        {
+            "name": "Seguimiento telefónico a cuotas vencidas",
+            "objective": "Acordar el pago de la cuota vencida con el titular.",
+            "description": "Llamadas salientes de los asesores con guion y tipificación.",
+            "campaign_class": "servicio",
+            "kind": "transaccional",
+            "channels": ["call"],
+        },
+    ),
+    (
         "accepted",
         {
             "name": "Bienvenida a nuevos beneficiarios 2026-2",
@@ -156,7 +169,9 @@ def load(command) -> None:
         return  # demo users were changed by hand: leave the data alone
     for target, fields in DEMO_BRIEFS:
         fields = dict(fields)
-        walk(target, fields, users, fields.pop("base", BASE_CSV))
+        brief = walk(target, fields, users, fields.pop("base", BASE_CSV))
+        if Channel.CALL in brief.channels:
+            _assign_advisors(brief, users["proveedor"])
     command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")
 
 
@@ -178,7 +193,7 @@ def walk(target: str, fields: dict, users: dict[str, User], base_csv: str = BASE
     )
     if target == "draft":
         return brief
-    if "voice" in brief.channels:
+    if set(brief.channels) & SCRIPT_CHANNELS:
         actions.add_attachment(
             brief,
             actor=users["solicitante"],
@@ -214,6 +229,12 @@ def walk(target: str, fields: dict, users: dict[str, User], base_csv: str = BASE
     return brief
 
 
+def _assign_advisors(brief: Brief, director: User) -> None:
+    """The provider's director assigns every advisor of the provider to a call campaign."""
+    for advisor in calls_actions.provider_advisors(brief):
+        calls_actions.assign_advisor(brief, advisor, actor=director)
+
+
 def _import_base(brief: Brief, actor) -> None:
     """The provider loads and cleans the base (run here, not queued: no worker yet)."""
     attachment = brief.attachments.filter(kind="base").first()
@@ -238,6 +259,22 @@ DEMO_TEMPLATES: dict[str, dict[str, Any]] = {
         "wa_variables": ["nombres"],
     },
     "voice": {"body": "Hola {nombres}, ICETEX le recuerda que su cuota vence pronto."},
+    "call": {
+        "script_sections": [
+            {
+                "title": "Saludo",
+                "text": "Buenos días, ¿hablo con {nombres}? Le llamamos de ICETEX por su cuota.",
+                "questions": [
+                    {
+                        "key": "acuerdo_pago",
+                        "text": "¿Acepta un acuerdo de pago?",
+                        "kind": "choice",
+                        "options": ["Sí", "No"],
+                    }
+                ],
+            }
+        ]
+    },
 }
 
 

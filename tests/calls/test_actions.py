@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from brief.accounts.models import Provider
 from brief.calls import actions, typification
 from brief.calls.models import TypificationNode
 from brief.campaigns import actions as brief_actions
+from brief.campaigns import permissions
 from brief.campaigns.choices import Status
+from brief.campaigns.models import AdvisorAssignment, Brief
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import AuditEvent
+from brief.core.roles import Role
 from tests.calls.conftest import typification_csv
 from tests.helpers import upload
 
@@ -143,3 +147,42 @@ def test_exit_approval_leaves_briefs_without_calls_alone(make_brief, analista):
     brief = make_brief(Status.EXECUTING)
     assert not TypificationNode.objects.filter(brief=brief).exists()
     assert "typification_frozen" not in brief.transitions.last().details
+
+
+# --- advisors ------------------------------------------------------------------------------
+
+
+def test_the_director_assigns_an_advisor_who_then_sees_the_brief(make_brief, proveedor, asesor):
+    # given a brief the provider works and an advisor who does not see it yet
+    brief = make_brief(Status.EXECUTING)
+    assert not Brief.objects.visible_to(asesor).exists()
+    # when the channel director assigns the advisor
+    actions.assign_advisor(brief, asesor, actor=proveedor)
+    # then the advisor sees it and may ask about it; taking them off hides it again
+    assert list(Brief.objects.visible_to(asesor)) == [brief]
+    assert permissions.may_ask(asesor, brief)
+    assert AuditEvent.objects.filter(type="ADVISOR_ASSIGNED", details__advisor="asesor").exists()
+    actions.unassign_advisor(brief, asesor, actor=proveedor)
+    assert not Brief.objects.visible_to(asesor).exists()
+
+
+def test_assignment_refusals(make_brief, make_user, proveedor, asesor, analista):
+    brief = make_brief(Status.EXECUTING)
+    other_provider = Provider.objects.create(code="otro-bpo", name="Otro contact center")
+    other_provider_user = make_user("otro_proveedor", Role.PROVEEDOR, provider=other_provider)
+    with pytest.raises(Forbidden):
+        actions.assign_advisor(brief, asesor, actor=analista)
+    with pytest.raises(Forbidden):
+        actions.assign_advisor(brief, asesor, actor=other_provider_user)
+    stranger = make_user("asesor_otro", Role.ASESOR, provider=other_provider)
+    with pytest.raises(Invalid, match="no es un asesor activo del proveedor"):
+        actions.assign_advisor(brief, stranger, actor=proveedor)
+    with pytest.raises(Invalid, match="no es un asesor"):
+        actions.assign_advisor(brief, analista, actor=proveedor)
+    actions.assign_advisor(brief, asesor, actor=proveedor)
+    with pytest.raises(Conflict, match="ya está asignado"):
+        actions.assign_advisor(brief, asesor, actor=proveedor)
+    draft = make_brief(Status.DRAFT)
+    with pytest.raises(Forbidden):  # not yet the provider's
+        actions.assign_advisor(draft, asesor, actor=proveedor)
+    assert AdvisorAssignment.objects.count() == 1

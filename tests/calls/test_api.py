@@ -70,3 +70,63 @@ def test_an_outsider_gets_403(api, make_call_brief, outsider):
     brief = make_call_brief(Status.IN_REVIEW)
     url = reverse("api:brief_typification", args=[brief.code])
     assert api.as_user(outsider).get(url).status_code == 403
+
+
+def test_advisors_are_assigned_and_taken_off(api, make_brief, proveedor, asesor, analista):
+    brief = make_brief(Status.EXECUTING)
+    url = reverse("api:brief_advisors", args=[brief.code])
+    client = api.as_user(proveedor)
+    created = client.post(url, {"advisor": "asesor"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["assigned_by"] == "proveedor"
+    assert [a["advisor"] for a in client.get(url).json()] == ["asesor"]
+    assert client.post(url, {"advisor": "asesor"}, format="json").status_code == 409
+    assert client.post(url, {"advisor": "nadie"}, format="json").status_code == 400
+    assert api.as_user(analista).delete(f"{url}asesor/").status_code == 403
+    assert api.as_user(proveedor).delete(f"{url}asesor/").status_code == 204
+    assert not brief.assignments.exists()
+
+
+def test_interactions_api_records_filters_and_takes_recordings(api, call_campaign, asesor):
+    from tests.calls.conftest import recording
+
+    brief, contacts, leaf = call_campaign
+    client = api.as_user(asesor)
+    url = reverse("api:interactions")
+    created = client.post(
+        url,
+        {
+            "brief": brief.code,
+            "channel": "call",
+            "contact": contacts[0].pk,
+            "typification": leaf.pk,
+            "external_id": "DIAL-5",
+            "answers": {"satisfaccion": 5},
+        },
+        format="json",
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["billable"] is False
+    assert [e["code"] for e in body["exclusions"]] == ["no_audio", "no_screen"]
+    code = body["code"]
+    detail = reverse("api:interaction_detail", args=[code])
+    for kind in ("audio", "screen"):
+        added = client.post(
+            f"{detail}recordings/", {"kind": kind, "file": recording(kind)}, format="multipart"
+        )
+        assert added.status_code == 201
+    assert client.get(detail).json()["billable"] is True
+    other = client.post(url, {"brief": brief.code, "channel": "whatsapp"}, format="json").json()
+    listed = client.get(url, {"brief": brief.code, "channel": "call"}).json()
+    assert [r["code"] for r in listed["results"]] == [code]
+    assert [r["code"] for r in client.get(url, {"billable": "false"}).json()["results"]] == [
+        other["code"]
+    ]
+    assert client.get(url, {"typification": "CD0101"}).json()["count"] == 1
+    assert client.get(url, {"from": "2000-01-01", "advisor": "asesor"}).json()["count"] == 2
+    patched = client.patch(detail, {"typification": None}, format="json").json()
+    assert patched["exclusions"][0]["label"] == "Sin tipificación"
+    bad = client.post(url, {"brief": brief.code, "channel": "fax"}, format="json")
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "channel"

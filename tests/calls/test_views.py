@@ -58,3 +58,27 @@ def test_the_provider_reads_the_frozen_tree_without_forms(client, make_call_brie
     page = client.get(reverse("calls:typification", args=[brief.code])).content.decode()
     assert "Congelada con la aprobación de salida" in page
     assert reverse("calls:typification_add", args=[brief.code]) not in page
+
+
+def test_the_director_assigns_advisors_on_the_brief_page(client, make_brief, proveedor, asesor):
+    brief = make_brief(Status.EXECUTING)
+    client.force_login(proveedor)
+    panel = client.get(reverse("calls:brief_panel", args=[brief.code])).content.decode()
+    assert 'value="asesor"' in panel
+    client.post(reverse("calls:advisor_assign", args=[brief.code]), {"advisor": "asesor"})
+    assert list(brief.assignments.values_list("advisor__username", flat=True)) == ["asesor"]
+    panel = client.get(reverse("calls:brief_panel", args=[brief.code])).content.decode()
+    assert reverse("calls:advisor_unassign", args=[brief.code]) in panel
+    client.post(reverse("calls:advisor_unassign", args=[brief.code]), {"advisor": "asesor"})
+    assert not brief.assignments.exists()
+
+
+def test_an_advisor_reaches_only_assigned_briefs(client, make_brief, proveedor, asesor):
+    brief = make_brief(Status.EXECUTING)
+    client.force_login(asesor)
+    assert client.get(reverse("campaigns:brief_detail", args=[brief.code])).status_code == 403
+    brief.assignments.create(advisor=asesor, assigned_by=proveedor)
+    assert client.get(reverse("campaigns:brief_detail", args=[brief.code])).status_code == 200
+    panel = client.get(reverse("calls:brief_panel", args=[brief.code])).content.decode()
+    assert "Asesores asignados" in panel
+    assert reverse("calls:advisor_assign", args=[brief.code]) not in panel

@@ -19,7 +19,7 @@ from brief.campaigns.choices import (
     AttachmentKind,
     Status,
 )
-from brief.campaigns.models import Brief
+from brief.campaigns.models import AdvisorAssignment, Brief
 from brief.core.exceptions import Conflict, Forbidden
 
 PERSONAS = [
@@ -48,6 +48,7 @@ class World:
     mine: dict[str, Brief]  # the first area's brief in each state (provider_org once forwarded)
     theirs: dict[str, Brief]  # the other area's (other_provider once forwarded)
     extra: list[Brief]  # a cancelled-after-forwarding brief, one of ours at the other provider
+    assigned: set[int]  # the briefs the advisor ``asesor`` is assigned to
 
     @property
     def all(self) -> list[Brief]:
@@ -55,7 +56,9 @@ class World:
 
 
 @pytest.fixture
-def world(solicitante, outsider, area, other_area, provider_org, other_provider) -> World:
+def world(
+    solicitante, outsider, area, other_area, provider_org, other_provider, proveedor, asesor
+) -> World:
     counter = iter(range(1, 1000))
 
     def make(owner, status, provider=None) -> Brief:
@@ -71,13 +74,21 @@ def world(solicitante, outsider, area, other_area, provider_org, other_provider)
     def forwarded_to(status, provider):
         return provider if status in PROVIDER_VISIBLE else None
 
+    mine = {s: make(solicitante, s, forwarded_to(s, provider_org)) for s in Status.values}
+    extra = [
+        make(solicitante, Status.CANCELLED, provider_org),
+        make(solicitante, Status.EXECUTING, other_provider),
+    ]
+    # The advisor works two of the provider's briefs, one not yet forwarded, and one brief that
+    # went to another provider (which must not open it).
+    assigned = [mine[Status.RECEIVED], mine[Status.EXECUTING], mine[Status.DRAFT], extra[1]]
+    for brief in assigned:
+        AdvisorAssignment.objects.create(brief=brief, advisor=asesor, assigned_by=proveedor)
     return World(
-        mine={s: make(solicitante, s, forwarded_to(s, provider_org)) for s in Status.values},
+        mine=mine,
         theirs={s: make(outsider, s, forwarded_to(s, other_provider)) for s in Status.values},
-        extra=[
-            make(solicitante, Status.CANCELLED, provider_org),
-            make(solicitante, Status.EXECUTING, other_provider),
-        ],
+        extra=extra,
+        assigned={b.pk for b in assigned},
     )
 
 
@@ -85,7 +96,7 @@ def persona(request, name: str):
     return AnonymousUser() if name == "anonymous" else request.getfixturevalue(name)
 
 
-def sees(name: str, brief: Brief, area, provider_org, other_provider) -> bool:
+def sees(name: str, brief: Brief, area, provider_org, other_provider, world: World) -> bool:
     """The visibility rule of DESIGN §1, written out independently of the code."""
     if name in STAFF:
         return True
@@ -93,8 +104,14 @@ def sees(name: str, brief: Brief, area, provider_org, other_provider) -> bool:
         return brief.area_id == area.pk
     if name == "outsider":
         return brief.area_id != area.pk
-    if name in {"proveedor", "asesor"}:
+    if name == "proveedor":
         return brief.provider_id == provider_org.pk and brief.status in PROVIDER_VISIBLE
+    if name == "asesor":  # only the assigned briefs of their provider, once forwarded
+        return (
+            brief.pk in world.assigned
+            and brief.provider_id == provider_org.pk
+            and brief.status in PROVIDER_VISIBLE
+        )
     if name == "other_provider_user":
         return brief.provider_id == other_provider.pk and brief.status in PROVIDER_VISIBLE
     return False  # inactive, anonymous
@@ -111,7 +128,7 @@ def test_queryset_and_one_object_forms_agree_with_the_rule(
     one_by_one = {b.pk for b in world.all if permissions.may_view(user, b)}
     # then both forms agree, and they say what the procedure says
     assert from_queryset == one_by_one
-    expected = {b.pk for b in world.all if sees(name, b, area, provider_org, other_provider)}
+    expected = {b.pk for b in world.all if sees(name, b, area, provider_org, other_provider, world)}
     assert from_queryset == expected
 
 
@@ -130,8 +147,10 @@ def test_require_view_and_visible_brief_follow_may_view(request, name, world):
 def test_exact_visible_counts(world, proveedor, asesor, other_provider_user, analista):
     # the provider sees exactly its own briefs in the PROVIDER_VISIBLE states
     own = {world.mine[s].pk for s in PROVIDER_VISIBLE}
-    for user in (proveedor, asesor):
-        assert set(Brief.objects.visible_to(user).values_list("pk", flat=True)) == own
+    assert set(Brief.objects.visible_to(proveedor).values_list("pk", flat=True)) == own
+    # the advisor sees only the forwarded briefs of their provider assigned to them
+    assigned = {world.mine[Status.RECEIVED].pk, world.mine[Status.EXECUTING].pk}
+    assert set(Brief.objects.visible_to(asesor).values_list("pk", flat=True)) == assigned
     theirs = {world.theirs[s].pk for s in PROVIDER_VISIBLE} | {world.extra[1].pk}
     assert set(Brief.objects.visible_to(other_provider_user).values_list("pk", flat=True)) == (
         theirs
@@ -265,7 +284,8 @@ def test_questions_per_persona(
     for status, brief in world.mine.items():
         working = status in PROVIDER_VISIBLE and status != Status.ACCEPTED
         assert permissions.may_ask(proveedor, brief) == working, status
-        assert permissions.may_ask(asesor, brief) == working, status
+        assigned = brief.pk in world.assigned
+        assert permissions.may_ask(asesor, brief) == (working and assigned), status
         assert not permissions.may_ask(other_provider_user, brief)
         assert not permissions.may_ask(analista, brief)
         assert permissions.may_answer(analista, brief)

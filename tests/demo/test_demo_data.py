@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from brief.accounts.models import User
 from brief.campaigns.models import Brief
 from brief.contacts.models import ContactBase
 from brief.content.choices import WaStatus
@@ -19,7 +20,7 @@ def test_demo_data_creates_briefs_accounts_and_a_sweep_once():
     # then each state has its brief, and accounts and the sweep exist once
     states = sorted(Brief.objects.values_list("status", flat=True))
     assert states == sorted(
-        ["draft", "submitted", "in_review", "forwarded", "executing", "executing", "accepted"]
+        ["draft", "submitted", "in_review", "forwarded"] + ["executing"] * 3 + ["accepted"]
     )
     assert sorted(ProviderAccount.objects.values_list("code", flat=True)) == [
         "simulado",
@@ -37,3 +38,15 @@ def test_demo_data_creates_briefs_accounts_and_a_sweep_once():
     assert sorted(sweeps) == ["accepted", "executing"]
     assert sweeps["executing"].channel == "email"
     assert (sweeps["accepted"].state, sweeps["accepted"].total) == ("done", 2)
+
+
+def test_demo_asesor_works_the_demo_call_campaign():
+    # when the demo is loaded
+    call_command("demo_data", quiet_logins=True)
+    # then the call campaign is executing with its frozen typification, and the demo advisor
+    # is assigned to it and sees no other campaign
+    calls = Brief.objects.get(channels=["call"])
+    assert calls.status == "executing"
+    assert calls.typification.filter(frozen_at__isnull=False).exists()
+    asesor = User.objects.get(username="asesor")
+    assert list(Brief.objects.visible_to(asesor)) == [calls]
