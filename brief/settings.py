@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "BaseStatusEnum": "brief.contacts.choices.BaseStatus",
         "AttachmentKindEnum": "brief.campaigns.choices.AttachmentKind",
         "CampaignKindEnum": "brief.campaigns.choices.Kind",
+        "ChannelEnum": "brief.campaigns.choices.Channel",
     },
 }
 

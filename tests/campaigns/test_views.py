@@ -81,6 +81,8 @@ def test_pages_render_for_each_role_with_scoping(
     # given a brief being executed by the provider
     brief = make_brief(Status.EXECUTING)
     user = request.getfixturevalue(who)
+    if who == "asesor":  # an advisor sees the campaigns assigned to them
+        brief.assignments.create(advisor=user, assigned_by=request.getfixturevalue("proveedor"))
     as_user(client, user)
     # when / then
     listing = client.get(reverse("campaigns:brief_list"))

@@ -449,6 +449,7 @@ def test_lookup_page_is_scoped_and_logged(
     as_user, received, proveedor, asesor, outsider, import_file
 ):
     import_file(base_attachment(received), proveedor)
+    received.assignments.create(advisor=asesor, assigned_by=proveedor)
     # the provider's advisor finds the beneficiary in the campaign it works
     r = as_user(asesor).get(url("lookup"), {"document": "1.020.304.050"})
     assert r.status_code == 200
@@ -475,6 +476,7 @@ def test_lookup_page_is_scoped_and_logged(
 
 def test_lookup_api_is_scoped_and_logged(api, received, proveedor, asesor, outsider, import_file):
     base = import_file(base_attachment(received), proveedor)
+    received.assignments.create(advisor=asesor, assigned_by=proveedor)  # the campaign it works
     r = api.as_user(asesor).get("/api/v1/lookup/", {"document": "1020304050"})
     assert r.status_code == 200
     data = r.json()
