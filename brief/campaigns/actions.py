@@ -85,11 +85,14 @@ def _next_code(year: int) -> str:
 def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
     unknown = set(data) - set(FORM_FIELDS)
     if unknown:
-        raise Invalid(f"Campos desconocidos: {', '.join(sorted(unknown))}.", code="unknown_field")
+        raise Invalid(
+            gettext("Campos desconocidos: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="unknown_field",
+        )
     start, end = data.get("start_date"), data.get("end_date")
     if start and end and end < start:
         raise Invalid(
-            "La fecha de fin no puede ser anterior a la de inicio.",
+            gettext("La fecha de fin no puede ser anterior a la de inicio."),
             code="invalid_dates",
             field="end_date",
         )
@@ -138,7 +141,7 @@ def update_brief(brief: Brief, *, actor, data: dict[str, Any], request=None) -> 
 def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> Attachment:
     """Store a file of ``brief`` outside the web root with its SHA-256 (validated first)."""
     if kind not in AttachmentKind.values:
-        raise Invalid("Tipo de adjunto desconocido.", code="invalid_kind", field="kind")
+        raise Invalid(gettext("Tipo de adjunto desconocido."), code="invalid_kind", field="kind")
     permissions.require_upload(actor, brief, kind)
     checked = check_upload(upload, allowed=ALLOWED_EXTENSIONS[kind])
     name, size = checked.name, checked.size
@@ -211,7 +214,9 @@ def give_approval(brief: Brief, which: str, *, actor, request=None) -> Brief:
     if not updated:
         brief.refresh_from_db()
         permissions.require_approval(actor, brief, which)
-        raise Conflict(f"El brief {brief.code} cambió mientras tanto; recargue.")
+        raise Conflict(
+            gettext("El brief %(code)s cambió mientras tanto; recargue.") % {"code": brief.code}
+        )
     record(spec.audit, actor=actor, target=brief, request=request)
     brief.refresh_from_db()
     return brief
@@ -243,52 +248,61 @@ def submission_problems(brief: Brief, *, today: dt.date) -> list[dict]:
         problems.append({"code": code, "message": message, "field": field})
 
     required = {
-        "name": "el nombre de la campaña",
-        "objective": "el objetivo",
-        "description": "la descripción",
-        "audience": "el público objetivo",
-        "start_date": "la fecha de inicio",
-        "end_date": "la fecha de fin",
+        "name": gettext("Falta el nombre de la campaña."),
+        "objective": gettext("Falta el objetivo."),
+        "description": gettext("Falta la descripción."),
+        "audience": gettext("Falta el público objetivo."),
+        "start_date": gettext("Falta la fecha de inicio."),
+        "end_date": gettext("Falta la fecha de fin."),
     }
-    for field, label in required.items():
+    for field, message in required.items():
         if not getattr(brief, field):
-            add("required", f"Falta {label}.", field)
+            add("required", message, field)
     if not brief.channels:
-        add("required", "Elija al menos un canal.", "channels")
+        add("required", gettext("Elija al menos un canal."), "channels")
     if abroad := abroad_problem(brief.includes_abroad, brief.channels):
         add("abroad_channels", abroad, "channels")
     if brief.start_date and brief.end_date and brief.end_date < brief.start_date:
-        add("invalid_dates", "La fecha de fin es anterior a la de inicio.", "end_date")
+        add("invalid_dates", gettext("La fecha de fin es anterior a la de inicio."), "end_date")
     if brief.start_date:
         earliest = calendar.add_business_days(today, LEAD_TIME_BUSINESS_DAYS)
         if brief.start_date < earliest:
             add(
                 "lead_time",
-                f"La campaña debe radicarse con al menos {LEAD_TIME_BUSINESS_DAYS} días hábiles "
-                f"de antelación: radicando hoy ({today:%d/%m/%Y}), la fecha de inicio más "
-                f"cercana posible es el {earliest:%d/%m/%Y}.",
+                gettext(
+                    "La campaña debe radicarse con al menos %(days)s días "
+                    "hábiles de antelación: radicando hoy (%(today)s), la fecha de inicio "
+                    "más cercana posible es el %(earliest)s."
+                )
+                % {
+                    "days": LEAD_TIME_BUSINESS_DAYS,
+                    "today": format(today, "%d/%m/%Y"),
+                    "earliest": format(earliest, "%d/%m/%Y"),
+                },
                 "start_date",
             )
     if not _has(brief, AttachmentKind.BASE):
-        add("missing_base", "Adjunte la base de datos de contactos.", "attachments")
+        add("missing_base", gettext("Adjunte la base de datos de contactos."), "attachments")
     needs_script = set(brief.channels) & SCRIPT_CHANNELS
     if needs_script and not _has(brief, AttachmentKind.SCRIPT):
         add(
             "missing_script",
-            "Adjunte el guion: los canales de voz y llamada lo requieren.",
+            gettext("Adjunte el guion: los canales de voz y llamada lo requieren."),
             "attachments",
         )
     if not brief.comms_approved_by_id and not _has(brief, AttachmentKind.COMMS_APPROVAL):
-        add("missing_comms_approval", "Falta el aval de comunicaciones.", "attachments")
+        add("missing_comms_approval", gettext("Falta el aval de comunicaciones."), "attachments")
     if not brief.boss_approved_by_id and not _has(brief, AttachmentKind.BOSS_APPROVAL):
-        add("missing_boss_approval", "Falta el aval del jefe inmediato.", "attachments")
+        add("missing_boss_approval", gettext("Falta el aval del jefe inmediato."), "attachments")
     if brief.campaign_class in EXCEPTIONAL_CLASSES and not (
         brief.leader_authorized_by_id or _has(brief, AttachmentKind.LEADER_AUTHORIZATION)
     ):
         add(
             "missing_leader_authorization",
-            "Las campañas comerciales y de comunidad requieren la autorización del líder de "
-            "proceso.",
+            gettext(
+                "Las campañas comerciales y de comunidad requieren la autorización del líder de "
+                "proceso."
+            ),
             "attachments",
         )
     return problems
@@ -304,7 +318,10 @@ def _claim(brief: Brief, spec: ActionSpec, at, extra: dict[str, Any]) -> str:
         status=spec.target, last_transition_at=at, **extra
     )
     if claimed != 1:
-        raise Conflict(f"El brief {brief.code} cambió de estado mientras tanto; recargue.")
+        raise Conflict(
+            gettext("El brief %(code)s cambió de estado mientras tanto; recargue.")
+            % {"code": brief.code}
+        )
     return brief.status
 
 
@@ -339,7 +356,9 @@ def perform(
     """Run workflow ``action`` on ``brief`` (DESIGN §2); see the module docstring."""
     spec = ACTIONS.get(action)
     if spec is None:
-        raise Invalid(f"Acción desconocida: {action}.", code="unknown_action")
+        raise Invalid(
+            gettext("Acción desconocida: %(action)s.") % {"action": action}, code="unknown_action"
+        )
     at = at or timezone.now()
     permissions.require_action(actor, brief, action)
     handler = _PRECHECKS.get(action)
@@ -347,8 +366,8 @@ def perform(
         brief = Brief.objects.select_for_update().get(pk=brief.pk)
         if brief.status not in spec.sources:
             raise Conflict(
-                f"No se puede «{spec.label.lower()}» un brief en estado "
-                f"«{brief.get_status_display()}»."
+                gettext("No se puede «%(label)s» un brief en estado «%(status)s».")
+                % {"label": spec.label.lower(), "status": brief.get_status_display()}
             )
         permissions.require_ready(brief, action)
         extra, details = (
@@ -416,7 +435,7 @@ def _pre_submit(brief: Brief, *, actor, note, at, **params):
     today = calendar.local(at).date()
     problems = submission_problems(brief, today=today)
     if problems:
-        raise Invalid("El brief no se puede radicar todavía.", errors=problems)
+        raise Invalid(gettext("El brief no se puede radicar todavía."), errors=problems)
     extra: dict[str, Any] = {"submitted_at": at}
     if brief.status == Status.RETURNED:
         extra["version"] = brief.version + 1
@@ -428,20 +447,21 @@ def _pre_return(brief: Brief, *, actor, note, at, checklist=None, **params):
     unknown = set(checklist) - set(ChecklistItem.values)
     if unknown:
         raise Invalid(
-            f"Ítems de verificación desconocidos: {', '.join(sorted(unknown))}.",
+            gettext("Ítems de verificación desconocidos: %(items)s.")
+            % {"items": ", ".join(sorted(unknown))},
             code="invalid_checklist",
             field="checklist",
         )
     failed = [item for item in ChecklistItem.values if checklist.get(item) is False]
     if not failed:
         raise Invalid(
-            "Marque al menos un ítem de la verificación que no se cumple.",
+            gettext("Marque al menos un ítem de la verificación que no se cumple."),
             code="checklist_required",
             field="checklist",
         )
     if not note.strip():
         raise Invalid(
-            "Escriba los motivos de la devolución.", code="reasons_required", field="note"
+            gettext("Escriba los motivos de la devolución."), code="reasons_required", field="note"
         )
     full = {item: bool(checklist.get(item, True)) for item in ChecklistItem.values}
     return {}, {"checklist": full, "failed": failed}
@@ -452,7 +472,7 @@ def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
         chosen = Provider.objects.filter(code=provider, active=True).first()
         if chosen is None:
             raise Invalid(
-                "El proveedor indicado no existe o está inactivo.",
+                gettext("El proveedor indicado no existe o está inactivo."),
                 code="invalid_provider",
                 field="provider",
             )
@@ -460,7 +480,7 @@ def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
         actives = list(Provider.objects.filter(active=True)[:2])
         if len(actives) != 1:
             raise Invalid(
-                "Indique a qué proveedor se remite el brief.",
+                gettext("Indique a qué proveedor se remite el brief."),
                 code="provider_required",
                 field="provider",
             )
@@ -496,7 +516,7 @@ def ask_question(brief: Brief, *, actor, text: str, request=None) -> Question:
     """The provider asks OCM/the area about a brief; starts a 1-business-day clock."""
     permissions.require_ask(actor, brief)
     if not text.strip():
-        raise Invalid("Escriba la pregunta.", code="required", field="text")
+        raise Invalid(gettext("Escriba la pregunta."), code="required", field="text")
     question = Question.objects.create(brief=brief, text=text.strip(), asked_by=actor)
     window = question_window_start(brief)
     judged = (
@@ -547,13 +567,13 @@ def answer_question(question: Question, *, actor, answer: str, request=None) -> 
     """OCM or the requesting area answers; stops the question's clock."""
     permissions.require_answer(actor, question.brief)
     if not answer.strip():
-        raise Invalid("Escriba la respuesta.", code="required", field="answer")
+        raise Invalid(gettext("Escriba la respuesta."), code="required", field="answer")
     now = timezone.now()
     updated = Question.objects.filter(pk=question.pk, answered_at__isnull=True).update(
         answer=answer.strip(), answered_by=actor, answered_at=now
     )
     if not updated:
-        raise Conflict("La pregunta ya fue respondida.")
+        raise Conflict(gettext("La pregunta ya fue respondida."))
     question.refresh_from_db()
     record(
         "QUESTION_ANSWERED",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -66,14 +67,16 @@ class BriefSerializer(serializers.ModelSerializer):
 
     def validate_channels(self, value):
         if len(set(value)) != len(value):
-            raise serializers.ValidationError("Hay canales repetidos.")
+            raise serializers.ValidationError(gettext("Hay canales repetidos."))
         return value
 
     def validate_content(self, value):
         if not isinstance(value, dict) or not all(
             k in Channel.values and isinstance(v, str) for k, v in value.items()
         ):
-            raise serializers.ValidationError("Use un objeto {canal: texto} con canales válidos.")
+            raise serializers.ValidationError(
+                gettext("Use un objeto {canal: texto} con canales válidos.")
+            )
         return value
 
     def get_allowed_actions(self, brief) -> list[str]:

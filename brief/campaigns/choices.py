@@ -138,7 +138,7 @@ class ActionSpec:
     """
 
     name: str
-    label: str
+    label: StrOrPromise
     sources: frozenset[str]
     target: str
     roles: frozenset[str]
@@ -155,7 +155,7 @@ ACTIONS: dict[str, ActionSpec] = {
     for spec in [
         ActionSpec(
             "submit",
-            "Radicar",
+            _("Radicar"),
             frozenset({Status.DRAFT, Status.RETURNED}),
             Status.SUBMITTED,
             frozenset({Role.SOLICITANTE, Role.JEFE}),
@@ -164,7 +164,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "start_review",
-            "Iniciar verificación",
+            _("Iniciar verificación"),
             frozenset({Status.SUBMITTED}),
             Status.IN_REVIEW,
             frozenset({Role.ANALISTA_OCM}),
@@ -173,7 +173,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "return",
-            "Devolver al área",
+            _("Devolver al área"),
             frozenset({Status.IN_REVIEW}),
             Status.RETURNED,
             frozenset({Role.ANALISTA_OCM}),
@@ -182,7 +182,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "forward",
-            "Remitir al proveedor",
+            _("Remitir al proveedor"),
             frozenset({Status.IN_REVIEW}),
             Status.FORWARDED,
             frozenset({Role.ANALISTA_OCM}),
@@ -191,7 +191,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "receive",
-            "Recibir",
+            _("Recibir"),
             frozenset({Status.FORWARDED}),
             Status.RECEIVED,
             frozenset({Role.PROVEEDOR}),
@@ -200,7 +200,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "load_base",
-            "Registrar cargue de base",
+            _("Registrar cargue de base"),
             frozenset({Status.RECEIVED}),
             Status.BASE_LOADED,
             frozenset({Role.PROVEEDOR}),
@@ -211,7 +211,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "request_exit",
-            "Solicitar aprobación de salida",
+            _("Solicitar aprobación de salida"),
             frozenset({Status.BASE_LOADED}),
             Status.AWAITING_EXIT_APPROVAL,
             frozenset({Role.PROVEEDOR}),
@@ -221,7 +221,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "approve_exit",
-            "Aprobar salida",
+            _("Aprobar salida"),
             frozenset({Status.AWAITING_EXIT_APPROVAL}),
             Status.EXECUTING,
             frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
@@ -234,7 +234,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "deliver_results",
-            "Entregar resultados",
+            _("Entregar resultados"),
             frozenset({Status.EXECUTING}),
             Status.RESULTS_REVIEW,
             frozenset({Role.PROVEEDOR}),
@@ -247,7 +247,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "send_results",
-            "Enviar resultados al área",
+            _("Enviar resultados al área"),
             frozenset({Status.RESULTS_REVIEW}),
             Status.RESULTS_SENT,
             frozenset({Role.ANALISTA_OCM}),
@@ -256,7 +256,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "accept",
-            "Aceptar",
+            _("Aceptar"),
             frozenset({Status.RESULTS_SENT}),
             Status.ACCEPTED,
             frozenset({Role.SOLICITANTE, Role.JEFE}),
@@ -265,7 +265,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
         ActionSpec(
             "cancel",
-            "Cancelar",
+            _("Cancelar"),
             _NON_TERMINAL,
             Status.CANCELLED,
             frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
@@ -331,7 +331,7 @@ class ApprovalSpec:
     field: str  # the brief stores ``<field>_by`` and ``<field>_at``
     audit: str
     kind: str  # the attachment kind that stands for it
-    what: str  # "dar {what}", "ya tiene {what}" in refusals
+    what: StrOrPromise  # "dar {what}", "ya tiene {what}" in refusals
 
 
 APPROVALS: dict[str, ApprovalSpec] = {
@@ -344,7 +344,7 @@ APPROVALS: dict[str, ApprovalSpec] = {
             "boss_approved",
             "BRIEF_BOSS_APPROVED",
             AttachmentKind.BOSS_APPROVAL,
-            "el aval del jefe inmediato",
+            _("el aval del jefe inmediato"),
         ),
         ApprovalSpec(
             "comms",
@@ -353,7 +353,7 @@ APPROVALS: dict[str, ApprovalSpec] = {
             "comms_approved",
             "BRIEF_COMMS_APPROVED",
             AttachmentKind.COMMS_APPROVAL,
-            "el aval de comunicaciones",
+            _("el aval de comunicaciones"),
         ),
         ApprovalSpec(
             "leader",
@@ -362,7 +362,7 @@ APPROVALS: dict[str, ApprovalSpec] = {
             "leader_authorized",
             "BRIEF_LEADER_AUTHORIZED",
             AttachmentKind.LEADER_AUTHORIZATION,
-            "la autorización del líder de proceso",
+            _("la autorización del líder de proceso"),
         ),
     ]
 }
