@@ -58,7 +58,10 @@ def check_can_import(brief: Brief, actor) -> None:
         brief.status in AREA_IMPORT_STATES | PROVIDER_IMPORT_STATES
     ):
         return
-    raise Conflict(f"El brief está «{brief.get_status_display()}»: no admite cargar la base.")
+    raise Conflict(
+        gettext("El brief está «%(status)s»: no admite cargar la base.")
+        % {"status": brief.get_status_display()}
+    )
 
 
 def headers_key(headers: list[str]) -> str:
@@ -71,7 +74,7 @@ def inspect_attachment(
     """Headers, sheets, a preview and the proposed mapping (saved one first) of a base file."""
     check_can_import(attachment.brief, actor)
     if attachment.kind != AttachmentKind.BASE:
-        raise Invalid("El adjunto no es una base de datos.", code="not_a_base")
+        raise Invalid(gettext("El adjunto no es una base de datos."), code="not_a_base")
     try:
         read = read_base(
             Path(attachment.file.path), sheet=sheet, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES
@@ -120,16 +123,16 @@ def start_import(
     brief = Brief.objects.select_for_update().get(pk=attachment.brief_id)
     check_can_import(brief, actor)
     if attachment.kind != AttachmentKind.BASE:
-        raise Invalid("El adjunto no es una base de datos.", code="not_a_base")
+        raise Invalid(gettext("El adjunto no es una base de datos."), code="not_a_base")
     if ContactBase.objects.filter(
         brief=brief, status__in=[BaseStatus.PENDING, BaseStatus.IMPORTING]
     ).exists():
-        raise Conflict("Ya hay una importación en curso para este brief.")
+        raise Conflict(gettext("Ya hay una importación en curso para este brief."))
     mapping = dict(mapping or {})
     bad = {h: f for h, f in mapping.items() if f not in FIELDS}
     if bad:
         raise Invalid(
-            f"Campo no válido para la columna «{next(iter(bad))}».",
+            gettext("Campo no válido para la columna «%(field)s».") % {"field": next(iter(bad))},
             code="bad_mapping",
             field="mapping",
         )
@@ -170,7 +173,7 @@ def cancel_import(base: ContactBase, *, actor, request=None) -> ContactBase:
     """Ask a running import to stop; a pending one is cancelled at once."""
     check_can_import(base.brief, actor)
     if not base.is_open:
-        raise Conflict("La importación ya terminó.")
+        raise Conflict(gettext("La importación ya terminó."))
     ContactBase.objects.filter(pk=base.pk).update(cancel_requested=True)
     ContactBase.objects.filter(pk=base.pk, status=BaseStatus.PENDING).update(
         status=BaseStatus.CANCELLED, stage=str(BaseStatus.CANCELLED.label)
@@ -209,7 +212,7 @@ def stop_open_imports(brief: Brief, *, actor, at, **params) -> tuple[dict, dict]
 def check_base_access(base: ContactBase, actor, *, request=None, what: str = "") -> None:
     """Permission to read a base's personal data; every access is logged."""
     if not may_view(actor, base.brief):
-        raise Forbidden("No tiene acceso a esta base.")
+        raise Forbidden(gettext("No tiene acceso a esta base."))
     if what:
         record(what, actor=actor, target=base.brief, request=request, details={"base": base.pk})
 
@@ -259,7 +262,9 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
     unknown = set(filters) - SEGMENT_FILTERS
     if unknown:
         raise Invalid(
-            f"Filtro desconocido: {', '.join(sorted(unknown))}.", code="bad_filter", field="filters"
+            gettext("Filtro desconocido: %(filters)s.") % {"filters": ", ".join(sorted(unknown))},
+            code="bad_filter",
+            field="filters",
         )
     _check_filter_types(filters)
     qs = Contact.objects.filter(base=base)
@@ -276,7 +281,7 @@ def segment_queryset(base: ContactBase, filters: dict[str, Any]) -> QuerySet[Con
     channel = filters.get("channel")
     if channel:
         if channel not in CHANNELS:
-            raise Invalid("Canal no válido.", code="bad_filter", field="channel")
+            raise Invalid(gettext("Canal no válido."), code="bad_filter", field="channel")
         qs = qs.filter(**{f"can_{channel}": True})
     result = filters.get("sweeps")
     if result:
@@ -304,19 +309,19 @@ def _check_filter_types(filters: dict[str, Any]) -> None:
             continue
         items = [values] if isinstance(values, str) else values
         if not isinstance(items, list) or not all(isinstance(v, _SCALAR) for v in items):
-            raise bad(key, "Use un texto o una lista de textos.")
+            raise bad(key, gettext("Use un texto o una lista de textos."))
     for key in ("channel", "sweeps"):
         if filters.get(key) not in (None, "") and not isinstance(filters[key], str):
-            raise bad(key, "Use un texto.")
+            raise bad(key, gettext("Use un texto."))
     if filters.get("abroad") not in (None, "") and not isinstance(filters["abroad"], _SCALAR):
-        raise bad("abroad", "Use verdadero o falso.")
+        raise bad("abroad", gettext("Use verdadero o falso."))
     custom = filters.get("custom")
     if custom in (None, ""):
         return
     if not isinstance(custom, dict) or not all(
         isinstance(k, str) and k and isinstance(v, _SCALAR) for k, v in custom.items()
     ):
-        raise bad("custom", "Use un objeto {campo: valor} con valores de texto o número.")
+        raise bad("custom", gettext("Use un objeto {campo: valor} con valores de texto o número."))
 
 
 def segment_counts(base: ContactBase, filters: dict[str, Any]) -> dict[str, Any]:
@@ -349,11 +354,11 @@ def save_segment(
 ) -> Segment:
     check_base_access(base, actor)
     if not actor.has_role(Role.SOLICITANTE, Role.JEFE, Role.PROVEEDOR, Role.ANALISTA_OCM):
-        raise Forbidden("Su rol no permite guardar segmentos.")
+        raise Forbidden(gettext("Su rol no permite guardar segmentos."))
     if base.status != BaseStatus.READY:
-        raise Conflict("La base todavía no está lista.")
+        raise Conflict(gettext("La base todavía no está lista."))
     if not name.strip():
-        raise Invalid("Ponga un nombre al segmento.", code="required", field="name")
+        raise Invalid(gettext("Ponga un nombre al segmento."), code="required", field="name")
     segment_queryset(base, filters)  # validates
     try:
         with transaction.atomic():
@@ -361,7 +366,7 @@ def save_segment(
                 base=base, name=name.strip(), filters=filters, created_by=actor
             )
     except IntegrityError as exc:
-        raise Conflict("Ya existe un segmento con ese nombre en esta base.") from exc
+        raise Conflict(gettext("Ya existe un segmento con ese nombre en esta base.")) from exc
     record(
         "SEGMENT_SAVED",
         actor=actor,
@@ -385,7 +390,7 @@ def may_read_suppressions(user) -> bool:
 def log_suppressions_read(actor, *, details: dict[str, Any], request=None) -> None:
     """Suppressed phones and e-mails are personal data: every read (page or API) is logged."""
     if not may_read_suppressions(actor):
-        raise Forbidden("Solo OCM, el proveedor y control interno ven las exclusiones.")
+        raise Forbidden(gettext("Solo OCM, el proveedor y control interno ven las exclusiones."))
     record("SUPPRESSIONS_VIEWED", actor=actor, request=request, details=details)
 
 
@@ -395,7 +400,9 @@ def normalize_suppression_value(value: str) -> str:
 
     raw = (value or "").strip()
     if not raw:
-        raise Invalid("Escriba el teléfono, correo o documento.", code="required", field="value")
+        raise Invalid(
+            gettext("Escriba el teléfono, correo o documento."), code="required", field="value"
+        )
     if "@" in raw:
         return raw.lower()
     if ":" in raw:
@@ -404,7 +411,11 @@ def normalize_suppression_value(value: str) -> str:
     candidate = phone_candidate(raw)
     phone = classify_phone_exact(candidate)[0] if candidate else None
     if not phone:
-        raise Invalid(f"«{raw}» no es un teléfono válido.", code="invalid_phone", field="value")
+        raise Invalid(
+            gettext("«%(value)s» no es un teléfono válido.") % {"value": raw},
+            code="invalid_phone",
+            field="value",
+        )
     return phone
 
 
@@ -424,13 +435,17 @@ def add_suppression(
     in the audit event; ``actor`` is ``None`` when the person asked for it themselves.
     """
     if actor is not None and not actor.has_role(Role.ANALISTA_OCM, Role.PROVEEDOR):
-        raise Forbidden("Solo OCM o el proveedor administran las listas de exclusión.")
+        raise Forbidden(gettext("Solo OCM o el proveedor administran las listas de exclusión."))
     if channel not in SuppressionChannel.values:
-        raise Invalid("Canal no válido.", code="bad_channel", field="channel")
+        raise Invalid(gettext("Canal no válido."), code="bad_channel", field="channel")
     if source not in SuppressionSource.values:
-        raise Invalid("Origen de la exclusión no válido.", code="bad_source", field="source")
+        raise Invalid(
+            gettext("Origen de la exclusión no válido."), code="bad_source", field="source"
+        )
     if source == SuppressionSource.MANUAL and not reason.strip():
-        raise Invalid("Indique el motivo de la exclusión.", code="required", field="reason")
+        raise Invalid(
+            gettext("Indique el motivo de la exclusión."), code="required", field="reason"
+        )
     normalized = normalize_suppression_value(value)
     entry, created = Suppression.objects.get_or_create(
         channel=channel,
@@ -452,7 +467,7 @@ def load_rne(path: Path, *, actor, request=None) -> dict[str, int]:
     from .cleaning import classify_candidates, phone_candidates
 
     if actor is not None and not actor.has_role(Role.ANALISTA_OCM, Role.PROVEEDOR):
-        raise Forbidden("Solo OCM o el proveedor cargan el RNE.")
+        raise Forbidden(gettext("Solo OCM o el proveedor cargan el RNE."))
     try:
         read = read_base(path, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES)
     except BaseFileError as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -81,7 +82,7 @@ class SuppressionSerializer(serializers.ModelSerializer):
 def _attachment_for(user, attachment_id: int) -> Attachment:
     attachment = get_object_or_404(Attachment.objects.select_related("brief"), pk=attachment_id)
     if not Brief.objects.visible_to(user).filter(pk=attachment.brief_id).exists():
-        raise Forbidden("No tiene acceso a este adjunto.")
+        raise Forbidden(gettext("No tiene acceso a este adjunto."))
     return attachment
 
 
@@ -97,7 +98,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         pk = str(self.kwargs["pk"])
         if not pk.isdigit():
-            raise Http404("No encontrado.")
+            raise Http404(gettext("No encontrado."))
         base = get_object_or_404(ContactBase.objects.select_related("brief"), pk=int(pk))
         actions.check_base_access(base, self.request.user)
         return base
@@ -124,7 +125,9 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         raw = str(data.get("attachment") or "")
         if not raw.isdigit():
             raise Invalid(
-                "Indique el adjunto de la base (su id).", code="required", field="attachment"
+                gettext("Indique el adjunto de la base (su id)."),
+                code="required",
+                field="attachment",
             )
         attachment = _attachment_for(request.user, int(raw))
         return Response(
@@ -150,11 +153,13 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
     def rejects(self, request, pk=None):
         base = self.get_object()
         if not base.rejects_file:
-            raise Invalid("Esta base no tiene un archivo de rechazados.", code="no_rejects")
+            raise Invalid(
+                gettext("Esta base no tiene un archivo de rechazados."), code="no_rejects"
+            )
         fmt = request.query_params.get("format", "csv")
         if fmt not in {"csv", "xlsx"}:
             raise Invalid(
-                "Formato no disponible: use csv o xlsx.", code="bad_format", field="format"
+                gettext("Formato no disponible: use csv o xlsx."), code="bad_format", field="format"
             )
         actions.check_base_access(
             base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED"
@@ -170,7 +175,9 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         data = request_object(request)
         filters = data.get("filters") or {}
         if not isinstance(filters, dict):
-            raise Invalid("Los filtros deben ser un objeto.", code="bad_filter", field="filters")
+            raise Invalid(
+                gettext("Los filtros deben ser un objeto."), code="bad_filter", field="filters"
+            )
         segment = actions.save_segment(
             base,
             actor=request.user,
@@ -186,7 +193,9 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         base = self.get_object()
         filters = request_object(request).get("filters") or {}
         if not isinstance(filters, dict):
-            raise Invalid("Los filtros deben ser un objeto.", code="bad_filter", field="filters")
+            raise Invalid(
+                gettext("Los filtros deben ser un objeto."), code="bad_filter", field="filters"
+            )
         return Response(actions.segment_counts(base, filters))
 
 
@@ -236,7 +245,7 @@ class SuppressionViewSet(viewsets.ModelViewSet):
     def rne(self, request):
         upload = request.FILES.get("file")
         if upload is None:
-            raise Invalid("Adjunte el archivo del RNE.", code="required", field="file")
+            raise Invalid(gettext("Adjunte el archivo del RNE."), code="required", field="file")
         import tempfile
 
         with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as tmp:

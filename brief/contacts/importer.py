@@ -18,6 +18,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
@@ -137,9 +138,9 @@ class Progress:
 
 
 def clean_file(base: ContactBase, path: Path, progress: Callable[..., None]) -> CleanResult:
-    progress("Leyendo el archivo", 5, force=True)
+    progress(gettext("Leyendo el archivo"), 5, force=True)
     read = read_base(path, sheet=base.sheet or None, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES)
-    progress("Depurando registros", 20, force=True)
+    progress(gettext("Depurando registros"), 20, force=True)
     return clean_base(
         read.df,
         base.mapping or None,
@@ -163,23 +164,24 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
         if path is None:
             if base.attachment is None:  # the attachment was deleted after queueing
                 raise BaseFileError(
-                    "missing_file", "El archivo de la base ya no existe; adjúntelo de nuevo."
+                    "missing_file",
+                    gettext("El archivo de la base ya no existe; adjúntelo de nuevo."),
                 )
             path = Path(base.attachment.file.path)
         result = clean_file(base, path, progress)
         frame = storage_frame(result.contacts, base_id)
         total = frame.height
         for offset in range(0, total, CHUNK_ROWS):
-            progress("Guardando contactos", 20 + int(75 * offset / max(total, 1)))
+            progress(gettext("Guardando contactos"), 20 + int(75 * offset / max(total, 1)))
             with transaction.atomic():
                 insert_rows(frame.slice(offset, CHUNK_ROWS))
-        progress("Generando el resumen", 96, force=True)
+        progress(gettext("Generando el resumen"), 96, force=True)
         write_rejects(base, result.rejects)
         with transaction.atomic():
             finished = ContactBase.objects.filter(pk=base_id, cancel_requested=False).update(
                 status=BaseStatus.READY,
                 progress=100,
-                stage="Lista",
+                stage=gettext("Lista"),
                 summary=result.summary,
                 rows_total=result.summary["rows_total"],
                 rows_usable=result.summary["rows_usable"],
@@ -201,7 +203,7 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
             )
         return BaseStatus.READY
     except ImportCancelled:
-        _abort(base, BaseStatus.CANCELLED, "", "Importación cancelada por el usuario.")
+        _abort(base, BaseStatus.CANCELLED, "", gettext("Importación cancelada por el usuario."))
         return BaseStatus.CANCELLED
     except BaseFileError as exc:
         _abort(base, BaseStatus.FAILED, exc.code, exc.message)
@@ -212,8 +214,10 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
             base,
             BaseStatus.FAILED,
             "internal",
-            "La importación falló por un error interno; ya quedó registrado. Intente de nuevo "
-            "o contacte a soporte.",
+            gettext(
+                "La importación falló por un error interno; ya quedó registrado. Intente de nuevo "
+                "o contacte a soporte."
+            ),
         )
         return BaseStatus.FAILED
 
@@ -248,6 +252,6 @@ def reap_stale(max_silence_seconds: int = 600) -> int:
             base,
             BaseStatus.FAILED,
             "worker_lost",
-            "La importación se interrumpió (el proceso se detuvo). Vuelva a iniciarla.",
+            gettext("La importación se interrumpió (el proceso se detuvo). Vuelva a iniciarla."),
         )
     return len(stale)
