@@ -79,8 +79,11 @@ def check_can_edit(brief: Brief, actor) -> None:
     require_view(actor, brief)
     if brief.status in FROZEN_STATES:
         raise Conflict(
-            f"El brief está «{brief.get_status_display()}»: su contenido ya no se puede "
-            "modificar (quedó congelado con la aprobación de salida).",
+            gettext(
+                "El brief está «%(status)s»: su contenido ya no se puede modificar "
+                "(quedó congelado con la aprobación de salida)."
+            )
+            % {"status": brief.get_status_display()},
             code="content_frozen",
         )
     if actor.is_superuser or actor.has_role(Role.ANALISTA_OCM):
@@ -89,18 +92,20 @@ def check_can_edit(brief: Brief, actor) -> None:
         if brief.status in AREA_EDIT_STATES:
             return
         raise Conflict(
-            "El área edita el contenido mientras el brief está en borrador o devuelto; "
-            "ahora puede pedir el cambio a OCM.",
+            gettext(
+                "El área edita el contenido mientras el brief está en borrador o devuelto; "
+                "ahora puede pedir el cambio a OCM."
+            ),
             code="invalid_state",
         )
     if may_act_as(actor, brief, {Role.PROVEEDOR}):
         if brief.status in PROVIDER_EDIT_STATES:
             return
         raise Conflict(
-            "El proveedor edita el contenido con el brief recibido o con la base cargada.",
+            gettext("El proveedor edita el contenido con el brief recibido o con la base cargada."),
             code="invalid_state",
         )
-    raise Forbidden("Su rol no permite modificar el contenido de este brief.")
+    raise Forbidden(gettext("Su rol no permite modificar el contenido de este brief."))
 
 
 def edit_refusal(brief: Brief, actor) -> str | None:
@@ -137,7 +142,12 @@ def _check_address(value: str, field: str, errors: list[dict]) -> None:
     try:
         validate_email(address)
     except ValidationError:
-        errors.append(_err(f"«{value}» no es una dirección de correo válida.", field))
+        errors.append(
+            _err(
+                gettext("«%(value)s» no es una dirección de correo válida.") % {"value": value},
+                field,
+            )
+        )
 
 
 def _wa_numbers(body: str) -> list[int]:
@@ -147,34 +157,67 @@ def _wa_numbers(body: str) -> list[int]:
 def clean_script(sections: Any, errors: list[dict]) -> list[dict]:
     """Check and normalize call-script sections: ``[{title, text, questions: [...]}]``."""
     if not isinstance(sections, list) or not sections:
-        errors.append(_err("Escriba el guion: al menos una sección.", "script_sections"))
+        errors.append(_err(gettext("Escriba el guion: al menos una sección."), "script_sections"))
         return []
     out, keys = [], set()
     for i, section in enumerate(sections, 1):
         if not isinstance(section, dict) or not str(section.get("title", "")).strip():
-            errors.append(_err(f"La sección {i} del guion no tiene título.", "script_sections"))
+            errors.append(
+                _err(
+                    gettext("La sección %(section)s del guion no tiene título.") % {"section": i},
+                    "script_sections",
+                )
+            )
             continue
         questions = []
         for q in section.get("questions") or []:
             if not isinstance(q, dict):
-                errors.append(_err(f"Pregunta no válida en la sección {i}.", "script_sections"))
+                errors.append(
+                    _err(
+                        gettext("Pregunta no válida en la sección %(section)s.") % {"section": i},
+                        "script_sections",
+                    )
+                )
                 continue
             key = normalize_field(str(q.get("key", "")))
             kind = q.get("kind") or QuestionKind.TEXT
             options = [str(o).strip() for o in q.get("options") or [] if str(o).strip()]
             if not QUESTION_KEY.match(key):
                 errors.append(
-                    _err(f"Cada pregunta necesita una clave (sección {i}).", "script_sections")
+                    _err(
+                        gettext("Cada pregunta necesita una clave (sección %(section)s).")
+                        % {"section": i},
+                        "script_sections",
+                    )
                 )
             elif key in keys:
-                errors.append(_err(f"La clave «{key}» está repetida.", "script_sections"))
+                errors.append(
+                    _err(
+                        gettext("La clave «%(key)s» está repetida.") % {"key": key},
+                        "script_sections",
+                    )
+                )
             if not str(q.get("text", "")).strip():
-                errors.append(_err(f"La pregunta «{key}» no tiene texto.", "script_sections"))
+                errors.append(
+                    _err(
+                        gettext("La pregunta «%(key)s» no tiene texto.") % {"key": key},
+                        "script_sections",
+                    )
+                )
             if kind not in QuestionKind.values:
-                errors.append(_err(f"Tipo de respuesta no válido: «{kind}».", "script_sections"))
+                errors.append(
+                    _err(
+                        gettext("Tipo de respuesta no válido: «%(kind)s».") % {"kind": kind},
+                        "script_sections",
+                    )
+                )
             if kind == QuestionKind.CHOICE and len(options) < 2:
                 errors.append(
-                    _err(f"La pregunta «{key}» necesita al menos dos opciones.", "script_sections")
+                    _err(
+                        gettext("La pregunta «%(key)s» necesita al menos dos opciones.")
+                        % {"key": key},
+                        "script_sections",
+                    )
                 )
             keys.add(key)
             questions.append(
@@ -201,10 +244,14 @@ def _validate(brief: Brief, template: Template) -> None:
     errors: list[dict] = []
     channel = template.channel
     if channel not in Channel.values:
-        raise Invalid(f"Canal no válido: «{channel}».", code="invalid_channel", field="channel")
+        raise Invalid(
+            gettext("Canal no válido: «%(channel)s».") % {"channel": channel},
+            code="invalid_channel",
+            field="channel",
+        )
     _check_common(brief, template, errors)
     if channel == Channel.SMS and not template.body.strip():
-        errors.append(_err("Escriba el texto del SMS.", "body", "required"))
+        errors.append(_err(gettext("Escriba el texto del SMS."), "body", "required"))
     elif channel == Channel.EMAIL:
         _check_email(template, errors)
     elif channel == Channel.WHATSAPP:
@@ -222,25 +269,30 @@ def _check_common(brief: Brief, template: Template, errors: list[dict]) -> None:
     if template.channel not in (brief.channels or []):
         errors.append(
             _err(
-                f"El brief no incluye el canal «{Channel(template.channel).label}».",
+                gettext("El brief no incluye el canal «%(channel)s».")
+                % {"channel": Channel(template.channel).label},
                 "channel",
                 "channel_not_in_brief",
             )
         )
     if template.missing_policy not in MissingPolicy.values:
-        errors.append(_err("Política de datos faltantes no válida.", "missing_policy"))
+        errors.append(_err(gettext("Política de datos faltantes no válida."), "missing_policy"))
     if not isinstance(template.fallbacks, dict) or not all(
         isinstance(v, str | int | float) for v in template.fallbacks.values()
     ):
-        errors.append(_err("Use un objeto {campo: valor} para los alternativos.", "fallbacks"))
+        errors.append(
+            _err(gettext("Use un objeto {campo: valor} para los alternativos."), "fallbacks")
+        )
 
 
 def _check_email(template: Template, errors: list[dict]) -> None:
     """An e-mail has a subject, a body (HTML or text) and valid sender addresses."""
     if not template.subject.strip():
-        errors.append(_err("Escriba el asunto del correo.", "subject", "required"))
+        errors.append(_err(gettext("Escriba el asunto del correo."), "subject", "required"))
     if not template.html.strip() and not template.text.strip():
-        errors.append(_err("Escriba el cuerpo del correo (HTML o texto).", "html", "required"))
+        errors.append(
+            _err(gettext("Escriba el cuerpo del correo (HTML o texto)."), "html", "required")
+        )
     _check_address(template.sender, "sender", errors)
     _check_address(template.reply_to, "reply_to", errors)
 
@@ -251,31 +303,35 @@ def _check_whatsapp(template: Template, errors: list[dict]) -> None:
     if not WA_NAME.match(template.wa_name):
         errors.append(
             _err(
-                "El nombre de la plantilla de WhatsApp usa minúsculas, números y «_».",
+                gettext("El nombre de la plantilla de WhatsApp usa minúsculas, números y «_»."),
                 "wa_name",
             )
         )
     if not WA_LANGUAGE.match(template.wa_language):
-        errors.append(_err("Idioma no válido (p. ej. «es» o «es_CO»).", "wa_language"))
+        errors.append(_err(gettext("Idioma no válido (p. ej. «es» o «es_CO»)."), "wa_language"))
     if template.wa_category not in WaCategory.values:
-        errors.append(_err("Elija la categoría de la plantilla.", "wa_category", "required"))
+        errors.append(
+            _err(gettext("Elija la categoría de la plantilla."), "wa_category", "required")
+        )
     if not template.body.strip():
-        errors.append(_err("Escriba el cuerpo de la plantilla.", "body", "required"))
+        errors.append(_err(gettext("Escriba el cuerpo de la plantilla."), "body", "required"))
     elif len(template.body) > 1024:
-        errors.append(_err("El cuerpo de WhatsApp admite hasta 1.024 caracteres.", "body"))
+        errors.append(_err(gettext("El cuerpo de WhatsApp admite hasta 1.024 caracteres."), "body"))
     numbers = _wa_numbers(template.body)
     variables = template.wa_variables
     if not isinstance(variables, list) or not all(
         isinstance(v, str) and v.strip() for v in variables
     ):
-        errors.append(_err("Indique un campo de contacto por variable.", "wa_variables"))
+        errors.append(_err(gettext("Indique un campo de contacto por variable."), "wa_variables"))
     elif numbers != list(range(1, len(numbers) + 1)):
-        errors.append(_err("Numere las variables seguidas: {{1}}, {{2}}…", "body"))
+        errors.append(_err(gettext("Numere las variables seguidas: {{1}}, {{2}}…"), "body"))
     elif len(variables) != len(numbers):
         errors.append(
             _err(
-                f"El cuerpo usa {len(numbers)} variable(s) y se asignaron "
-                f"{len(variables)} campo(s).",
+                gettext(
+                    "El cuerpo usa %(variables)s variable(s) y se asignaron %(fields)s campo(s)."
+                )
+                % {"variables": len(numbers), "fields": len(variables)},
                 "wa_variables",
             )
         )
@@ -283,7 +339,7 @@ def _check_whatsapp(template: Template, errors: list[dict]) -> None:
         try:
             URLValidator(schemes=["https"])(template.wa_button_url)
         except ValidationError:
-            errors.append(_err("El botón debe llevar una URL https.", "wa_button_url"))
+            errors.append(_err(gettext("El botón debe llevar una URL https."), "wa_button_url"))
 
 
 def _check_voice(brief: Brief, template: Template, errors: list[dict]) -> None:
@@ -291,12 +347,18 @@ def _check_voice(brief: Brief, template: Template, errors: list[dict]) -> None:
     audio = template.voice_audio
     if not template.body.strip() and audio is None:
         errors.append(
-            _err("Escriba el texto del mensaje o elija un audio grabado.", "body", "required")
+            _err(
+                gettext("Escriba el texto del mensaje o elija un audio grabado."),
+                "body",
+                "required",
+            )
         )
     if audio is not None and (
         audio.brief_id != brief.pk or audio.extension not in AUDIO_EXTENSIONS
     ):
-        errors.append(_err("Elija un audio (mp3, wav u ogg) de este brief.", "voice_audio"))
+        errors.append(
+            _err(gettext("Elija un audio (mp3, wav u ogg) de este brief."), "voice_audio")
+        )
 
 
 def _apply(template: Template, data: dict[str, Any]) -> None:
@@ -312,7 +374,7 @@ def _apply(template: Template, data: dict[str, Any]) -> None:
             else:
                 template.voice_audio = Creative.objects.filter(pk=value).first()
                 if template.voice_audio is None:
-                    raise Invalid("El audio elegido no existe.", field="voice_audio")
+                    raise Invalid(gettext("El audio elegido no existe."), field="voice_audio")
             continue
         if name in {"wa_variables", "script_sections"}:
             value = value if value is not None else []
@@ -342,7 +404,8 @@ def create_template(brief: Brief, *, actor, data: dict[str, Any], request=None) 
     channel = data.get("channel")
     if channel not in Channel.values:
         raise Invalid(
-            f"Canal no válido: «{channel}». Use sms, email, whatsapp, voice o call.",
+            gettext("Canal no válido: «%(channel)s». Use sms, email, whatsapp, voice o call.")
+            % {"channel": channel},
             code="invalid_channel",
             field="channel",
         )
@@ -372,17 +435,23 @@ def update_template(template: Template, *, actor, data: dict[str, Any], request=
     template = Template.objects.select_for_update().get(pk=template.pk)
     if template.is_frozen:
         raise Conflict(
-            f"La plantilla «{template.name}» quedó congelada en la aprobación de salida "
-            f"({timezone.localtime(template.frozen_at):%d/%m/%Y %H:%M}); no se puede modificar.",
+            gettext(
+                "La plantilla «%(name)s» quedó congelada en la aprobación de salida "
+                "(%(frozen_at)s); no se puede modificar."
+            )
+            % {
+                "name": template.name,
+                "frozen_at": format(timezone.localtime(template.frozen_at), "%d/%m/%Y %H:%M"),
+            },
             code="template_frozen",
         )
     check_can_edit(brief, actor)
     if "channel" in data and data["channel"] != template.channel:
-        raise Invalid("El canal de una plantilla no cambia.", field="channel")
+        raise Invalid(gettext("El canal de una plantilla no cambia."), field="channel")
     before = template.content_digest()
     _apply(template, data)
     if not template.name.strip():
-        raise Invalid("Escriba el nombre de la plantilla.", code="required", field="name")
+        raise Invalid(gettext("Escriba el nombre de la plantilla."), code="required", field="name")
     _validate(brief, template)
     changed = template.content_digest() != before
     if changed:
@@ -434,7 +503,7 @@ def add_creative(
     brief = Brief.objects.select_for_update().get(pk=brief.pk)
     check_can_edit(brief, actor)
     if channel not in Channel.values:
-        raise Invalid("Canal no válido.", code="invalid_channel", field="channel")
+        raise Invalid(gettext("Canal no válido."), code="invalid_channel", field="channel")
     checked = check_upload(upload, allowed=CREATIVE_EXTENSIONS)
     original, ext, size = checked.name, checked.ext, checked.size
     now = timezone.now()
@@ -481,7 +550,8 @@ def open_creative(creative: Creative, *, actor=None, request=None):
         require_view(actor, creative.brief)
     if creative.frozen_sha256 and file_sha256(creative) != creative.frozen_sha256:
         raise Conflict(
-            f"El archivo «{creative.name}» no coincide con la versión aprobada.",
+            gettext("El archivo «%(name)s» no coincide con la versión aprobada.")
+            % {"name": creative.name},
             code="content_tampered",
         )
     if actor is not None:
@@ -560,7 +630,8 @@ def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, di
         actual = file_sha256(creative)
         if actual != creative.sha256:
             raise Conflict(
-                f"El archivo «{creative.name}» cambió desde que se cargó: no se puede aprobar.",
+                gettext("El archivo «%(name)s» cambió desde que se cargó: no se puede aprobar.")
+                % {"name": creative.name},
                 code="content_tampered",
             )
         creative.frozen_at = at

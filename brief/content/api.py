@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -82,12 +83,15 @@ class ContentViewSet(viewsets.GenericViewSet):
         raw = request.data
         if not hasattr(raw, "get"):  # a JSON array, string or number instead of an object
             raise Invalid(
-                'Envíe un objeto JSON: {"channel": "sms", "text": "…"}.', code="invalid", field=None
+                gettext('Envíe un objeto JSON: {"channel": "sms", "text": "…"}.'),
+                code="invalid",
+                field=None,
             )
         channel = str(raw.get("channel", "") or "")
         if channel not in Channel.values:
             raise Invalid(
-                f"Canal no válido: «{channel}». Use sms, email, whatsapp, voice o call.",
+                gettext("Canal no válido: «%(channel)s». Use sms, email, whatsapp, voice o call.")
+                % {"channel": channel},
                 code="invalid_channel",
                 field="channel",
             )
@@ -95,10 +99,11 @@ class ContentViewSet(viewsets.GenericViewSet):
         if text is None:
             text = raw.get("body", "")  # the editor's form names the field "body"
         if not isinstance(text, str):
-            raise Invalid("El texto debe ser una cadena.", code="invalid", field="text")
+            raise Invalid(gettext("El texto debe ser una cadena."), code="invalid", field="text")
         if len(text) > MAX_PREVIEW_CHARS:
             raise Invalid(
-                f"El texto supera {MAX_PREVIEW_CHARS:,} caracteres.".replace(",", "."),
+                gettext("El texto supera %(limit)s caracteres.")
+                % {"limit": format(MAX_PREVIEW_CHARS, ",").replace(",", ".")},
                 code="too_long",
                 field="text",
             )

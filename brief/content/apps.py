@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ContentConfig(AppConfig):
     name = "brief.content"
     label = "content"
-    verbose_name = "Contenido de mensajes"
+    verbose_name = _("Contenido de mensajes")

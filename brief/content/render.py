@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import nh3
 from django.conf import settings
+from django.utils.translation import gettext
 
 from brief.core.exceptions import Conflict
 
@@ -354,8 +355,11 @@ def compile_template(template, *, verify_frozen: bool = True) -> Renderer:
         and template.content_digest() != template.frozen_sha256
     ):
         raise Conflict(
-            f"La plantilla «{template.name}» no coincide con la versión aprobada "
-            "(SHA-256 distinto): no se envía.",
+            gettext(
+                "La plantilla «%(name)s» no coincide con la versión aprobada (SHA-256 "
+                "distinto): no se envía."
+            )
+            % {"name": template.name},
             code="content_tampered",
         )
     link_ids: dict[str, int] = {}
