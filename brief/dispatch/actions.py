@@ -77,7 +77,7 @@ def create_sweep(
     request=None,
 ) -> Sweep:
     """Create a sweep, write its outbox and schedule it."""
-    require_actor(actor, brief, OPERATORS, "crear barridos")
+    require_actor(actor, brief, OPERATORS, gettext("crear barridos"))
     account = _check_sweep_request(
         brief,
         channel=channel,
@@ -124,32 +124,38 @@ def _check_sweep_request(
     the active provider account that will send it."""
     if brief.status not in RUNNABLE_BRIEF_STATES:
         raise Conflict(
-            "Los barridos se crean con la campaña en ejecución (después de la "
-            "aprobación de salida)."
+            gettext(
+                "Los barridos se crean con la campaña en ejecución (después de la "
+                "aprobación de salida)."
+            )
         )
     if channel not in brief.channels:
         raise Invalid(
-            "El canal no es uno de los canales del brief.", code="bad_channel", field="channel"
+            gettext("El canal no es uno de los canales del brief."),
+            code="bad_channel",
+            field="channel",
         )
     if template.brief_id != brief.pk or template.channel != channel:
         raise Invalid(
-            "La plantilla no es de este brief o de este canal.",
+            gettext("La plantilla no es de este brief o de este canal."),
             code="bad_template",
             field="template",
         )
     account = ProviderAccount.objects.filter(code=provider_account, active=True).first()
     if account is None or channel not in account.channels:
         raise Invalid(
-            "La cuenta de proveedor no existe, está inactiva o no envía por este canal.",
+            gettext("La cuenta de proveedor no existe, está inactiva o no envía por este canal."),
             code="bad_provider",
             field="provider_account",
         )
     check_template_approved(template, account)
     if include not in Include.values:
-        raise Invalid("Regla de destinatarios no válida.", code="bad_include", field="include")
+        raise Invalid(
+            gettext("Regla de destinatarios no válida."), code="bad_include", field="include"
+        )
     if exception and not exception_reason.strip():
         raise Invalid(
-            "Una excepción a las reglas de contacto necesita un motivo.",
+            gettext("Una excepción a las reglas de contacto necesita un motivo."),
             code="reason_required",
             field="exception_reason",
         )
@@ -163,7 +169,7 @@ def _sweep_base(brief: Brief, *, segment: Segment | None, base: ContactBase | No
     if base is None:
         base = ContactBase.objects.current(brief)
     if base is None or base.brief_id != brief.pk or base.status != BaseStatus.READY:
-        raise Conflict("El brief no tiene una base de contactos lista.")
+        raise Conflict(gettext("El brief no tiene una base de contactos lista."))
     return base
 
 
@@ -182,7 +188,7 @@ def _new_sweep(brief: Brief, *, actor, account: ProviderAccount, start_at, **fie
                 **fields,
             )
     except IntegrityError as exc:
-        raise Conflict("Otro barrido se creó al mismo tiempo; intente de nuevo.") from exc
+        raise Conflict(gettext("Otro barrido se creó al mismo tiempo; intente de nuevo.")) from exc
 
 
 def _record_sweep_created(sweep: Sweep, *, actor, request=None) -> None:
@@ -226,13 +232,13 @@ def template_refusal(template, account: ProviderAccount) -> str | None:
         return None
     if template.wa_status == WaStatus.APPROVED:
         return None
-    state = WaStatus(template.wa_status).label if template.wa_status else "sin sincronizar"
+    state = WaStatus(template.wa_status).label if template.wa_status else gettext("sin sincronizar")
     reason = f" ({template.wa_status_reason})" if template.wa_status_reason else ""
-    return (
-        f"La plantilla de WhatsApp «{template.wa_name}» no está aprobada por Meta "
-        f"(estado: {state.lower()}{reason}). Sincronice el estado de las plantillas "
+    return gettext(
+        "La plantilla de WhatsApp «%(name)s» no está aprobada por Meta "
+        "(estado: %(state)s%(reason)s). Sincronice el estado de las plantillas "
         "de la cuenta o corríjala en Meta antes de crear el barrido."
-    )
+    ) % {"name": template.wa_name, "state": state.lower(), "reason": reason}
 
 
 def check_template_approved(template, account: ProviderAccount) -> None:
@@ -256,7 +262,10 @@ def _move(
         )
         if not moved:
             sweep.refresh_from_db()
-            raise Conflict(f"No se puede {label} un barrido «{sweep.get_state_display()}».")
+            raise Conflict(
+                gettext("No se puede %(label)s un barrido «%(state)s».")
+                % {"label": label, "state": sweep.get_state_display()}
+            )
         record(audit, actor=actor, target=sweep.brief, request=request, details={"sweep": sweep.pk})
         if target == SweepState.RUNNING:
             _enqueue(sweep)
@@ -273,7 +282,7 @@ def pause_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
         target=SweepState.PAUSED,
         audit="SWEEP_PAUSED",
         request=request,
-        label="pausar",
+        label=gettext("pausar"),
     )
 
 
@@ -285,7 +294,7 @@ def resume_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
         target=SweepState.RUNNING,
         audit="SWEEP_RESUMED",
         request=request,
-        label="reanudar",
+        label=gettext("reanudar"),
     )
 
 
@@ -298,7 +307,7 @@ def cancel_sweep(sweep: Sweep, *, actor, request=None) -> Sweep:
         target=SweepState.CANCELLED,
         audit="SWEEP_CANCELLED",
         request=request,
-        label="cancelar",
+        label=gettext("cancelar"),
     )
 
 
@@ -357,10 +366,10 @@ def finish_sweep(sweep_id: int) -> bool:
 @transaction.atomic
 def decide_unknown(sweep: Sweep, *, actor, decision: str, request=None) -> int:
     """Settle messages left ``unknown`` after a crash: count them as sent, or as failed."""
-    require_actor(actor, sweep.brief, OPERATORS, "decidir sobre mensajes desconocidos")
+    require_actor(actor, sweep.brief, OPERATORS, gettext("decidir sobre mensajes desconocidos"))
     if decision not in {"sent", "failed"}:
         raise Invalid(
-            "Decida «sent» (se envió) o «failed» (no se envió).",
+            gettext("Decida «sent» (se envió) o «failed» (no se envió)."),
             code="bad_decision",
             field="decision",
         )
@@ -444,7 +453,7 @@ def unsubscribe_email(token: str, *, request=None) -> Suppression:
     """
     parsed = unsubscribe_address(token)
     if parsed is None:
-        raise Invalid("El enlace de desuscripción no es válido.", code="bad_token")
+        raise Invalid(gettext("El enlace de desuscripción no es válido."), code="bad_token")
     message_id, email = parsed
     already = is_unsubscribed(email)
     entry = add_suppression(
@@ -452,7 +461,8 @@ def unsubscribe_email(token: str, *, request=None) -> Suppression:
         channel=SuppressionChannel.EMAIL,
         value=email,
         source=SuppressionSource.UNSUBSCRIBE,
-        reason=f"Desuscripción desde el enlace del correo (mensaje {message_id}).",
+        reason=gettext("Desuscripción desde el enlace del correo (mensaje %(message_id)s).")
+        % {"message_id": message_id},
         request=request,
     )
     if not already:
@@ -470,7 +480,7 @@ def unsubscribe_email(token: str, *, request=None) -> Suppression:
 
 def _check_admin(actor) -> None:
     if actor is None or not actor.is_superuser:
-        raise Forbidden("Solo un administrador gestiona las cuentas de proveedor.")
+        raise Forbidden(gettext("Solo un administrador gestiona las cuentas de proveedor."))
 
 
 def _account_fields(data: dict, current: ProviderAccount | None) -> dict:
@@ -479,14 +489,17 @@ def _account_fields(data: dict, current: ProviderAccount | None) -> dict:
     spec = KINDS.get(kind)
     if spec is None:
         raise Invalid(
-            f"Tipo no válido; use uno de: {', '.join(KINDS)}.", code="bad_kind", field="kind"
+            gettext("Tipo no válido; use uno de: %(kinds)s.") % {"kinds": ", ".join(KINDS)},
+            code="bad_kind",
+            field="kind",
         )
     fields = {k: v for k, v in data.items() if k not in {"code", "options"}}
     channels = data.get("channels", current.channels if current else list(spec.channels))
     wrong = [c for c in channels if c not in spec.channels]
     if not channels or wrong:
         raise Invalid(
-            f"Canales no válidos para {kind}: use {', '.join(spec.channels)}.",
+            gettext("Canales no válidos para %(kind)s: use %(channels)s.")
+            % {"kind": kind, "channels": ", ".join(spec.channels)},
             code="bad_channels",
             field="channels",
         )
@@ -516,7 +529,11 @@ def create_provider_account(*, actor, data: dict, request=None) -> ProviderAccou
     _check_admin(actor)
     code = data.get("code", "")
     if ProviderAccount.objects.filter(code=code).exists():
-        raise Conflict(f"Ya existe una cuenta «{code}».", code="duplicate", field="code")
+        raise Conflict(
+            gettext("Ya existe una cuenta «%(code)s».") % {"code": code},
+            code="duplicate",
+            field="code",
+        )
     fields = _account_fields(data, None)
     fields.setdefault("name", code)
     account = ProviderAccount.objects.create(code=code, **fields)
@@ -538,7 +555,7 @@ def update_provider_account(
     _check_admin(actor)
     if data.get("code", account.code) != account.code:
         raise Invalid(
-            "El código de una cuenta no se puede cambiar (es su URL de notificaciones).",
+            gettext("El código de una cuenta no se puede cambiar (es su URL de notificaciones)."),
             code="immutable",
             field="code",
         )
@@ -566,8 +583,10 @@ def delete_provider_account(account: ProviderAccount, *, actor, request=None) ->
     _check_admin(actor)
     if account.sweeps.exists():
         raise Conflict(
-            "La cuenta tiene barridos y se conserva como evidencia; desactívela en lugar de "
-            "borrarla.",
+            gettext(
+                "La cuenta tiene barridos y se conserva como evidencia; desactívela en lugar de "
+                "borrarla."
+            ),
             code="has_sweeps",
         )
     record(
@@ -587,21 +606,23 @@ def send_test_message(
     _check_admin(actor)
     channel = channel or (account.channels[0] if account.channels else "")
     if channel not in account.channels:
-        raise Invalid("La cuenta no envía por ese canal.", code="bad_channel", field="channel")
+        raise Invalid(
+            gettext("La cuenta no envía por ese canal."), code="bad_channel", field="channel"
+        )
     if not to.strip():
-        raise Invalid("Indique el destinatario.", code="required", field="to")
+        raise Invalid(gettext("Indique el destinatario."), code="required", field="to")
     try:
         provider = get_provider(account)
     except ImportError as exc:
         raise Conflict(
-            "El adaptador de esta cuenta no está instalado.", code="adapter_missing"
+            gettext("El adaptador de esta cuenta no está instalado."), code="adapter_missing"
         ) from exc
     message = OutgoingMessage(
         id=0,
         to=to.strip(),
         channel=channel,
         text=text,
-        subject="Prueba de Brief" if channel == "email" else "",
+        subject=gettext("Prueba de Brief") if channel == "email" else "",
     )
     try:
         result = provider.send([message])[0]
@@ -818,12 +839,14 @@ def sync_whatsapp_templates(account: ProviderAccount, *, actor=None, request=Non
     from brief.content.actions import record_wa_statuses
 
     if actor is not None and not (actor.is_superuser or actor.has_role(*OPERATORS)):
-        raise Forbidden("Solo OCM o el proveedor sincronizan las plantillas de WhatsApp.")
+        raise Forbidden(gettext("Solo OCM o el proveedor sincronizan las plantillas de WhatsApp."))
     provider = get_provider(account)
     fetch = getattr(provider, "fetch_templates", None)
     if fetch is None:
         raise Invalid(
-            "Esta cuenta no lista plantillas de WhatsApp.", code="bad_provider", field="code"
+            gettext("Esta cuenta no lista plantillas de WhatsApp."),
+            code="bad_provider",
+            field="code",
         )
     listed = fetch()
     result = record_wa_statuses(listed)

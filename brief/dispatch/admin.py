@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 
 from .models import ProviderAccount, Sweep
 from .providers.options import mask_options, merge_options, option_errors
@@ -31,7 +32,7 @@ class ProviderAccountForm(forms.ModelForm):
     def clean_options(self):
         given = self.cleaned_data.get("options") or {}
         if not isinstance(given, dict):
-            raise forms.ValidationError("Las opciones deben ser un objeto JSON.")
+            raise forms.ValidationError(gettext("Las opciones deben ser un objeto JSON."))
         stored = self.instance.options if self.instance.pk else {}
         options = merge_options(stored or {}, given, partial=False)
         errors = option_errors(self.data.get("kind") or self.instance.kind, options)

@@ -9,6 +9,7 @@ import io
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
@@ -54,7 +55,7 @@ class SweepSerializer(serializers.Serializer):
 def _sweep(request, pk: int) -> Sweep:
     sweep = get_object_or_404(Sweep.objects.select_related("brief", "provider_account"), pk=pk)
     if not may_view(request.user, sweep.brief):
-        raise Forbidden("No tiene acceso a este barrido.")
+        raise Forbidden(gettext("No tiene acceso a este barrido."))
     return sweep
 
 
@@ -112,7 +113,7 @@ def _template_of(brief: Brief, pk: int):
     template = Template.objects.filter(pk=pk, brief=brief).first()
     if template is None:
         raise Invalid(
-            "La plantilla no existe en este brief.", code="bad_template", field="template"
+            gettext("La plantilla no existe en este brief."), code="bad_template", field="template"
         )
     return template
 
@@ -122,7 +123,9 @@ def _segment_of(brief: Brief, pk: int | None) -> Segment | None:
         return None
     segment = Segment.objects.filter(pk=pk, base__brief=brief).first()
     if segment is None:
-        raise Invalid("El segmento no existe en este brief.", code="bad_segment", field="segment")
+        raise Invalid(
+            gettext("El segmento no existe en este brief."), code="bad_segment", field="segment"
+        )
     return segment
 
 
@@ -224,7 +227,9 @@ def report_response(brief: Brief, fmt: str):
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response
-    raise Invalid("Formato no disponible: use json, csv o xlsx.", code="bad_format", field="format")
+    raise Invalid(
+        gettext("Formato no disponible: use json, csv o xlsx."), code="bad_format", field="format"
+    )
 
 
 # --- provider accounts -----------------------------------------------------------------
@@ -233,7 +238,7 @@ def report_response(brief: Brief, fmt: str):
 class IsAdministrator(permissions.BasePermission):
     """Provider accounts hold credentials: only administrators (superusers) see them."""
 
-    message = "Solo un administrador gestiona las cuentas de proveedor."
+    message = gettext("Solo un administrador gestiona las cuentas de proveedor.")
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_superuser)
@@ -255,7 +260,9 @@ class ProviderAccountSerializer(serializers.Serializer):
 
 class ProviderTestSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=254)
-    text = serializers.CharField(max_length=2000, required=False, default="Prueba de Brief")
+    text = serializers.CharField(
+        max_length=2000, required=False, default=gettext_lazy("Prueba de Brief")
+    )
     channel = serializers.CharField(max_length=20, required=False, default="")
 
 
@@ -332,7 +339,7 @@ class ProviderAccountViewSet(viewsets.ViewSet):
             self._account(code),
             actor=request.user,
             to=data["to"],
-            text=data["text"],
+            text=str(data["text"]),
             channel=data["channel"],
             request=request,
         )
@@ -349,6 +356,7 @@ class ProviderAccountViewSet(viewsets.ViewSet):
             )
         except ProviderError as exc:
             raise Conflict(
-                f"No se pudo leer las plantillas en Meta: {exc}", code="provider"
+                gettext("No se pudo leer las plantillas en Meta: %(exc)s") % {"exc": exc},
+                code="provider",
             ) from exc
         return Response(result)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DispatchConfig(AppConfig):
     name = "brief.dispatch"
     label = "dispatch"
-    verbose_name = "Envíos"
+    verbose_name = _("Envíos")

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.actions import segment_queryset
@@ -130,7 +131,7 @@ def write_outbox(sweep: Sweep) -> int:
         status=MessageStatus.SUPPRESSED,
         rank=RANK[MessageStatus.SUPPRESSED],
         error_code="suppressed",
-        error_detail="En lista de exclusión",
+        error_detail=gettext("En lista de exclusión"),
         permanent=True,
     )
     if sweep.channel not in ABROAD_CHANNELS:
@@ -139,7 +140,7 @@ def write_outbox(sweep: Sweep) -> int:
             rank=RANK[MessageStatus.SUPPRESSED],
             error_code="abroad",
             permanent=True,
-            error_detail="Beneficiario en el exterior: solo WhatsApp y correo",
+            error_detail=gettext("Beneficiario en el exterior: solo WhatsApp y correo"),
         )
     total = messages.count()
     Sweep.objects.filter(pk=sweep.pk).update(total=total)

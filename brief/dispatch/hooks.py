@@ -23,6 +23,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -179,38 +180,43 @@ def provider_callback(request, code: str):
     try:
         found = callback_adapter(code)
     except ImportError:
-        return _error(503, "adapter_missing", "El adaptador de esta cuenta no está instalado.")
+        return _error(
+            503, "adapter_missing", gettext("El adaptador de esta cuenta no está instalado.")
+        )
     if found is None:
-        return _error(404, "not_found", "Proveedor desconocido.")
+        return _error(404, "not_found", gettext("Proveedor desconocido."))
     account, provider = found
     if not takes_callbacks(provider):
         return _error(
             404,
             "no_callbacks",
-            f"La cuenta «{account.code}» no recibe notificaciones por HTTP.",
+            gettext("La cuenta «%(code)s» no recibe notificaciones por HTTP.")
+            % {"code": account.code},
         )
     if request.method == "GET":
         answer = provider.verify_subscription(request)
         if answer is None:
-            return _error(403, "bad_signature", "Verificación rechazada.")
+            return _error(403, "bad_signature", gettext("Verificación rechazada."))
         return HttpResponse(answer, content_type="text/plain")
     if _too_big(request):
-        return _error(413, "too_large", "El contenido supera el tamaño máximo admitido.")
+        return _error(413, "too_large", gettext("El contenido supera el tamaño máximo admitido."))
     if not provider.verify_callback(request):
-        return _error(403, "bad_signature", "Firma inválida.")
+        return _error(403, "bad_signature", gettext("Firma inválida."))
     try:
         items = provider.parse_callback(request)
     except NotImplementedError:
-        return _error(404, "no_callbacks", "Esta cuenta no recibe notificaciones por HTTP.")
+        return _error(
+            404, "no_callbacks", gettext("Esta cuenta no recibe notificaciones por HTTP.")
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         log.info("unparseable callback for %s: %s", code, exc)
-        return _error(400, "bad_payload", "Contenido no válido.")
+        return _error(400, "bad_payload", gettext("Contenido no válido."))
     if len(items) > settings.BRIEF_CALLBACK_MAX_EVENTS:
         return _error(
             400,
             "too_many_events",
-            f"Demasiados eventos en una notificación (máximo "
-            f"{settings.BRIEF_CALLBACK_MAX_EVENTS}).",
+            gettext("Demasiados eventos en una notificación (máximo %(max)s).")
+            % {"max": settings.BRIEF_CALLBACK_MAX_EVENTS},
         )
     result = ingest(
         account, items, raw=request.body, content_type=request.content_type, provider=provider

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Exists
 from django.db.models.expressions import Combinable
+from django.utils.translation import gettext
 
 from brief.contacts.models import person_key_expression
 from brief.core.exceptions import Invalid
@@ -20,7 +21,9 @@ def earlier_sweeps_filter(brief_id: int, result: str, *, before: int | None = No
     """A ``Contact`` filter: the person was reached (or, for ``not_…``, not reached) as
     ``result`` says by the brief's sweeps (those numbered below ``before`` when given)."""
     if result not in SWEEP_RESULTS:
-        raise Invalid("Resultado de barridos no válido.", code="bad_filter", field="sweeps")
+        raise Invalid(
+            gettext("Resultado de barridos no válido."), code="bad_filter", field="sweeps"
+        )
     earlier = Message.objects.filter(
         sweep__brief_id=brief_id,
         status__in=SWEEP_RESULTS[result],

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
+
 #: Option names that hold secrets (never echoed back).
 SECRET_NAMES = frozenset(
     {
@@ -146,25 +148,25 @@ def option_errors(kind: str, options: Any) -> list[str]:
     """Spanish reasons why ``options`` do not fit ``kind`` (empty when they do)."""
     spec = KINDS.get(kind)
     if spec is None:
-        return [f"Tipo de proveedor desconocido: {kind}."]
+        return [gettext("Tipo de proveedor desconocido: %(kind)s.") % {"kind": kind}]
     if not isinstance(options, dict):
-        return ["Las opciones deben ser un objeto JSON."]
+        return [gettext("Las opciones deben ser un objeto JSON.")]
     errors = []
     unknown = sorted(k for k in options if _base_name(str(k)) not in spec.names)
     if unknown:
         errors.append(
-            f"Opciones desconocidas para {kind}: {', '.join(unknown)}. "
-            f"Admitidas: {', '.join(spec.names)}."
+            gettext("Opciones desconocidas para %(kind)s: %(unknown)s. Admitidas: %(names)s.")
+            % {"kind": kind, "unknown": ", ".join(unknown), "names": ", ".join(spec.names)}
         )
     for name in spec.required:
         sources = (
             [name, *(f"{name}{s}" for s in SECRET_SOURCES)] if name in SECRET_NAMES else [name]
         )
         if all(options.get(s) in (None, "") for s in sources):
-            errors.append(f"Falta la opción obligatoria «{name}».")
+            errors.append(gettext("Falta la opción obligatoria «%(name)s».") % {"name": name})
     for key, value in options.items():
         if _base_name(str(key)) in SECRET_NAMES and not isinstance(value, str):
-            errors.append(f"La opción «{key}» debe ser texto.")
+            errors.append(gettext("La opción «%(key)s» debe ser texto.") % {"key": key})
     return errors
 
 
