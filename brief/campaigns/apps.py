@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CampaignsConfig(AppConfig):
     name = "brief.campaigns"
     label = "campaigns"
-    verbose_name = "Campañas"
+    verbose_name = _("Campañas")

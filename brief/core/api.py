@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
@@ -44,7 +45,9 @@ def request_object(request) -> Mapping[str, Any]:
     """The request body as a mapping; a JSON array, string or number is a 400, not a 500."""
     data = request.data
     if not isinstance(data, Mapping):
-        raise Invalid("El cuerpo de la solicitud debe ser un objeto JSON.", code="not_an_object")
+        raise Invalid(
+            gettext("El cuerpo de la solicitud debe ser un objeto JSON."), code="not_an_object"
+        )
     return data
 
 
@@ -59,9 +62,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response({"errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound("No encontrado.")
+        exc = exceptions.NotFound(gettext("No encontrado."))
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or "No tiene permiso para esta acción.")
+        exc = exceptions.PermissionDenied(str(exc) or gettext("No tiene permiso para esta acción."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from .exceptions import Invalid
 from .sniff import HEAD_BYTES, TEXT_EXTENSIONS, content_matches
@@ -44,18 +45,19 @@ def check_upload(upload, *, allowed: Iterable[str]) -> CheckedUpload:
     allowed = frozenset(allowed)
     if ext not in allowed:
         raise Invalid(
-            f"Extensión .{ext or '?'} no admitida para este archivo. "
-            f"Use: {', '.join(sorted(allowed))}.",
+            gettext("Extensión .%(ext)s no admitida para este archivo. Use: %(allowed)s.")
+            % {"ext": ext or "?", "allowed": ", ".join(sorted(allowed))},
             code="invalid_extension",
             field="file",
         )
     size = upload.size or 0
     if size == 0:
-        raise Invalid("El archivo está vacío.", code="empty_file", field="file")
+        raise Invalid(gettext("El archivo está vacío."), code="empty_file", field="file")
     limit = settings.BRIEF_MAX_UPLOAD_BYTES
     if size > limit:
         raise Invalid(
-            f"El archivo supera el tamaño máximo de {limit // (1024 * 1024)} MB.",
+            gettext("El archivo supera el tamaño máximo de %(size)s MB.")
+            % {"size": limit // (1024 * 1024)},
             code="too_large",
             field="file",
         )
@@ -66,9 +68,10 @@ def check_upload(upload, *, allowed: Iterable[str]) -> CheckedUpload:
         digest.update(chunk)
     if not content_matches(ext, head):
         message = (
-            f"El archivo no es un .{ext} de texto: parece un archivo binario renombrado."
+            gettext("El archivo no es un .%(ext)s de texto: parece un archivo binario renombrado.")
+            % {"ext": ext}
             if ext in TEXT_EXTENSIONS
-            else f"El contenido del archivo no corresponde a un .{ext}."
+            else gettext("El contenido del archivo no corresponde a un .%(ext)s.") % {"ext": ext}
         )
         raise Invalid(message, code="bad_content", field="file")
     upload.seek(0)

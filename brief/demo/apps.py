@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
     name = "brief.demo"
     label = "demo"
-    verbose_name = "Datos de demostración"
+    verbose_name = _("Datos de demostración")
