@@ -626,7 +626,10 @@ def _clean_value(brief: Brief, name: str, value: Any) -> Any:
         value = field.clean(value, brief)
     except ValidationError as exc:
         raise Invalid(
-            f"{field.verbose_name}: {' '.join(exc.messages)}", code="invalid", field=name
+            gettext("%(field)s: %(errors)s")
+            % {"field": field.verbose_name, "errors": " ".join(exc.messages)},
+            code="invalid",
+            field=name,
         ) from exc
     if isinstance(value, Decimal):
         value = value.quantize(Decimal(10) ** -getattr(field, "decimal_places", 2))

@@ -441,7 +441,7 @@ class ChangeRequestWriteSerializer(serializers.Serializer):
 
     def validate_changes(self, value):
         if not isinstance(value, dict):
-            raise serializers.ValidationError("Use un objeto {campo: valor nuevo}.")
+            raise serializers.ValidationError(gettext("Use un objeto {campo: valor nuevo}."))
         return value
 
 

@@ -14,7 +14,7 @@ from django.core.mail import send_mail, send_mass_mail
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from brief.accounts.models import User
 from brief.core import calendar
@@ -98,13 +98,21 @@ def send_notice(
     a link). The one place a notice about a brief is sent; returns how many e-mails."""
     users = list(users)
     notify_in_app(users, brief=brief, kind=kind, text=f"{brief.code} · {subject}", anchor=anchor)
-    body = "\n".join([*lines, "", f"Ver el brief: {brief_link(brief, anchor)}", "", FOOTER])
+    body = "\n".join(
+        [
+            *lines,
+            "",
+            gettext("Ver el brief: %(url)s") % {"url": brief_link(brief, anchor)},
+            "",
+            str(FOOTER),
+        ]
+    )
     subject = f"[Brief] {brief.code} · {subject}"
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email]
     return send_mass_mail(messages, fail_silently=False) if messages else 0
 
 
-FOOTER = "— Brief ICETEX (no responda este correo)"
+FOOTER = gettext_lazy("— Brief ICETEX (no responda este correo)")
 
 
 def send_transition_email(transition) -> int:
@@ -112,11 +120,13 @@ def send_transition_email(transition) -> int:
     brief = transition.brief
     spec = ACTIONS[transition.action]
     lines = [
-        f"El brief {brief.code} «{brief.name}» pasó a «{Status(transition.to_status).label}».",
-        f"Acción: {spec.label}, por {transition.actor.display_name}.",
+        gettext("El brief %(code)s «%(name)s» pasó a «%(status)s».")
+        % {"code": brief.code, "name": brief.name, "status": Status(transition.to_status).label},
+        gettext("Acción: %(action)s, por %(actor)s.")
+        % {"action": spec.label, "actor": transition.actor.display_name},
     ]
     if transition.note:
-        lines.append(f"Nota: {transition.note}")
+        lines.append(gettext("Nota: %(note)s") % {"note": transition.note})
     users = [u for u in recipients(brief, transition.to_status) if u.pk != transition.actor_id]
     return send_notice(
         users, brief=brief, subject=str(Status(transition.to_status).label), lines=lines
@@ -182,7 +192,9 @@ def send_digests(now: dt.datetime | None = None) -> int:
             continue
         lines = [f"- {n.created_at:%d/%m %H:%M} {n.text} {settings.SITE_URL}{n.url}" for n in notes]
         link = settings.SITE_URL + reverse("campaigns:notifications")
-        body = "\n".join([gettext("Sus avisos sin leer de hoy:"), "", *lines, "", link, "", FOOTER])
+        body = "\n".join(
+            [gettext("Sus avisos sin leer de hoy:"), "", *lines, "", link, "", str(FOOTER)]
+        )
         subject = gettext("[Brief] Resumen diario: %(n)s avisos") % {"n": len(notes)}
         sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
     return sent
