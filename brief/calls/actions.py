@@ -60,13 +60,16 @@ def check_can_edit_typification(brief: Brief, actor) -> None:
     require_actor(actor, brief, {Role.ANALISTA_OCM}, gettext("editar la tipificación"))
     if TypificationNode.objects.filter(brief=brief, frozen_at__isnull=False).exists():
         raise Conflict(
-            "La tipificación quedó congelada con la aprobación de salida.",
+            gettext("La tipificación quedó congelada con la aprobación de salida."),
             code="typification_frozen",
         )
     if brief.status not in EDIT_STATES:
         raise Conflict(
-            f"El brief está «{brief.get_status_display()}»: OCM edita la tipificación antes "
-            "de remitirlo al proveedor.",
+            gettext(
+                "El brief está «%(status)s»: OCM edita la tipificación antes de "
+                "remitirlo al proveedor."
+            )
+            % {"status": brief.get_status_display()},
             code="invalid_state",
         )
 
@@ -125,7 +128,9 @@ def apply_default_typification(brief: Brief, *, actor, request=None) -> int:
     """Give ``brief`` the default tree (it must have none yet); returns the node count."""
     brief = _locked(brief, actor)
     if TypificationNode.objects.filter(brief=brief).exists():
-        raise Conflict("El brief ya tiene un árbol de tipificación.", code="typification_exists")
+        raise Conflict(
+            gettext("El brief ya tiene un árbol de tipificación."), code="typification_exists"
+        )
     count = _store(brief, typification.default_tree())
     record(
         "TYPIFICATION_DEFAULT_APPLIED",
@@ -147,20 +152,28 @@ def _clean_node(brief: Brief, data: dict[str, Any], node: TypificationNode | Non
     out: dict[str, Any] = {}
     label = str(data.get("label", node.label if node else "") or "").strip()
     if not label:
-        errors.append(_err("Escriba el nombre.", "label", "required"))
+        errors.append(_err(gettext("Escriba el nombre."), "label", "required"))
     elif len(label) > 120:
-        errors.append(_err("Máximo 120 caracteres.", "label", "too_long"))
+        errors.append(_err(gettext("Máximo 120 caracteres."), "label", "too_long"))
     out["label"] = label
     code = str(data.get("code", node.code if node else "") or "").strip()
     if code and not typification.CODE.match(code):
-        errors.append(_err("El código solo admite letras, números, punto y guiones.", "code"))
+        errors.append(
+            _err(gettext("El código solo admite letras, números, punto y guiones."), "code")
+        )
     elif (
         code
         and TypificationNode.objects.filter(brief=brief, code=code)
         .exclude(pk=node.pk if node else 0)
         .exists()
     ):
-        errors.append(_err(f"El código «{code}» ya existe en este árbol.", "code", "duplicate"))
+        errors.append(
+            _err(
+                gettext("El código «%(code)s» ya existe en este árbol.") % {"code": code},
+                "code",
+                "duplicate",
+            )
+        )
     out["code"] = code
     for name in FLAGS:
         out[name] = bool(data.get(name, getattr(node, name) if node else False))
@@ -173,7 +186,9 @@ def _clean_node(brief: Brief, data: dict[str, Any], node: TypificationNode | Non
             if not 1 <= out["retry_after_hours"] <= MAX_RETRY_HOURS:
                 raise ValueError
         except (TypeError, ValueError):
-            message = f"Las horas para reintentar van de 1 a {MAX_RETRY_HOURS}."
+            message = gettext("Las horas para reintentar van de 1 a %(max)s.") % {
+                "max": MAX_RETRY_HOURS
+            }
             errors.append(_err(message, "retry_after_hours"))
     if errors:
         raise Invalid(
@@ -185,7 +200,11 @@ def _clean_node(brief: Brief, data: dict[str, Any], node: TypificationNode | Non
 def _check_sibling_label(brief: Brief, parent, label: str, exclude: int = 0) -> None:
     taken = TypificationNode.objects.filter(brief=brief, parent=parent, label=label)
     if taken.exclude(pk=exclude).exists():
-        raise Invalid(f"Ya existe «{label}» en ese nivel.", code="duplicate", field="label")
+        raise Invalid(
+            gettext("Ya existe «%(label)s» en ese nivel.") % {"label": label},
+            code="duplicate",
+            field="label",
+        )
 
 
 @transaction.atomic
@@ -198,9 +217,11 @@ def add_typification_node(
     if data.get("parent"):
         parent = TypificationNode.objects.filter(brief=brief, pk=data["parent"]).first()
         if parent is None:
-            raise Invalid("El nodo padre no es de este brief.", code="invalid", field="parent")
+            raise Invalid(
+                gettext("El nodo padre no es de este brief."), code="invalid", field="parent"
+            )
         if parent.level not in CHILD_LEVEL:
-            raise Invalid("Un detalle no tiene hijos.", code="invalid", field="parent")
+            raise Invalid(gettext("Un detalle no tiene hijos."), code="invalid", field="parent")
     fields = _clean_node(brief, data, None)
     _check_sibling_label(brief, parent, fields["label"])
     level = CHILD_LEVEL[Level(parent.level)] if parent else Level.CATEGORY
@@ -285,7 +306,8 @@ def import_typification(brief: Brief, *, actor, upload, request=None) -> int:
     roots, errors = read_import(upload)
     if errors:
         raise Invalid(
-            f"El archivo tiene {len(errors)} error(es); no se cambió la tipificación.",
+            gettext("El archivo tiene %(errors)s error(es); no se cambió la tipificación.")
+            % {"errors": len(errors)},
             code="invalid_rows",
             field="file",
             errors=[{"code": "invalid_row", "message": e, "field": "file"} for e in errors],
@@ -332,8 +354,11 @@ def check_can_assign(brief: Brief, actor) -> None:
     require_actor(actor, brief, {Role.PROVEEDOR}, gettext("asignar asesores"))
     if brief.status not in ASSIGN_STATES:
         raise Conflict(
-            f"El brief está «{brief.get_status_display()}»: los asesores se asignan mientras "
-            "el proveedor trabaja la campaña.",
+            gettext(
+                "El brief está «%(status)s»: los asesores se asignan mientras el "
+                "proveedor trabaja la campaña."
+            )
+            % {"status": brief.get_status_display()},
             code="invalid_state",
         )
 
@@ -358,7 +383,8 @@ def assign_advisor(brief: Brief, advisor: User, *, actor, request=None) -> Advis
     check_can_assign(brief, actor)
     if not provider_advisors(brief).filter(pk=advisor.pk).exists():
         raise Invalid(
-            f"«{advisor.username}» no es un asesor activo del proveedor del brief.",
+            gettext("«%(username)s» no es un asesor activo del proveedor del brief.")
+            % {"username": advisor.username},
             code="not_an_advisor",
             field="advisor",
         )
@@ -367,7 +393,9 @@ def assign_advisor(brief: Brief, advisor: User, *, actor, request=None) -> Advis
     )
     if not created:
         raise Conflict(
-            f"«{advisor.username}» ya está asignado a {brief.code}.", code="already_assigned"
+            gettext("«%(username)s» ya está asignado a %(code)s.")
+            % {"username": advisor.username, "code": brief.code},
+            code="already_assigned",
         )
     record(
         "ADVISOR_ASSIGNED",
@@ -387,7 +415,8 @@ def unassign_advisor(brief: Brief, advisor: User, *, actor, request=None) -> Non
     deleted, _ = AdvisorAssignment.objects.filter(brief=brief, advisor=advisor).delete()
     if not deleted:
         raise Invalid(
-            f"«{advisor.username}» no está asignado a {brief.code}.",
+            gettext("«%(username)s» no está asignado a %(code)s.")
+            % {"username": advisor.username, "code": brief.code},
             code="not_assigned",
             field="advisor",
         )
@@ -423,8 +452,10 @@ def check_can_record(brief: Brief, actor) -> None:
     require_actor(actor, brief, {Role.ASESOR, Role.PROVEEDOR}, gettext("registrar interacciones"))
     if brief.status not in INTERACTION_STATES:
         raise Conflict(
-            f"El brief está «{brief.get_status_display()}»: las interacciones se registran "
-            "durante la ejecución.",
+            gettext(
+                "El brief está «%(status)s»: las interacciones se registran durante la ejecución."
+            )
+            % {"status": brief.get_status_display()},
             code="invalid_state",
         )
 
@@ -443,17 +474,22 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
     if "channel" in data or current is None:
         channel = str(data.get("channel") or "")
         if channel not in (brief.channels or []):
-            errors.append(_err(f"El brief no tiene el canal «{channel}».", "channel"))
+            errors.append(
+                _err(
+                    gettext("El brief no tiene el canal «%(channel)s».") % {"channel": channel},
+                    "channel",
+                )
+            )
         out["channel"] = channel
     if data.get("contact") not in (None, ""):
         contact = Contact.objects.filter(pk=data["contact"], base__brief=brief).first()
         if contact is None:
-            errors.append(_err("El contacto no está en la base de este brief.", "contact"))
+            errors.append(_err(gettext("El contacto no está en la base de este brief."), "contact"))
         out["contact"] = contact
     if data.get("sweep") not in (None, ""):
         sweep = Sweep.objects.filter(pk=data["sweep"], brief=brief).first()
         if sweep is None:
-            errors.append(_err("El barrido no es de este brief.", "sweep"))
+            errors.append(_err(gettext("El barrido no es de este brief."), "sweep"))
         out["sweep"] = sweep
     if data.get("typification") not in (None, ""):
         node = TypificationNode.objects.filter(
@@ -461,7 +497,7 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
         ).first()
         if node is None:
             errors.append(
-                _err("Use una tipificación final del árbol de este brief.", "typification")
+                _err(gettext("Use una tipificación final del árbol de este brief."), "typification")
             )
         out["typification"] = node
     elif "typification" in data:
@@ -469,7 +505,7 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
     if "advisor" in data and data["advisor"] not in (None, ""):
         advisor = provider_advisors(brief).filter(username=data["advisor"]).first()
         if advisor is None:
-            errors.append(_err("El asesor no es del proveedor del brief.", "advisor"))
+            errors.append(_err(gettext("El asesor no es del proveedor del brief."), "advisor"))
         out["advisor"] = advisor
     elif current is None and actor.has_role(Role.ASESOR):
         out["advisor"] = actor
@@ -479,7 +515,7 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
     if "answers" in data:
         if not isinstance(data["answers"], dict):
             errors.append(
-                _err("Las respuestas van como un objeto {pregunta: respuesta}.", "answers")
+                _err(gettext("Las respuestas van como un objeto {pregunta: respuesta}."), "answers")
             )
         out["answers"] = data["answers"]
     for name in ("started_at", "ended_at"):
@@ -488,7 +524,7 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
     started = out.get("started_at") or getattr(current, "started_at", None)
     ended = out.get("ended_at") or getattr(current, "ended_at", None)
     if started and ended and ended < started:
-        errors.append(_err("El fin es anterior al inicio.", "ended_at"))
+        errors.append(_err(gettext("El fin es anterior al inicio."), "ended_at"))
     external_id = out.get("external_id", getattr(current, "external_id", ""))
     channel = out.get("channel", getattr(current, "channel", ""))
     if external_id and (
@@ -496,7 +532,13 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
         .exclude(pk=current.pk if current else 0)
         .exists()
     ):
-        errors.append(_err(f"Ya hay una interacción con el ID «{external_id}».", "external_id"))
+        errors.append(
+            _err(
+                gettext("Ya hay una interacción con el ID «%(external_id)s».")
+                % {"external_id": external_id},
+                "external_id",
+            )
+        )
     if errors:
         raise Invalid(
             errors[0]["message"], code=errors[0]["code"], field=errors[0]["field"], errors=errors
@@ -598,7 +640,7 @@ def _require_own(interaction: Interaction, actor) -> None:
     """An advisor changes only their own interactions; the director any of the provider's."""
     if actor.has_role(Role.PROVEEDOR) or interaction.advisor_id == actor.pk:
         return
-    raise Forbidden("Solo el asesor que la registró o el director de canal la modifican.")
+    raise Forbidden(gettext("Solo el asesor que la registró o el director de canal la modifican."))
 
 
 def _write_back(interaction: Interaction) -> None:
@@ -629,9 +671,11 @@ def attach_recording(
     interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
     _require_own(interaction, actor)
     if kind not in RecordingKind.values:
-        raise Invalid("Tipo de grabación no válido: use audio o screen.", field="kind")
+        raise Invalid(gettext("Tipo de grabación no válido: use audio o screen."), field="kind")
     if (upload is None) == (not url):
-        raise Invalid("Envíe el archivo o la URL del proveedor (uno de los dos).", field="file")
+        raise Invalid(
+            gettext("Envíe el archivo o la URL del proveedor (uno de los dos)."), field="file"
+        )
     previous = Recording.objects.filter(interaction=interaction, kind=kind).first()
     recording = Recording(interaction=interaction, kind=kind, uploaded_by=actor)
     if upload is not None:
@@ -645,9 +689,11 @@ def attach_recording(
         try:
             URLValidator(schemes=["https", "http"])(url)
         except ValidationError as exc:
-            raise Invalid("La URL de la grabación no es válida.", field="url") from exc
+            raise Invalid(gettext("La URL de la grabación no es válida."), field="url") from exc
         if sha256 and not re.fullmatch(r"[0-9a-f]{64}", sha256.lower()):
-            raise Invalid("El SHA-256 debe tener 64 caracteres hexadecimales.", field="sha256")
+            raise Invalid(
+                gettext("El SHA-256 debe tener 64 caracteres hexadecimales."), field="sha256"
+            )
         recording.url, recording.sha256 = url, sha256.lower()
     if previous is not None:
         previous.delete()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -193,7 +194,11 @@ class BriefAdvisorsViewSet(viewsets.GenericViewSet):
         username = payload.validated_data["advisor"]
         advisor = User.objects.filter(username=username).first()
         if advisor is None:
-            raise Invalid(f"No existe el usuario «{username}».", code="not_found", field="advisor")
+            raise Invalid(
+                gettext("No existe el usuario «%(username)s».") % {"username": username},
+                code="not_found",
+                field="advisor",
+            )
         assignment = actions.assign_advisor(brief, advisor, actor=request.user, request=request)
         return Response(AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
