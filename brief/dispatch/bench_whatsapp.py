@@ -4,7 +4,8 @@ A fresh SQLite database holds a sweep of sent WhatsApp messages; gunicorn serves
 real settings and middleware); an aiohttp client posts one signed ``statuses[]`` callback per
 request — every message's ``delivered`` plus 10 % duplicates, shuffled — and then the same
 bodies to a bare Django view that only checks the signature (the reference, same server, same
-run; both skip the middleware people's pages need, ``BRIEF_MACHINE_PATHS``). The benchmark asserts every callback answered 200 and every message ended delivered.
+run; both skip the middleware people's pages need, ``BRIEF_MACHINE_PATHS``). The benchmark
+asserts every callback answered 200 and every message ended delivered.
 """
 
 from __future__ import annotations
