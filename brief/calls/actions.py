@@ -11,6 +11,7 @@ briefs assigned to them (``AdvisorAssignment``, read by ``campaigns.permissions`
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -19,7 +20,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -27,7 +29,7 @@ from brief.accounts.models import User
 from brief.campaigns.choices import Channel
 from brief.campaigns.models import AdvisorAssignment, Brief
 from brief.campaigns.permissions import require_actor, require_view
-from brief.contacts.models import Contact
+from brief.contacts.models import Contact, ContactBase, person_key
 from brief.contacts.reader import BaseFileError, read_csv_bytes, read_xlsx
 from brief.content.actions import retention_date
 from brief.core import calendar
@@ -35,7 +37,7 @@ from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 from brief.core.uploads import check_upload
-from brief.dispatch.models import Sweep
+from brief.dispatch.models import DailyContact, Sweep
 
 from . import billing, typification
 from .choices import (
@@ -50,7 +52,7 @@ from .choices import (
     Level,
     RecordingKind,
 )
-from .models import Interaction, Recording, TypificationNode
+from .models import Interaction, QueueEntry, Recording, TypificationNode
 
 # --- typification: who may edit ----------------------------------------------------------
 
@@ -591,6 +593,7 @@ def record_interaction(brief: Brief, *, actor, data: dict[str, Any], request=Non
     )
     save_interaction(interaction, [])
     _write_back(interaction)
+    settle_queue_entry(interaction, callback_at=data.get("callback_at"))
     record(
         "INTERACTION_RECORDED",
         actor=actor,
@@ -731,3 +734,105 @@ def open_recording(recording: Recording, *, actor, request=None):
         details={"interaction": interaction.code, "kind": recording.kind},
     )
     return handle
+
+
+# --- the call queue ------------------------------------------------------------------------
+
+CLAIM_HOLD = dt.timedelta(minutes=10)
+
+
+def fill_queue(brief: Brief) -> int:
+    """Put the callable contacts of the brief's current base in its call queue (idempotent)."""
+    base = ContactBase.objects.current(brief)
+    if base is None:
+        return 0
+    contacts = base.contacts.filter(can_call=True).values_list("pk", "doc_type", "doc_number")
+    entries = [
+        QueueEntry(brief=brief, contact_id=pk, person=person_key(doc_type, number))
+        for pk, doc_type, number in contacts
+    ]
+    created = QueueEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=1000)
+    return len(created)
+
+
+def _claimable(brief: Brief, now: dt.datetime):
+    """Open entries nobody holds (or whose hold expired), due, and whose person was not
+    contacted today on any channel (the daily cap, ``dispatch.DailyContact``)."""
+    today = calendar.local(now).date()
+    return (
+        QueueEntry.objects.filter(brief=brief, closed=False)
+        .filter(Q(holder__isnull=True) | Q(held_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .exclude(person__in=DailyContact.objects.filter(day=today).values("person"))
+        .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
+    )
+
+
+def claim_next(
+    advisor, brief: Brief, *, now: dt.datetime | None = None, hold: dt.timedelta = CLAIM_HOLD
+) -> QueueEntry | None:
+    """The next contact of the brief's call queue for ``advisor``, held for ``hold``.
+
+    Never one another advisor holds: on PostgreSQL the candidate row is locked with
+    ``SELECT … FOR UPDATE SKIP LOCKED`` (concurrent claimers skip each other's rows); on SQLite,
+    which runs one writer at a time, one ``UPDATE … WHERE id = (SELECT … LIMIT 1)`` both picks
+    and takes it. Outside the call contact window there is nothing to claim. An advisor who
+    still holds a contact gets it back.
+    """
+    now = now or timezone.now()
+    check_can_record(brief, advisor)
+    if calendar.next_contact_window(now, Channel.CALL) != now:
+        return None
+    held = QueueEntry.objects.filter(
+        brief=brief, holder=advisor, held_until__gte=now, closed=False
+    ).first()
+    if held is not None:
+        return held
+    until = now + hold
+    candidates = _claimable(brief, now)
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            entry = candidates.select_for_update(skip_locked=True).first()
+            if entry is None:
+                return None
+            QueueEntry.objects.filter(pk=entry.pk).update(holder=advisor, held_until=until)
+    else:
+        inner, params = candidates.values("id")[:1].query.sql_with_params()
+        table = QueueEntry._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET holder_id = %s, held_until = %s "
+                f"WHERE id = ({inner}) RETURNING id",
+                [advisor.pk, connection.ops.adapt_datetimefield_value(until), *params],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        entry = QueueEntry(pk=row[0])
+    return QueueEntry.objects.select_related("contact").get(pk=entry.pk)
+
+
+def settle_queue_entry(interaction: Interaction, *, callback_at=None) -> None:
+    """After a call: free the contact's queue entry, count the attempt, schedule the retry
+    (the typification's hours, or the callback the person asked for) or close it."""
+    if interaction.contact_id is None or interaction.channel != Channel.CALL:
+        return
+    entry = QueueEntry.objects.filter(
+        brief=interaction.brief_id, contact=interaction.contact_id
+    ).first()
+    if entry is None:
+        return
+    node = interaction.typification
+    closes = node is not None and (node.effective or node.do_not_contact or node.invalidates_number)
+    retry = None
+    if callback_at:
+        retry = callback_at
+    elif node is not None and node.retry_after_hours:
+        retry = interaction.started_at + dt.timedelta(hours=node.retry_after_hours)
+    QueueEntry.objects.filter(pk=entry.pk).update(
+        holder=None,
+        held_until=None,
+        attempts=F("attempts") + 1,
+        closed=closes,
+        next_attempt_at=retry,
+    )

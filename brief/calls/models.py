@@ -165,3 +165,33 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interaction.code} {self.get_kind_display()}"
+
+
+class QueueEntry(models.Model):
+    """A contact in a call campaign's queue (``actions.claim_next``).
+
+    ``holder`` works it until ``held_until`` (an expired hold frees it); ``next_attempt_at`` is
+    the retry-after or the scheduled callback; ``closed`` once a typification ends it (effective,
+    do not contact, invalid number). ``person`` is the contact's person key for the daily cap.
+    """
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    person = models.CharField(max_length=40)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    held_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    closed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["brief", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "contact"], name="queue_contact_unique")
+        ]
+        indexes = [models.Index(fields=["brief", "closed", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.brief_id}: {self.contact_id}"
