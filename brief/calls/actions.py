@@ -21,7 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -797,18 +797,11 @@ def claim_next(
                 return None
             QueueEntry.objects.filter(pk=entry.pk).update(holder=advisor, held_until=until)
     else:
-        inner, params = candidates.values("id")[:1].query.sql_with_params()
-        table = QueueEntry._meta.db_table
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET holder_id = %s, held_until = %s "
-                f"WHERE id = ({inner}) RETURNING id",
-                [advisor.pk, connection.ops.adapt_datetimefield_value(until), *params],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        # One UPDATE … WHERE id = (SELECT … LIMIT 1) picks and takes the row.
+        first = Subquery(candidates.values("id")[:1])
+        if not QueueEntry.objects.filter(pk=first).update(holder=advisor, held_until=until):
             return None
-        entry = QueueEntry(pk=row[0])
+        entry = QueueEntry.objects.get(brief=brief, holder=advisor, held_until=until, closed=False)
     return QueueEntry.objects.select_related("contact").get(pk=entry.pk)
 
 
