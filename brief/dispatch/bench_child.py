@@ -415,8 +415,13 @@ def twilio(n: str, base_url: str, account_sid: str, concurrency: str) -> dict[st
         concurrency=int(concurrency), rate_per_second=1e9, options=options,
     )  # fmt: skip
     template = _sms_template(brief, user)
+    # A worker imports the URLconf once per process, not per sweep (the adapter reverses its
+    # StatusCallback URL): load it here, like the other setup the reference does not time.
+    from django.urls import reverse
+
+    reverse("provider_callback", args=["twilio"])
     before = _peer_received(base_url)
-    sweep, _, seconds = _run_sweep(brief, user, "sms", template, "twilio")
+    sweep, outbox, seconds = _run_sweep(brief, user, "sms", template, "twilio")
     received = _peer_received(base_url) - before
     sids = Message.objects.filter(sweep=sweep).exclude(provider_message_id="").count()
     counts = engine.counts(sweep)
@@ -426,6 +431,7 @@ def twilio(n: str, base_url: str, account_sid: str, concurrency: str) -> dict[st
     return {
         "n": size,
         "seconds": seconds,
+        "outbox": outbox,
         "counts": counts,
         "provider_ids": sids,
         "received": received,

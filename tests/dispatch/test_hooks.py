@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 
 import pytest
@@ -277,3 +278,25 @@ def test_decode_json_bounds_depth():
         decode_json(b'{"a": ' * 33 + b"1" + b"}" * 33)
     with pytest.raises(ValueError, match="object"):
         decode_json(b"[]")
+
+
+@pytest.mark.parametrize(
+    ("body", "deep"),
+    [
+        (b'{"a": ' * 32 + b"1" + b"}" * 32, False),  # exactly the bound
+        (b'{"a": [' * 16 + b"1" + b"]}" * 16, False),
+        (b'{"a": [' * 16 + b"[1]" + b"]}" * 16, True),  # arrays count as levels too
+        # brackets and escaped quotes inside strings are not nesting
+        (b'{"a": "' + b"[{" * 40 + b'", "b\\"[": "\\\\", "c": "\\"' + b"{" * 33 + b'"}', False),
+        # many brackets side by side are not nesting either
+        (b'{"s": [' + b", ".join([b'{"id": [1], "x": {}}'] * 30) + b"]}", False),
+        (json.dumps({"a": [[[{"b": "]]]]"}]]] * 40}).encode("utf-16"), False),
+        (json.dumps(functools.reduce(lambda v, _: {"a": v}, range(40), {})).encode("utf-16"), True),
+    ],
+)
+def test_decode_json_bounds_depth_from_the_raw_bytes(body, deep):
+    if deep:
+        with pytest.raises(ValueError, match="deep"):
+            decode_json(body)
+    else:
+        assert isinstance(decode_json(body), dict)

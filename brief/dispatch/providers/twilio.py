@@ -10,13 +10,16 @@ default the account's ``concurrency``). Voice only: ``language`` (of ``<Say>``, 
 
 Sending is one ``POST {base_url}/2010-04-01/Accounts/{sid}/Messages.json`` (or ``Calls.json``)
 per message with HTTP Basic ``sid:token``, hundreds in flight on one aiohttp session (httpx
-degrades badly at that concurrency). The answer's ``sid`` is the provider id. Twilio's JSON
-errors (``code``, ``message``, ``status``) and the ``ErrorCode`` of status callbacks go through
-one table, :data:`ERRORS` (then :data:`HTTP_ERRORS`): invalid or unroutable numbers fail for
-good, 21610 (the recipient replied STOP to the sender) fails and suppresses the number, refused
-credentials pause the sweep, 429/503 throttle the account (the message goes back to the queue)
-and other 5xx are retried while the account slows down. A throttling or refused-account answer
-stops the rest of the batch, which goes back to the queue unsent.
+degrades badly at that concurrency). The session, its connections and its event loop live as
+long as the provider instance (one runner: every batch of a sweep's run reuses them) and are
+released by :meth:`~TwilioProvider.close`; the form is encoded once per message from parts
+encoded once per provider (``From``, ``StatusCallback``). The answer's ``sid`` is the provider
+id. Twilio's JSON errors (``code``, ``message``, ``status``) and the ``ErrorCode`` of status
+callbacks go through one table, :data:`ERRORS` (then :data:`HTTP_ERRORS`): invalid or unroutable
+numbers fail for good, 21610 (the recipient replied STOP to the sender) fails and suppresses the
+number, refused credentials pause the sweep, 429/503 throttle the account (the message goes back
+to the queue) and other 5xx are retried while the account slows down. A throttling or
+refused-account answer stops the rest of the batch, which goes back to the queue unsent.
 
 Callbacks reach ``/hooks/<account code>/`` (the ``StatusCallback`` we send, absolute from
 ``SITE_URL``) and are authenticated by ``X-Twilio-Signature``: base64 HMAC-SHA1, keyed with the
@@ -34,12 +37,14 @@ import json
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote_plus, urlencode
 from xml.sax.saxutils import escape, quoteattr
 
 import aiohttp
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
+from yarl import URL
 
 from brief.dispatch.choices import ErrorEffect, ErrorRule, MessageStatus
 
@@ -171,6 +176,8 @@ class TwilioProvider(BaseProvider):
             f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/{self.resource}.json"
         )
         self._callback = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -180,11 +187,49 @@ class TwilioProvider(BaseProvider):
     def form(self, message: OutgoingMessage) -> dict[str, str]:
         raise NotImplementedError
 
+    def body(self, message: OutgoingMessage) -> bytes:
+        """The form of ``message`` as the request body (``application/x-www-form-urlencoded``,
+        UTF-8, fields in :meth:`form`'s order)."""
+        return urlencode(self.form(message)).encode("ascii")
+
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         if not batch:
             return []
-        self._callback = self.callback_url()
-        return asyncio.run(self._send_all(batch))
+        if not self._callback:
+            self._callback = self.callback_url()
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self._send_all(batch))
+
+    def close(self) -> None:
+        """Close the session (its connections) and the loop it runs on."""
+        loop, session = self._loop, self._session
+        self._loop = self._session = None
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if session is not None and not session.closed:
+                loop.run_until_complete(session.close())
+        finally:
+            loop.close()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        """The provider's session (made on first use, inside the provider's loop): Basic auth
+        and the form content type computed once, connections kept between batches."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.concurrency, limit_per_host=self.concurrency
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                headers={
+                    "Accept": "application/json",
+                    "Authorization": aiohttp.encode_basic_auth(self.account_sid, self.auth_token),
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
+        return self._session
 
     async def _send_all(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         queue: asyncio.Queue[OutgoingMessage] = asyncio.Queue()
@@ -192,22 +237,15 @@ class TwilioProvider(BaseProvider):
             queue.put_nowait(message)
         results: list[SendResult] = []
         stop: list[SendResult] = []  # the answer that stopped the batch, if any
-        connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=self.concurrency)
-        async with aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=self.timeout),
-            headers={
-                "Accept": "application/json",
-                "Authorization": aiohttp.encode_basic_auth(self.account_sid, self.auth_token),
-            },
-        ) as session:
-            workers = min(self.concurrency, len(batch))
-            await asyncio.gather(
-                *(self._worker(session, queue, results, stop) for _ in range(workers))
-            )
+        session = self._open_session()
+        url = URL(self.endpoint)
+        workers = min(self.concurrency, len(batch))
+        await asyncio.gather(
+            *(self._worker(session, url, queue, results, stop) for _ in range(workers))
+        )
         return results
 
-    async def _worker(self, session, queue, results: list[SendResult], stop: list) -> None:
+    async def _worker(self, session, url: URL, queue, results: list[SendResult], stop) -> None:
         while not queue.empty():
             message = queue.get_nowait()
             if stop:  # the provider pushed back or refused the account: not sent
@@ -222,14 +260,16 @@ class TwilioProvider(BaseProvider):
                     )
                 )
                 continue
-            result = await self._post(session, message)
+            result = await self._post(session, url, message)
             if result.effect in _STOPPING:
                 stop.append(result)
             results.append(result)
 
-    async def _post(self, session: aiohttp.ClientSession, message: OutgoingMessage) -> SendResult:
+    async def _post(
+        self, session: aiohttp.ClientSession, url: URL, message: OutgoingMessage
+    ) -> SendResult:
         try:
-            async with session.post(self.endpoint, data=self.form(message)) as response:
+            async with session.post(url, data=self.body(message)) as response:
                 body = await response.read()
                 status = response.status
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -243,9 +283,8 @@ class TwilioProvider(BaseProvider):
             try:
                 sid = str(json.loads(body)["sid"])
             except (ValueError, KeyError, TypeError):
-                return SendResult(
-                    message.id, False, code="twilio_bad_answer", detail=body[:300].decode()
-                )
+                detail = body[:300].decode("utf-8", "replace")
+                return SendResult(message.id, False, code="twilio_bad_answer", detail=detail)
             return SendResult(message.id, True, provider_message_id=sid)
         return self.result_for_error(message.id, status, body)
 
@@ -382,6 +421,7 @@ class TwilioSMSProvider(TwilioProvider):
     """SMS through Twilio's Messages API (or any Twilio-compatible gateway)."""
 
     resource = "Messages"
+    _encoded: tuple[str, str, str] | None = None  # (callback URL, "&From=…&Body=", "&Status…")
 
     def form(self, message: OutgoingMessage) -> dict[str, str]:
         return {
@@ -390,6 +430,15 @@ class TwilioSMSProvider(TwilioProvider):
             "Body": message.text,
             "StatusCallback": self._callback,
         }
+
+    def body(self, message: OutgoingMessage) -> bytes:
+        # what urlencode(self.form(message)) gives, with the per-account fields encoded once
+        if self._encoded is None or self._encoded[0] != self._callback:
+            sender = f"&From={quote_plus(self.sender)}&Body="
+            callback = f"&StatusCallback={quote_plus(self._callback)}"
+            self._encoded = (self._callback, sender, callback)
+        _, sender, callback = self._encoded
+        return f"To={quote_plus(message.to)}{sender}{quote_plus(message.text)}{callback}".encode()
 
 
 class TwilioVoiceProvider(TwilioProvider):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -110,13 +111,14 @@ def test_signature_matches_twilios_published_vectors():
 
 
 def outgoing(i: int, to: str | None = None, **kw) -> OutgoingMessage:
-    return OutgoingMessage(id=i, to=to or f"+57300{i:07d}", channel="sms", text=f"Hola {i}", **kw)
+    kw.setdefault("text", f"Hola {i}")
+    return OutgoingMessage(id=i, to=to or f"+57300{i:07d}", channel="sms", **kw)
 
 
 @pytest.mark.django_db
 def test_sms_posts_twilio_form_with_basic_auth_and_returns_sids(peer):
-    provider = TwilioSMSProvider(make_account(peer))
-    results = provider.send([outgoing(i) for i in range(1, 41)])
+    with contextlib.closing(TwilioSMSProvider(make_account(peer))) as provider:
+        results = provider.send([outgoing(i) for i in range(1, 41)])
     assert sorted(r.id for r in results if r.accepted) == list(range(1, 41))
     assert len(peer.requests) == 40
     assert {r.provider_message_id for r in results} == {e["sid"] for e in peer.requests}
@@ -130,9 +132,28 @@ def test_sms_posts_twilio_form_with_basic_auth_and_returns_sids(peer):
 
 
 @pytest.mark.django_db
+def test_batches_share_one_session_until_close_and_the_form_survives_any_text(peer):
+    # given: texts with the characters form encoding must escape
+    texts = ["a&b=c+d %20", "Señor, ¿100% seguro? 😀", "línea 1\nlínea 2"]
+    provider = TwilioSMSProvider(make_account(peer, **{"from": "+57 (1) 555&0"}))
+    # when: two batches on one provider, then another after close()
+    first = provider.send([outgoing(1, text=texts[0])])
+    second = provider.send([outgoing(2, text=texts[1])])
+    provider.close()
+    third = provider.send([outgoing(3, text=texts[2])])
+    provider.close()
+    # then: every message went through, and the peer read each form exactly as sent
+    assert [r.accepted for r in first + second + third] == [True, True, True]
+    assert [(e["form"]["Body"], e["form"]["From"]) for e in peer.requests] == [
+        (text, "+57 (1) 555&0") for text in texts
+    ]
+    assert {e["form"]["StatusCallback"] for e in peer.requests} == {f"{SITE}/hooks/twilio/"}
+
+
+@pytest.mark.django_db
 def test_wrong_credentials_stop_the_batch_and_pause_the_sweep(peer):
-    provider = TwilioSMSProvider(make_account(peer, auth_token="otro"))
-    results = provider.send([outgoing(i) for i in range(1, 31)])
+    with contextlib.closing(TwilioSMSProvider(make_account(peer, auth_token="otro"))) as provider:
+        results = provider.send([outgoing(i) for i in range(1, 31)])
     assert {(r.code, r.effect) for r in results} == {("twilio_20003", ErrorEffect.PAUSE_SWEEP)}
     assert not any(r.accepted or r.permanent for r in results)
     assert peer.received < 30  # the rest of the batch was not tried
@@ -145,9 +166,10 @@ def test_error_codes_are_mapped(peer):
     errors = fixture("errors.json")
     peer.errors["+573000000002"] = (400, 21610, errors["21610"]["body"]["message"])
     peer.errors["+573000000003"] = (500, 20500, "Internal Server Error")
-    provider = TwilioSMSProvider(make_account(peer))
     # when
-    results = {r.id: r for r in provider.send([outgoing(1, "12345"), outgoing(2), outgoing(3)])}
+    with contextlib.closing(TwilioSMSProvider(make_account(peer))) as provider:
+        batch = [outgoing(1, "12345"), outgoing(2), outgoing(3)]
+        results = {r.id: r for r in provider.send(batch)}
     # then: invalid number → fails; unsubscribed → fails and suppresses; 5xx → retry, slower
     assert (results[1].permanent, results[1].code, results[1].effect) == (
         True,
@@ -170,8 +192,8 @@ def test_error_codes_are_mapped(peer):
 @pytest.mark.django_db
 def test_429_throttles_and_the_rest_of_the_batch_goes_back_unsent(peer):
     peer.throttle = 1
-    provider = TwilioSMSProvider(make_account(peer, concurrency=1))
-    results = provider.send([outgoing(i) for i in range(1, 11)])
+    with contextlib.closing(TwilioSMSProvider(make_account(peer, concurrency=1))) as provider:
+        results = provider.send([outgoing(i) for i in range(1, 11)])
     assert all(not r.accepted and not r.permanent for r in results)
     assert {(r.code, r.effect) for r in results} == {("twilio_429", ErrorEffect.THROTTLE)}
     assert peer.received == 1  # nothing after the push-back
