@@ -89,14 +89,18 @@ def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
             gettext("Campos desconocidos: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
             code="unknown_field",
         )
-    start, end = data.get("start_date"), data.get("end_date")
+    _require_dates_in_order(data.get("start_date"), data.get("end_date"))
+    return data
+
+
+def _require_dates_in_order(start, end) -> None:
+    """The end date is not before the start date (a draft's data and a scope change)."""
     if start and end and end < start:
         raise Invalid(
             gettext("La fecha de fin no puede ser anterior a la de inicio."),
             code="invalid_dates",
             field="end_date",
         )
-    return data
 
 
 @transaction.atomic
@@ -661,12 +665,9 @@ def _clean_changes(brief: Brief, changes: dict[str, Any]) -> dict[str, Any]:
     after = copy.copy(brief)
     for name, value in changes.items():
         setattr(after, name, _clean_value(brief, name, value))
-    if after.start_date and after.end_date and after.end_date < after.start_date:
-        raise Invalid(
-            gettext("La fecha de fin no puede ser anterior a la de inicio."),
-            code="invalid_dates",
-            field="end_date",
-        )
+    _require_dates_in_order(after.start_date, after.end_date)
+    if "channels" in changes and (abroad := abroad_problem(after.includes_abroad, after.channels)):
+        raise Invalid(abroad, code="abroad_channels", field="channels")
     before, new = brief.snapshot(), after.snapshot()
     return {name: new[name] for name in changes if new[name] != before[name]}
 

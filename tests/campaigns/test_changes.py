@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from brief.campaigns import actions
 from brief.campaigns.choices import ChangeState, Status
-from brief.campaigns.models import ChangeRequest
+from brief.campaigns.models import Brief, ChangeRequest
 from brief.core import calendar, sla
 from brief.core.audit import AuditEvent
 from brief.core.choices import ClockState
@@ -185,6 +185,11 @@ def test_refusals(make_brief, solicitante):
         with pytest.raises(Invalid) as caught:
             actions.file_change(brief, actor=solicitante, reason="x", changes=changes)
         assert caught.value.code == code, changes
+    Brief.objects.filter(pk=brief.pk).update(includes_abroad=True, channels=["sms", "email"])
+    brief.refresh_from_db()
+    with pytest.raises(Invalid) as caught:  # the abroad rule of submission holds for changes
+        actions.file_change(brief, actor=solicitante, reason="x", changes={"channels": ["sms"]})
+    assert caught.value.code == "abroad_channels"
     with pytest.raises(Invalid):
         actions.file_change(brief, actor=solicitante, reason=" ", changes={"sweeps_planned": 2})
     actions.file_change(brief, actor=solicitante, reason="x", changes={"sweeps_planned": 2})
