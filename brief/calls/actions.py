@@ -40,6 +40,7 @@ from brief.core.uploads import check_upload
 from brief.dispatch.models import DailyContact, Sweep
 
 from . import billing, typification
+from .answers import clean_answers
 from .choices import (
     ASSIGN_STATES,
     CHILD_LEVEL,
@@ -514,12 +515,16 @@ def _clean_interaction(brief: Brief, data: dict[str, Any], actor, current: Inter
     for name in ("external_id", "provider_status", "observations"):
         if name in data:
             out[name] = str(data[name] or "").strip()
-    if "answers" in data:
-        if not isinstance(data["answers"], dict):
-            errors.append(
-                _err(gettext("Las respuestas van como un objeto {pregunta: respuesta}."), "answers")
-            )
-        out["answers"] = data["answers"]
+    # --- survey answers ---
+    if "answers" in data or "typification" in out:
+        # Checked against the brief's call script; an effective typification needs every
+        # required question answered (``answers`` module docstring).
+        node = out.get("typification", getattr(current, "typification", None))
+        given = data["answers"] if "answers" in data else getattr(current, "answers", {})
+        clean, problems = clean_answers(brief, given, require=bool(node and node.effective))
+        errors.extend(problems)
+        if "answers" in data:
+            out["answers"] = clean
     for name in ("started_at", "ended_at"):
         if data.get(name):
             out[name] = data[name]

@@ -38,6 +38,9 @@ class QuestionKind(models.TextChoices):
     CHOICE = "choice", _("Opción de una lista")
     NUMBER = "number", _("Número")
     DATE = "date", _("Fecha")
+    # Experience surveys: NPS «¿Qué tan probable es que recomiende…?» 0–10; CSAT satisfaction 1–5.
+    NPS = "nps", _("NPS: probabilidad de recomendar (0 a 10)")
+    CSAT = "csat", _("CSAT: satisfacción (1 a 5)")
 
 
 # Extensions accepted in the creatives repository, per channel use.

@@ -26,13 +26,16 @@ _KIND_WORDS = {
     "numero": QuestionKind.NUMBER,
     "número": QuestionKind.NUMBER,
     "fecha": QuestionKind.DATE,
+    "nps": QuestionKind.NPS,
+    "csat": QuestionKind.CSAT,
 }
 _KIND_NAMES = {v: k for k, v in _KIND_WORDS.items() if "í" not in k and "ú" not in k}
 QUESTION_LINE = re.compile(r"^\?\s*([^\s(:]+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 
 SCRIPT_HELP = _(
     "Una sección empieza con «# Título». Las preguntas empiezan con «?»: "
-    "«? clave (si_no): ¿Texto?»; tipos: texto, si_no, numero, fecha u "
+    "«? clave (si_no): ¿Texto?»; tipos: texto, si_no, numero, fecha, nps (0 a 10), "
+    "csat (1 a 5) u "
     "«opciones: A / B / C». Puede usar campos como {nombres}."
 )
 

@@ -44,3 +44,28 @@ def recording(kind: str):
     if kind == "audio":
         return upload("llamada.mp3", b"ID3\x03\x00" + b"\x00" * 64)
     return upload("pantalla.webm", b"\x1aE\xdf\xa3" + b"\x01" * 64)
+
+
+# A survey covering every question kind (``with_survey``).
+SURVEY = [
+    {"key": "recomendaria", "text": "¿Qué tan probable es que nos recomiende?", "kind": "nps"},
+    {"key": "satisfaccion", "text": "¿Qué tan satisfecho está con la atención?", "kind": "csat"},
+    {"key": "canal", "text": "¿Por qué canal prefiere?", "kind": "choice",
+     "options": ["Correo", "WhatsApp", "Llamada"]},
+    {"key": "al_dia", "text": "¿Está al día en sus cuotas?", "kind": "yes_no"},
+    {"key": "ingresos", "text": "Ingresos mensuales", "kind": "number", "required": False},
+    {"key": "pago", "text": "Fecha de pago", "kind": "date", "required": False},
+    {"key": "comentario", "text": "Comentarios", "kind": "text", "required": False},
+]  # fmt: skip
+
+
+def with_survey(brief, questions=None):
+    """Give the brief's call script (frozen or not) the questions of ``SURVEY``."""
+    from brief.content.models import Template
+
+    questions = [
+        {"options": [], "required": True, **q} for q in (SURVEY if questions is None else questions)
+    ]
+    sections = [{"title": "Encuesta", "text": "", "questions": questions}]
+    Template.objects.filter(brief=brief, channel="call").update(script_sections=sections)
+    return brief

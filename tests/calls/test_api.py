@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from brief.calls.models import TypificationNode
 from brief.campaigns.choices import Status
-from tests.calls.conftest import typification_csv
+from tests.calls.conftest import typification_csv, with_survey
 
 
 def test_tree_lists_the_default_until_one_is_stored(api, make_call_brief, analista):
@@ -91,6 +91,7 @@ def test_interactions_api_records_filters_and_takes_recordings(api, call_campaig
     from tests.calls.conftest import recording
 
     brief, contacts, leaf = call_campaign
+    with_survey(brief, [{"key": "satisfaccion", "text": "¿Satisfecho?", "kind": "csat"}])
     client = api.as_user(asesor)
     url = reverse("api:interactions")
     created = client.post(
