@@ -21,7 +21,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -29,7 +30,15 @@ from brief.accounts.models import User
 from brief.campaigns.choices import Channel
 from brief.campaigns.models import AdvisorAssignment, Brief
 from brief.campaigns.permissions import require_actor, require_view
-from brief.contacts.models import Contact, ContactBase, person_key
+from brief.campaigns.vocabulary import ABROAD_CHANNELS
+from brief.contacts.models import (
+    Contact,
+    ContactBase,
+    channel_address_expression,
+    person_key,
+    person_key_expression,
+    suppressed_q,
+)
 from brief.contacts.reader import BaseFileError, read_csv_bytes, read_xlsx
 from brief.content.actions import retention_date
 from brief.core import calendar
@@ -37,6 +46,9 @@ from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 from brief.core.uploads import check_upload
+from brief.dispatch.actions import finish_sweep
+from brief.dispatch.choices import SweepState
+from brief.dispatch.engine import recipients_queryset
 from brief.dispatch.models import DailyContact, Sweep
 
 from . import billing, typification
@@ -744,33 +756,79 @@ def open_recording(recording: Recording, *, actor, request=None):
 # --- the call queue ------------------------------------------------------------------------
 
 CLAIM_HOLD = dt.timedelta(minutes=10)
+# A sweep in one of these states keeps its queue entries (a new call sweep does not take them).
+OPEN_SWEEP_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING, SweepState.PAUSED})
 
 
-def fill_queue(brief: Brief) -> int:
-    """Put the callable contacts of the brief's current base in its call queue (idempotent)."""
-    base = ContactBase.objects.current(brief)
-    if base is None:
-        return 0
-    contacts = base.contacts.filter(can_call=True).values_list("pk", "doc_type", "doc_number")
+def _callable(brief: Brief, sweep: Sweep | None):
+    """The contacts a queue takes: the sweep's recipients (segment, ``can_call``, include rule)
+    or the current base's callable contacts, minus the suppression lists and, as calls do not
+    reach abroad, the people abroad — what a message sweep marks suppressed."""
+    if sweep is not None:
+        qs = recipients_queryset(sweep)
+    else:
+        base = ContactBase.objects.current(brief)
+        if base is None:
+            return Contact.objects.none()
+        qs = base.contacts.filter(can_call=True)
+    qs = qs.alias(_person=person_key_expression(), _address=channel_address_expression("call"))
+    qs = qs.exclude(suppressed_q(Channel.CALL, address="_address", person="_person"))
+    if Channel.CALL not in ABROAD_CHANNELS:
+        qs = qs.exclude(abroad=True)
+    return qs
+
+
+def fill_queue(brief: Brief, *, sweep: Sweep | None = None) -> int:
+    """Put the callable contacts of the brief's current base (or of a call ``sweep``) in its
+    call queue (idempotent); returns how many entries were added.
+
+    With a sweep, the open entries of its recipients that no active sweep holds move to it
+    (closed ones stay closed: effective, do not contact, invalid number).
+    """
+    contacts = list(_callable(brief, sweep).values_list("pk", "doc_type", "doc_number"))
     entries = [
-        QueueEntry(brief=brief, contact_id=pk, person=person_key(doc_type, number))
+        QueueEntry(brief=brief, contact_id=pk, sweep=sweep, person=person_key(doc_type, number))
         for pk, doc_type, number in contacts
     ]
-    created = QueueEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=1000)
-    return len(created)
+    before = QueueEntry.objects.filter(brief=brief).count()
+    QueueEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=1000)
+    if sweep is not None:
+        ids = [pk for pk, _t, _n in contacts]
+        free = QueueEntry.objects.filter(brief=brief, closed=False).exclude(sweep=sweep)
+        free = free.filter(Q(sweep__isnull=True) | ~Q(sweep__state__in=OPEN_SWEEP_STATES))
+        for start in range(0, len(ids), 900):
+            free.filter(contact_id__in=ids[start : start + 900]).update(sweep=sweep)
+    return QueueEntry.objects.filter(brief=brief).count() - before
+
+
+def fill_sweep_queue(sweep: Sweep) -> int:
+    """A call sweep's step (``dispatch.choices.QUEUE_CHANNELS``): fill the brief's queue with
+    the sweep's recipients; returns the sweep's total (its entries)."""
+    fill_queue(sweep.brief, sweep=sweep)
+    return QueueEntry.objects.filter(sweep=sweep).count()
 
 
 def _claimable(brief: Brief, now: dt.datetime):
-    """Open entries nobody holds (or whose hold expired), due, and whose person was not
-    contacted today on any channel (the daily cap, ``dispatch.DailyContact``)."""
+    """Open entries nobody holds (or whose hold expired), due, of no sweep or of a running one,
+    and whose person is not suppressed for calls nor was contacted today on any channel (the
+    daily cap, ``dispatch.DailyContact``). Outside the call window only the entries of a sweep
+    granted the windows exception are left; a sweep's daily-cap exception lifts the cap."""
     today = calendar.local(now).date()
-    return (
+    qs = (
         QueueEntry.objects.filter(brief=brief, closed=False)
+        .filter(Q(sweep__isnull=True) | Q(sweep__state=SweepState.RUNNING))
         .filter(Q(holder__isnull=True) | Q(held_until__lt=now))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .exclude(person__in=DailyContact.objects.filter(day=today).values("person"))
-        .order_by(F("next_attempt_at").asc(nulls_first=True), "id")
+        .filter(
+            Q(sweep__ignore_daily_cap=True)
+            | ~Q(person__in=DailyContact.objects.filter(day=today).values("person"))
+        )
+        .alias(_address=Coalesce(NullIf(F("contact__mobile"), Value("")), F("contact__landline")))
+        .exclude(suppressed_q(Channel.CALL, address="_address", person="person"))
     )
+    if calendar.next_contact_window(now, Channel.CALL) != now:
+        qs = qs.filter(sweep__ignore_windows=True)
+    return qs.order_by(F("next_attempt_at").asc(nulls_first=True), "id")
 
 
 def claim_next(
@@ -781,13 +839,11 @@ def claim_next(
     Never one another advisor holds: on PostgreSQL the candidate row is locked with
     ``SELECT … FOR UPDATE SKIP LOCKED`` (concurrent claimers skip each other's rows); on SQLite,
     which runs one writer at a time, one ``UPDATE … WHERE id = (SELECT … LIMIT 1)`` both picks
-    and takes it. Outside the call contact window there is nothing to claim. An advisor who
-    still holds a contact gets it back.
+    and takes it. Outside the call contact window there is nothing to claim (but from a sweep
+    granted that exception). An advisor who still holds a contact gets it back.
     """
     now = now or timezone.now()
     check_can_record(brief, advisor)
-    if calendar.next_contact_window(now, Channel.CALL) != now:
-        return None
     held = QueueEntry.objects.filter(
         brief=brief, holder=advisor, held_until__gte=now, closed=False
     ).first()
@@ -797,7 +853,7 @@ def claim_next(
     candidates = _claimable(brief, now)
     if connection.vendor == "postgresql":
         with transaction.atomic():
-            entry = candidates.select_for_update(skip_locked=True).first()
+            entry = candidates.select_for_update(skip_locked=True, of=("self",)).first()
             if entry is None:
                 return None
             QueueEntry.objects.filter(pk=entry.pk).update(holder=advisor, held_until=until)
@@ -834,3 +890,9 @@ def settle_queue_entry(interaction: Interaction, *, callback_at=None) -> None:
         closed=closes,
         next_attempt_at=retry,
     )
+    if (
+        closes
+        and entry.sweep_id
+        and not QueueEntry.objects.filter(sweep=entry.sweep_id, closed=False).exists()
+    ):
+        finish_sweep(entry.sweep_id)  # the sweep's last open entry: the sweep is done

@@ -173,10 +173,16 @@ class QueueEntry(models.Model):
     ``holder`` works it until ``held_until`` (an expired hold frees it); ``next_attempt_at`` is
     the retry-after or the scheduled callback; ``closed`` once a typification ends it (effective,
     do not contact, invalid number). ``person`` is the contact's person key for the daily cap.
+    An entry of a call ``sweep`` is claimed only while that sweep runs, and takes the sweep's
+    contact-rule exceptions (windows, daily cap).
     """
 
     brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    # The call sweep that put (or last took over) the entry; its progress is its entries.
+    sweep = models.ForeignKey(
+        "dispatch.Sweep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     person = models.CharField(max_length=40)
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

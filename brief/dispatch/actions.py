@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from brief.campaigns.choices import Status
@@ -25,7 +26,15 @@ from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 
 from . import engine
-from .choices import RANK, REQUEUE_EFFECTS, ErrorEffect, Include, MessageStatus, SweepState
+from .choices import (
+    QUEUE_CHANNELS,
+    RANK,
+    REQUEUE_EFFECTS,
+    ErrorEffect,
+    Include,
+    MessageStatus,
+    SweepState,
+)
 from .models import Attempt, Message, ProviderAccount, Sweep
 from .providers.base import OutgoingMessage, ProviderError, SendResult, get_provider
 from .providers.options import KINDS, merge_options, option_errors
@@ -49,8 +58,12 @@ OPERATORS = frozenset({Role.PROVEEDOR, Role.ANALISTA_OCM})
 
 
 def _enqueue(sweep: Sweep, eta=None) -> None:
-    """Start one runner chain per slot once the transaction commits."""
+    """Start one runner chain per slot once the transaction commits (a queue sweep has no
+    runners: advisors work its queue)."""
     from .tasks import run_sweep
+
+    if sweep.channel in QUEUE_CHANNELS:
+        return
 
     def start() -> None:
         for slot in range(sweep.runners):
@@ -76,7 +89,12 @@ def create_sweep(
     exception_reason: str = "",
     request=None,
 ) -> Sweep:
-    """Create a sweep, write its outbox and schedule it."""
+    """Create a sweep, write its outbox and schedule it.
+
+    A sweep on a channel advisors work (``QUEUE_CHANNELS``: agent calls) fills the brief's
+    call queue instead of an outbox, with the same recipients (segment, channel, include rule,
+    suppression lists, the abroad rule); its progress is its queue.
+    """
     require_actor(actor, brief, OPERATORS, gettext("crear barridos"))
     account = _check_sweep_request(
         brief,
@@ -102,7 +120,12 @@ def create_sweep(
         ignore_daily_cap=ignore_daily_cap,
         exception_reason=exception_reason.strip(),
     )
-    engine.write_outbox(sweep)
+    if channel in QUEUE_CHANNELS:
+        sweep.total = import_string(QUEUE_CHANNELS[channel].fill)(sweep)
+        sweep.started_at = sweep.start_at
+        Sweep.objects.filter(pk=sweep.pk).update(total=sweep.total, started_at=sweep.started_at)
+    else:
+        engine.write_outbox(sweep)
     _record_sweep_created(sweep, actor=actor, request=request)
     Sweep.objects.filter(pk=sweep.pk).update(state=SweepState.RUNNING)
     sweep.state = SweepState.RUNNING

@@ -89,6 +89,26 @@ SWEEP_RESULTS: dict[str, frozenset[str]] = {
     # Not deliverable on their channel (WhatsApp 131026): candidates for an SMS sweep.
     "fallback": frozenset({MessageStatus.FAILED}),
 }
+
+
+# Channels worked by people, not sent by a provider: a sweep on one of them fills the brief's call
+# queue (advisors claim from it on their workbench) instead of writing an outbox. The steps live
+# in the contact-center layer above dispatch, so they are named here by dotted path (README
+# "Layers"): ``fill(sweep) -> total`` and ``counts(sweep) -> {pending, in_progress, worked,
+# closed}``. The recorded voice blaster (``voice``) still goes through a provider.
+@dataclass(frozen=True)
+class QueueSteps:
+    fill: str
+    counts: str
+
+
+QUEUE_CHANNELS: dict[str, QueueSteps] = {
+    "call": QueueSteps(
+        fill="brief.calls.actions.fill_sweep_queue", counts="brief.calls.queue.sweep_counts"
+    ),
+}
+QUEUE_COUNT_KEYS = ["pending", "in_progress", "worked", "closed"]
+
 COUNT_KEYS = ["queued", "sent", "delivered", "read", "voicemail", "no_answer", "failed", "bounced",
               "suppressed", "deferred", "unknown"]  # fmt: skip
 

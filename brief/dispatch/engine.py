@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from brief.campaigns.vocabulary import ABROAD_CHANNELS
@@ -37,6 +38,7 @@ from brief.core import calendar
 from .choices import (
     COUNT_KEYS,
     PENDING,
+    QUEUE_CHANNELS,
     RANK,
     REQUEUE_EFFECTS,
     Include,
@@ -912,7 +914,11 @@ def reconcile_stuck(*, older_than: int | None = None, sweep_id: int | None = Non
 
 
 def counts(sweep: Sweep) -> dict[str, int]:
-    """Messages of a sweep by status (``sending`` is reported with ``queued``)."""
+    """Messages of a sweep by status (``sending`` is reported with ``queued``); a queue sweep
+    (``QUEUE_CHANNELS``) adds its queue's ``pending``, ``in_progress``, ``worked``, ``closed``."""
+    if sweep.channel in QUEUE_CHANNELS:
+        queue = import_string(QUEUE_CHANNELS[sweep.channel].counts)(sweep)
+        return {**dict.fromkeys(COUNT_KEYS, 0), **queue}
     raw = dict(Message.objects.filter(sweep=sweep).values_list("status").annotate(n=Count("id")))
     out = dict.fromkeys(COUNT_KEYS, 0)
     for status, n in raw.items():

@@ -11,7 +11,7 @@ from celery.signals import worker_ready, worker_shutdown
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import SweepState
+from .choices import QUEUE_CHANNELS, SweepState
 from .models import RunnerLease, Sweep
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
         .filter(pk=sweep_id)
         .first()
     )
-    if sweep is None or sweep.state != SweepState.RUNNING:
+    if sweep is None or sweep.state != SweepState.RUNNING or sweep.channel in QUEUE_CHANNELS:
         if token:
             _release(sweep_id, slot, token)  # a paused sweep's chain gives its slot back
         return "stopped"

@@ -27,7 +27,7 @@ from brief.core.exceptions import Refusal
 from brief.core.forms import add_domain_errors
 
 from . import actions, engine, report
-from .choices import ACCEPTED, ACTIVE_SWEEP_STATES, MessageStatus, SweepState
+from .choices import ACCEPTED, ACTIVE_SWEEP_STATES, QUEUE_CHANNELS, MessageStatus, SweepState
 from .filters import InboundFilter
 from .forms import SweepForm
 from .models import Message, Sweep
@@ -53,6 +53,13 @@ BAR = [
     ("unknown", gettext_lazy("Desconocidos"), "s-unknown"),
     ("deferred", gettext_lazy("Aplazados"), "s-deferred"),
     ("queued", gettext_lazy("En cola o enviando"), "s-queued"),
+]
+# A queue sweep's bar (agent calls): its queue entries.
+QUEUE_BAR = [
+    ("closed", gettext_lazy("Cerrados"), "s-read"),
+    ("worked", gettext_lazy("Trabajados (reintento o rellamada)"), "s-sent"),
+    ("in_progress", gettext_lazy("En gestión por un asesor"), "s-deferred"),
+    ("pending", gettext_lazy("Pendientes"), "s-queued"),
 ]
 PROBLEMS = (MessageStatus.FAILED, MessageStatus.BOUNCED, MessageStatus.UNKNOWN)
 PROBLEM_ROWS = 20
@@ -103,17 +110,23 @@ def _pct(part: int, whole: int) -> float:
 
 def _progress(sweep: Sweep) -> dict:
     counts = engine.counts(sweep)
+    queue = sweep.channel in QUEUE_CHANNELS
     total = sum(counts.values()) or sweep.total
     rows = []
-    for key, label, css in BAR:
+    for key, label, css in QUEUE_BAR if queue else BAR:
         n = counts.get(key, 0)
         pct = _pct(n, total)
         rows.append({"key": key, "label": label, "css": css, "n": n, "pct": pct,
                      "width": f"{pct:.3f}"})  # fmt: skip
     pending = counts["queued"] + counts["deferred"]
+    if queue:
+        pending = counts["pending"] + counts["in_progress"]
     done = total - pending
     accepted = sum(counts[key] for key in ACCEPTED)
+    if queue:
+        accepted = counts["worked"] + counts["closed"]
     return {
+        "queue": queue,
         "counts": counts,
         "rows": rows,
         "total": total,
@@ -126,7 +139,7 @@ def _progress(sweep: Sweep) -> dict:
 
 def _closed_until(sweep: Sweep, progress: dict):
     """The reopening of the contact window, when it is closed and the sweep has work left."""
-    pending = progress["counts"]["queued"] + progress["counts"]["deferred"]
+    pending = progress["total"] - progress["processed"]
     if sweep.state != SweepState.RUNNING or sweep.ignore_windows or not pending:
         return None
     now = engine.clock()
