@@ -34,6 +34,7 @@ from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.models import (
     Contact,
     ContactBase,
+    channel_address,
     channel_address_expression,
     person_key,
     person_key_expression,
@@ -584,10 +585,14 @@ def save_interaction(interaction: Interaction, fields: list[str]) -> Interaction
     interaction.exclusions = missing
     interaction.billable = not missing
     interaction.completeness = billing.completeness(interaction.channel, missing)
+    # who and where, for the beneficiary history (``history.py``)
+    contact = interaction.contact if interaction.contact_id else None
+    interaction.person = person_key(contact.doc_type, contact.doc_number) if contact else ""
+    interaction.address = channel_address(contact, interaction.channel) if contact else ""
     if interaction.pk is None:
         interaction.save()
     else:
-        derived = ["exclusions", "billable", "completeness", "updated_at"]
+        derived = ["exclusions", "billable", "completeness", "person", "address", "updated_at"]
         interaction.save(update_fields=[*dict.fromkeys([*fields, *derived])])
     return interaction
 

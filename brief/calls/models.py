@@ -88,6 +88,10 @@ class Interaction(models.Model):
     contact = models.ForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who and where, copied from the contact by ``actions.save_interaction``: the beneficiary
+    # history finds a person's interactions by them (``history.py``).
+    person = models.CharField(max_length=40, blank=True, default="")
+    address = models.CharField(max_length=254, blank=True, default="")
     advisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -120,6 +124,8 @@ class Interaction(models.Model):
             models.Index(fields=["brief", "started_at"]),
             models.Index(fields=["advisor", "started_at"]),
             models.Index(fields=["brief", "billable"]),
+            models.Index(fields=["person", "started_at"], name="interaction_person"),
+            models.Index(fields=["address"], name="interaction_address"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -150,6 +150,15 @@ def person_key_sql(alias: str) -> str:
     return f"{alias}.doc_type || ':' || {alias}.doc_number"
 
 
+def channel_address(contact, channel: str) -> str:
+    """:func:`channel_address_expression` of one contact object."""
+    if channel == "email":
+        return contact.email
+    if channel in VOICE_CHANNELS:
+        return contact.mobile or contact.landline
+    return contact.mobile
+
+
 def channel_address_expression(channel: str):
     """The address ``channel`` reaches a contact at, as an ORM expression: the e-mail, the
     mobile, or for voice and calls the mobile falling back to the landline."""

@@ -166,6 +166,8 @@ class Message(models.Model):
             models.Index(fields=["contact"], name="message_contact"),
             # an inbound reply without a reference is matched to the sender's latest message
             models.Index(fields=["to"], name="message_to"),
+            # the beneficiary history (``calls.history``) reads a person's messages
+            models.Index(fields=["person"], name="message_person"),
         ]
 
     def __str__(self) -> str:
