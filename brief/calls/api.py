@@ -1,11 +1,13 @@
 """Contact-center API: a brief's typification tree (``/api/v1/briefs/{code}/typification/``),
-its advisors (``/api/v1/briefs/{code}/advisors/``) and interactions (``/api/v1/interactions/``)."""
+its advisors (``/api/v1/briefs/{code}/advisors/``), interactions (``/api/v1/interactions/``)
+and the beneficiary history (``/api/v1/lookup/``)."""
 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -19,9 +21,10 @@ from brief.campaigns.permissions import require_view, visible_brief
 from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
-from . import actions, typification
+from . import actions, history, typification
 from .choices import FLAGS, MAX_RETRY_HOURS
 from .filters import InteractionFilter
+from .forms import HistoryForm
 from .models import Interaction, TypificationNode
 
 USERNAME_PARAM = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH)
@@ -363,3 +366,86 @@ class InteractionViewSet(viewsets.GenericViewSet):
         )
         interaction.refresh_from_db()
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+
+# --- beneficiary history -------------------------------------------------------------------
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One row of the history; ``detail`` false: the user may only know that the campaign
+    contacted the person (content, typification, observations, answers blank)."""
+
+    brief = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["message", "interaction", "reply"])
+    channel = serializers.CharField()
+    channel_label = serializers.CharField()
+    at = serializers.DateTimeField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    subject = serializers.CharField()
+    content = serializers.CharField()
+    typification = serializers.CharField()
+    observations = serializers.CharField()
+    answers = serializers.DictField()
+    to = serializers.CharField()
+    reference = serializers.CharField()
+    detail = serializers.BooleanField()
+
+
+class HistorySerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=list(history.KEYS))
+    value = serializers.CharField()
+    persons = serializers.ListField(child=serializers.CharField())
+    page = serializers.IntegerField()
+    has_more = serializers.BooleanField()
+    count = serializers.IntegerField()
+    results = HistoryEntrySerializer(many=True)
+
+
+class _OneObjectSchema(AutoSchema):
+    """The history's route is the router's ``list`` but answers one object, not an array."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class HistoryViewSet(viewsets.ViewSet):
+    """``GET /api/v1/lookup/?document=…|phone=…|email=…``: the beneficiary history (exactly one
+    key; ``page`` for older rows), built from what was sent and worked, audit-logged."""
+
+    route_names = {"list": "lookup"}
+    schema = _OneObjectSchema()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("document", str, description="Número de documento"),
+            OpenApiParameter("phone", str, description="Teléfono (se normaliza a E.164)"),
+            OpenApiParameter("email", str, description="Correo electrónico"),
+            OpenApiParameter("page", int, description="Página (50 filas, más recientes primero)"),
+        ],
+        responses=HistorySerializer,
+        summary="Historial de un beneficiario: lo que cada campaña le envió y se trabajó con él",
+    )
+    def list(self, request):
+        form = HistoryForm(request.query_params)
+        if not form.is_valid():
+            errors = [
+                {"code": e["code"] or "invalid", "message": e["message"], "field": field}
+                for name, items in form.errors.get_json_data().items()
+                for e in items
+                for field in [None if name == "__all__" else name]
+            ]
+            raise Invalid(errors[0]["message"], errors=errors)
+        result = form.look_up(request.user, via="api", request=request)
+        rows = [history.entry_dict(e) for e in result.entries]
+        payload = {
+            "key": result.key,
+            "value": result.value,
+            "persons": result.persons,
+            "page": result.page,
+            "has_more": result.has_more,
+            "count": len(rows),
+            "results": rows,
+        }
+        return Response(HistorySerializer(payload).data)

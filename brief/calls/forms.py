@@ -5,6 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from brief.core.exceptions import Invalid
+
+from . import history
 from .choices import FLAGS, MAX_RETRY_HOURS, RecordingKind
 
 
@@ -51,3 +54,45 @@ class RecordingForm(forms.Form):
     url = forms.URLField(
         label=_("o URL del proveedor"), required=False, max_length=2000, assume_scheme="https"
     )
+
+
+# --- beneficiary history -------------------------------------------------------------------
+
+
+class HistoryForm(forms.Form):
+    """The beneficiary history's search: exactly one of document, phone or e-mail (the page
+    and ``GET /api/v1/lookup/``); ``key`` and ``value`` (normalized) once valid."""
+
+    document = forms.CharField(label=_("Número de documento"), max_length=40, required=False)
+    phone = forms.CharField(label=_("Teléfono"), max_length=40, required=False)
+    email = forms.CharField(label=_("Correo electrónico"), max_length=254, required=False)
+    page = forms.IntegerField(
+        label=_("Página"), min_value=1, max_value=history.MAX_PAGE, required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        given = [key for key in history.KEYS if (data.get(key) or "").strip()]
+        if not given and not self.errors:
+            raise forms.ValidationError(
+                _("Escriba el documento, el teléfono o el correo."), code="required"
+            )
+        if len(given) > 1:
+            raise forms.ValidationError(
+                _("Busque por un solo dato: documento, teléfono o correo."), code="one_key"
+            )
+        if given:
+            key = given[0]
+            try:
+                data["value"] = history.normalize_key(key, data[key])
+            except Invalid as exc:
+                self.add_error(key, exc.message)
+            data["key"] = key
+        return data
+
+    def look_up(self, actor, *, via: str, request=None) -> history.History:
+        """The history this valid form asks for (audit-logged with ``via``)."""
+        data = self.cleaned_data
+        return history.beneficiary_history(
+            actor, data["key"], data["value"], page=data["page"] or 1, via=via, request=request
+        )

@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext, gettext_lazy
 
+from brief.campaigns.choices import channel_label
 from brief.campaigns.models import Brief
 from brief.contacts.cleaning import (
     classify_phone_exact,
@@ -87,6 +88,10 @@ class Entry:
     answers: dict = field(default_factory=dict)
     detail: bool = True
     message: Message | None = field(default=None, repr=False)  # rendered once the page is cut
+
+    @property
+    def channel_label(self) -> str:
+        return channel_label(self.channel)
 
 
 @dataclass
@@ -168,7 +173,7 @@ def beneficiary_history(
         for entry in entries:
             if full is not None and entry.brief.pk not in full:
                 _hide(entry)
-    has_more = len(entries) > end
+    has_more = len(entries) > end and page < MAX_PAGE
     entries = entries[start:end]
     _render_contents([e for e in entries if e.detail and e.kind == "message"])
     record(
@@ -317,6 +322,7 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
         "name": entry.brief.name,
         "kind": entry.kind,
         "channel": entry.channel,
+        "channel_label": entry.channel_label,
         "at": entry.at,
         "status": entry.status,
         "status_label": entry.status_label,

@@ -37,4 +37,6 @@ urlpatterns = [
         views.typification_default,
         name="typification_default",
     ),
+    # --- beneficiary history ---
+    path("consulta/", views.history_page, name="history"),
 ]

@@ -1,5 +1,5 @@
 """Contact-center pages: the brief's section (typification, advisors), the typification
-editor, and interactions with their recordings.
+editor, interactions with their recordings, and the beneficiary history.
 
 Views stay thin: permission → form → one call to :mod:`.actions` → redirect or render.
 """
@@ -21,10 +21,10 @@ from brief.campaigns.permissions import require_view, visible_brief
 from brief.core.exceptions import Invalid, Refusal
 from brief.core.forms import add_domain_errors
 
-from . import actions, typification
+from . import actions, history, typification
 from .choices import FLAGS, Level
 from .filters import InteractionFilter
-from .forms import ImportForm, NodeForm, RecordingForm
+from .forms import HistoryForm, ImportForm, NodeForm, RecordingForm
 from .models import Interaction, Recording, TypificationNode
 
 
@@ -318,3 +318,20 @@ def recording_download(request, code: str, kind: str):
     except FileNotFoundError as exc:
         raise Http404(_("La grabación no está almacenada en Brief.")) from exc
     return FileResponse(handle, filename=recording.original_name or f"{code}-{kind}")
+
+
+# --- beneficiary history -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def history_page(request):
+    """A person's history across campaigns and channels, by document, phone or e-mail."""
+    form = HistoryForm(request.GET or None)
+    result = form.look_up(request.user, via="ui", request=request) if form.is_valid() else None
+    return render(
+        request,
+        "calls/history.html",
+        {"form": form, "result": result, "page_size": history.PAGE_SIZE},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

@@ -1,5 +1,5 @@
 """Contacts API: contact bases (inspect, import, follow, cancel, rejects, segments), suppression
-lists and the beneficiary look-up."""
+lists."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -23,7 +22,6 @@ from . import actions
 from .choices import SuppressionChannel, SuppressionSource
 from .exports import rejects_response
 from .filters import SuppressionFilter
-from .forms import LookupForm
 from .models import ContactBase, Segment, Suppression
 
 
@@ -254,49 +252,3 @@ class SuppressionViewSet(viewsets.ModelViewSet):
             tmp.flush()
             result = actions.load_rne(Path(tmp.name), actor=request.user, request=request)
         return Response(result, status=status.HTTP_201_CREATED)
-
-
-class LookupViewSet(viewsets.ViewSet):
-    """``GET /api/v1/lookup/?document=…``: the campaigns that hold this beneficiary."""
-
-    route_names = {"list": "lookup"}
-
-    @extend_schema(
-        parameters=[OpenApiParameter("document", str, required=True)],
-        responses=OpenApiTypes.OBJECT,
-        summary="Campañas que tienen o contactaron a un beneficiario",
-    )
-    def list(self, request):
-        form = LookupForm({"document": request.query_params.get("document", "")})
-        if not form.is_valid():
-            raise Invalid(form.errors["document"][0], code="invalid", field="document")
-        document = form.cleaned_data["document"]
-        results = actions.lookup_beneficiary(request.user, document, via="api", request=request)
-        return Response(
-            {
-                "document": document,
-                "count": len(results),
-                "campaigns": [_lookup_row(r) for r in results],
-            }
-        )
-
-
-def _lookup_row(result: dict) -> dict:
-    brief, base, contact = result["brief"], result["base"], result["contact"]
-    return {
-        "brief": brief.code,
-        "name": brief.name,
-        "status": brief.status,
-        "status_label": brief.get_status_display(),
-        "channels": list(brief.channels or []),
-        "start_date": brief.start_date,
-        "end_date": brief.end_date,
-        "base": base.pk,
-        "imported_at": base.finished_at,
-        "contact": {
-            "doc_type": contact.doc_type,
-            "doc_number": contact.doc_number,
-            "full_name": contact.full_name,
-            "usable_channels": result["usable"],
-        },
-    }

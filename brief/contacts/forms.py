@@ -1,4 +1,4 @@
-"""Forms of the contact-base pages: column mapping, segment filters, suppressions, lookup.
+"""Forms of the contact-base pages: column mapping, segment filters, suppressions.
 
 Forms only shape and validate input; the views hand the cleaned data to :mod:`.actions`.
 """
@@ -161,20 +161,3 @@ class RNEForm(forms.Form):
             "invalid": gettext_lazy("Adjunte un archivo."),
         },
     )
-
-
-class LookupForm(forms.Form):
-    document = forms.CharField(
-        label=gettext_lazy("Número de documento"),
-        max_length=40,
-        error_messages={"required": gettext_lazy("Escriba el número de documento.")},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
-    )
-
-    def clean_document(self) -> str:
-        number = normalize_document(self.cleaned_data["document"])
-        if not DOCUMENT_RE.match(number):
-            raise forms.ValidationError(
-                _("El documento debe tener entre 4 y 15 letras o dígitos."), code="invalid"
-            )
-        return number

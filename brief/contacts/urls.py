@@ -24,5 +24,4 @@ urlpatterns = [
     path("exclusiones/", views.suppressions, name="suppressions"),
     path("exclusiones/nueva/", views.suppression_add, name="suppression_add"),
     path("exclusiones/rne/", views.suppression_rne, name="suppression_rne"),
-    path("consulta/", views.lookup, name="lookup"),
 ]

@@ -1,11 +1,11 @@
 """Contact-base pages: imports of a brief, column mapping, progress and quality summary,
-rejects downloads, segments, suppression lists and the beneficiary lookup (UI and API).
+rejects downloads, segments and suppression lists.
 
 Views stay thin (HOUSE_STYLE §1): permission → form → one call to :mod:`.actions` → redirect
 with a Spanish message, or the page again with the errors. Every page is scoped by the brief
 (``Brief.objects.visible_to`` / ``visible_brief``); a :class:`Forbidden` refusal becomes the
 403 page, any other refusal (:class:`Refusal`) a Spanish message. Reading personal data (rejected
-rows, the lookup) is audit-logged; the summary and the counts are aggregates.
+rows) is audit-logged; the summary and the counts are aggregates.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,7 +38,6 @@ from .exports import rejects_response
 from .filters import SuppressionFilter
 from .forms import (
     SWEEP_RESULT_CHOICES,
-    LookupForm,
     MappingForm,
     RNEForm,
     SegmentForm,
@@ -534,27 +532,3 @@ def suppression_rne(request):
             )
             return redirect("contacts:suppressions")
     return _suppressions_page(request, rne_form=form, status=400)
-
-
-# --- beneficiary lookup ----------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def lookup(request):
-    """Search a beneficiary by document number across the campaigns the user may see."""
-    form = LookupForm(request.GET or None)
-    results = None
-    if form.is_valid():
-        document = form.cleaned_data["document"]
-        results = actions.lookup_beneficiary(request.user, document, via="ui", request=request)
-        for row in results:
-            row["channels"] = [channel_label(c) for c in row["brief"].channels or []]
-            row["usable_labels"] = [channel_label(c) for c in row["usable"]]
-            row["status_url"] = reverse("campaigns:brief_detail", args=[row["brief"].code])
-    return render(
-        request,
-        "contacts/lookup.html",
-        {"form": form, "results": results},
-        status=400 if form.is_bound and not form.is_valid() else 200,
-    )

@@ -21,7 +21,11 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         "campaigns:board",
         frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
     ),
-    (_("Consulta de beneficiario"), "contacts:lookup", frozenset({Role.ASESOR, Role.ANALISTA_OCM})),
+    (
+        _("Historial del beneficiario"),
+        "calls:history",
+        frozenset({Role.ASESOR, Role.PROVEEDOR, Role.ANALISTA_OCM, Role.AUDITOR}),
+    ),
     (
         _("Exclusiones"),
         "contacts:suppressions",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from brief.calls import actions, history
 from brief.core.exceptions import Invalid
@@ -179,3 +180,116 @@ def test_bad_keys_are_refused_and_not_logged(db, analista, key, value, message):
         history.beneficiary_history(analista, key, value, via="ui")
     assert refused.value.errors[0]["message"] == message
     assert not AuditEvent.objects.filter(type="BENEFICIARY_LOOKED_UP").exists()
+
+
+# --- the page and the API ------------------------------------------------------------------
+
+
+def test_history_page(client, worked, asesor):
+    sent, silent, _calls, call = worked
+    client.force_login(asesor)
+    r = client.get(reverse("calls:history"), {"phone": "+57 300 123 4567"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    # the call it worked in full, the other campaign only as "it contacted her"
+    assert call.code not in body  # references are not shown, the typification is
+    assert "CD0101 Información entregada" in body
+    assert "Pide el extracto por correo." in body
+    assert "solo consta que contactó a la persona" in body
+    assert "Hola Ana María" not in body
+    assert silent.code not in body
+    assert [e.brief for e in r.context["result"].entries].count(sent) == 2
+    event = AuditEvent.objects.get(type="BENEFICIARY_LOOKED_UP")
+    assert (event.actor, event.details["via"], event.details["phone"]) == (
+        asesor,
+        "ui",
+        "+573001234567",
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({}, "__all__", "Escriba el documento, el teléfono o el correo."),
+        (
+            {"document": "1020304050", "email": "ana@example.co"},
+            "__all__",
+            "Busque por un solo dato: documento, teléfono o correo.",
+        ),
+        ({"document": "12"}, "document", "El documento debe tener entre 4 y 15 letras o dígitos."),
+        ({"phone": "abc"}, "phone", "El teléfono no es un número válido."),
+    ],
+)
+def test_history_page_refuses_bad_input_in_spanish(client, analista, query, field, message):
+    client.force_login(analista)
+    r = client.get(reverse("calls:history"), {"page": "1", **query})
+    assert r.status_code == 400
+    assert r.context["form"].errors[field] == [message]
+    assert message in r.content.decode()
+    assert not AuditEvent.objects.filter(type="BENEFICIARY_LOOKED_UP").exists()
+
+
+def test_history_api(api, worked, other_provider_user, analista):
+    sent, _silent, calls, _call = worked
+    url = reverse("api:lookup")
+    r = api.as_user(analista).get(url, {"document": "1020304050"})
+    assert r.status_code == 200
+    data = r.json()
+    assert (data["key"], data["value"], data["persons"], data["count"]) == (
+        "document",
+        "1020304050",
+        ["CC:1020304050"],
+        3,
+    )
+    row = next(x for x in data["results"] if x["kind"] == "interaction")
+    assert {k: row[k] for k in ("brief", "channel", "status", "observations", "detail")} == {
+        "brief": calls.code,
+        "channel": "call",
+        "status": "contact",
+        "observations": "Pide el extracto por correo.",
+        "detail": True,
+    }
+    sms = next(x for x in data["results"] if x["channel"] == "sms")
+    assert sms["content"] == "Hola Ana María, su saldo es 1000."
+    # another provider: that both campaigns contacted her, nothing of what was said
+    r = api.as_user(other_provider_user).get(url, {"email": "ana@example.co"})
+    rows = r.json()["results"]
+    assert {(x["brief"], x["detail"], x["content"], x["observations"]) for x in rows} == {
+        (sent.code, False, "", ""),
+        (calls.code, False, "", ""),
+    }
+    assert AuditEvent.objects.filter(type="BENEFICIARY_LOOKED_UP", details__via="api").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({}, None, "Escriba el documento, el teléfono o el correo."),
+        (
+            {"phone": "3001234567", "email": "a@b.co"},
+            None,
+            "Busque por un solo dato: documento, teléfono o correo.",
+        ),
+        ({"email": "nadie"}, "email", "El correo no es una dirección válida."),
+        ({"document": "1020304050", "page": "x"}, "page", "Introduzca un número entero."),
+    ],
+)
+def test_history_api_refuses_bad_input_with_the_error_shape(api, analista, query, field, message):
+    r = api.as_user(analista).get(reverse("api:lookup"), query)
+    assert r.status_code == 400
+    [error] = r.json()["errors"]
+    assert (error["field"], error["message"]) == (field, message)
+
+
+def test_history_api_is_in_the_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/lookup/"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"document", "phone", "email", "page"}
+    response = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert response["$ref"] == "#/components/schemas/History"
+    entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
+    assert {"brief", "channel", "at", "content", "status", "typification", "observations"} <= set(
+        entry
+    )

@@ -1,4 +1,4 @@
-"""Contact-base pages: mapping, progress and summary, rejects, segments, suppressions, lookup."""
+"""Contact-base pages: mapping, progress and summary, rejects, segments, suppressions."""
 
 from __future__ import annotations
 
@@ -442,65 +442,6 @@ def test_rne_upload_reports_rows_valid_and_added(as_user, proveedor):
     assert Suppression.objects.count() == 2
 
 
-# --- beneficiary lookup ----------------------------------------------------------------
-
-
-def test_lookup_page_is_scoped_and_logged(
-    as_user, received, proveedor, asesor, outsider, import_file
-):
-    import_file(base_attachment(received), proveedor)
-    received.assignments.create(advisor=asesor, assigned_by=proveedor)
-    # the provider's advisor finds the beneficiary in the campaign it works
-    r = as_user(asesor).get(url("lookup"), {"document": "1.020.304.050"})
-    assert r.status_code == 200
-    [row] = r.context["results"]
-    assert row["brief"] == received
-    assert row["contact"].full_name == "Ana Pérez"
-    body = r.content.decode()
-    assert received.code in body
-    assert "Recibido por el proveedor" in body
-    assert "SMS, Correo electrónico" in body
-    event = AuditEvent.objects.get(type="BENEFICIARY_LOOKED_UP", actor=asesor)
-    assert event.details == {"document": "1020304050", "via": "ui", "briefs": [received.code]}
-    # someone of another area finds nothing, and the search is logged too
-    r = as_user(outsider).get(url("lookup"), {"document": "1020304050"})
-    assert r.context["results"] == []
-    assert "Ninguna campaña" in r.content.decode()
-    assert AuditEvent.objects.filter(type="BENEFICIARY_LOOKED_UP", actor=outsider).count() == 1
-    # a malformed document is refused in Spanish and not logged
-    r = as_user(asesor).get(url("lookup"), {"document": "12"})
-    assert r.status_code == 400
-    assert "entre 4 y 15 letras o dígitos" in r.content.decode()
-    assert AuditEvent.objects.filter(type="BENEFICIARY_LOOKED_UP").count() == 2
-
-
-def test_lookup_api_is_scoped_and_logged(api, received, proveedor, asesor, outsider, import_file):
-    base = import_file(base_attachment(received), proveedor)
-    received.assignments.create(advisor=asesor, assigned_by=proveedor)  # the campaign it works
-    r = api.as_user(asesor).get("/api/v1/lookup/", {"document": "1020304050"})
-    assert r.status_code == 200
-    data = r.json()
-    assert data["document"] == "1020304050"
-    assert data["count"] == 1
-    [campaign] = data["campaigns"]
-    assert campaign["brief"] == received.code
-    assert campaign["status"] == Status.RECEIVED
-    assert campaign["channels"] == ["sms", "email"]
-    assert campaign["base"] == base.pk
-    assert campaign["contact"]["full_name"] == "Ana Pérez"
-    assert campaign["contact"]["usable_channels"] == ["sms", "email"]
-    assert AuditEvent.objects.get(type="BENEFICIARY_LOOKED_UP").details["via"] == "api"
-    # another area: nothing
-    r = api.as_user(outsider).get("/api/v1/lookup/", {"document": "1020304050"})
-    assert r.json()["campaigns"] == []
-    # bad input: the DESIGN §6 error shape
-    r = api.as_user(asesor).get("/api/v1/lookup/")
-    assert r.status_code == 400
-    [error] = r.json()["errors"]
-    assert error["field"] == "document"
-    assert error["message"] == "Escriba el número de documento."
-
-
 # --- navigation ------------------------------------------------------------------------
 
 
@@ -510,7 +451,7 @@ def test_only_the_longest_matching_nav_item_is_active(as_user, analista):
     assert active == ["Tablero OCM"]
     labels = [item["label"] for item in r.context["nav_items"]]
     assert "Exclusiones" in labels
-    assert "Consulta de beneficiario" in labels
+    assert "Historial del beneficiario" in labels
     r = as_user(analista).get(url("suppressions"))
     assert [i["label"] for i in r.context["nav_items"] if i["active"]] == ["Exclusiones"]
 
