@@ -6,98 +6,23 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from brief.core.bench import PG_BIN, free_port, postgres_cluster, wait_port
 from tests.helpers import require_binary
-
-PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
 
 
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL 15 cluster; yields a ``DATABASE_URL``."""
-    initdb = require_binary(f"{PG_BIN}/initdb")
-    folder = tempfile.mkdtemp(prefix="brief-pg-")
-    port = free_port()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root
-        shutil.chown(folder, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(folder, "data")
-    subprocess.run(
-        [*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "brief", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    proc = subprocess.Popen(
-        [
-            *as_postgres,
-            f"{PG_BIN}/postgres",
-            "-D",
-            data,
-            "-p",
-            str(port),
-            "-k",
-            folder,
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_port(port)
-        for _ in range(50):
-            done = subprocess.run(
-                [
-                    *as_postgres,
-                    "/usr/bin/createdb",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-U",
-                    "brief",
-                    "brief",
-                ],
-                capture_output=True,
-            )
-            if done.returncode == 0:
-                break
-            time.sleep(0.1)
-        yield f"postgres://brief@127.0.0.1:{port}/brief"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+    """A throwaway PostgreSQL 15 cluster; yields a ``DATABASE_URL`` (skips without the binaries)."""
+    require_binary(f"{PG_BIN}/initdb")
+    with postgres_cluster() as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -111,7 +36,7 @@ def redis_server() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port)
+        wait_port(port)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
@@ -267,7 +192,7 @@ service anvil {{
         [binary, "-F", "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_port(port)
+        wait_port(port)
         yield port, DOVECOT_PASSWORD
     finally:
         proc.terminate()

@@ -43,7 +43,7 @@ from brief.contacts.cleaning import (
 )
 from brief.contacts.forms import DOCUMENT_RE, normalize_document
 from brief.contacts.models import Contact
-from brief.content.models import TrackedLink
+from brief.content.models import Template, TrackedLink
 from brief.content.render import Renderer, contact_fields, link_urls
 from brief.core.audit import record
 from brief.core.exceptions import Invalid
@@ -61,6 +61,7 @@ REACHED = ACCEPTED | {MessageStatus.BOUNCED, MessageStatus.UNKNOWN}
 # Roles that see, beyond their own briefs, that any campaign contacted the person.
 SUMMARY_ROLES = PROVIDER_ROLES
 
+MESSAGE_STATUS = dict(MessageStatus.choices)
 INTERACTION_STATUS = {
     "contact": gettext_lazy("Contactado"),
     "no_contact": gettext_lazy("No contactado"),
@@ -134,10 +135,12 @@ def normalize_key(key: str, value: str) -> str:
 def persons_for(key: str, value: str) -> list[str]:
     """The person keys (``TYPE:NUMBER``) a normalized document, phone or e-mail names."""
     if key == "document":
-        types = Contact.objects.filter(doc_number=value).values_list("doc_type", flat=True)
-        return sorted({f"{t}:{value}" for t in types})
-    messages = Message.objects.filter(to=value).values_list("person", flat=True)
-    interactions = Interaction.objects.filter(address=value).values_list("person", flat=True)
+        types = Contact.objects.filter(doc_number=value).order_by().values_list("doc_type")
+        return sorted({f"{t}:{value}" for (t,) in types.distinct()})
+    messages = Message.objects.filter(to=value).order_by().values_list("person", flat=True)
+    interactions = (
+        Interaction.objects.filter(address=value).order_by().values_list("person", flat=True)
+    )
     return sorted({*messages.distinct(), *interactions.distinct()} - {""})
 
 
@@ -191,18 +194,48 @@ def beneficiary_history(
     return History(key, value, persons, page, entries, has_more)
 
 
+# The columns a row needs (wide models such as Brief cost more to select than to read).
+BRIEF_COLUMNS = ("code", "name")
+CONTACT_COLUMNS = (
+    "doc_type", "doc_number", "first_names", "last_names", "full_name", "mobile", "email",
+    "city", "department", "country", "custom",
+)  # fmt: skip
+NODE_COLUMNS = ("code", "label", "counts_as_contact", "parent")
+
+
 def _entries(persons: list[str], scope, limit: int) -> list[Entry]:
     """The newest ``limit`` messages, interactions and replies of ``persons``, merged."""
     messages = (
         Message.objects.filter(person__in=persons)
         .filter(Q(attempts__gt=0) | Q(status__in=REACHED))
         .annotate(happened_at=Coalesce("sent_at", "failed_at", "updated_at", "claimed_at"))
-        .select_related("sweep__brief", "sweep__template", "contact")
+        .select_related("sweep__brief", "contact")
+        .only(
+            "to",
+            "status",
+            "error_detail",
+            "sweep__channel",
+            "sweep__template_id",
+            *(f"sweep__brief__{c}" for c in BRIEF_COLUMNS),
+            *(f"contact__{c}" for c in CONTACT_COLUMNS),
+        )
         .order_by("-happened_at", "-id")
     )
     interactions = (
         Interaction.objects.filter(person__in=persons)
         .select_related("brief", "typification__parent__parent")
+        .only(
+            "code",
+            "channel",
+            "address",
+            "started_at",
+            "observations",
+            "answers",
+            *(f"brief__{c}" for c in BRIEF_COLUMNS),
+            *(f"typification__{c}" for c in NODE_COLUMNS),
+            *(f"typification__parent__{c}" for c in NODE_COLUMNS),
+            *(f"typification__parent__parent__{c}" for c in NODE_COLUMNS),
+        )
         .order_by("-started_at", "-id")
     )
     replies = (
@@ -210,6 +243,16 @@ def _entries(persons: list[str], scope, limit: int) -> list[Entry]:
             message_id__in=Message.objects.filter(person__in=persons).values("id")
         )
         .select_related("brief", "message__sweep__brief")
+        .only(
+            "channel",
+            "sender",
+            "text",
+            "at",
+            "provider_message_id",
+            "opt_out",
+            *(f"brief__{c}" for c in BRIEF_COLUMNS),
+            *(f"message__sweep__brief__{c}" for c in BRIEF_COLUMNS),
+        )
         .order_by("-at", "-id")
     )
     if scope is not None:
@@ -232,7 +275,7 @@ def _message_entry(message: Message) -> Entry:
         channel=message.sweep.channel,
         at=message.happened_at,  # type: ignore[attr-defined]
         status=message.status,
-        status_label=str(message.get_status_display()),
+        status_label=str(MESSAGE_STATUS.get(message.status, message.status)),
         reference=str(message.pk),
         to=message.to,
         message=message,
@@ -290,14 +333,11 @@ def _hide(entry: Entry) -> None:
 
 def _render_contents(entries: list[Entry]) -> None:
     """Each message's subject and text as the dispatcher rendered them for that recipient."""
-    renderers: dict[int, tuple[Renderer, bool]] = {}
+    renderers = _renderers({e.message.sweep.template_id for e in entries if e.message})
     for entry in entries:
         message = entry.message
         assert message is not None
-        template = message.sweep.template
-        if template.pk not in renderers:
-            renderers[template.pk] = _renderer(template)
-        renderer, with_links = renderers[template.pk]
+        renderer, with_links = renderers[message.sweep.template_id]
         rendered = renderer.render(
             contact_fields(message.contact), message_id=message.pk if with_links else None
         )
@@ -307,11 +347,35 @@ def _render_contents(entries: list[Entry]) -> None:
         entry.subject, entry.content = rendered.subject, rendered.text
 
 
-def _renderer(template) -> tuple[Renderer, bool]:
-    """A renderer of ``template`` with its tracked links as stored (nothing is written), and
+# Compiled frozen templates by id (a frozen template and its links no longer change):
+# (renderer, every link has its row).
+_COMPILED: dict[int, tuple[Renderer, bool]] = {}
+_COMPILED_MAX = 512
+
+
+def _renderers(ids: set[int]) -> dict[int, tuple[Renderer, bool]]:
+    """A renderer per template with its tracked links as stored (nothing is written), and
     whether every link has its row (one without was never sent as a token: plain URL then)."""
-    links = dict(TrackedLink.objects.filter(template=template).values_list("url", "id"))
-    return Renderer(template, link_ids=links), all(url in links for url in link_urls(template))
+    out = {pk: _COMPILED[pk] for pk in ids if pk in _COMPILED}
+    missing = ids - out.keys()
+    if not missing:
+        return out
+    links: dict[int, dict[str, int]] = {pk: {} for pk in missing}
+    rows = TrackedLink.objects.filter(template__in=missing).order_by()
+    for template_id, url, pk in rows.values_list("template_id", "url", "id"):
+        links[template_id][url] = pk
+    for template in Template.objects.filter(pk__in=missing):
+        known = links[template.pk]
+        compiled = (
+            Renderer(template, link_ids=known),
+            all(url in known for url in link_urls(template)),
+        )
+        out[template.pk] = compiled
+        if template.frozen_sha256:
+            if len(_COMPILED) >= _COMPILED_MAX:
+                _COMPILED.clear()
+            _COMPILED[template.pk] = compiled
+    return out
 
 
 def entry_dict(entry: Entry) -> dict[str, Any]:

@@ -12,14 +12,18 @@ JSON object per line.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,90 @@ def fresh_database_env(workdir: Path, name: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{workdir / name}",
         "BRIEF_VAR_DIR": str(workdir / "var"),
     }
+
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 cluster on a free loopback port, without durability (fsync
+    off); yields its ``DATABASE_URL``. Benchmarks and tests (``tests/services.py``) share it."""
+    initdb = f"{PG_BIN}/initdb"
+    folder = tempfile.mkdtemp(prefix="brief-pg-")
+    port = free_port()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root
+        shutil.chown(folder, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(folder, "data")
+    subprocess.run(
+        [*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "brief", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    proc = subprocess.Popen(
+        [
+            *as_postgres,
+            f"{PG_BIN}/postgres",
+            "-D",
+            data,
+            "-p",
+            str(port),
+            "-k",
+            folder,
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port)
+        for _ in range(50):
+            done = subprocess.run(
+                [
+                    *as_postgres,
+                    "/usr/bin/createdb",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "brief",
+                    "brief",
+                ],
+                capture_output=True,
+            )
+            if done.returncode == 0:
+                break
+            time.sleep(0.1)
+        yield f"postgres://brief@127.0.0.1:{port}/brief"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class BenchmarkCheckFailed(AssertionError):
