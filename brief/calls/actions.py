@@ -668,11 +668,34 @@ def _require_own(interaction: Interaction, actor) -> None:
     raise Forbidden(gettext("Solo el asesor que la registró o el director de canal la modifican."))
 
 
+# --- observations ---
+
+
+def observations_log(contact_id: int) -> str:
+    """The contact's observations column: one line per interaction with observations, oldest
+    first, «DD/MM/AAAA HH:MM Asesor: texto» (Bogotá time). Rebuilt from the interactions, so
+    an edited or repeated write changes its own line instead of adding another."""
+    lines = []
+    rows = (
+        Interaction.objects.filter(contact_id=contact_id)
+        .exclude(observations="")
+        .select_related("advisor")
+        .order_by("started_at", "id")
+    )
+    for row in rows:
+        at = calendar.local(row.started_at).strftime("%d/%m/%Y %H:%M")
+        who = row.advisor.display_name if row.advisor else ""
+        text = " ".join(row.observations.split())
+        lines.append(f"{at} {who}: {text}" if who else f"{at}: {text}")
+    return "\n".join(lines)
+
+
 def _write_back(interaction: Interaction) -> None:
-    """The advisor's observations become the contact's (the managed base's column)."""
-    if interaction.contact_id and interaction.observations:
+    """Write the contact's observations (the managed base's column) from its interactions: a
+    contact center keeps every note of every advisor, dated, not only the last one."""
+    if interaction.contact_id:
         Contact.objects.filter(pk=interaction.contact_id).update(
-            observations=interaction.observations
+            observations=observations_log(interaction.contact_id)
         )
 
 

@@ -15,6 +15,11 @@ urlpatterns = [
         views.base_rejects,
         name="base_rejects",
     ),
+    path(
+        "briefs/<str:code>/bases/<int:pk>/gestionada.<str:fmt>",
+        views.base_managed,
+        name="base_managed",
+    ),
     path("briefs/<str:code>/bases/<int:pk>/segmentos/", views.segments, name="segments"),
     path(
         "briefs/<str:code>/bases/<int:pk>/segmentos/conteo/",

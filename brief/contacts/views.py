@@ -34,7 +34,7 @@ from brief.core.roles import Role
 
 from . import actions, charts
 from .choices import BaseStatus, SuppressionChannel, SuppressionSource
-from .exports import rejects_response
+from .exports import managed_response, rejects_response
 from .filters import SuppressionFilter
 from .forms import (
     SWEEP_RESULT_CHOICES,
@@ -304,6 +304,20 @@ def base_rejects(request, code: str, pk: int, fmt: str):
         raise Http404(_("Esta base no tiene un archivo de rechazados."))
     actions.check_base_access(base, request.user, request=request, what="BASE_REJECTS_DOWNLOADED")
     return rejects_response(base, fmt)
+
+
+@login_required
+@require_GET
+def base_managed(request, code: str, pk: int, fmt: str):
+    """The managed base: every contact with its fields and the advisors' observations, as CSV
+    or XLSX; logged."""
+    if fmt not in {"csv", "xlsx"}:
+        raise Http404(_("Formato no disponible."))
+    base = _get_base(request, code, pk)
+    if base.status != BaseStatus.READY:
+        raise Http404(_("La base todavía no está lista."))
+    actions.check_base_access(base, request.user, request=request, what="MANAGED_BASE_DOWNLOADED")
+    return managed_response(base, fmt)
 
 
 # --- segments --------------------------------------------------------------------------

@@ -3,14 +3,19 @@ kept, recordings stored with their SHA-256 or as provider URLs, downloads audit-
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
+import io
 
 import pytest
 from django.urls import reverse
+from python_calamine import CalamineWorkbook
 
 from brief.calls import actions
 from brief.calls.models import Interaction
 from brief.contacts.models import Contact
+from brief.core.calendar import BOGOTA
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import AuditEvent
 from tests.calls.conftest import recording
@@ -79,10 +84,70 @@ def test_a_whatsapp_conversation_needs_the_provider_id_and_status(call_campaign,
     assert interaction.billable is True
 
 
-def test_observations_go_back_to_the_contact(call_campaign, asesor):
+def test_observations_go_back_to_the_contact_dated_and_signed(
+    call_campaign, asesor, proveedor, client
+):
+    # given two calls to Luis with notes, by the advisor and by the director for the advisor
     brief, contacts, leaf = call_campaign
-    _call(brief, asesor, contacts[1], leaf, observations="Pide que lo llamen en la tarde.")
-    assert Contact.objects.get(pk=contacts[1].pk).observations == "Pide que lo llamen en la tarde."
+    at = dt.datetime(2026, 12, 2, 9, 5, tzinfo=BOGOTA)
+    first = _call(
+        brief,
+        asesor,
+        contacts[1],
+        leaf,
+        observations="Pide que lo llamen\nen la tarde.",
+        started_at=at,
+    )
+    _call(
+        brief,
+        proveedor,
+        contacts[1],
+        leaf,
+        observations="Confirma el pago.",
+        started_at=at + dt.timedelta(days=1, hours=6),
+        advisor="asesor",
+    )
+    _call(brief, asesor, contacts[0], leaf)
+    # then the contact keeps both notes, oldest first, with date, time and advisor
+    who = asesor.display_name
+    assert Contact.objects.get(pk=contacts[1].pk).observations == (
+        f"02/12/2026 09:05 {who}: Pide que lo llamen en la tarde.\n"
+        f"03/12/2026 15:05 {who}: Confirma el pago."
+    )
+    # when the first note is corrected, its own line changes (no third line)
+    actions.update_interaction(first, actor=asesor, data={"observations": "Llamar a las 3 p. m."})
+    lines = Contact.objects.get(pk=contacts[1].pk).observations.splitlines()
+    assert lines == [
+        f"02/12/2026 09:05 {who}: Llamar a las 3 p. m.",
+        f"03/12/2026 15:05 {who}: Confirma el pago.",
+    ]
+    assert Contact.objects.get(pk=contacts[0].pk).observations == ""
+    # and the managed base export carries them in its «observaciones» column (logged)
+    client.force_login(proveedor)
+    base = contacts[1].base
+    answer = client.get(reverse("contacts:base_managed", args=[brief.code, base.pk, "csv"]))
+    assert answer.status_code == 200
+    text = b"".join(answer.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][-1] == "observaciones"
+    by_doc = {row[2]: row for row in rows[1:]}
+    assert by_doc[contacts[1].doc_number][-1].splitlines() == lines
+    assert by_doc[contacts[0].doc_number][-1] == ""
+    assert by_doc[contacts[0].doc_number][6] == "'+573001234567"  # formula-safe
+    assert AuditEvent.objects.filter(type="MANAGED_BASE_DOWNLOADED").count() == 1
+    xlsx = client.get(reverse("contacts:base_managed", args=[brief.code, base.pk, "xlsx"]))
+    book = CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content))
+    cells = book.get_sheet_by_index(0).to_python()
+    assert cells[0][-1] == "observaciones"
+    assert {r[2]: r[-1] for r in cells[1:]}[contacts[1].doc_number].splitlines() == lines
+
+
+def test_the_managed_base_is_for_those_who_see_the_brief(call_campaign, outsider, client):
+    brief, contacts, _ = call_campaign
+    client.force_login(outsider)
+    url = reverse("contacts:base_managed", args=[brief.code, contacts[0].base_id, "csv"])
+    assert client.get(url).status_code == 403
+    assert not AuditEvent.objects.filter(type="MANAGED_BASE_DOWNLOADED").exists()
 
 
 def test_bad_input_is_refused_and_nothing_is_written(call_campaign, asesor, make_brief):
