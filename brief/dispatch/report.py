@@ -56,20 +56,38 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+def totals(counts: dict[str, int]) -> dict[str, int]:
+    """Message totals from status counts (``engine.counts``, summed over sweeps) as the report
+    states them: ``delivered`` includes ``read``; ``sent`` is every message the provider
+    accepted (calls placed but not answered by a person were accepted, not delivered)."""
+    delivered = counts["delivered"] + counts["read"]
+    return {
+        "sent": counts["sent"] + delivered + counts["voicemail"] + counts["no_answer"],
+        "delivered": delivered,
+        "read": counts["read"],
+        "voicemail": counts["voicemail"],
+        "not_answered": counts["no_answer"],
+        "not_sent": counts["failed"] + counts["bounced"] + counts["suppressed"],
+        "bounced": counts["bounced"],
+        "failed": counts["failed"],
+        "suppressed": counts["suppressed"],
+        "unknown": counts["unknown"],
+        "pending": counts["queued"] + counts["deferred"],
+    }
+
+
 def build(brief) -> dict:
     """The report of a brief as JSON-ready data."""
     from brief.content.links import opens_count, recipients_who_opened
 
     sweeps = list(Sweep.objects.filter(brief=brief).select_related("provider_account"))
     sweep_rows = [sweep_json(s) for s in sweeps]
-    totals = dict.fromkeys(COUNT_KEYS, 0)
+    summed = dict.fromkeys(COUNT_KEYS, 0)
     for row in sweep_rows:
         for key, value in row["counts"].items():
-            totals[key] = totals.get(key, 0) + value
-    delivered = totals["delivered"] + totals["read"]
-    # Calls placed but not answered by a person were accepted, not delivered.
-    accepted = totals["sent"] + delivered + totals["voicemail"] + totals["no_answer"]
-    targeted = sum(row["total"] for row in sweep_rows) - totals["suppressed"]
+            summed[key] = summed.get(key, 0) + value
+    delivered = summed["delivered"] + summed["read"]
+    targeted = sum(row["total"] for row in sweep_rows) - summed["suppressed"]
     people_reached = (
         Message.objects.filter(
             sweep__brief=brief, status__in=[MessageStatus.DELIVERED, MessageStatus.READ]
@@ -85,7 +103,7 @@ def build(brief) -> dict:
         .distinct()
         .count()
     )
-    effective = totals["read"] + recipients_who_opened(brief)
+    effective = summed["read"] + recipients_who_opened(brief)
     hours = (
         Message.objects.filter(sweep__brief=brief, sent_at__isnull=False)
         .annotate(hour=TruncHour("sent_at", tzinfo=BOGOTA))
@@ -107,17 +125,7 @@ def build(brief) -> dict:
         "sweeps": sweep_rows,
         "totals": {
             "messages": sum(row["total"] for row in sweep_rows),
-            "sent": accepted,
-            "delivered": delivered,
-            "read": totals["read"],
-            "voicemail": totals["voicemail"],
-            "not_answered": totals["no_answer"],
-            "not_sent": totals["failed"] + totals["bounced"] + totals["suppressed"],
-            "bounced": totals["bounced"],
-            "failed": totals["failed"],
-            "suppressed": totals["suppressed"],
-            "unknown": totals["unknown"],
-            "pending": totals["queued"] + totals["deferred"],
+            **totals(summed),
             "link_opens": opens_count(brief),
         },
         "sweeps_count": len(sweeps),
