@@ -30,6 +30,9 @@ router.register(
     f"{BRIEF}/typification", calls_api.BriefTypificationViewSet, basename="typification"
 )
 router.register(f"{BRIEF}/advisors", calls_api.BriefAdvisorsViewSet, basename="advisors")
+router.register(
+    f"{BRIEF}/contact-center", calls_api.BriefContactCenterViewSet, basename="contact_center"
+)
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")

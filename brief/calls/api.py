@@ -1,9 +1,11 @@
 """Contact-center API: a brief's typification tree (``/api/v1/briefs/{code}/typification/``),
 its advisors (``/api/v1/briefs/{code}/advisors/``), interactions (``/api/v1/interactions/``)
-and the beneficiary history (``/api/v1/lookup/``)."""
+the beneficiary history (``/api/v1/lookup/``) and figures
+(``/api/v1/briefs/{code}/contact-center/``)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -18,10 +20,12 @@ from rest_framework.response import Response
 from brief.accounts.models import User
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import require_view, visible_brief
+from brief.contacts.exports import XLSX_TYPE
 from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
-from . import actions, history, typification
+from . import actions, figures, history, typification
+from .answers import script_questions
 from .choices import FLAGS, MAX_RETRY_HOURS
 from .filters import InteractionFilter
 from .forms import HistoryForm
@@ -449,3 +453,137 @@ class HistoryViewSet(viewsets.ViewSet):
             "results": rows,
         }
         return Response(HistorySerializer(payload).data)
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+class RateSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True, help_text="porcentaje 0–100 (null sin base)")
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    formula = serializers.CharField(help_text="definición de la figura")
+
+
+class CallFiguresSerializer(serializers.Serializer):
+    sweep = serializers.IntegerField(required=False, allow_null=True)
+    number = serializers.IntegerField(required=False, allow_null=True)
+    calls = serializers.IntegerField()
+    typified = serializers.IntegerField()
+    dialled = serializers.IntegerField(help_text="contactos distintos con al menos una llamada")
+    contacted = serializers.IntegerField()
+    right_party = serializers.IntegerField()
+    effective = serializers.IntegerField()
+    contact_rate = RateSerializer()
+    total_contact_rate = RateSerializer()
+    effectiveness = RateSerializer()
+
+
+class MessageFiguresSerializer(serializers.Serializer):
+    sweep = serializers.IntegerField(required=False)
+    number = serializers.IntegerField(required=False)
+    channel = serializers.CharField(required=False)
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    read = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    replied = serializers.IntegerField()
+    delivery_rate = RateSerializer()
+    read_rate = RateSerializer()
+    reply_rate = RateSerializer()
+
+
+class CallsBlockSerializer(serializers.Serializer):
+    overall = CallFiguresSerializer()
+    sweeps = CallFiguresSerializer(many=True)
+
+
+class MessagesBlockSerializer(serializers.Serializer):
+    overall = MessageFiguresSerializer()
+    sweeps = MessageFiguresSerializer(many=True)
+
+
+class QuestionFiguresSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    kind = serializers.CharField(help_text="text, yes_no, choice, number, date, nps o csat")
+    answered = serializers.IntegerField()
+    options = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="choice, yes_no"
+    )
+    distribution = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="nps, csat"
+    )
+    nps = serializers.DictField(required=False, help_text="{value, formula}")
+    csat = RateSerializer(required=False)
+    sample = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="text: las últimas respuestas"
+    )
+
+
+class ContactCenterFiguresSerializer(serializers.Serializer):
+    brief = serializers.CharField()
+    calls = CallsBlockSerializer()
+    messages = MessagesBlockSerializer()
+    questions = QuestionFiguresSerializer(many=True)
+
+
+class TextAnswerSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    interaction = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+QUESTION_PARAM = OpenApiParameter(
+    "question", OpenApiTypes.STR, OpenApiParameter.QUERY, description="clave de la pregunta"
+)
+
+
+class BriefContactCenterViewSet(viewsets.GenericViewSet):
+    """The brief's contact-center figures, the numbers of its results page: contact rate,
+    total contact rate and effectiveness of calls (from typifications), delivery, read and reply
+    rates of messages (from statuses), each with its numerator, denominator and definition,
+    overall and per sweep; and the survey answers per question (counts and percentages per
+    option, number stats, NPS and CSAT with their formula). ``answers/?question=`` pages the
+    free-text answers of one question; ``xlsx/`` downloads the consolidation."""
+
+    serializer_class = ContactCenterFiguresSerializer
+    queryset = Interaction.objects.none()
+    route_names = {"list": "brief_contact_center"}
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=ContactCenterFiguresSerializer)
+    def list(self, request, code=None):
+        return Response(figures.figures(visible_brief(request.user, code)))
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM, QUESTION_PARAM], responses=TextAnswerSerializer(many=True)
+    )
+    @action(detail=False, methods=["get"], url_path="answers")
+    def answers(self, request, code=None):
+        brief = visible_brief(request.user, code)
+        key = request.query_params.get("question", "")
+        questions = {q["key"]: q for q in script_questions(brief)}
+        if key not in questions:
+            raise Invalid(
+                gettext("«%(key)s» no es una pregunta del guion de este brief.")
+                % {"key": key[:80]},
+                code="unknown_question",
+                field="question",
+            )
+        page = self.paginate_queryset(figures.text_answers(brief, key))
+        return self.get_paginated_response(page)
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM],
+        responses={
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes
+        },
+    )
+    @action(detail=False, methods=["get"], url_path="xlsx")
+    def xlsx(self, request, code=None):
+        brief = visible_brief(request.user, code)
+        response = HttpResponse(
+            figures.figures_xlsx(*figures.export_data(brief)), content_type=XLSX_TYPE
+        )
+        response["Content-Disposition"] = f'attachment; filename="resultados-{brief.code}.xlsx"'
+        return response

@@ -23,6 +23,7 @@ the latest one counts (an interaction without contact counts on its own).
 
 from __future__ import annotations
 
+import io
 import statistics
 from collections import Counter
 from typing import Any
@@ -59,6 +60,22 @@ FORMULAS = {
     ),
     "csat": _("CSAT = respuestas 4 o 5 ÷ todas las respuestas × 100."),
     "percent": _("Respuestas de la opción ÷ personas que respondieron la pregunta."),
+}
+FIGURE_LABELS = {
+    "contact_rate": _("Tasa de contacto con el titular"),
+    "total_contact_rate": _("Tasa de contacto total"),
+    "effectiveness": _("Efectividad"),
+    "delivery_rate": _("Tasa de entrega"),
+    "read_rate": _("Tasa de lectura"),
+    "reply_rate": _("Tasa de respuesta"),
+}
+STAT_LABELS = {
+    "min": _("Mínimo"),
+    "max": _("Máximo"),
+    "mean": _("Promedio"),
+    "median": _("Mediana"),
+    "earliest": _("Primera fecha"),
+    "latest": _("Última fecha"),
 }
 # NPS groups on the 0–10 scale.
 PROMOTERS = range(9, 11)
@@ -292,3 +309,101 @@ def figures(brief: Brief) -> dict:
         "messages": message_figures(brief),
         "questions": consolidate(brief),
     }
+
+
+def export_data(brief: Brief) -> tuple[dict, dict[str, list[dict]]]:
+    """``(figures, {free-text question key: every answer})``: what the XLSX holds."""
+    data = figures(brief)
+    latest = _latest_answers(brief)
+    texts = {
+        q["key"]: text_answers(brief, q["key"], latest=latest)
+        for q in data["questions"]
+        if "sample" in q
+    }
+    return data, texts
+
+
+# --- the XLSX download ---------------------------------------------------------------------
+
+
+def figures_xlsx(data: dict, texts: dict[str, list[dict]]) -> bytes:
+    """The consolidation as a workbook: calls, messages, questions and free-text answers
+    (``texts``: question key → :func:`text_answers`). Text is written as text (never a
+    formula); each rate has its numerator, denominator and definition beside it."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True, "bg_color": "#EEF2F7"})
+
+    def sheet(name: str, header: list[str]):
+        page = book.add_worksheet(name)
+        for c, title in enumerate(header):
+            page.write_string(0, c, title, bold)
+        page.set_column(0, len(header) - 1, 18)
+        page.freeze_panes(1, 0)
+        return page
+
+    def put(page, r: int, values: list) -> None:
+        for c, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                page.write_string(r, c, str(value))
+            else:
+                page.write_number(r, c, value)
+
+    rate_header = [gettext("Barrido"), gettext("Canal"), gettext("Indicador"),
+                   gettext("Valor (%)"), gettext("Numerador"), gettext("Denominador"),
+                   gettext("Definición")]  # fmt: skip
+    blocks = [
+        (gettext("Llamadas"), "calls", ("contact_rate", "total_contact_rate", "effectiveness")),
+        (gettext("Mensajes"), "messages", ("delivery_rate", "read_rate", "reply_rate")),
+    ]
+    for name, block, keys in blocks:
+        page, r = sheet(name, rate_header), 1
+        rows = [(gettext("Total"), "", data[block]["overall"])]
+        rows += [
+            (str(s["number"] or gettext("Sin barrido")), s.get("channel", Channel.CALL), s)
+            for s in data[block]["sweeps"]
+        ]
+        for label, channel, row in rows:
+            for key in keys:
+                f = row[key]
+                put(page, r, [label, channel, str(FIGURE_LABELS[key]), f["value"],
+                              f["numerator"], f["denominator"], f["formula"]])  # fmt: skip
+                r += 1
+    questions = sheet(
+        gettext("Preguntas"),
+        [gettext("Pregunta"), gettext("Clave"), gettext("Respuesta"), gettext("Cantidad"),
+         gettext("Porcentaje"), gettext("Definición")],
+    )  # fmt: skip
+    r = 1
+    for q in data["questions"]:
+        lines: list[list] = [[gettext("Respondieron"), q["answered"], None, ""]]
+        if "options" in q:
+            lines += [[o["label"], o["count"], o["percent"], ""] for o in q["options"]]
+        if "distribution" in q:
+            lines += [[str(d["score"]), d["count"], d["percent"], ""] for d in q["distribution"]]
+        if "nps" in q:
+            lines.append(["NPS", None, q["nps"]["value"], q["nps"]["formula"]])
+        if "csat" in q:
+            lines.append(["CSAT", q["csat"]["numerator"], q["csat"]["value"], q["csat"]["formula"]])
+        for name in ("min", "max", "mean", "median", "earliest", "latest"):
+            if name in q:
+                lines.append([str(STAT_LABELS[name]), q[name], None, ""])
+        for line in lines:
+            put(questions, r, [q["text"], q["key"], *line])
+            r += 1
+    free = sheet(
+        gettext("Respuestas abiertas"),
+        [gettext("Pregunta"), gettext("Interacción"), gettext("Fecha"), gettext("Respuesta")],
+    )
+    free.set_column(3, 3, 80)
+    r = 1
+    for key, rows_ in texts.items():
+        for row in rows_:
+            put(free, r, [key, row["interaction"], row["at"], row["text"]])
+            r += 1
+    book.close()
+    return buffer.getvalue()

@@ -7,6 +7,13 @@ app_name = "calls"
 urlpatterns = [
     path("briefs/<str:code>/centro-contacto/", views.brief_panel, name="brief_panel"),
     path("briefs/<str:code>/interacciones/", views.interactions, name="interactions"),
+    # --- figures ---
+    path("briefs/<str:code>/centro-contacto/resultados/", views.results, name="results"),
+    path(
+        "briefs/<str:code>/centro-contacto/resultados.xlsx",
+        views.results_xlsx,
+        name="results_xlsx",
+    ),
     path("interacciones/<str:code>/", views.interaction_detail, name="interaction_detail"),
     path(
         "interacciones/<str:code>/grabaciones/<str:kind>/",

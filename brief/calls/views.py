@@ -18,10 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brief.campaigns.choices import PROVIDER_VISIBLE, Channel
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import require_view, visible_brief
+from brief.contacts.charts import USABLE_COLOR, bar_chart, thousands
+from brief.contacts.exports import XLSX_TYPE
 from brief.core.exceptions import Invalid, Refusal
 from brief.core.forms import add_domain_errors
 
-from . import actions, history, typification
+from . import actions, figures, history, typification
 from .choices import FLAGS, Level
 from .filters import InteractionFilter
 from .forms import HistoryForm, ImportForm, NodeForm, RecordingForm
@@ -335,3 +337,96 @@ def history_page(request):
         {"form": form, "result": result, "page_size": history.PAGE_SIZE},
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+# --- figures -------------------------------------------------------------------------------
+
+FIGURE_PAGE = 25
+
+
+def _chart(rows: list[tuple[str, int]], *, color: str, xlabel: str, prefix: str) -> dict:
+    """A bar chart drawn like the base summary's (``contacts.charts``), its rows and its
+    numbers as one sentence for the figure's accessible name."""
+    labels = [label for label, _n in rows]
+    values = [int(n or 0) for _label, n in rows]
+    return {
+        "svg": bar_chart(labels, values, color=color, xlabel=xlabel, prefix=prefix),
+        "rows": rows,
+        "text": "; ".join(
+            f"{label}: {thousands(n)}" for label, n in zip(labels, values, strict=True)
+        ),
+    }
+
+
+@login_required
+@require_GET
+def results(request, code: str):
+    """The campaign's contact-center figures: contact rate and effectiveness of calls, message
+    rates, the survey answers per question with NPS and CSAT, each with its definition."""
+    brief = _get_brief(request, code)
+    data = figures.figures(brief)
+    funnels = {
+        "calls": [
+            (_("Registros marcados"), "dialled"),
+            (_("Contactados (titular o tercero)"), "contacted"),
+            (_("Contacto con el titular"), "right_party"),
+            (_("Efectivos"), "effective"),
+        ],
+        "messages": [
+            (_("Enviados"), "sent"),
+            (_("Entregados"), "delivered"),
+            (_("Leídos"), "read"),
+            (_("Respondidos"), "replied"),
+        ],
+    }
+    units = {"calls": _("Contactos distintos"), "messages": _("Mensajes")}
+    charts = {
+        block: _chart(
+            [(label, data[block]["overall"][key]) for label, key in items],
+            color=USABLE_COLOR,
+            xlabel=units[block],
+            prefix=block,
+        )
+        for block, items in funnels.items()
+    }
+    for i, question in enumerate(data["questions"]):
+        if "options" in question:
+            rows = [(o["label"], o["count"]) for o in question["options"]]
+        elif "distribution" in question:
+            rows = [(str(d["score"]), d["count"]) for d in question["distribution"]]
+        else:
+            continue
+        question["chart"] = _chart(
+            rows, color=USABLE_COLOR, xlabel=_("Personas"), prefix=f"pregunta-{i}"
+        )
+    shown = request.GET.get("respuestas", "")
+    texts = None
+    if any(q["key"] == shown and "sample" in q for q in data["questions"]):
+        texts = Paginator(figures.text_answers(brief, shown), FIGURE_PAGE).get_page(
+            request.GET.get("page")
+        )
+    return render(
+        request,
+        "calls/results.html",
+        {
+            "brief": brief,
+            "data": data,
+            "call_chart": charts["calls"],
+            "message_chart": charts["messages"],
+            "labels": figures.FIGURE_LABELS,
+            "stat_labels": figures.STAT_LABELS,
+            "shown": shown,
+            "texts": texts,
+        },
+    )
+
+
+@login_required
+@require_GET
+def results_xlsx(request, code: str):
+    """The consolidation as XLSX (calls, messages, questions, free-text answers)."""
+    brief = _get_brief(request, code)
+    content = figures.figures_xlsx(*figures.export_data(brief))
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="resultados-{brief.code}.xlsx"'
+    return response

@@ -5,11 +5,16 @@ rates from statuses."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import random
 import statistics
+import zipfile
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
+from python_calamine import CalamineWorkbook
 
 from brief.calls import figures
 from brief.calls.models import Interaction, TypificationNode
@@ -229,3 +234,98 @@ def test_message_rates_from_statuses(survey_campaign, accounts):
     assert overall["read_rate"]["value"] == round(100 * 2 / 6, 1)
     assert (overall["replies"], overall["replied"]) == (3, 2)
     assert overall["reply_rate"]["value"] == round(100 * 2 / 6, 1)
+
+
+def _worked(brief, asesor, contacts):
+    node = {n.code: n for n in TypificationNode.objects.filter(brief=brief)}
+    _interaction(
+        brief,
+        asesor,
+        1,
+        contact=contacts[0],
+        node=node["CD0101"],
+        answers={"recomendaria": 10, "satisfaccion": 5, "canal": "Correo", "al_dia": True,
+                 "comentario": "=HYPERLINK(\"http://x\")"},
+    )  # fmt: skip
+    _interaction(
+        brief,
+        asesor,
+        2,
+        contact=contacts[1],
+        node=node["CD0202"],
+        answers={"recomendaria": 3, "comentario": "Muy lento"},
+    )
+    _interaction(brief, asesor, 3, contact=contacts[2], node=node["NC01"])
+
+
+def test_the_results_page_shows_each_figure_with_its_definition(survey_campaign, asesor, client):
+    # given three calls: one effective with answers, one right-party refusal, one no answer
+    brief, contacts = survey_campaign
+    _worked(brief, asesor, contacts)
+    client.force_login(asesor)
+    # when the assigned advisor opens the results page
+    page = client.get(reverse("calls:results", args=[brief.code]))
+    # then the rates, their definitions, NPS and the charts are there
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert page.context["data"]["calls"]["overall"]["contact_rate"]["value"] == round(200 / 3, 1)
+    assert "66,7 %" in html or "66.7 %" in html
+    assert str(figures.FORMULAS["contact_rate"]) in html
+    assert str(figures.FORMULAS["nps"]) in html
+    assert 'id="nps-recomendaria"' in html
+    assert html.count("<svg") >= 5  # the funnel and one chart per choice / rating question
+    # and every free-text answer is listed on request
+    listed = client.get(reverse("calls:results", args=[brief.code]), {"respuestas": "comentario"})
+    assert [a["text"] for a in listed.context["texts"]] == ["Muy lento", '=HYPERLINK("http://x")']
+
+
+def test_the_api_gives_the_same_numbers_and_the_xlsx_is_formula_safe(
+    api, survey_campaign, asesor, analista
+):
+    brief, contacts = survey_campaign
+    _worked(brief, asesor, contacts)
+    client = api.as_user(analista)
+    url = reverse("api:brief_contact_center", args=[brief.code])
+    body = client.get(url).json()
+    assert body == json.loads(json.dumps(figures.figures(brief), default=str))
+    nps = {q["key"]: q for q in body["questions"]}["recomendaria"]
+    assert nps["nps"]["value"] == 0.0  # one promoter, one detractor
+    answers = client.get(f"{url}answers/", {"question": "comentario"}).json()
+    assert [a["text"] for a in answers["results"]] == ["Muy lento", '=HYPERLINK("http://x")']
+    bad = client.get(f"{url}answers/", {"question": "nada"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "question"
+    xlsx = client.get(f"{url}xlsx/")
+    assert xlsx.status_code == 200
+    book = CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content))
+    assert book.sheet_names == ["Llamadas", "Mensajes", "Preguntas", "Respuestas abiertas"]
+    calls = book.get_sheet_by_name("Llamadas").to_python()
+    assert calls[1][:6] == ["Total", "", "Tasa de contacto con el titular", 66.7, 2, 3]
+    free = book.get_sheet_by_name("Respuestas abiertas").to_python()
+    assert sorted(r[3] for r in free[1:]) == ['=HYPERLINK("http://x")', "Muy lento"]
+    with zipfile.ZipFile(io.BytesIO(xlsx.content)) as archive:
+        sheets = "".join(
+            archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/")
+        )
+    assert "<f>" not in sheets  # text stays text: no formula cell
+    page = api.as_user(analista).get(reverse("calls:results_xlsx", args=[brief.code]))
+    assert page.status_code in (200, 302)
+
+
+def test_figures_are_scoped_like_the_rest_of_calls(
+    api, client, survey_campaign, make_user, provider_org, outsider
+):
+    brief, _ = survey_campaign
+    unassigned = make_user("asesor9", "asesor", provider=provider_org)
+    for user in (unassigned, outsider):
+        assert (
+            api.as_user(user)
+            .get(reverse("api:brief_contact_center", args=[brief.code]))
+            .status_code
+            == 403
+        )
+        client.force_login(user)
+        assert client.get(reverse("calls:results", args=[brief.code])).status_code == 403
+        assert client.get(reverse("calls:results_xlsx", args=[brief.code])).status_code == 403
+    missing = api.as_user(outsider).get(reverse("api:brief_contact_center", args=["NOPE-1"]))
+    assert missing.status_code == 404
