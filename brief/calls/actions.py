@@ -42,20 +42,34 @@ from brief.contacts.models import (
 )
 from brief.contacts.reader import BaseFileError, read_csv_bytes, read_xlsx
 from brief.content.actions import retention_date
-from brief.core import calendar
+from brief.content.render import compile_template, contact_fields
+from brief.core import calendar, sla
 from brief.core.audit import record
+from brief.core.choices import DurationUnit, Responsible
 from brief.core.exceptions import Conflict, Forbidden, Invalid
+from brief.core.models import SLARule
 from brief.core.roles import Role
 from brief.core.uploads import check_upload
 from brief.dispatch.actions import finish_sweep
-from brief.dispatch.choices import SweepState
+from brief.dispatch.choices import RANK, MessageStatus, SweepState
 from brief.dispatch.engine import recipients_queryset
-from brief.dispatch.models import DailyContact, Sweep
+from brief.dispatch.models import DailyContact, StatusEvent, Sweep
+from brief.dispatch.providers.base import (
+    OutgoingMessage,
+    ProviderError,
+    SendResult,
+    StatusUpdate,
+    get_provider,
+)
 
-from . import billing, typification
+from . import billing, conversations, typification
 from .answers import clean_answers
 from .choices import (
     ASSIGN_STATES,
+    CASE_CLOSED,
+    CASE_OPENED,
+    CASE_ROLES,
+    CASE_RULE,
     CHILD_LEVEL,
     EDIT_STATES,
     FLAGS,
@@ -63,10 +77,22 @@ from .choices import (
     INTERACTION_STATES,
     MAX_RETRY_HOURS,
     RECORDING_EXTENSIONS,
+    CaseStatus,
+    ConversationStatus,
+    Direction,
     Level,
     RecordingKind,
 )
-from .models import Interaction, QueueEntry, Recording, TypificationNode
+from .models import (
+    Case,
+    CaseNote,
+    Conversation,
+    ConversationMessage,
+    Interaction,
+    QueueEntry,
+    Recording,
+    TypificationNode,
+)
 
 # --- typification: who may edit ----------------------------------------------------------
 
@@ -589,11 +615,16 @@ def save_interaction(interaction: Interaction, fields: list[str]) -> Interaction
     contact = interaction.contact if interaction.contact_id else None
     interaction.person = person_key(contact.doc_type, contact.doc_number) if contact else ""
     interaction.address = channel_address(contact, interaction.channel) if contact else ""
-    if interaction.pk is None:
+    created = interaction.pk is None
+    if created:
         interaction.save()
     else:
         derived = ["exclusions", "billable", "completeness", "person", "address", "updated_at"]
         interaction.save(update_fields=[*dict.fromkeys([*fields, *derived])])
+    # A typification that creates a case opens it (once): when the interaction happened for a
+    # new one, now for a later typification.
+    moment = (interaction.ended_at or interaction.started_at) if created else None
+    open_case(interaction, at=min(moment, timezone.now()) if moment else None)
     return interaction
 
 
@@ -924,3 +955,397 @@ def settle_queue_entry(interaction: Interaction, *, callback_at=None) -> None:
         and not QueueEntry.objects.filter(sweep=entry.sweep_id, closed=False).exists()
     ):
         finish_sweep(entry.sweep_id)  # the sweep's last open entry: the sweep is done
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+
+def open_conversations(inbound_ids: list[int]) -> int:
+    """Open or extend the WhatsApp conversations of inbound messages just stored (dispatch's
+    ``AFTER_INBOUND`` step, on commit). A message of a brief opens a conversation with its
+    sender, or extends the open one (the 24-hour window restarts from it); an opt-out reply
+    («BAJA», STOP), which dispatch already turned into a suppression, opens none but is shown
+    in an open one. Idempotent: a message already in a conversation is skipped. Returns how
+    many conversations were opened."""
+    opened = 0
+    for row in conversations.inbound_rows(inbound_ids):
+        with transaction.atomic():
+            if ConversationMessage.objects.filter(inbound=row).exists():
+                continue
+            address = conversations.address_of(row.sender)
+            conversation = (
+                Conversation.objects.select_for_update()
+                .filter(
+                    brief_id=row.brief_id,
+                    account_id=row.account_id,
+                    address=address,
+                    status=ConversationStatus.OPEN,
+                )
+                .first()
+            )
+            if conversation is None:
+                if row.opt_out:
+                    continue
+                conversation = Conversation.objects.create(
+                    brief_id=row.brief_id,
+                    contact_id=row.contact_id,
+                    address=address,
+                    account_id=row.account_id,
+                    first_wamid=row.provider_message_id,
+                    opened_at=row.at,
+                    last_inbound_at=row.at,
+                    window_closes_at=conversations.window_closes(row.at),
+                )
+                opened += 1
+                record(
+                    "CONVERSATION_OPENED",
+                    target=row.brief,
+                    details={"conversation": conversation.pk, "inbound": row.pk},
+                )
+            elif row.at > conversation.last_inbound_at:
+                conversation.last_inbound_at = row.at
+                conversation.window_closes_at = conversations.window_closes(row.at)
+                if conversation.contact_id is None:
+                    conversation.contact_id = row.contact_id
+                conversation.save(update_fields=["last_inbound_at", "window_closes_at", "contact"])
+            ConversationMessage.objects.create(
+                conversation=conversation,
+                direction=Direction.INBOUND,
+                inbound=row,
+                text=row.text,
+                at=row.at,
+                provider_message_id=row.provider_message_id,
+                status="received",
+            )
+    return opened
+
+
+def check_can_answer(conversation: Conversation, actor) -> None:
+    """The brief's assigned advisors and the provider's director answer and close open
+    conversations while the campaign runs or its results are in review."""
+    check_can_record(conversation.brief, actor)
+    if conversation.status != ConversationStatus.OPEN:
+        raise Conflict(gettext("La conversación ya está cerrada."), code="conversation_closed")
+
+
+def answer_refusal(conversation: Conversation, actor) -> str | None:
+    return refusal(lambda _b, user: check_can_answer(conversation, user), conversation.brief, actor)
+
+
+def _reply_content(conversation: Conversation, text: str, template, now) -> OutgoingMessage:
+    """What goes on the wire: free text inside the service window, else an approved template
+    of the brief (with the contact's data as its parameters)."""
+    if template is None:
+        text = (text or "").strip()
+        if not text:
+            raise Invalid(gettext("Escriba la respuesta."), code="required", field="text")
+        if len(text) > conversations.MAX_TEXT:
+            raise Invalid(
+                gettext("WhatsApp admite hasta %(max)s caracteres.")
+                % {"max": conversations.MAX_TEXT},
+                code="too_long",
+                field="text",
+            )
+        reason = conversations.window_reason(conversation, now)
+        if reason:
+            raise Conflict(reason, code="window_closed", field="text")
+        return OutgoingMessage(id=0, to=f"+{conversation.address}", channel="whatsapp", text=text)
+    if not conversations.approved_templates(conversation.brief).filter(pk=template.pk).exists():
+        raise Invalid(
+            gettext("Use una plantilla de WhatsApp de este brief aprobada por Meta."),
+            code="template_not_approved",
+            field="template",
+        )
+    fields = contact_fields(conversation.contact) if conversation.contact else {}
+    rendered = compile_template(template).render(fields)
+    if rendered.skip_reason:
+        raise Invalid(rendered.skip_reason, code="missing_data", field="template")
+    return OutgoingMessage(
+        id=0,
+        to=f"+{conversation.address}",
+        channel="whatsapp",
+        text=rendered.text or template.body,
+        params=list(rendered.wa_params),
+        button_params=list(rendered.wa_button),
+        template_name=template.wa_name,
+        language=template.wa_language or "es",
+    )
+
+
+def reply_conversation(
+    conversation: Conversation, *, actor, text: str = "", template=None, request=None
+) -> ConversationMessage:
+    """Answer a conversation through its WhatsApp account: free text only inside the 24-hour
+    service window (else 409 ``window_closed``), a template of the brief Meta approved at any
+    time. The answer is stored before it goes on the wire, then marked ``sent`` with the
+    provider's id (or ``failed`` with the provider's reason); callbacks move it on
+    (:func:`apply_reply_statuses`)."""
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("brief", "account", "contact")
+            .get(pk=conversation.pk)
+        )
+        check_can_answer(conversation, actor)
+        outgoing = _reply_content(conversation, text, template, now)
+        row = ConversationMessage.objects.create(
+            conversation=conversation,
+            direction=Direction.OUTBOUND,
+            text=outgoing.text,
+            template=template,
+            at=now,
+            sent_by=actor,
+            status=MessageStatus.SENDING,
+            rank=RANK[MessageStatus.SENDING],
+        )
+        if conversation.advisor_id is None and actor.has_role(Role.ASESOR):
+            conversation.advisor = actor
+            conversation.save(update_fields=["advisor"])
+        record(
+            "CONVERSATION_REPLIED",
+            actor=actor,
+            target=conversation.brief,
+            request=request,
+            details={
+                "conversation": conversation.pk,
+                "message": row.pk,
+                "template": template.wa_name if template else None,
+            },
+        )
+    outgoing.id = row.pk
+    provider = get_provider(conversation.account)
+    try:
+        [result] = provider.send([outgoing])
+    except ProviderError as exc:
+        result = SendResult(row.pk, False, code=exc.code or "provider_error", detail=str(exc))
+    finally:
+        provider.close()
+    with transaction.atomic():
+        if result.accepted:
+            ConversationMessage.objects.filter(pk=row.pk, rank__lte=RANK["sent"]).update(
+                status=MessageStatus.SENT,
+                rank=RANK[MessageStatus.SENT],
+                provider_message_id=result.provider_message_id[:120],
+            )
+            row.refresh_from_db()
+            early = StatusEvent.objects.filter(
+                provider=conversation.account.code,
+                applied=False,
+                provider_message_id=row.provider_message_id,
+            )
+            if row.provider_message_id and early.exists():  # callbacks faster than the answer
+                apply_reply_statuses(
+                    conversation.account,
+                    [
+                        StatusUpdate(e.provider_message_id, e.status, code=e.code, detail=e.detail)
+                        for e in early
+                    ],
+                )
+        else:
+            ConversationMessage.objects.filter(pk=row.pk).update(
+                status=MessageStatus.FAILED,
+                rank=RANK[MessageStatus.FAILED],
+                error_code=result.code[:60],
+                error_detail=result.detail[:300],
+            )
+    row.refresh_from_db()
+    return row
+
+
+def apply_reply_statuses(account, updates: list) -> int:
+    """Apply the provider's statuses to the conversations' answers sent through ``account``
+    (dispatch's ``UNMATCHED_STATUS_STEPS``): forward only, as a sweep's messages; their
+    pending events are marked applied, and a closed conversation's interaction takes the new
+    provider status. Returns how many updates were its own."""
+    ids = {u.provider_message_id for u in updates if u.status in RANK}
+    answers = ConversationMessage.objects.filter(
+        provider_message_id__in=ids, direction=Direction.OUTBOUND, conversation__account=account
+    )
+    rows: dict[str, int] = dict(answers.values_list("provider_message_id", "pk"))
+    if not rows:
+        return 0
+    applied = 0
+    for u in updates:
+        pk = rows.get(u.provider_message_id)
+        if pk is None or u.status not in RANK:
+            continue
+        applied += 1
+        ConversationMessage.objects.filter(pk=pk, rank__lt=RANK[u.status]).update(
+            status=u.status,
+            rank=RANK[u.status],
+            error_code=u.code[:60],
+            error_detail=u.detail[:300],
+        )
+    StatusEvent.objects.filter(
+        provider=account.code, applied=False, provider_message_id__in=list(rows)
+    ).update(applied=True)
+    closed = Conversation.objects.filter(
+        messages__pk__in=rows.values(), interaction__isnull=False
+    ).select_related("interaction")
+    for conversation in closed.distinct():
+        interaction = conversation.interaction
+        status = conversations.last_outbound_status(conversation)
+        if interaction is not None and interaction.provider_status != status:
+            interaction.provider_status = status
+            save_interaction(interaction, ["provider_status"])
+    return applied
+
+
+@transaction.atomic
+def close_conversation(
+    conversation: Conversation,
+    *,
+    actor,
+    typification: int | None,
+    observations: str = "",
+    request=None,
+) -> Interaction:
+    """Typify a conversation and close it: it becomes a WhatsApp :class:`Interaction`
+    (``external_id`` its first message's wamid, ``provider_status`` the provider's last status
+    of the answers) through :func:`record_interaction`, so the billing rule applies and a
+    typification that creates a case opens one."""
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("brief", "advisor")
+        .get(pk=conversation.pk)
+    )
+    check_can_answer(conversation, actor)
+    if typification in (None, ""):
+        raise Invalid(
+            gettext("Elija la tipificación para cerrar la conversación."),
+            code="required",
+            field="typification",
+        )
+    data: dict[str, Any] = {
+        "channel": Channel.WHATSAPP,
+        "contact": conversation.contact_id,
+        "external_id": conversation.first_wamid,
+        "provider_status": conversations.last_outbound_status(conversation),
+        "started_at": conversation.opened_at,
+        "ended_at": timezone.now(),
+        "typification": typification,
+        "observations": observations,
+    }
+    if not actor.has_role(Role.ASESOR) and conversation.advisor is not None:
+        data["advisor"] = conversation.advisor.username
+    interaction = record_interaction(conversation.brief, actor=actor, data=data, request=request)
+    conversation.status = ConversationStatus.CLOSED
+    conversation.closed_at = interaction.ended_at
+    conversation.interaction = interaction
+    if conversation.advisor_id is None:
+        conversation.advisor_id = interaction.advisor_id
+    conversation.save(update_fields=["status", "closed_at", "interaction", "advisor"])
+    record(
+        "CONVERSATION_CLOSED",
+        actor=actor,
+        target=conversation.brief,
+        request=request,
+        details={"conversation": conversation.pk, "interaction": interaction.code},
+    )
+    return interaction
+
+
+def _new_case_code() -> str:
+    while True:
+        code = f"CASO-{secrets.token_hex(4).upper()}"
+        if not Case.objects.filter(code=code).exists():
+            return code
+
+
+def open_case(interaction: Interaction, *, at: dt.datetime | None = None) -> Case | None:
+    """Open the case of an interaction typified with a node that creates one (once per
+    interaction; ``save_interaction`` calls it). It falls due one business day later by the
+    SLA rule «creación de casos», whose clock starts on commit (the SLA scan marks it breached
+    and the alerts tell the responsible party)."""
+    node = interaction.typification
+    if (
+        node is None
+        or not node.creates_case
+        or Case.objects.filter(interaction=interaction).exists()
+    ):
+        return None
+    opened = at or timezone.now()
+    rule = SLARule.objects.filter(code=CASE_RULE, active=True).first()
+    due = (
+        sla.compute_due(opened, rule.duration, rule.unit)
+        if rule
+        else sla.compute_due(opened, 1, DurationUnit.BUSINESS_DAYS)
+    )
+    contact = interaction.contact
+    case = Case.objects.create(
+        code=_new_case_code(),
+        brief_id=interaction.brief_id,
+        interaction=interaction,
+        contact=contact,
+        person=person_key(contact.doc_type, contact.doc_number) if contact else "",
+        summary=interaction.observations or str(node),
+        responsible=rule.responsible if rule else Responsible.PROVIDER,
+        opened_at=opened,
+        due_at=due,
+    )
+    record(
+        "CASE_OPENED",
+        target=interaction.brief,
+        details={"case": case.code, "interaction": interaction.code, "due_at": due.isoformat()},
+    )
+    transaction.on_commit(lambda: sla.on_event(CASE_OPENED, case, at=opened))
+    return case
+
+
+def check_can_manage_case(case: Case, actor) -> None:
+    """OCM and the provider's people (advisors on their assigned briefs) manage open cases."""
+    require_actor(actor, case.brief, CASE_ROLES, gettext("gestionar casos"))
+    if case.status == CaseStatus.CLOSED:
+        raise Conflict(gettext("El caso ya está cerrado."), code="case_closed")
+
+
+def case_refusal(case: Case, actor) -> str | None:
+    return refusal(lambda _b, user: check_can_manage_case(case, user), case.brief, actor)
+
+
+def _note(case: Case, actor, text: str) -> CaseNote | None:
+    text = (text or "").strip()
+    return CaseNote.objects.create(case=case, author=actor, text=text) if text else None
+
+
+@transaction.atomic
+def annotate_case(case: Case, *, actor, text: str, request=None) -> CaseNote:
+    """Add a note to an open case; the first one puts it «en gestión»."""
+    case = Case.objects.select_for_update().select_related("brief").get(pk=case.pk)
+    check_can_manage_case(case, actor)
+    note = _note(case, actor, text)
+    if note is None:
+        raise Invalid(gettext("Escriba la nota."), code="required", field="text")
+    if case.status == CaseStatus.OPEN:
+        case.status = CaseStatus.IN_PROGRESS
+        case.save(update_fields=["status"])
+    record(
+        "CASE_ANNOTATED",
+        actor=actor,
+        target=case.brief,
+        request=request,
+        details={"case": case.code, "note": note.pk},
+    )
+    return note
+
+
+@transaction.atomic
+def close_case(case: Case, *, actor, text: str = "", request=None) -> Case:
+    """Close a case (with an optional closing note); on time when by its due time. Its SLA
+    clock stops on commit (met or late)."""
+    case = Case.objects.select_for_update().select_related("brief").get(pk=case.pk)
+    check_can_manage_case(case, actor)
+    _note(case, actor, text)
+    now = timezone.now()
+    case.status, case.closed_at, case.closed_by = CaseStatus.CLOSED, now, actor
+    case.save(update_fields=["status", "closed_at", "closed_by"])
+    record(
+        "CASE_CLOSED",
+        actor=actor,
+        target=case.brief,
+        request=request,
+        details={"case": case.code, "on_time": case.on_time},
+    )
+    transaction.on_commit(lambda: sla.on_event(CASE_CLOSED, case, at=now, actor=actor))
+    return case

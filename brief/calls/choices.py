@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from brief.campaigns.choices import PROVIDER_VISIBLE, TERMINAL, Channel, Status
+from brief.core.roles import Role
 
 
 class Level(models.TextChoices):
@@ -113,3 +114,35 @@ class Exclusion(models.TextChoices):
     NO_AUDIO = "no_audio", _("Sin grabación de audio")
     NO_SCREEN = "no_screen", _("Sin grabación de pantalla")
     NO_PROVIDER_STATUS = "no_provider_status", _("Sin estado del proveedor")
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+#: WhatsApp's customer service window: free text is allowed until this long after the
+#: person's last message; afterwards only an approved template.
+SERVICE_WINDOW_HOURS = 24
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", _("Abierta")
+    CLOSED = "closed", _("Cerrada")
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", _("Recibido")
+    OUTBOUND = "out", _("Enviado")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Abierto")
+    IN_PROGRESS = "in_progress", _("En gestión")
+    CLOSED = "closed", _("Cerrado")
+
+
+#: The SLA rule of a case (``brief.core.sla``): the seed's «creación de casos», one business
+#: day from the typification that opened it; the events that start and stop its clock.
+CASE_RULE = "creacion-casos"
+CASE_OPENED = "case.opened"
+CASE_CLOSED = "case.closed"
+#: Who manages cases: OCM and the provider's people (advisors on their assigned briefs).
+CASE_ROLES = frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.ASESOR})

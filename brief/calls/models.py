@@ -9,8 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.campaigns.choices import Channel
 from brief.campaigns.models import Brief
+from brief.core.choices import Responsible
 
-from .choices import FLAGS, Exclusion, Level, RecordingKind
+from .choices import (
+    FLAGS,
+    CaseStatus,
+    ConversationStatus,
+    Direction,
+    Exclusion,
+    Level,
+    RecordingKind,
+)
 
 
 class TypificationNode(models.Model):
@@ -207,3 +216,172 @@ class QueueEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief_id}: {self.contact_id}"
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+
+class Conversation(models.Model):
+    """A WhatsApp conversation a person opened by writing to a campaign's number.
+
+    Opened (or extended) by each inbound message (``actions.open_conversations``); the service
+    window closes 24 hours after the person's last message (``window_closes_at``): inside it an
+    advisor answers free text, outside it only an approved template. Closing it typifies it and
+    makes it an :class:`Interaction` (``interaction``).
+    """
+
+    brief = models.ForeignKey(Brief, on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.CharField(_("número de la persona"), max_length=40)
+    account = models.ForeignKey(
+        "dispatch.ProviderAccount", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("estado"), max_length=10, choices=ConversationStatus.choices, default="open"
+    )
+    first_wamid = models.CharField(_("primer mensaje (ID del proveedor)"), max_length=120)
+    opened_at = models.DateTimeField(_("abierta"))
+    last_inbound_at = models.DateTimeField(_("último mensaje de la persona"))
+    window_closes_at = models.DateTimeField(_("cierre de la ventana de 24 horas"))
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("cerrada"), null=True, blank=True)
+    interaction = models.OneToOneField(
+        Interaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversation",
+    )
+
+    class Meta:
+        ordering = ["-last_inbound_at", "-id"]
+        indexes = [models.Index(fields=["brief", "status", "last_inbound_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brief", "account", "address"],
+                condition=models.Q(status="open"),
+                name="conversation_open_unique",
+            )
+        ]
+        verbose_name = _("conversación")
+        verbose_name_plural = _("conversaciones")
+
+    def __str__(self) -> str:
+        return f"{self.brief_id}: {self.address}"
+
+    def window_open(self, now=None) -> bool:
+        """Whether free text may still be sent (the 24-hour service window)."""
+        return (now or timezone.now()) < self.window_closes_at
+
+
+class ConversationMessage(models.Model):
+    """One message of a conversation: the person's (``inbound``, stored by dispatch) or an
+    advisor's answer (free text, or a template outside the window) with its provider id and
+    the status the provider's callbacks move forward."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    direction = models.CharField(_("sentido"), max_length=3, choices=Direction.choices)
+    inbound = models.OneToOneField(
+        "dispatch.InboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("texto"), blank=True)
+    template = models.ForeignKey(
+        "content.Template", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("fecha"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    provider_message_id = models.CharField(max_length=120, blank=True)
+    status = models.CharField(_("estado"), max_length=20, blank=True)
+    rank = models.PositiveSmallIntegerField(default=0)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["provider_message_id"], name="conv_message_provider_id")]
+        verbose_name = _("mensaje de conversación")
+        verbose_name_plural = _("mensajes de conversación")
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} {self.direction} {self.status}"
+
+
+class Case(models.Model):
+    """A case for ICETEX's CRM: opened when an interaction is typified with a node that
+    «crea un caso» (one per interaction), due one business day later (the SLA rule
+    ``creacion-casos``, whose clock the SLA scan and alerts watch)."""
+
+    code = models.CharField(_("código"), max_length=20, unique=True, editable=False)
+    brief = models.ForeignKey(Brief, on_delete=models.PROTECT, related_name="cases")
+    interaction = models.OneToOneField(Interaction, on_delete=models.PROTECT, related_name="case")
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person = models.CharField(_("persona"), max_length=40, blank=True)
+    summary = models.TextField(_("resumen"), blank=True)
+    status = models.CharField(
+        _("estado"), max_length=12, choices=CaseStatus.choices, default="open"
+    )
+    responsible = models.CharField(
+        _("responsable"), max_length=20, choices=Responsible.choices, default="provider"
+    )
+    opened_at = models.DateTimeField(_("abierto"))
+    due_at = models.DateTimeField(_("vence"))
+    closed_at = models.DateTimeField(_("cerrado"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["brief", "status"]),
+            models.Index(fields=["status", "due_at"]),
+        ]
+        verbose_name = _("caso")
+        verbose_name_plural = _("casos")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def on_time(self) -> bool | None:
+        """Closed by its due time (``None`` while open)."""
+        return None if self.closed_at is None else self.closed_at <= self.due_at
+
+    def overdue(self, now=None) -> bool:
+        """Open past its due time, or closed late."""
+        if self.closed_at is not None:
+            return self.closed_at > self.due_at
+        return (now or timezone.now()) > self.due_at
+
+
+class CaseNote(models.Model):
+    """An annotation on a case (what was done, what the person was told)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("nota"))
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.text[:40]}"

@@ -331,6 +331,16 @@ DEFAULT_RULES: list[dict] = [
         "responsible": Responsible.PROVIDER,
     },
     {
+        # A case opened by a typification (``brief.calls``): created in ICETEX's CRM and
+        # managed within one business day (the seed's «creación de casos»).
+        "code": "creacion-casos",
+        "name": "Creación y gestión de un caso en el CRM",
+        "start_event": "case.opened",
+        "stop_event": "case.closed",
+        "duration": 1,
+        "responsible": Responsible.PROVIDER,
+    },
+    {
         "code": "pregunta-respuesta",
         "name": "Respuesta a una pregunta del proveedor",
         "start_event": "question.asked",

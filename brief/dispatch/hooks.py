@@ -23,6 +23,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -39,6 +40,13 @@ from .providers.base import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Steps of higher layers (dotted paths; dispatch never imports them) for statuses whose
+#: provider id is no sweep's message: each takes ``(account, updates)``, applies those that
+#: are its own (the contact center's conversation replies), marks their pending events
+#: applied and answers how many it applied. Run inside :func:`ingest`'s transaction, and only
+#: when some statuses were left pending, so a sweep's callbacks never pay for it.
+UNMATCHED_STATUS_STEPS: tuple[str, ...] = ("brief.calls.actions.apply_reply_statuses",)
 
 
 def ingest(
@@ -62,6 +70,11 @@ def ingest(
         if raw is not None:
             keep_payload(account, raw, content_type=content_type, items=len(items))
         result = apply_status_updates(account.code, updates, store=provider.store_events)
+        if result["pending"]:
+            for step in UNMATCHED_STATUS_STEPS:
+                taken = import_string(step)(account, updates)
+                result["applied"] += taken
+                result["pending"] -= taken
         result["inbound"] = record_inbound(account, inbound)
         provider.after_ingest(list(items))
     return result

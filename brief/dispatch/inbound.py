@@ -7,16 +7,22 @@ opt-out word (:data:`OPT_OUT_WORDS`, any case, accents and surrounding punctuati
 suppresses that channel for the person's document (or the sender's address when we do not know
 the person), through :func:`brief.contacts.actions.add_suppression`, with the inbound message
 named in the audit event.
+
+Once stored, the inbound messages of a channel named in :data:`AFTER_INBOUND` are handed (by
+their ids, on commit) to the step of a higher layer that table names by dotted path: WhatsApp
+texts open or extend the contact center's conversations (dispatch never imports ``calls``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from brief.contacts.actions import add_suppression
 from brief.contacts.choices import SuppressionChannel, SuppressionSource
@@ -30,6 +36,10 @@ from .providers.base import InboundMessage
 log = logging.getLogger(__name__)
 
 OPT_OUT_WORDS = frozenset({"STOP", "BAJA", "NO MAS", "CANCELAR"})
+
+#: Channel → the step (dotted path) that takes the ids of that channel's new inbound messages,
+#: run on commit after they are stored: the upward step of the layers, stated once.
+AFTER_INBOUND: dict[str, str] = {"whatsapp": "brief.calls.actions.open_conversations"}
 
 
 def normalize_reply(text: str) -> str:
@@ -74,6 +84,7 @@ def match_message(account: ProviderAccount, item: InboundMessage) -> Message | N
 def record_inbound(account: ProviderAccount, items: list[InboundMessage]) -> int:
     """Store inbound messages once per (account, provider id); returns how many are new."""
     created_count = 0
+    new_by_channel: dict[str, list[int]] = {}
     for item in items:
         if not item.provider_message_id:
             continue
@@ -99,6 +110,10 @@ def record_inbound(account: ProviderAccount, items: list[InboundMessage]) -> int
                 created_count += 1
                 if row.opt_out:
                     _suppress(row, message)
+                if row.channel in AFTER_INBOUND:
+                    new_by_channel.setdefault(row.channel, []).append(row.pk)
+    for channel, ids in new_by_channel.items():
+        transaction.on_commit(functools.partial(import_string(AFTER_INBOUND[channel]), ids))
     return created_count
 
 

@@ -1,10 +1,10 @@
 """A WhatsApp Cloud API (Graph) stand-in on 127.0.0.1, for tests, the benchmark and the demo.
 
 ``GraphPeer`` is a real HTTP server (aiohttp, in its own thread): it checks the Bearer token,
-answers template sends with wamids (or with the Graph error object of a code chosen per
-recipient), lists message templates in pages (``paging.cursors.after``), and builds and POSTs
-webhooks signed with the app secret exactly as Meta does (statuses, duplicated and shuffled,
-and inbound messages).
+answers template and session text sends with wamids (or with the Graph error object of a code
+chosen per recipient), lists message templates in pages (``paging.cursors.after``), and
+builds and POSTs webhooks signed with the app secret exactly as Meta does (statuses,
+duplicated and shuffled, and inbound messages).
 
 With ``reporting`` (the demo, :meth:`GraphPeer.demo`) it also reports on every send it accepts,
 on its own, as Meta does: signed webhooks to ``Reporting.url`` with ``sent``, ``delivered`` and
@@ -295,12 +295,18 @@ class GraphPeer:
             return web.json_response(body, status=status)
         data = await request.json()
         template = data.get("template") or {}
+        if data.get("type") == "text":  # a session message: a non-empty text body
+            valid = bool(str((data.get("text") or {}).get("body") or "").strip())
+        else:
+            valid = (
+                data.get("type") == "template"
+                and bool(template.get("name"))
+                and bool((template.get("language") or {}).get("code"))
+            )
         if (
             request.match_info["phone"] != PHONE_NUMBER_ID
             or data.get("messaging_product") != "whatsapp"
-            or data.get("type") != "template"
-            or not template.get("name")
-            or not (template.get("language") or {}).get("code")
+            or not valid
         ):
             status, body = error_body(100, "Invalid parameter")
             return web.json_response(body, status=status)

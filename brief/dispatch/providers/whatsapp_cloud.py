@@ -1,4 +1,5 @@
-"""WhatsApp Cloud API (Meta Graph API): template sends, signed webhooks, template status.
+"""WhatsApp Cloud API (Meta Graph API): template and text sends, signed webhooks, template
+status.
 
 Options: ``base_url`` (default ``https://graph.facebook.com``), ``api_version`` (``v21.0``),
 ``phone_number_id``, ``waba_id``, ``access_token``, ``app_secret``, ``verify_token``,
@@ -6,10 +7,12 @@ Options: ``base_url`` (default ``https://graph.facebook.com``), ``api_version`` 
 
 Sends are ``POST {base_url}/{api_version}/{phone_number_id}/messages`` (template with the body
 parameters ``{{n}}`` and, when the template has a URL button, the button's URL suffix: the
-recipient's tracked-link token); the answer's ``messages[0].id`` (the *wamid*) is the provider
-id. Webhooks come to ``/hooks/<account code>/``: the ``GET`` subscription check answers
-``hub.challenge`` when ``hub.verify_token`` matches; a ``POST`` is genuine only when
-``X-Hub-Signature-256`` is ``sha256=`` + HMAC-SHA256 of the raw body under ``app_secret``.
+recipient's tracked-link token), or a session text message (an advisor's answer inside the
+24-hour service window: an ``OutgoingMessage`` without ``template_name``); the answer's
+``messages[0].id`` (the *wamid*) is the provider id. Webhooks come to
+``/hooks/<account code>/``: the ``GET`` subscription check answers ``hub.challenge`` when
+``hub.verify_token`` matches; a ``POST`` is genuine only when ``X-Hub-Signature-256`` is
+``sha256=`` + HMAC-SHA256 of the raw body under ``app_secret``.
 :data:`ERRORS` is the one table of Graph error codes and what they do to a message.
 """
 
@@ -189,7 +192,8 @@ def parse_webhook(payload: dict[str, Any]) -> list[StatusUpdate | InboundMessage
 
 
 class WhatsAppCloudProvider(BaseProvider):
-    """Template messages through the Cloud API over aiohttp; webhooks signed by Meta."""
+    """Template (and session text) messages through the Cloud API over aiohttp; webhooks
+    signed by Meta."""
 
     #: A sweep through this adapter needs a template Meta approved (see template sync).
     requires_approved_templates = True
@@ -211,7 +215,17 @@ class WhatsAppCloudProvider(BaseProvider):
         return f"{self.base_url}/{self.api_version}/{self.phone_number_id}/messages"
 
     def body(self, message: OutgoingMessage) -> dict[str, Any]:
-        """The Graph request body of one template message."""
+        """The Graph request body of one message: a template, or a session text message
+        (``"type": "text"``) when ``template_name`` is empty — only allowed by Meta inside the
+        24-hour service window that the person's last message opened (else error 131047)."""
+        if not message.template_name:
+            return {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": message.to.lstrip("+"),
+                "type": "text",
+                "text": {"preview_url": False, "body": message.text},
+            }
         components: list[dict[str, Any]] = []
         if message.params:
             components.append(

@@ -140,6 +140,30 @@ def test_template_send_carries_body_parameters_and_url_button(peer, db):
     }
 
 
+def test_session_text_message_is_sent_as_type_text(peer, db):
+    # given an advisor's free-text answer (no template name)
+    provider = WhatsAppCloudProvider(wa_account(peer))
+    answer = OutgoingMessage(id=7, to="+573001234567", channel="whatsapp", text="Hola, Ana.")
+    # when
+    [result] = provider.send([answer])
+    # then the peer accepted a Graph "text" message and answered its wamid
+    assert result.accepted
+    assert peer.sent[result.provider_message_id] == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "573001234567",
+        "type": "text",
+        "text": {"preview_url": False, "body": "Hola, Ana."},
+    }
+
+
+def test_empty_session_text_is_refused_by_the_peer(peer, db):
+    provider = WhatsAppCloudProvider(wa_account(peer))
+    [result] = provider.send([OutgoingMessage(id=1, to="+573001", channel="whatsapp", text=" ")])
+    assert (result.accepted, result.code) == (False, "100")
+    assert peer.sent == {}
+
+
 def test_wrong_token_is_refused_by_the_peer_and_pauses(peer, db):
     provider = WhatsAppCloudProvider(wa_account(peer, access_token="wrong"))
     [result] = provider.send([OutgoingMessage(id=1, to="+573001", channel="whatsapp",
