@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "brief.campaigns.choices.AttachmentKind",
         "CampaignKindEnum": "brief.campaigns.choices.Kind",
         "ChannelEnum": "brief.campaigns.choices.Channel",
+        "ConversationStatusEnum": "brief.calls.choices.ConversationStatus",
+        "CaseStatusEnum": "brief.calls.choices.CaseStatus",
     },
 }
 

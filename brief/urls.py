@@ -42,6 +42,8 @@ router.register("lookup", calls_api.HistoryViewSet, basename="lookup")
 router.register("content", content_api.ContentViewSet, basename="content")
 router.register("templates", content_api.TemplateViewSet, basename="template")
 router.register("interactions", calls_api.InteractionViewSet, basename="interaction")
+router.register("conversations", calls_api.ConversationViewSet, basename="conversation")
+router.register("cases", calls_api.CaseViewSet, basename="case")
 router.register("sweeps", dispatch_api.SweepViewSet, basename="sweep")
 router.register(
     "provider-accounts", dispatch_api.ProviderAccountViewSet, basename="provider_account"

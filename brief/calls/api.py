@@ -21,15 +21,23 @@ from brief.accounts.models import User
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import require_view, visible_brief
 from brief.contacts.exports import XLSX_TYPE
+from brief.content.models import Template
 from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
-from . import actions, figures, history, typification
+from . import actions, conversations, figures, history, typification
 from .answers import script_questions
 from .choices import FLAGS, MAX_RETRY_HOURS
-from .filters import InteractionFilter
+from .filters import CaseFilter, ConversationFilter, InteractionFilter
 from .forms import HistoryForm
-from .models import Interaction, TypificationNode
+from .models import (
+    Case,
+    CaseNote,
+    Conversation,
+    ConversationMessage,
+    Interaction,
+    TypificationNode,
+)
 
 USERNAME_PARAM = OpenApiParameter("username", OpenApiTypes.STR, OpenApiParameter.PATH)
 
@@ -587,3 +595,222 @@ class BriefContactCenterViewSet(viewsets.GenericViewSet):
         )
         response["Content-Disposition"] = f'attachment; filename="resultados-{brief.code}.xlsx"'
         return response
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+
+class ConversationMessageSerializer(serializers.ModelSerializer):
+    sent_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    template = serializers.SlugRelatedField(slug_field="wa_name", read_only=True)
+
+    class Meta:
+        model = ConversationMessage
+        fields = [
+            "id", "direction", "at", "text", "template", "sent_by", "provider_message_id",
+            "status", "error_code", "error_detail",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    advisor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    interaction = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    contact_name = serializers.CharField(source="contact.full_name", default=None)
+    window_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id", "brief", "contact", "contact_name", "address", "account", "status",
+            "first_wamid", "opened_at", "last_inbound_at", "window_closes_at", "window_open",
+            "advisor", "closed_at", "interaction",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_window_open(self, conversation) -> bool:
+        return conversation.window_open()
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    messages = ConversationMessageSerializer(many=True, read_only=True)
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        read_only_fields = fields
+
+
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True)
+    template = serializers.IntegerField(
+        required=False, allow_null=True, help_text="id de una plantilla de WhatsApp aprobada"
+    )
+
+
+class CloseConversationSerializer(serializers.Serializer):
+    typification = serializers.IntegerField(help_text="id de una tipificación final del brief")
+    observations = serializers.CharField(required=False, allow_blank=True)
+
+
+class ConversationViewSet(viewsets.GenericViewSet):
+    """WhatsApp conversations of the briefs the user sees (an advisor: those assigned to
+    them). GET filters by ``brief`` and ``status``; ``{id}/`` carries the thread;
+    POST ``{id}/reply/`` answers (``text`` inside the 24-hour window, else 409
+    ``window_closed``; or ``template``: an approved WhatsApp template of the brief);
+    POST ``{id}/close/`` typifies and closes it into an interaction."""
+
+    parser_classes = [JSONParser]
+    serializer_class = ConversationSerializer
+    filterset_class = ConversationFilter
+    lookup_value_regex = r"\d+"
+    route_names = {"list": "conversations", "detail": "conversation_detail"}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema's generation
+            return Conversation.objects.none()
+        return conversations.inbox(self.request.user).select_related("account")
+
+    def get_object(self) -> Conversation:
+        conversation = get_object_or_404(
+            Conversation.objects.select_related("brief", "account", "contact"), pk=self.kwargs["pk"]
+        )
+        conversations.require_reader(self.request.user)
+        require_view(self.request.user, conversation.brief)
+        return conversation
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(responses=ConversationDetailSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(ConversationDetailSerializer(self.get_object()).data)
+
+    @extend_schema(request=ReplySerializer, responses=ConversationMessageSerializer)
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        conversation = self.get_object()
+        payload = ReplySerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        template = None
+        template_id = payload.validated_data.get("template")
+        if template_id is not None:
+            template = Template.objects.filter(pk=template_id, brief=conversation.brief).first()
+            if template is None:
+                raise Invalid(
+                    gettext("La plantilla no es de este brief."),
+                    code="template_not_approved",
+                    field="template",
+                )
+        row = actions.reply_conversation(
+            conversation,
+            actor=request.user,
+            text=payload.validated_data.get("text", ""),
+            template=template,
+            request=request,
+        )
+        return Response(ConversationMessageSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CloseConversationSerializer, responses=InteractionSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        conversation = self.get_object()
+        payload = CloseConversationSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        interaction = actions.close_conversation(
+            conversation,
+            actor=request.user,
+            typification=payload.validated_data["typification"],
+            observations=payload.validated_data.get("observations", ""),
+            request=request,
+        )
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+
+class CaseNoteSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "author", "text", "at"]
+        read_only_fields = fields
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    interaction = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    on_time = serializers.BooleanField(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    notes = CaseNoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "code", "brief", "interaction", "contact", "person", "summary", "status",
+            "responsible", "opened_at", "due_at", "closed_at", "closed_by", "on_time", "overdue",
+            "notes",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_overdue(self, case) -> bool:
+        return case.overdue()
+
+
+class CaseNoteWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseViewSet(viewsets.GenericViewSet):
+    """Cases for ICETEX's CRM of the briefs the user sees. GET filters by ``brief``,
+    ``status`` and ``overdue``; POST ``{code}/annotate/`` adds a note (the first puts the case
+    «en gestión»); POST ``{code}/close/`` closes it (optional ``text``)."""
+
+    parser_classes = [JSONParser]
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Z0-9-]+"
+    route_names = {"list": "cases", "detail": "case_detail"}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema's generation
+            return Case.objects.none()
+        return conversations.visible_cases(self.request.user).prefetch_related("notes__author")
+
+    def get_object(self) -> Case:
+        case = get_object_or_404(Case.objects.select_related("brief"), code=self.kwargs["code"])
+        conversations.require_reader(self.request.user)
+        require_view(self.request.user, case.brief)
+        return case
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(CaseSerializer(page, many=True).data)
+
+    def retrieve(self, request, code=None):
+        return Response(CaseSerializer(self.get_object()).data)
+
+    @extend_schema(request=CaseNoteWriteSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def annotate(self, request, code=None):
+        case = self.get_object()
+        payload = CaseNoteWriteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        actions.annotate_case(
+            case, actor=request.user, text=payload.validated_data.get("text", ""), request=request
+        )
+        return Response(CaseSerializer(self.get_object()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CaseNoteWriteSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, code=None):
+        case = self.get_object()
+        payload = CaseNoteWriteSerializer(data=request_object(request))
+        payload.is_valid(raise_exception=True)
+        actions.close_case(
+            case, actor=request.user, text=payload.validated_data.get("text", ""), request=request
+        )
+        return Response(CaseSerializer(self.get_object()).data)

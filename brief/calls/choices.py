@@ -146,3 +146,6 @@ CASE_OPENED = "case.opened"
 CASE_CLOSED = "case.closed"
 #: Who manages cases: OCM and the provider's people (advisors on their assigned briefs).
 CASE_ROLES = frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.ASESOR})
+#: Who reads conversations and cases (each within the briefs they reach): the contact center,
+#: OCM, the process leader and internal control; the requesting areas do not.
+CONTACT_CENTER_READERS = CASE_ROLES | {Role.LIDER_PROCESO, Role.AUDITOR}

@@ -1,5 +1,6 @@
-"""Reading WhatsApp conversations: the inbox a user sees, a conversation's thread, the
-service window and what an advisor may answer (writes live in :mod:`.actions`).
+"""Reading WhatsApp conversations and cases: the inbox a user sees, a conversation's thread,
+the service window, what an advisor may answer, the cases a user sees (writes live in
+:mod:`.actions`).
 
 An inbound WhatsApp message (stored by ``dispatch``, matched to a brief and contact) opens a
 conversation or extends the open one of that person on that brief; the person's last message
@@ -20,10 +21,11 @@ from django.utils.translation import gettext
 from brief.campaigns.models import Brief
 from brief.content.choices import WaStatus
 from brief.content.models import Template
+from brief.core.exceptions import Forbidden
 from brief.dispatch.models import InboundMessage, Message
 
-from .choices import SERVICE_WINDOW_HOURS, ConversationStatus, Direction
-from .models import Conversation, ConversationMessage
+from .choices import CONTACT_CENTER_READERS, SERVICE_WINDOW_HOURS, ConversationStatus, Direction
+from .models import Case, Conversation, ConversationMessage
 
 WINDOW = dt.timedelta(hours=SERVICE_WINDOW_HOURS)
 #: The longest text WhatsApp takes in one message.
@@ -35,13 +37,33 @@ def address_of(sender: str) -> str:
     return re.sub(r"\D", "", sender or "")
 
 
+def visible_cases(user) -> QuerySet:
+    """The cases ``user`` sees: those of the briefs they reach."""
+    require_reader(user)
+    return Case.objects.filter(brief__in=Brief.objects.visible_to(user)).select_related(
+        "brief", "contact", "interaction", "closed_by"
+    )
+
+
 def window_closes(last_inbound_at: dt.datetime) -> dt.datetime:
     return last_inbound_at + WINDOW
+
+
+def require_reader(user) -> None:
+    """Conversations and cases are for the contact center, OCM, the process leader and
+    internal control (:data:`~.choices.CONTACT_CENTER_READERS`)."""
+    if not (
+        user.is_authenticated and (user.is_superuser or user.has_role(*CONTACT_CENTER_READERS))
+    ):
+        raise Forbidden(
+            gettext("Las conversaciones y los casos son del centro de contacto y de OCM.")
+        )
 
 
 def inbox(user, *, brief: Brief | None = None, status: str | None = None) -> QuerySet:
     """The conversations ``user`` sees: those of the briefs they reach (an advisor only the
     briefs assigned to them), newest message first."""
+    require_reader(user)
     rows = Conversation.objects.filter(brief__in=Brief.objects.visible_to(user))
     if brief is not None:
         rows = rows.filter(brief=brief)

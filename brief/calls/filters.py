@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from brief.campaigns.choices import Channel
 
-from .models import Interaction
+from .choices import CaseStatus, ConversationStatus
+from .models import Case, Conversation, Interaction
 
 
 class InteractionFilter(django_filters.FilterSet):
@@ -49,3 +52,40 @@ class InteractionFilter(django_filters.FilterSet):
                 if given in data and field not in data:
                     data[field] = data[given]
         super().__init__(data, *args, **kwargs)
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+
+class ConversationFilter(django_filters.FilterSet):
+    """Conversations by campaign and state (the inbox and ``GET /api/v1/conversations/``)."""
+
+    brief = django_filters.CharFilter(field_name="brief__code", label=gettext_lazy("Brief"))
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Estado"),
+        choices=ConversationStatus.choices,
+        empty_label=gettext_lazy("Todas"),
+    )
+
+    class Meta:
+        model = Conversation
+        fields = ["brief", "status"]
+
+
+class CaseFilter(django_filters.FilterSet):
+    """Cases by campaign, state and whether they are overdue (open past their due time, or
+    closed late): the cases page and ``GET /api/v1/cases/``."""
+
+    brief = django_filters.CharFilter(field_name="brief__code", label=gettext_lazy("Brief"))
+    status = django_filters.ChoiceFilter(
+        label=gettext_lazy("Estado"), choices=CaseStatus.choices, empty_label=gettext_lazy("Todos")
+    )
+    overdue = django_filters.BooleanFilter(method="by_overdue", label=gettext_lazy("Vencidos"))
+
+    class Meta:
+        model = Case
+        fields = ["brief", "status", "overdue"]
+
+    def by_overdue(self, queryset, name, value):
+        late = Q(closed_at__isnull=True, due_at__lt=timezone.now()) | Q(closed_at__gt=F("due_at"))
+        return queryset.filter(late) if value else queryset.exclude(late)

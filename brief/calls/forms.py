@@ -96,3 +96,44 @@ class HistoryForm(forms.Form):
         return history.beneficiary_history(
             actor, data["key"], data["value"], page=data["page"] or 1, via=via, request=request
         )
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+
+class ReplyForm(forms.Form):
+    """An advisor's answer: free text (inside the 24-hour window) or an approved template."""
+
+    text = forms.CharField(
+        label=_("Respuesta"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    template = forms.TypedChoiceField(
+        label=_("o una plantilla aprobada"), coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(self, *args, templates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [("", "—"), *((t.pk, t.wa_name) for t in templates)]
+
+
+class CloseConversationForm(forms.Form):
+    """Closing a conversation: its typification (a leaf) and optional observations."""
+
+    typification = forms.TypedChoiceField(label=_("Tipificación"), coerce=int)
+    observations = forms.CharField(
+        label=_("Observaciones"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, leaves=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["typification"].choices = [("", "—"), *leaves]
+
+
+class CaseNoteForm(forms.Form):
+    text = forms.CharField(label=_("Nota"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CaseCloseForm(forms.Form):
+    text = forms.CharField(
+        label=_("Nota de cierre"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -46,4 +46,13 @@ urlpatterns = [
     ),
     # --- beneficiary history ---
     path("consulta/", views.history_page, name="history"),
+    # --- conversations and cases ---
+    path("conversaciones/", views.conversation_inbox, name="conversations"),
+    path("conversaciones/<int:pk>/", views.conversation_detail, name="conversation_detail"),
+    path("conversaciones/<int:pk>/responder/", views.conversation_reply, name="conversation_reply"),
+    path("conversaciones/<int:pk>/cerrar/", views.conversation_close, name="conversation_close"),
+    path("casos/", views.case_list, name="cases"),
+    path("casos/<str:code>/", views.case_detail, name="case_detail"),
+    path("casos/<str:code>/anotar/", views.case_annotate, name="case_annotate"),
+    path("casos/<str:code>/cerrar/", views.case_close, name="case_close"),
 ]

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,11 +24,20 @@ from brief.contacts.exports import XLSX_TYPE
 from brief.core.exceptions import Invalid, Refusal
 from brief.core.forms import add_domain_errors
 
-from . import actions, figures, history, typification
-from .choices import FLAGS, Level
-from .filters import InteractionFilter
-from .forms import HistoryForm, ImportForm, NodeForm, RecordingForm
-from .models import Interaction, Recording, TypificationNode
+from . import actions, conversations, figures, history, typification
+from .choices import FLAGS, ConversationStatus, Level
+from .filters import CaseFilter, ConversationFilter, InteractionFilter
+from .forms import (
+    CaseCloseForm,
+    CaseNoteForm,
+    CloseConversationForm,
+    HistoryForm,
+    ImportForm,
+    NodeForm,
+    RecordingForm,
+    ReplyForm,
+)
+from .models import Case, Conversation, Interaction, Recording, TypificationNode
 
 
 def _get_brief(request, code: str) -> Brief:
@@ -430,3 +440,212 @@ def results_xlsx(request, code: str):
     response = HttpResponse(content, content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="resultados-{brief.code}.xlsx"'
     return response
+
+
+# --- conversations and cases ---------------------------------------------------------------
+
+
+def _visible_conversation(request, pk: int) -> Conversation:
+    conversation = get_object_or_404(
+        Conversation.objects.select_related("brief", "contact", "advisor", "interaction"), pk=pk
+    )
+    conversations.require_reader(request.user)
+    require_view(request.user, conversation.brief)
+    return conversation
+
+
+@login_required
+@require_GET
+def conversation_inbox(request):
+    """The WhatsApp conversations of the briefs the user reaches (an advisor: those assigned
+    to them), newest message first, open ones by default."""
+    data = request.GET.copy()
+    data.setdefault("status", ConversationStatus.OPEN)
+    rows = conversations.inbox(request.user)
+    filtered = ConversationFilter(data, queryset=rows)
+    rows = filtered.qs if filtered.is_valid() else rows
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "calls/conversations.html",
+        {"filter": filtered, "page": page, "now": timezone.now()},
+    )
+
+
+def _conversation_page(request, conversation: Conversation, *, reply=None, close=None, status=200):
+    brief = conversation.brief
+    templates = list(conversations.approved_templates(brief))
+    return render(
+        request,
+        "calls/conversation_detail.html",
+        {
+            "conversation": conversation,
+            "brief": brief,
+            "thread": conversations.thread(conversation),
+            "window_reason": conversations.window_reason(conversation),
+            "refusal": actions.answer_refusal(conversation, request.user),
+            "reply_form": reply or ReplyForm(templates=templates),
+            "close_form": close or CloseConversationForm(leaves=_leaves(brief)),
+            "has_templates": bool(templates),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def conversation_detail(request, pk: int):
+    """A conversation's thread (inbound and outbound, times and statuses), the answer form
+    (free text only inside the window, else an approved template) and the closing form."""
+    return _conversation_page(request, _visible_conversation(request, pk))
+
+
+def _posted(request, form, run, page, done: str, back):
+    """The POST of a conversation or case form: a valid form runs ``run(data)`` (one action);
+    a refusal shows the page again with the action's Spanish reason on the form (``page``
+    rebuilds it); success says ``done`` (or what ``run`` answers) and goes ``back``."""
+    if not form.is_valid():
+        return page(form, 400)
+    try:
+        outcome = run(form.cleaned_data)
+    except Refusal as exc:
+        add_domain_errors(form, exc)
+        return page(form, exc.status_code)
+    if isinstance(outcome, str):
+        messages.error(request, outcome)
+    else:
+        messages.success(request, done)
+    return back
+
+
+def _leaves(brief: Brief) -> list[tuple[int | None, str]]:
+    return [(n.pk, path) for path, n in typification.leaves(typification.stored_tree(brief))]
+
+
+@login_required
+@require_POST
+def conversation_reply(request, pk: int):
+    """Answer: free text (inside the window) or an approved template of the brief."""
+    conversation = _visible_conversation(request, pk)
+    approved = conversations.approved_templates(conversation.brief)
+
+    def run(data):
+        row = actions.reply_conversation(
+            conversation,
+            actor=request.user,
+            text=data.get("text") or "",
+            template=approved.filter(pk=data.get("template")).first(),
+            request=request,
+        )
+        if row.status == "failed":
+            return _("WhatsApp no aceptó la respuesta: %(why)s") % {"why": row.error_detail}
+        return row
+
+    return _posted(
+        request,
+        ReplyForm(request.POST, templates=approved),
+        run,
+        lambda form, status: _conversation_page(request, conversation, reply=form, status=status),
+        _("Respuesta enviada."),
+        redirect("calls:conversation_detail", pk=conversation.pk),
+    )
+
+
+@login_required
+@require_POST
+def conversation_close(request, pk: int):
+    """Typify and close: the conversation becomes an interaction."""
+    conversation = _visible_conversation(request, pk)
+    return _posted(
+        request,
+        CloseConversationForm(request.POST, leaves=_leaves(conversation.brief)),
+        lambda data: actions.close_conversation(
+            conversation,
+            actor=request.user,
+            typification=data["typification"],
+            observations=data.get("observations") or "",
+            request=request,
+        ),
+        lambda form, status: _conversation_page(request, conversation, close=form, status=status),
+        _("Conversación cerrada y tipificada."),
+        redirect("calls:conversation_detail", pk=conversation.pk),
+    )
+
+
+def _visible_case(request, code: str) -> Case:
+    case = get_object_or_404(
+        Case.objects.select_related("brief", "interaction", "contact", "closed_by"), code=code
+    )
+    conversations.require_reader(request.user)
+    require_view(request.user, case.brief)
+    return case
+
+
+@login_required
+@require_GET
+def case_list(request):
+    """Cases of the briefs the user reaches, with filters (brief, state, overdue)."""
+    rows = conversations.visible_cases(request.user)
+    filtered = CaseFilter(request.GET or None, queryset=rows)
+    rows = filtered.qs if filtered.is_bound and filtered.is_valid() else rows
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "calls/cases.html",
+        {"filter": filtered, "page": page, "total": rows.count(), "now": timezone.now()},
+    )
+
+
+def _case_page(request, case: Case, *, note=None, close=None, status=200):
+    return render(
+        request,
+        "calls/case_detail.html",
+        {
+            "case": case,
+            "brief": case.brief,
+            "notes": list(case.notes.select_related("author")),
+            "overdue": case.overdue(),
+            "refusal": actions.case_refusal(case, request.user),
+            "note_form": note or CaseNoteForm(),
+            "close_form": close or CaseCloseForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def case_detail(request, code: str):
+    return _case_page(request, _visible_case(request, code))
+
+
+@login_required
+@require_POST
+def case_annotate(request, code: str):
+    case = _visible_case(request, code)
+    return _posted(
+        request,
+        CaseNoteForm(request.POST),
+        lambda data: actions.annotate_case(
+            case, actor=request.user, text=data["text"], request=request
+        ),
+        lambda form, status: _case_page(request, case, note=form, status=status),
+        _("Nota agregada."),
+        redirect("calls:case_detail", code=case.code),
+    )
+
+
+@login_required
+@require_POST
+def case_close(request, code: str):
+    case = _visible_case(request, code)
+    return _posted(
+        request,
+        CaseCloseForm(request.POST),
+        lambda data: actions.close_case(
+            case, actor=request.user, text=data.get("text") or "", request=request
+        ),
+        lambda form, status: _case_page(request, case, close=form, status=status),
+        _("Caso cerrado."),
+        redirect("calls:case_detail", code=case.code),
+    )

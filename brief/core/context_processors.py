@@ -31,6 +31,16 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         "contacts:suppressions",
         frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR}),
     ),
+    (
+        _("Conversaciones"),
+        "calls:conversations",
+        frozenset({Role.ASESOR, Role.PROVEEDOR, Role.ANALISTA_OCM}),
+    ),
+    (
+        _("Casos"),
+        "calls:cases",
+        frozenset({Role.ASESOR, Role.PROVEEDOR, Role.ANALISTA_OCM, Role.AUDITOR}),
+    ),
     (_("Auditoría"), "core:audit_list", AUDIT_READERS),
 ]
 

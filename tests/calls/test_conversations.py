@@ -327,3 +327,101 @@ def test_closing_with_a_case_typification_opens_one_case(
         brief,
     )
     assert case.opened_at <= timezone.now()
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+def test_api_lists_retrieves_replies_and_closes(
+    api, client, wa_sent, asesor, django_capture_on_commit_callbacks
+):
+    brief, _template, [first, _] = wa_sent
+    conversation = opened(client, django_capture_on_commit_callbacks, first)
+    node = leaf(brief, "WA05")
+    as_advisor = api.as_user(asesor)
+    listed = as_advisor.get(reverse("api:conversations"), {"brief": brief.code}).json()
+    assert [c["id"] for c in listed["results"]] == [conversation.pk]
+    assert listed["results"][0]["window_open"] is True
+    detail_url = reverse("api:conversation_detail", args=[conversation.pk])
+    replied = as_advisor.post(f"{detail_url}reply/", {"text": "Hola"}, format="json")
+    assert replied.status_code == 201
+    assert replied.json()["status"] == "sent"
+    thread = as_advisor.get(detail_url).json()["messages"]
+    assert [(m["direction"], m["text"]) for m in thread] == [
+        ("in", "Hola, tengo una duda"),
+        ("out", "Hola"),
+    ]
+    closed = as_advisor.post(f"{detail_url}close/", {"typification": node.pk}, format="json")
+    assert closed.status_code == 201
+    assert (closed.json()["channel"], closed.json()["billable"]) == ("whatsapp", True)
+
+
+def test_api_refuses_free_text_outside_the_window_with_a_structured_409(
+    api, client, wa_sent, asesor, django_capture_on_commit_callbacks
+):
+    _brief, _template, [first, _] = wa_sent
+    conversation = opened(client, django_capture_on_commit_callbacks, first, hours_ago=26)
+    url = reverse("api:conversation_detail", args=[conversation.pk]) + "reply/"
+    answer = api.as_user(asesor).post(url, {"text": "Hola"}, format="json")
+    assert answer.status_code == 409
+    [error] = answer.json()["errors"]
+    assert (error["code"], error["field"]) == ("window_closed", "text")
+    assert "plantilla aprobada" in error["message"]
+    assert not ConversationMessage.objects.filter(direction="out").exists()
+
+
+def test_api_scoping_per_role(
+    api, client, wa_sent, analista, solicitante, other_provider_user,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    _brief, _template, [first, _] = wa_sent
+    conversation = opened(client, django_capture_on_commit_callbacks, first)
+    url = reverse("api:conversations")
+    assert len(api.as_user(analista).get(url).json()["results"]) == 1
+    assert api.as_user(other_provider_user).get(url).json()["results"] == []
+    assert api.as_user(solicitante).get(url).status_code == 403
+    detail = reverse("api:conversation_detail", args=[conversation.pk])
+    assert api.as_user(other_provider_user).get(detail).status_code == 403
+    # OCM reads but does not answer
+    answer = api.as_user(analista).post(f"{detail}reply/", {"text": "Hola"}, format="json")
+    assert answer.status_code == 403
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+def test_inbox_and_thread_pages_for_the_assigned_advisor(
+    client, wa_sent, asesor, django_capture_on_commit_callbacks
+):
+    _brief, _template, [first, _] = wa_sent
+    conversation = opened(client, django_capture_on_commit_callbacks, first)
+    client.force_login(asesor)
+    inbox = client.get(reverse("calls:conversations"))
+    assert inbox.status_code == 200
+    assert reverse("calls:conversation_detail", args=[conversation.pk]) in inbox.text
+    page = client.get(reverse("calls:conversation_detail", args=[conversation.pk]))
+    assert "Hola, tengo una duda" in page.text
+    assert "texto libre" in page.text
+    sent = client.post(
+        reverse("calls:conversation_reply", args=[conversation.pk]), {"text": "Buenos días"}
+    )
+    assert sent.status_code == 302
+    assert ConversationMessage.objects.filter(direction="out", text="Buenos días").exists()
+
+
+def test_thread_page_outside_the_window_says_why_and_offers_templates_only(
+    client, wa_sent, asesor, django_capture_on_commit_callbacks
+):
+    _brief, template, [first, _] = wa_sent
+    conversation = opened(client, django_capture_on_commit_callbacks, first, hours_ago=30)
+    client.force_login(asesor)
+    page = client.get(reverse("calls:conversation_detail", args=[conversation.pk]))
+    assert "solo admite una plantilla aprobada" in page.text
+    assert 'name="text"' not in page.text
+    assert template.wa_name in page.text
+    refused = client.post(
+        reverse("calls:conversation_reply", args=[conversation.pk]), {"text": "Hola"}
+    )
+    assert refused.status_code == 409
+    assert "24 horas" in refused.text
+    assert not ConversationMessage.objects.filter(direction="out").exists()
