@@ -22,12 +22,14 @@ from brief.campaigns.models import Brief
 from brief.content.choices import WaStatus
 from brief.content.models import Template
 from brief.core.exceptions import Forbidden
+from brief.dispatch.choices import MessageStatus
 from brief.dispatch.models import InboundMessage, Message
 
 from .choices import CONTACT_CENTER_READERS, SERVICE_WINDOW_HOURS, ConversationStatus, Direction
 from .models import Case, Conversation, ConversationMessage
 
 WINDOW = dt.timedelta(hours=SERVICE_WINDOW_HOURS)
+STATUS_LABELS = dict(MessageStatus.choices)
 #: The longest text WhatsApp takes in one message.
 MAX_TEXT = 4096
 
@@ -87,6 +89,11 @@ class Entry:
     @property
     def inbound(self) -> bool:
         return self.direction == Direction.INBOUND
+
+    @property
+    def status_label(self) -> str:
+        """The provider's status in Spanish (as the sweeps show it)."""
+        return str(STATUS_LABELS.get(self.status, self.status))
 
 
 def thread(conversation: Conversation) -> list[Entry]:

@@ -105,7 +105,8 @@ def test_an_overdue_case_is_breached_once_and_alerts_the_provider(
     assert sla.scan_breaches() == 1
     assert sla.scan_breaches() == 0
     assert alert_clocks() >= 1
-    alert = Notification.objects.get(user=proveedor, kind="sla_breached")
+    [clock] = sla.clocks_for(case)
+    alert = Notification.objects.get(user=proveedor, key=f"sla_breached:{clock.pk}")
     assert "Creación y gestión de un caso" in alert.text
     assert alert_clocks() == 0
 

@@ -402,6 +402,7 @@ def test_inbox_and_thread_pages_for_the_assigned_advisor(
     page = client.get(reverse("calls:conversation_detail", args=[conversation.pk]))
     assert "Hola, tengo una duda" in page.text
     assert "texto libre" in page.text
+    assert "Aceptado por el proveedor" in page.text  # the campaign's message, in Spanish
     sent = client.post(
         reverse("calls:conversation_reply", args=[conversation.pk]), {"text": "Buenos días"}
     )
