@@ -274,7 +274,7 @@ def test_closing_makes_a_billable_whatsapp_interaction(
     assert (interaction.channel, interaction.external_id) == ("whatsapp", "wamid.in-1")
     assert (interaction.provider_status, interaction.advisor) == ("sent", asesor)
     assert (interaction.typification, interaction.billable) == (node, True)
-    assert Contact.objects.get(pk=first.contact_id).observations == "Pidió el saldo."
+    assert Contact.objects.get(pk=first.contact_id).observations.endswith(": Pidió el saldo.")
     # a later status of the answer reaches the interaction
     hook(client, status_payload([status_item(row.provider_message_id, "read", first.to)]))
     interaction.refresh_from_db()
