@@ -647,6 +647,7 @@ def record_interaction(brief: Brief, *, actor, data: dict[str, Any], request=Non
     save_interaction(interaction, [])
     _write_back(interaction)
     settle_queue_entry(interaction, callback_at=data.get("callback_at"))
+    count_daily_contact(interaction)
     record(
         "INTERACTION_RECORDED",
         actor=actor,
@@ -915,11 +916,16 @@ def claim_next(
             entry = candidates.select_for_update(skip_locked=True, of=("self",)).first()
             if entry is None:
                 return None
-            QueueEntry.objects.filter(pk=entry.pk).update(holder=advisor, held_until=until)
+            QueueEntry.objects.filter(pk=entry.pk).update(
+                holder=advisor, held_until=until, claimed_at=now
+            )
     else:
         # One UPDATE … WHERE id = (SELECT … LIMIT 1) picks and takes the row.
         first = Subquery(candidates.values("id")[:1])
-        if not QueueEntry.objects.filter(pk=first).update(holder=advisor, held_until=until):
+        taken = QueueEntry.objects.filter(pk=first).update(
+            holder=advisor, held_until=until, claimed_at=now
+        )
+        if not taken:
             return None
         entry = QueueEntry.objects.get(brief=brief, holder=advisor, held_until=until, closed=False)
     return QueueEntry.objects.select_related("contact").get(pk=entry.pk)
@@ -1349,3 +1355,104 @@ def close_case(case: Case, *, actor, text: str = "", request=None) -> Case:
     )
     transaction.on_commit(lambda: sla.on_event(CASE_CLOSED, case, at=now, actor=actor))
     return case
+
+
+# --- workbench -----------------------------------------------------------------------------
+
+
+def count_daily_contact(interaction: Interaction) -> None:
+    """A call whose typification counts as a contact is the person's contact of that day (the
+    one-contact-per-day rule, ``dispatch.DailyContact``, read by the dispatch engine and by
+    :func:`claim_next`): no message or other call reaches them again that day. An unanswered
+    call is not a contact, so the tree's same-day retries (busy: 1 h) stay possible. The row's
+    ``message_id`` is the interaction's id, negated (message ids are positive)."""
+    node = interaction.typification
+    if interaction.channel != Channel.CALL or interaction.contact_id is None:
+        return
+    if node is None or not node.counts_as_contact:
+        return
+    contact = Contact.objects.only("doc_type", "doc_number").get(pk=interaction.contact_id)
+    day = calendar.local(interaction.started_at).date()
+    DailyContact.objects.bulk_create(
+        [
+            DailyContact(
+                person=person_key(contact.doc_type, contact.doc_number),
+                day=day,
+                message_id=-interaction.pk,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _held_entry(entry: QueueEntry, actor) -> QueueEntry:
+    """The entry locked, if ``actor`` still holds it (an expired hold nobody took still is)."""
+    entry = QueueEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.holder_id != actor.pk or entry.closed:
+        raise Conflict(
+            gettext("Este contacto ya no está a su nombre: pida el siguiente."), code="not_held"
+        )
+    return entry
+
+
+@transaction.atomic
+def work_contact(
+    entry: QueueEntry,
+    *,
+    actor,
+    data: dict[str, Any],
+    audio=None,
+    screen=None,
+    now: dt.datetime | None = None,
+    request=None,
+) -> Interaction:
+    """The advisor's call to the contact they hold, all or nothing: the interaction (channel
+    call, from the claim to now, the typification, observations written back to the contact,
+    answers), its audio and screen recordings when given, the queue entry settled (retry,
+    callback or closed) and the day's contact counted. ``data``: ``typification`` (a leaf's
+    id), ``observations``, ``answers`` ({key: value}), ``callback_at`` (optional, future)."""
+    now = now or timezone.now()
+    entry = _held_entry(entry, actor)
+    errors = []
+    if data.get("typification") in (None, ""):
+        errors.append(_err(gettext("Elija la tipificación de la llamada."), "typification"))
+    callback = data.get("callback_at")
+    if callback and callback <= now:
+        errors.append(_err(gettext("La rellamada debe quedar en el futuro."), "callback_at"))
+    if errors:
+        raise Invalid(errors[0]["message"], field=errors[0]["field"], errors=errors)
+    interaction = record_interaction(
+        entry.brief,
+        actor=actor,
+        data={
+            "channel": Channel.CALL,
+            "contact": entry.contact_id,
+            "sweep": entry.sweep_id,
+            "typification": data["typification"],
+            "observations": data.get("observations") or "",
+            "answers": data.get("answers") or {},
+            "started_at": min(entry.claimed_at or now, now),
+            "ended_at": now,
+            "callback_at": callback,
+        },
+        request=request,
+    )
+    for kind, upload in ((RecordingKind.AUDIO, audio), (RecordingKind.SCREEN, screen)):
+        if upload is not None:
+            attach_recording(interaction, actor=actor, kind=kind, upload=upload, request=request)
+    return interaction
+
+
+@transaction.atomic
+def release_contact(entry: QueueEntry, *, actor, request=None) -> None:
+    """Give back the contact the advisor holds without calling it (another advisor may take
+    it at once); no attempt is counted."""
+    entry = _held_entry(entry, actor)
+    QueueEntry.objects.filter(pk=entry.pk).update(holder=None, held_until=None, claimed_at=None)
+    record(
+        "QUEUE_CONTACT_RELEASED",
+        actor=actor,
+        target=entry.brief,
+        request=request,
+        details={"contact": entry.contact_id},
+    )

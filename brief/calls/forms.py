@@ -137,3 +137,108 @@ class CaseCloseForm(forms.Form):
     text = forms.CharField(
         label=_("Nota de cierre"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# --- workbench -----------------------------------------------------------------------------
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# Question kinds shown as a radio scale: (lowest, highest) — the rating kinds of
+# ``content.choices.QuestionKind`` when that vocabulary has them.
+SCALES = {"nps": (0, 10), "csat": (1, 5)}
+
+
+class WorkForm(forms.Form):
+    """The advisor's one form for a call: typification (a leaf of the brief's tree),
+    observations, the script's answers (``answer_<key>``), an optional callback and the
+    optional audio and screen recordings. The action checks the rules; the answers go to it
+    as typed."""
+
+    typification = forms.TypedChoiceField(
+        label=_("Tipificación"),
+        coerce=int,
+        error_messages={
+            "required": _("Elija la tipificación de la llamada."),
+            "invalid_choice": _("Elija una tipificación de la lista."),
+        },
+    )
+    observations = forms.CharField(
+        label=_("Observaciones"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "accesskey": "o"}),
+    )
+    callback_at = forms.DateTimeField(
+        label=_("Volver a llamar el"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "accesskey": "r"}, format=DATETIME_LOCAL
+        ),
+        help_text=_("Opcional: la fecha y hora que pidió la persona (hora de Colombia)."),
+        error_messages={"invalid": _("Escriba una fecha y hora válidas.")},
+    )
+    audio = forms.FileField(label=_("Grabación de audio"), required=False)
+    screen = forms.FileField(label=_("Grabación de pantalla"), required=False)
+
+    def __init__(self, *args, leaves=(), questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["typification"].choices = [(pk, label) for pk, label in leaves]
+        self.questions = list(questions)
+        for q in self.questions:
+            self.fields[f"answer_{q['key']}"] = self._answer_field(q)
+
+    @staticmethod
+    def _answer_field(q: dict) -> forms.Field:
+        kind, label = q.get("kind") or "text", q.get("text") or q["key"]
+        if kind == "yes_no":
+            return forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[("sí", _("Sí")), ("no", _("No"))],
+                widget=forms.RadioSelect,
+            )
+        if kind == "choice":
+            return forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[(o, o) for o in q.get("options") or []],
+                widget=forms.RadioSelect,
+            )
+        if kind in SCALES:
+            low, high = SCALES[kind]
+            return forms.ChoiceField(
+                label=label,
+                required=False,
+                choices=[(str(n), str(n)) for n in range(low, high + 1)],
+                widget=forms.RadioSelect(attrs={"class": "scale"}),
+            )
+        if kind == "number":
+            return forms.CharField(
+                label=label,
+                required=False,
+                max_length=30,
+                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            )
+        if kind == "date":
+            return forms.CharField(
+                label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+            )
+        return forms.CharField(
+            label=label,
+            required=False,
+            max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+
+    def answer_fields(self):
+        """The bound answer fields in script order."""
+        return [self[f"answer_{q['key']}"] for q in self.questions]
+
+    def answers(self) -> dict[str, str]:
+        """The answers as typed, one per question key (blank ones left out)."""
+        out = {}
+        for q in self.questions:
+            value = str(self.cleaned_data.get(f"answer_{q['key']}") or "").strip()
+            if value:
+                out[q["key"]] = value
+        return out

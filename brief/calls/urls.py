@@ -55,4 +55,15 @@ urlpatterns = [
     path("casos/<str:code>/", views.case_detail, name="case_detail"),
     path("casos/<str:code>/anotar/", views.case_annotate, name="case_annotate"),
     path("casos/<str:code>/cerrar/", views.case_close, name="case_close"),
+    # --- workbench ---
+    path("puesto/", views.workbench_home, name="workbench_home"),
+    path("puesto/<str:code>/", views.workbench, name="workbench"),
+    path("puesto/<str:code>/cifras/", views.workbench_figures, name="workbench_figures"),
+    path("puesto/<str:code>/siguiente/", views.workbench_next, name="workbench_next"),
+    path("puesto/<str:code>/gestion/<int:pk>/", views.workbench_work, name="workbench_work"),
+    path(
+        "puesto/<str:code>/gestion/<int:pk>/liberar/",
+        views.workbench_release,
+        name="workbench_release",
+    ),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,15 +17,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brief.campaigns.actions import advisor_trained
 from brief.campaigns.choices import PROVIDER_VISIBLE, Channel
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import require_view, visible_brief
 from brief.contacts.charts import USABLE_COLOR, bar_chart, thousands
 from brief.contacts.exports import XLSX_TYPE
-from brief.core.exceptions import Invalid, Refusal
+from brief.content.models import Template
+from brief.content.render import contact_fields, render_script
+from brief.core.exceptions import Forbidden, Invalid, Refusal
 from brief.core.forms import add_domain_errors
 
-from . import actions, conversations, figures, history, typification
+from . import actions, conversations, figures, history, queue, typification
 from .choices import FLAGS, ConversationStatus, Level
 from .filters import CaseFilter, ConversationFilter, InteractionFilter
 from .forms import (
@@ -36,8 +40,9 @@ from .forms import (
     NodeForm,
     RecordingForm,
     ReplyForm,
+    WorkForm,
 )
-from .models import Case, Conversation, Interaction, Recording, TypificationNode
+from .models import Case, Conversation, Interaction, QueueEntry, Recording, TypificationNode
 
 
 def _get_brief(request, code: str) -> Brief:
@@ -649,3 +654,213 @@ def case_close(request, code: str):
         _("Caso cerrado."),
         redirect("calls:case_detail", code=case.code),
     )
+
+
+# --- workbench -----------------------------------------------------------------------------
+
+
+def _assigned_calls(user):
+    """The call campaigns assigned to ``user`` (an advisor), newest first."""
+    briefs = Brief.objects.visible_to(user).filter(assignments__advisor=user).order_by("-id")
+    return [b for b in briefs.distinct() if Channel.CALL in (b.channels or [])]
+
+
+def _workbench_brief(request, code: str) -> Brief:
+    """The brief ``code`` for its workbench: 404 when the user does not see it, 403 when they
+    are not one of its assigned advisors."""
+    brief = _get_brief(request, code)
+    if not brief.assignments.filter(advisor=request.user).exists():
+        raise Forbidden(_("Solo los asesores asignados a la campaña trabajan su cola."))
+    return brief
+
+
+@login_required
+@require_GET
+def workbench_home(request):
+    """The advisor's call campaigns with their queue figures."""
+    rows = [
+        {"brief": b, "figures": queue.campaign_figures(b)} for b in _assigned_calls(request.user)
+    ]
+    return render(request, "calls/workbench_home.html", {"rows": rows})
+
+
+def _held(brief: Brief, user) -> QueueEntry | None:
+    """The contact ``user`` holds on ``brief`` (an expired hold nobody took still is theirs)."""
+    return (
+        QueueEntry.objects.filter(brief=brief, holder=user, closed=False)
+        .select_related("contact", "sweep__template")
+        .order_by("-held_until")
+        .first()
+    )
+
+
+def _script_template(brief: Brief, entry: QueueEntry) -> Template | None:
+    """The call script the contact is worked with: the sweep's template, else the brief's
+    (frozen first) call template."""
+    sweep = entry.sweep
+    if sweep is not None and sweep.template.channel == Channel.CALL:
+        return sweep.template
+    templates = Template.objects.filter(brief=brief, channel=Channel.CALL)
+    return templates.order_by(F("frozen_at").desc(nulls_last=True), "id").first()
+
+
+def _grouped_leaves(brief: Brief) -> tuple[list[tuple[int | None, str]], list[dict]]:
+    """The typification leaves as form choices and grouped «Categoría › Resultado», numbered
+    for the keyboard."""
+    choices: list[tuple[int | None, str]] = []
+    groups: dict[str, list[dict]] = {}
+    for n, (path, node) in enumerate(typification.leaves(typification.stored_tree(brief)), 1):
+        group, _sep, label = path.rpartition(" › ")
+        choices.append((node.pk, path))
+        groups.setdefault(group or label, []).append(
+            {"pk": node.pk, "n": n, "label": label, "code": node.code, "path": path}
+        )
+    return choices, [{"label": k, "leaves": v} for k, v in groups.items()]
+
+
+def _workbench_context(request, brief: Brief, *, form=None, entry=None, nothing: str = ""):
+    entry = entry if entry is not None else _held(brief, request.user)
+    context = {
+        "brief": brief,
+        "figures": queue.campaign_figures(brief),
+        "trained": advisor_trained(request.user, brief),
+        "entry": entry,
+        "nothing": nothing,
+        "recordable": actions.refusal(actions.check_can_record, brief, request.user),
+    }
+    if entry is None:
+        return context
+    template = _script_template(brief, entry)
+    script = render_script(template, contact_fields(entry.contact)) if template else []
+    questions = [q for section in script for q in section["questions"]]
+    choices, groups = _grouped_leaves(brief)
+    if form is None:
+        form = WorkForm(leaves=choices, questions=questions)
+    context.update(
+        {
+            "contact": entry.contact,
+            "script": script,
+            "form": form,
+            "groups": groups,
+            "chosen": str(form["typification"].value() or ""),
+        }
+    )
+    return context
+
+
+@login_required
+@require_GET
+def workbench(request, code: str):
+    """A campaign's workbench: its figures, and the contact the advisor holds with the script
+    and the one form, or the «Siguiente contacto» button."""
+    brief = _workbench_brief(request, code)
+    return render(request, "calls/workbench.html", _workbench_context(request, brief))
+
+
+@login_required
+@require_GET
+def workbench_figures(request, code: str):
+    """The campaign's figures (htmx refresh)."""
+    brief = _workbench_brief(request, code)
+    return render(
+        request,
+        "calls/partials/workbench_figures.html",
+        {"brief": brief, "figures": queue.campaign_figures(brief)},
+    )
+
+
+def _claim(request, brief: Brief):
+    """Claim the next contact; on nothing, say why (a Spanish message)."""
+    try:
+        entry = actions.claim_next(request.user, brief)
+    except Refusal as exc:
+        _report(request, exc)
+        return None
+    if entry is None:
+        messages.info(request, queue.why_nothing(brief))
+    return entry
+
+
+@login_required
+@require_POST
+def workbench_next(request, code: str):
+    """«Siguiente contacto»: claim the next one from the campaign's queue."""
+    brief = _workbench_brief(request, code)
+    _claim(request, brief)
+    return redirect("calls:workbench", code=brief.code)
+
+
+@login_required
+@require_POST
+def workbench_work(request, code: str, pk: int):
+    """Record the call to the held contact (one action, all or nothing), then load the next."""
+    brief = _workbench_brief(request, code)
+    entry = get_object_or_404(
+        QueueEntry.objects.select_related("contact", "sweep__template"), pk=pk, brief=brief
+    )
+    context = _workbench_context(request, brief, entry=entry)
+    form = WorkForm(
+        request.POST,
+        request.FILES,
+        leaves=context["form"].fields["typification"].choices,
+        questions=context["form"].questions,
+    )
+    if form.is_valid():
+        data = {
+            "typification": form.cleaned_data["typification"],
+            "observations": form.cleaned_data["observations"],
+            "answers": form.answers(),
+            "callback_at": form.cleaned_data.get("callback_at"),
+        }
+        try:
+            interaction = actions.work_contact(
+                entry,
+                actor=request.user,
+                data=data,
+                audio=form.cleaned_data.get("audio"),
+                screen=form.cleaned_data.get("screen"),
+                request=request,
+            )
+        except Refusal as exc:
+            if exc.code == "not_held":
+                _report(request, exc)
+                return redirect("calls:workbench", code=brief.code)
+            _answer_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Llamada a %(name)s registrada (%(code)s).")
+                % {"name": entry.contact.full_name, "code": interaction.code},
+            )
+            _claim(request, brief)
+            return redirect("calls:workbench", code=brief.code)
+    context = _workbench_context(request, brief, form=form, entry=entry)
+    return render(request, "calls/workbench.html", context, status=400)
+
+
+def _answer_errors(form: WorkForm, exc: Refusal) -> None:
+    """The action's errors on the form: a question's error (field = its key) on its field."""
+    keys = {q["key"] for q in form.questions}
+    for error in exc.errors:
+        field = error.get("field")
+        if field in keys:
+            form.add_error(f"answer_{field}", error["message"])
+        elif field in form.fields:
+            form.add_error(field, error["message"])
+        else:
+            form.add_error(None, error["message"])
+
+
+@login_required
+@require_POST
+def workbench_release(request, code: str, pk: int):
+    """«Liberar contacto»: give the held contact back to the queue without calling it."""
+    brief = _workbench_brief(request, code)
+    entry = get_object_or_404(QueueEntry, pk=pk, brief=brief)
+    try:
+        actions.release_contact(entry, actor=request.user, request=request)
+    except Refusal as exc:
+        _report(request, exc)
+    else:
+        messages.info(request, _("Contacto liberado: vuelve a la cola."))
+    return redirect("calls:workbench", code=brief.code)

@@ -383,3 +383,39 @@ def unknown_placeholders(renderer: Renderer, known: set[str]) -> list[str]:
     """Placeholders that are neither standard fields nor in ``known`` (normalized keys)."""
     standard = set(STANDARD_FIELDS)
     return [label for key, label in renderer._fields if key not in standard | known]
+
+
+def render_script(template, fields: dict[str, str]) -> list[dict]:
+    """A call template's script with a contact's data filled in, for the advisor's screen:
+    ``[{title, text, questions}]``, each title and text rendered by :class:`Renderer` as a
+    message would be (the template's fallbacks apply). A value the contact lacks shows as
+    «[label]» instead of skipping the section, so the advisor sees what to ask for."""
+    out = []
+    for section in template.script_sections or []:
+        parts = {}
+        for name in ("title", "text"):
+            shim = _TextTemplate(template, str(section.get(name) or ""))
+            renderer = Renderer(shim)
+            values = dict(fields)
+            for label in renderer.field_names:
+                key = normalize_field(label)
+                fallback = renderer._fallbacks.get(key)
+                if not str(values.get(key) or "").strip() and not fallback:
+                    values[key] = f"[{label}]"
+            parts[name] = renderer.render(values).text
+        out.append({**parts, "questions": list(section.get("questions") or [])})
+    return out
+
+
+class _TextTemplate:
+    """One piece of a script as a template without links (what :class:`Renderer` reads)."""
+
+    channel = Channel.VOICE
+    missing_policy = MissingPolicy.FALLBACK
+    wa_button_url = ""
+
+    def __init__(self, template, body: str):
+        self.pk = None
+        self.body = body
+        self.fallbacks = dict(template.fallbacks or {})
+        self.wa_variables: list = []

@@ -21,6 +21,7 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         "campaigns:board",
         frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
     ),
+    (_("Puesto de llamadas"), "calls:workbench_home", frozenset({Role.ASESOR})),
     (
         _("Historial del beneficiario"),
         "calls:history",

@@ -17,6 +17,7 @@ from brief.contacts import actions as contact_actions
 from brief.contacts import importer
 from brief.content import actions as content_actions
 from brief.core import calendar
+from brief.dispatch import actions as dispatch_actions
 
 from . import sweeps
 
@@ -172,6 +173,8 @@ def load(command) -> None:
         brief = walk(target, fields, users, fields.pop("base", BASE_CSV))
         if Channel.CALL in brief.channels:
             _assign_advisors(brief, users["proveedor"])
+            if brief.status == "executing":
+                _call_sweep(brief, users["proveedor"])
     command.stdout.write(f"Briefs de demostración: {len(DEMO_BRIEFS)}.")
 
 
@@ -233,6 +236,21 @@ def _assign_advisors(brief: Brief, director: User) -> None:
     """The provider's director assigns every advisor of the provider to a call campaign."""
     for advisor in calls_actions.provider_advisors(brief):
         calls_actions.assign_advisor(brief, advisor, actor=director)
+
+
+def _call_sweep(brief: Brief, director: User) -> None:
+    """A call sweep fills the campaign's queue, so the demo advisor's workbench has contacts;
+    granted the windows exception so that the demo works at any hour."""
+    sweeps.ensure_accounts()
+    dispatch_actions.create_sweep(
+        brief,
+        actor=director,
+        channel=Channel.CALL,
+        template=brief.templates.get(channel=Channel.CALL),
+        provider_account="simulado",
+        ignore_windows=True,
+        exception_reason="Demostración: el puesto de llamadas funciona a cualquier hora.",
+    )
 
 
 def _import_base(brief: Brief, actor) -> None:

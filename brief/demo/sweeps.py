@@ -60,7 +60,7 @@ def run_to_end(brief: Brief, operator: User) -> Sweep:
 def load(command) -> None:
     """Create the demo provider accounts, then one sweep of the executing demo brief (once)."""
     ensure_accounts()
-    if Sweep.objects.filter(brief__status=Status.EXECUTING).exists():
+    if Sweep.objects.filter(brief__status=Status.EXECUTING).exclude(channel="call").exists():
         return
     brief = Brief.objects.filter(status=Status.EXECUTING).order_by("id").first()
     operator = User.objects.filter(username="proveedor").first()

@@ -69,3 +69,69 @@ def with_survey(brief, questions=None):
     sections = [{"title": "Encuesta", "text": "", "questions": questions}]
     Template.objects.filter(brief=brief, channel="call").update(script_sections=sections)
     return brief
+
+
+# --- workbench ---
+
+SCRIPT = [
+    {
+        "title": "Saludo",
+        "text": "Buenos días, ¿hablo con {nombres} {apellidos}? Su saldo es {saldo}.",
+        "questions": [],
+    },
+    {
+        "title": "Encuesta",
+        "text": "Le haré unas preguntas.",
+        "questions": [
+            {"key": "satisfecho", "text": "¿Está satisfecho?", "kind": "yes_no"},
+            {"key": "canal", "text": "¿Qué canal prefiere?", "kind": "choice",
+             "options": ["SMS", "Correo", "WhatsApp"]},
+            {"key": "comentario", "text": "Comentario", "kind": "text", "required": False},
+        ],
+    },
+]  # fmt: skip
+
+
+@pytest.fixture
+def workbench_campaign(campaign, proveedor, asesor):
+    """An executing call brief with a base of three people queued by a call sweep granted the
+    windows exception (so the tests run at any hour), a script with placeholders and questions,
+    a small typification tree and ``asesor`` assigned: ``(brief, sweep, leaves by code)``."""
+    from brief.dispatch import actions as dispatch_actions
+
+    brief, _base, templates = campaign(n=3, channels=("call",))
+    template = templates["call"]
+    template.script_sections = SCRIPT
+    template.save(update_fields=["script_sections"])
+    AdvisorAssignment.objects.create(brief=brief, advisor=asesor, assigned_by=proveedor)
+    direct = TypificationNode.objects.create(
+        brief=brief, level="category", code="CD", label="Contacto directo",
+        counts_as_contact=True, right_party=True,
+    )  # fmt: skip
+    leaves = {
+        "CD01": TypificationNode.objects.create(
+            brief=brief, parent=direct, level="result", code="CD01", label="Efectivo",
+            counts_as_contact=True, right_party=True, effective=True, order=0,
+        ),
+        "CD02": TypificationNode.objects.create(
+            brief=brief, parent=direct, level="result", code="CD02", label="Volver a llamar",
+            counts_as_contact=True, right_party=True, retry_after_hours=24, order=1,
+        ),
+    }  # fmt: skip
+    none = TypificationNode.objects.create(
+        brief=brief, level="category", code="NC", label="No contacto", order=1
+    )
+    leaves["NC01"] = TypificationNode.objects.create(
+        brief=brief, parent=none, level="result", code="NC01", label="No contesta",
+        retry_after_hours=2,
+    )  # fmt: skip
+    sweep = dispatch_actions.create_sweep(
+        brief,
+        actor=proveedor,
+        channel="call",
+        template=template,
+        provider_account="locmem",
+        ignore_windows=True,
+        exception_reason="Campaña de prueba",
+    )
+    return brief, sweep, leaves

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from brief.accounts.models import User
+from brief.calls.models import QueueEntry
 from brief.campaigns.models import Brief
 from brief.contacts.models import ContactBase
 from brief.content.choices import WaStatus
@@ -34,7 +35,9 @@ def test_demo_data_creates_briefs_accounts_and_a_sweep_once():
     assert wa_template.wa_status == WaStatus.APPROVED
     assert ContactBase.objects.current(real).rows_usable == 30
     # the executing brief's sweep, and the finished one the accepted brief delivered from
-    sweeps = {s.brief.status: s for s in Sweep.objects.select_related("brief")}
+    sweeps = {
+        s.brief.status: s for s in Sweep.objects.exclude(channel="call").select_related("brief")
+    }
     assert sorted(sweeps) == ["accepted", "executing"]
     assert sweeps["executing"].channel == "email"
     assert (sweeps["accepted"].state, sweeps["accepted"].total) == ("done", 2)
@@ -50,3 +53,7 @@ def test_demo_asesor_works_the_demo_call_campaign():
     assert calls.typification.filter(frozen_at__isnull=False).exists()
     asesor = User.objects.get(username="asesor")
     assert list(Brief.objects.visible_to(asesor)) == [calls]
+    # and its queue is filled by a call sweep, so the workbench has contacts to call
+    sweep = Sweep.objects.get(brief=calls)
+    assert (sweep.channel, sweep.state, sweep.total) == ("call", "running", 3)
+    assert QueueEntry.objects.filter(brief=calls, sweep=sweep).count() == 3
