@@ -41,6 +41,13 @@ router.register("suppressions", contacts_api.SuppressionViewSet, basename="suppr
 router.register("lookup", calls_api.HistoryViewSet, basename="lookup")
 router.register("content", content_api.ContentViewSet, basename="content")
 router.register("templates", content_api.TemplateViewSet, basename="template")
+router.register(
+    "interaction-imports", calls_api.InteractionImportViewSet, basename="interaction_import"
+)
+router.register("crm-layouts", calls_api.CrmLayoutViewSet, basename="crm_layout")
+router.register(
+    "billing-statements", calls_api.BillingStatementViewSet, basename="billing_statement"
+)
 router.register("interactions", calls_api.InteractionViewSet, basename="interaction")
 router.register("conversations", calls_api.ConversationViewSet, basename="conversation")
 router.register("cases", calls_api.CaseViewSet, basename="case")

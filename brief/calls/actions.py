@@ -12,13 +12,16 @@ briefs assigned to them (``AdvisorAssignment``, read by ``campaigns.permissions`
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import secrets
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import F, Q, Subquery, Value
@@ -46,10 +49,10 @@ from brief.content.render import compile_template, contact_fields
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.choices import DurationUnit, Responsible
-from brief.core.exceptions import Conflict, Forbidden, Invalid
+from brief.core.exceptions import Conflict, DomainError, Forbidden, Invalid
 from brief.core.models import SLARule
 from brief.core.roles import Role
-from brief.core.uploads import check_upload
+from brief.core.uploads import check_upload, extension
 from brief.dispatch.actions import finish_sweep
 from brief.dispatch.choices import RANK, MessageStatus, SweepState
 from brief.dispatch.engine import recipients_queryset
@@ -62,7 +65,7 @@ from brief.dispatch.providers.base import (
     get_provider,
 )
 
-from . import billing, conversations, typification
+from . import billing, conversations, exports, imports, typification
 from .answers import clean_answers
 from .choices import (
     ASSIGN_STATES,
@@ -74,12 +77,15 @@ from .choices import (
     EDIT_STATES,
     FLAGS,
     IMPORT_EXTENSIONS,
+    INTERACTION_IMPORT_EXTENSIONS,
     INTERACTION_STATES,
     MAX_RETRY_HOURS,
     RECORDING_EXTENSIONS,
+    RECORDINGS_ARCHIVE_EXTENSIONS,
     CaseStatus,
     ConversationStatus,
     Direction,
+    ImportStatus,
     Level,
     RecordingKind,
 )
@@ -88,11 +94,15 @@ from .models import (
     CaseNote,
     Conversation,
     ConversationMessage,
+    CrmExportLayout,
     Interaction,
+    InteractionImport,
     QueueEntry,
     Recording,
     TypificationNode,
 )
+
+log = logging.getLogger(__name__)
 
 # --- typification: who may edit ----------------------------------------------------------
 
@@ -1456,3 +1466,291 @@ def release_contact(entry: QueueEntry, *, actor, request=None) -> None:
         request=request,
         details={"contact": entry.contact_id},
     )
+
+
+# --- CRM export, bulk import -------------------------------------------------------------
+
+MAX_REPORTED_ERRORS = 1_000
+
+
+def check_can_edit_layouts(actor) -> None:
+    """OCM (and admins) keep the CRM export layouts."""
+    if not (actor.is_superuser or actor.has_role(Role.ANALISTA_OCM)):
+        raise Forbidden(gettext("Solo OCM edita los formatos de exportación al CRM."))
+
+
+def _clean_layout(name: str, columns: Any) -> tuple[str, list[dict]]:
+    errors: list[dict] = []
+    name = str(name or "").strip()
+    if not name:
+        errors.append(_err(gettext("Escriba el nombre."), "name", "required"))
+    elif len(name) > 120:
+        errors.append(_err(gettext("Máximo 120 caracteres."), "name", "too_long"))
+    out: list[dict] = []
+    if not isinstance(columns, list) or not columns:
+        errors.append(_err(gettext("Elija al menos una columna."), "columns", "required"))
+        columns = []
+    elif len(columns) > exports.MAX_COLUMNS:
+        errors.append(
+            _err(
+                gettext("Máximo %(max)s columnas.") % {"max": exports.MAX_COLUMNS},
+                "columns",
+                "too_many",
+            )
+        )
+    for column in columns:
+        if not isinstance(column, dict):
+            column = {"field": str(column)}
+        field = str(column.get("field") or "").strip()
+        header = str(column.get("header") or "").strip() or exports.default_header(field)
+        problem = exports.column_problem(field)
+        if problem:
+            errors.append(_err(problem, "columns"))
+        elif len(header) > 120:
+            errors.append(_err(gettext("Un encabezado pasa de 120 caracteres."), "columns"))
+        out.append({"field": field, "header": header})
+    if errors:
+        raise Invalid(
+            errors[0]["message"], code=errors[0]["code"], field=errors[0]["field"], errors=errors
+        )
+    return name, out
+
+
+@transaction.atomic
+def save_export_layout(
+    layout: CrmExportLayout | None,
+    *,
+    actor,
+    name: str,
+    columns: Any,
+    area=None,
+    request=None,
+) -> CrmExportLayout:
+    """Create (``layout=None``) or change a CRM export layout: its name, owner (an area, or
+    none for a global layout) and ordered columns with their headers."""
+    check_can_edit_layouts(actor)
+    name, columns = _clean_layout(name, columns)
+    if layout is None:
+        layout = CrmExportLayout(created_by=actor)
+    layout.name, layout.area, layout.columns = name, area, columns
+    layout.save()
+    record(
+        "CRM_LAYOUT_SAVED",
+        actor=actor,
+        request=request,
+        details={"layout": layout.pk, "name": name, "columns": [c["field"] for c in columns]},
+    )
+    return layout
+
+
+@transaction.atomic
+def delete_export_layout(layout: CrmExportLayout, *, actor, request=None) -> None:
+    check_can_edit_layouts(actor)
+    record(
+        "CRM_LAYOUT_DELETED",
+        actor=actor,
+        request=request,
+        details={"layout": layout.pk, "name": layout.name},
+    )
+    layout.delete()
+
+
+def log_interaction_export(
+    *, actor, fmt: str, layout: CrmExportLayout | None, filters: dict, request=None
+) -> None:
+    """Every export of interactions (personal data) leaves an audit event with its filters."""
+    record(
+        "INTERACTIONS_EXPORTED",
+        actor=actor,
+        request=request,
+        details={
+            "format": fmt,
+            "layout": layout.pk if layout else None,
+            "filters": {k: str(v) for k, v in filters.items() if v not in (None, "")},
+        },
+    )
+
+
+def check_can_import(actor, brief: Brief | None = None) -> None:
+    """The provider's channel director imports its dialer's interactions (into a brief of
+    the provider, when one is chosen)."""
+    if not actor.has_role(Role.PROVEEDOR) or actor.provider_id is None:
+        raise Forbidden(gettext("Solo el director de canal del proveedor importa interacciones."))
+    if brief is not None:
+        require_actor(actor, brief, {Role.PROVEEDOR}, gettext("importar interacciones"))
+
+
+@transaction.atomic
+def start_interaction_import(
+    *, actor, upload, recordings=None, brief: Brief | None = None, request=None
+) -> InteractionImport:
+    """Keep the interactions file (CSV/XLSX) and the recordings ZIP and queue their import
+    (``run_interaction_import``, a Celery task); nothing is written to interactions yet."""
+    check_can_import(actor, brief)
+    checked = check_upload(upload, allowed=INTERACTION_IMPORT_EXTENSIONS)
+    job = InteractionImport(
+        provider_id=actor.provider_id,
+        brief=brief,
+        source_name=checked.name[:255],
+        created_by=actor,
+    )
+    if recordings is not None:
+        try:
+            archive = check_upload(recordings, allowed=RECORDINGS_ARCHIVE_EXTENSIONS)
+        except Invalid as exc:
+            raise Invalid(exc.message, code=exc.code, field="recordings") from exc
+        job.recordings_name = archive.name[:255]
+        job.recordings.save(archive.name, recordings, save=False)
+    job.file.save(checked.name, upload, save=False)
+    job.save()
+    record(
+        "INTERACTION_IMPORT_STARTED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={
+            "import": job.pk,
+            "file": job.source_name,
+            "sha256": checked.sha256,
+            "recordings": job.recordings_name,
+        },
+    )
+    from .tasks import import_interactions
+
+    transaction.on_commit(lambda: import_interactions.delay(job.pk))
+    return job
+
+
+def _finish_import(job: InteractionImport, status: str, **fields) -> str:
+    errors = fields.pop("errors", [])
+    if len(errors) > MAX_REPORTED_ERRORS:
+        more = len(errors) - MAX_REPORTED_ERRORS
+        errors = [
+            *errors[:MAX_REPORTED_ERRORS],
+            imports.error(None, "", gettext("… y %(n)s errores más.") % {"n": more}),
+        ]
+    InteractionImport.objects.filter(pk=job.pk).update(
+        status=status, errors=errors, finished_at=timezone.now(), stage="", **fields
+    )
+    if status == ImportStatus.FAILED:
+        record(
+            "INTERACTION_IMPORT_REFUSED",
+            actor=job.created_by,
+            target=job.brief,
+            details={"import": job.pk, "errors": len(errors)},
+        )
+    return status
+
+
+def _row_errors(number: int, exc: DomainError) -> list[dict]:
+    return [
+        imports.error(number, imports.COLUMN_NAMES.get(e.get("field") or "", ""), e["message"])
+        for e in exc.errors
+    ]
+
+
+def run_interaction_import(import_id: int) -> str:
+    """Validate the whole file and archive, then write every row or none (Celery task).
+
+    A row whose ``(brief, channel, ID)`` is already stored updates that interaction with the
+    file's non-empty cells (a re-import is idempotent); a recording whose SHA-256 (or URL) is
+    the stored one is skipped, another one replaces it through ``attach_recording``.
+    """
+    claimed = InteractionImport.objects.filter(pk=import_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now(), stage=gettext("Validando")
+    )
+    if not claimed:
+        return InteractionImport.objects.get(pk=import_id).status
+    job = InteractionImport.objects.select_related("created_by", "brief").get(pk=import_id)
+    actor = job.created_by
+    try:
+        with tempfile.TemporaryDirectory(prefix="brief-import-") as folder:
+            return _run_import(job, actor, Path(folder))
+    except imports.ImportProblem as exc:
+        return _finish_import(job, ImportStatus.FAILED, errors=exc.errors)
+    except Exception:
+        log.exception("interaction import %s failed", import_id)
+        message = gettext("La importación falló por un error interno; ya quedó registrado.")
+        return _finish_import(job, ImportStatus.FAILED, errors=[imports.error(None, "", message)])
+
+
+def _run_import(job: InteractionImport, actor, folder: Path) -> str:
+    archive = None
+    if job.recordings:
+        archive = imports.RecordingArchive(Path(job.recordings.path), folder)
+    try:
+        headers, rows = imports.read_rows(Path(job.file.path), extension(job.source_name))
+        briefs = Brief.objects.visible_to(actor).filter(provider_id=job.provider_id)
+        chosen = briefs.filter(pk=job.brief_id).first() if job.brief_id else None
+        plans, errors = imports.plan_rows(
+            headers, rows, resolver=imports.Resolver(briefs), chosen=chosen, archive=archive
+        )
+        refused: dict[int, DomainError | None] = {}
+        for plan in plans:
+            if plan.brief.pk not in refused:
+                try:
+                    check_can_record(plan.brief, actor)
+                    refused[plan.brief.pk] = None
+                except DomainError as exc:
+                    refused[plan.brief.pk] = exc
+            if refused[plan.brief.pk] is not None:
+                errors += _row_errors(plan.row, refused[plan.brief.pk])  # type: ignore[arg-type]
+                continue
+            try:
+                _clean_interaction(plan.brief, plan.data, actor, plan.existing)
+            except DomainError as exc:
+                errors += _row_errors(plan.row, exc)
+        total = len(rows)
+        if errors:
+            errors.sort(key=lambda e: (e["row"] or 0, e["column"]))
+            return _finish_import(job, ImportStatus.FAILED, errors=errors, rows_total=total)
+        InteractionImport.objects.filter(pk=job.pk).update(stage=gettext("Guardando"))
+        current = None
+        try:
+            with transaction.atomic():
+                counts = {"created": 0, "updated": 0, "recordings_stored": 0}
+                for current in plans:
+                    counts["recordings_stored"] += _apply_row(current, actor, archive)
+                    counts["updated" if current.existing else "created"] += 1
+                InteractionImport.objects.filter(pk=job.pk).update(rows_total=total, **counts)
+                record(
+                    "INTERACTIONS_IMPORTED",
+                    actor=actor,
+                    target=job.brief,
+                    details={"import": job.pk, "rows": total, **counts},
+                )
+        except DomainError as exc:  # changed between validation and writing: nothing was kept
+            return _finish_import(
+                job,
+                ImportStatus.FAILED,
+                errors=_row_errors(current.row if current else 0, exc),
+                rows_total=total,
+            )
+        return _finish_import(job, ImportStatus.DONE, rows_total=total, **counts)
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _apply_row(plan: imports.RowPlan, actor, archive) -> int:
+    """Write one validated row and its recordings; returns the recordings stored."""
+    if plan.existing is not None:
+        data = {k: v for k, v in plan.data.items() if k != "channel"}
+        interaction = update_interaction(plan.existing, actor=actor, data=data)
+    else:
+        interaction = record_interaction(plan.brief, actor=actor, data=plan.data)
+    stored = 0
+    for kind, (source, value) in plan.recordings.items():
+        current = Recording.objects.filter(interaction=interaction, kind=kind).first()
+        if source == "url":
+            if current is None or current.url != value:
+                attach_recording(interaction, actor=actor, kind=kind, url=value)
+                stored += 1
+            continue
+        path, sha256 = archive.extract(value)
+        if current is not None and current.sha256 == sha256:
+            continue
+        with path.open("rb") as handle:
+            attach_recording(interaction, actor=actor, kind=kind, upload=File(handle, name=value))
+        stored += 1
+    return stored

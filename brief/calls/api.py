@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from brief.accounts.models import User
+from brief.accounts.models import Area, Provider, User
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import require_view, visible_brief
 from brief.contacts.exports import XLSX_TYPE
@@ -25,9 +25,9 @@ from brief.content.models import Template
 from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
-from . import actions, conversations, figures, history, typification
+from . import actions, conversations, exports, figures, history, statement, typification
 from .answers import script_questions
-from .choices import FLAGS, MAX_RETRY_HOURS
+from .choices import EXPORT_FORMATS, FLAGS, MAX_RETRY_HOURS
 from .filters import CaseFilter, ConversationFilter, InteractionFilter
 from .forms import HistoryForm
 from .models import (
@@ -35,7 +35,9 @@ from .models import (
     CaseNote,
     Conversation,
     ConversationMessage,
+    CrmExportLayout,
     Interaction,
+    InteractionImport,
     TypificationNode,
 )
 
@@ -327,7 +329,31 @@ class InteractionViewSet(viewsets.GenericViewSet):
         require_view(self.request.user, interaction.brief)
         return interaction
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["json", *EXPORT_FORMATS],
+                description="csv o xlsx: la exportación al CRM (solo interacciones tipificadas)",
+            ),
+            OpenApiParameter(
+                "layout", OpenApiTypes.INT, description="formato de columnas (crm-layouts)"
+            ),
+            OpenApiParameter("campaign", OpenApiTypes.STR, description="código del brief"),
+            OpenApiParameter("from", OpenApiTypes.DATE, description="desde (inicio)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="hasta (inicio)"),
+        ],
+        responses={
+            (200, "application/json"): InteractionSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
+        },
+    )
     def list(self, request):
+        fmt = request.query_params.get("format", "json")
+        if fmt != "json":
+            return crm_export(request, self.filter_queryset(self.get_queryset()), fmt)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(InteractionSerializer(page, many=True).data)
 
@@ -814,3 +840,220 @@ class CaseViewSet(viewsets.GenericViewSet):
             case, actor=request.user, text=payload.validated_data.get("text", ""), request=request
         )
         return Response(CaseSerializer(self.get_object()).data)
+
+
+# --- CRM export, bulk import, billing statement ------------------------------------------
+
+
+def crm_export(request, interactions, fmt: str):
+    """The CRM export of ``interactions`` (already scoped and filtered) in the requested
+    layout; the export is audit-logged with its filters."""
+    exports.check_format(fmt)
+    layout = exports.resolve_layout(request.user, request.query_params.get("layout"))
+    actions.log_interaction_export(
+        actor=request.user,
+        fmt=fmt,
+        layout=layout,
+        filters={k: v for k, v in request.query_params.items() if k not in {"format", "page"}},
+        request=request,
+    )
+    return exports.response(interactions, layout, fmt)
+
+
+class InteractionImportSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display")
+    brief = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    page = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InteractionImport
+        fields = [
+            "id", "status", "status_display", "stage", "brief", "source_name", "recordings_name",
+            "rows_total", "created", "updated", "recordings_stored", "errors", "created_at",
+            "started_at", "finished_at", "page",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_page(self, job) -> str:
+        return reverse("calls:import_detail", args=[job.pk])
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV o XLSX de interacciones")
+    recordings = serializers.FileField(required=False, help_text="ZIP de grabaciones")
+    brief = serializers.CharField(
+        required=False, allow_blank=True, help_text="brief de las filas sin columna brief"
+    )
+
+
+class InteractionImportViewSet(viewsets.GenericViewSet):
+    """Bulk imports of interactions and recordings from a provider's dialer/recorder.
+    POST (multipart ``file``, optional ``recordings`` ZIP and ``brief``) queues one → 202;
+    GET ``{id}/`` its status, counts and the row errors (``row``, ``column``, ``message``)."""
+
+    serializer_class = InteractionImportSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    queryset = InteractionImport.objects.none()
+    lookup_value_regex = r"\d+"
+    route_names = {"list": "interaction_imports", "detail": "interaction_import"}
+
+    def get_queryset(self):
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False):
+            return InteractionImport.objects.none()
+        jobs = InteractionImport.objects.select_related("brief")
+        if user.is_superuser or user.has_role("analista_ocm", "auditor"):
+            return jobs
+        if user.provider_id and user.has_role("proveedor"):
+            return jobs.filter(provider_id=user.provider_id)
+        return jobs.none()
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(InteractionImportSerializer(page, many=True).data)
+
+    @extend_schema(parameters=[ID_PARAM])
+    def retrieve(self, request, pk=None):
+        return Response(
+            InteractionImportSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data
+        )
+
+    @extend_schema(request=ImportUploadSerializer, responses={202: InteractionImportSerializer})
+    def create(self, request):
+        payload = ImportUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        brief = visible_brief(request.user, data["brief"]) if data.get("brief") else None
+        job = actions.start_interaction_import(
+            actor=request.user,
+            upload=data["file"],
+            recordings=data.get("recordings"),
+            brief=brief,
+            request=request,
+        )
+        job.refresh_from_db()
+        return Response(InteractionImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LayoutColumnSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    header = serializers.CharField(required=False, allow_blank=True, max_length=120)
+
+
+class LayoutSerializer(serializers.ModelSerializer):
+    area = serializers.SlugRelatedField(
+        slug_field="code", queryset=Area.objects.all(), required=False, allow_null=True
+    )
+    columns = LayoutColumnSerializer(many=True)
+
+    class Meta:
+        model = CrmExportLayout
+        fields = ["id", "name", "area", "columns", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+
+
+class CrmLayoutViewSet(viewsets.GenericViewSet):
+    """Column layouts of the CRM export (``GET /api/v1/interactions/?format=csv&layout={id}``).
+    Everyone lists the global ones and their area's; OCM creates, changes and deletes them.
+    ``catalogue/`` lists the fields a column may take (plus ``answer:<question key>``)."""
+
+    serializer_class = LayoutSerializer
+    parser_classes = [JSONParser]
+    queryset = CrmExportLayout.objects.none()
+    lookup_value_regex = r"\d+"
+    route_names = {"list": "crm_layouts", "detail": "crm_layout"}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CrmExportLayout.objects.none()
+        return exports.layouts_for(self.request.user).select_related("area")
+
+    def list(self, request):
+        return Response(LayoutSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(parameters=[ID_PARAM])
+    def retrieve(self, request, pk=None):
+        return Response(LayoutSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
+
+    def _save(self, request, layout, partial: bool):
+        actions.check_can_edit_layouts(request.user)
+        payload = LayoutSerializer(layout, data=request_object(request), partial=partial)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        return actions.save_export_layout(
+            layout,
+            actor=request.user,
+            name=data.get("name", layout.name if layout else ""),
+            columns=data.get("columns", layout.columns if layout else []),
+            area=data.get("area", layout.area if layout else None),
+            request=request,
+        )
+
+    @extend_schema(request=LayoutSerializer, responses={201: LayoutSerializer})
+    def create(self, request):
+        layout = self._save(request, None, partial=False)
+        return Response(LayoutSerializer(layout).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ID_PARAM], request=LayoutSerializer, responses=LayoutSerializer)
+    def partial_update(self, request, pk=None):
+        layout = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(LayoutSerializer(self._save(request, layout, partial=True)).data)
+
+    @extend_schema(parameters=[ID_PARAM], responses={204: None})
+    def destroy(self, request, pk=None):
+        layout = get_object_or_404(self.get_queryset(), pk=pk)
+        actions.delete_export_layout(layout, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"])
+    def catalogue(self, request):
+        return Response(
+            {
+                "fields": [{"field": k, "label": str(v[0])} for k, v in exports.CATALOGUE.items()],
+                "answer_prefix": exports.ANSWER_PREFIX,
+                "default": exports.DEFAULT_COLUMNS,
+            }
+        )
+
+
+class BillingStatementViewSet(viewsets.ViewSet):
+    """The billing statement of a provider for a month: ``?provider=<code>&month=AAAA-MM``
+    (the director's own provider by default); JSON, or ``?format=xlsx``."""
+
+    route_names = {"list": "billing_statement"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("provider", OpenApiTypes.STR, description="código del proveedor"),
+            OpenApiParameter("month", OpenApiTypes.STR, description="AAAA-MM"),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "xlsx"]),
+        ],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, XLSX_TYPE): OpenApiTypes.BINARY,
+        },
+    )
+    def list(self, request):
+        code = request.query_params.get("provider") or ""
+        if code:
+            provider = Provider.objects.filter(code=code).first()
+        else:
+            provider = Provider.objects.filter(pk=request.user.provider_id).first()
+        if provider is None:
+            raise Invalid(
+                gettext("Indique un proveedor que exista."), code="bad_provider", field="provider"
+            )
+        statement.check_access(request.user, provider)
+        month = statement.parse_month(request.query_params.get("month"))
+        built = statement.build(provider, month)
+        fmt = request.query_params.get("format", "json")
+        if fmt == "xlsx":
+            return statement.xlsx_response(built)
+        if fmt != "json":
+            raise Invalid(
+                gettext("Formato no disponible: use json o xlsx."),
+                code="bad_format",
+                field="format",
+            )
+        return Response(built.as_dict())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from brief.dispatch.choices import MessageStatus
+
 from .choices import RECORDED_CHANNELS, Exclusion, RecordingKind
 
 
@@ -43,3 +45,31 @@ def completeness(channel: str, missing: Collection[str]) -> int:
     """The share of the pieces the rule asks for that are present, in percent."""
     required = 4 if channel in RECORDED_CHANNELS else 2
     return (required - len(missing)) * 100 // required
+
+
+# --- messages of the dispatch outbox (the billing statement) ---------------------------------
+
+# A dispatch ``Message`` handed to the provider (``sent_at`` set) is billable on the same rule
+# as a message interaction: the provider's ID and a *final* status the provider reported —
+# delivered, read, answered by a machine, unanswered, failed or bounced. ``sent`` (accepted,
+# no receipt yet) and ``unknown`` are not final. Stated here once; the statement applies it.
+MESSAGE_FINAL_STATUSES = frozenset(
+    {
+        MessageStatus.DELIVERED,
+        MessageStatus.READ,
+        MessageStatus.VOICEMAIL,
+        MessageStatus.NO_ANSWER,
+        MessageStatus.FAILED,
+        MessageStatus.BOUNCED,
+    }
+)
+
+
+def message_exclusions(*, provider_message_id: str, status: str) -> list[str]:
+    """The exclusion codes of a sent dispatch message (empty when billable)."""
+    out: list[str] = []
+    if not provider_message_id.strip():
+        out.append(Exclusion.NO_ID)
+    if status not in MESSAGE_FINAL_STATUSES:
+        out.append(Exclusion.NO_PROVIDER_STATUS)
+    return out

@@ -149,3 +149,20 @@ CASE_ROLES = frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.ASESOR})
 #: Who reads conversations and cases (each within the briefs they reach): the contact center,
 #: OCM, the process leader and internal control; the requesting areas do not.
 CONTACT_CENTER_READERS = CASE_ROLES | {Role.LIDER_PROCESO, Role.AUDITOR}
+
+
+# --- CRM export, bulk import, billing statement ----------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("En cola")
+    RUNNING = "running", _("Importando")
+    DONE = "done", _("Importada")
+    FAILED = "failed", _("Rechazada")
+
+
+IMPORT_OPEN_STATES = frozenset({ImportStatus.PENDING, ImportStatus.RUNNING})
+# Interactions file of a bulk import, and the recordings archive beside it.
+INTERACTION_IMPORT_EXTENSIONS = frozenset({"csv", "xlsx"})
+RECORDINGS_ARCHIVE_EXTENSIONS = frozenset({"zip"})
+EXPORT_FORMATS = ("csv", "xlsx")

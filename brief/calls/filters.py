@@ -34,21 +34,31 @@ class InteractionFilter(django_filters.FilterSet):
         field_name="started_at", lookup_expr="date__lte", label=gettext_lazy("Hasta")
     )
     billable = django_filters.BooleanFilter(label=gettext_lazy("Facturable"))
+    typified = django_filters.BooleanFilter(
+        field_name="typification", lookup_expr="isnull", exclude=True,
+        label=gettext_lazy("Tipificada"),
+    )  # fmt: skip
 
     class Meta:
         model = Interaction
-        fields = ["brief", "channel", "advisor", "typification", "billable"]
+        fields = ["brief", "channel", "advisor", "typification", "billable", "typified"]
 
     def by_typification(self, queryset, name, value):
-        if value.isdigit():
-            return queryset.filter(typification_id=int(value))
-        return queryset.filter(typification__code=value)
+        """A node by code or id: its leaf, or every leaf under a category or a result."""
+        key = "pk" if value.isdigit() else "code"
+        value = int(value) if value.isdigit() else value
+        return queryset.filter(
+            Q(**{f"typification__{key}": value})
+            | Q(**{f"typification__parent__{key}": value})
+            | Q(**{f"typification__parent__parent__{key}": value})
+        )
 
     def __init__(self, data=None, *args, **kwargs):
         # DESIGN §6 names the date filters ``from`` and ``to`` (Python keywords here).
         if data is not None:
             data = data.copy()
-            for given, field in (("from", "start"), ("to", "end")):
+            # ``campaign`` is the CRM export's name for the brief.
+            for given, field in (("from", "start"), ("to", "end"), ("campaign", "brief")):
                 if given in data and field not in data:
                     data[field] = data[given]
         super().__init__(data, *args, **kwargs)

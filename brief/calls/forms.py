@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from brief.accounts.models import Area, Provider
 from brief.core.exceptions import Invalid
 
 from . import history
 from .choices import FLAGS, MAX_RETRY_HOURS, RecordingKind
+from .imports import MAX_ROWS
 
 
 class NodeForm(forms.Form):
@@ -242,3 +245,68 @@ class WorkForm(forms.Form):
             if value:
                 out[q["key"]] = value
         return out
+
+
+# --- CRM export, bulk import, billing statement ------------------------------------------
+
+
+class InteractionImportForm(forms.Form):
+    """A bulk import: the interactions file, the recordings ZIP, the brief of rows without
+    one."""
+
+    file = forms.FileField(label=_("Interacciones (CSV o XLSX)"))
+    recordings = forms.FileField(label=_("Grabaciones (ZIP)"), required=False)
+    brief = forms.ChoiceField(label=_("Brief de las filas sin columna brief"), required=False)
+
+    def __init__(self, *args, briefs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "Columnas: id interaccion, brief, documento o telefono, asesor, inicio, fin, "
+            "tipificacion, observaciones, estado proveedor, grabacion audio, grabacion "
+            "pantalla y respuesta_<clave>. Hasta %(max)s filas: se guardan todas o ninguna."
+        ) % {"max": MAX_ROWS}
+        self.fields["brief"].choices = [("", _("— Según la columna brief —"))] + [
+            (b.code, f"{b.code} · {b.name}") for b in briefs
+        ]
+
+
+class LayoutForm(forms.Form):
+    """A CRM export layout: one column per line, ``field | header``."""
+
+    name = forms.CharField(label=_("Nombre"), max_length=120)
+    area = forms.ModelChoiceField(
+        label=_("Área"),
+        queryset=Area.objects.all(),
+        required=False,
+        empty_label=_("— Global (todas las áreas) —"),
+    )
+    columns = forms.CharField(
+        label=_("Columnas"),
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_("Una por línea, en orden: campo | encabezado (el encabezado es opcional)."),
+    )
+
+    def clean_columns(self) -> list[dict]:
+        out = []
+        for line in self.cleaned_data["columns"].splitlines():
+            if not line.strip():
+                continue
+            field, _sep, header = line.partition("|")
+            out.append({"field": field.strip(), "header": header.strip()})
+        return out
+
+    @staticmethod
+    def lines(columns: list[dict]) -> str:
+        return "\n".join(f"{c['field']} | {c['header']}" for c in columns)
+
+
+class StatementForm(forms.Form):
+    provider = forms.ModelChoiceField(
+        label=_("Proveedor"), queryset=Provider.objects.none(), empty_label=None
+    )
+    month = forms.RegexField(label=_("Mes (AAAA-MM)"), regex=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+    def __init__(self, *args, providers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if providers is not None:
+            self.fields["provider"].queryset = providers

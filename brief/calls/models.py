@@ -13,10 +13,12 @@ from brief.core.choices import Responsible
 
 from .choices import (
     FLAGS,
+    IMPORT_OPEN_STATES,
     CaseStatus,
     ConversationStatus,
     Direction,
     Exclusion,
+    ImportStatus,
     Level,
     RecordingKind,
 )
@@ -386,3 +388,85 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.text[:40]}"
+
+
+# --- CRM export, bulk import --------------------------------------------------------------
+
+
+class CrmExportLayout(models.Model):
+    """A column layout of the CRM export: ordered ``columns`` (``{"field", "header"}``), the
+    fields from ``exports.CATALOGUE`` (or ``answer:<question key>``). Global when it has no
+    ``area``; an area's layout is offered to that area's users (and OCM). OCM edits them."""
+
+    name = models.CharField(_("nombre"), max_length=120)
+    area = models.ForeignKey(
+        "accounts.Area",
+        verbose_name=_("área"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    columns = models.JSONField(_("columnas"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("formato de exportación al CRM")
+        verbose_name_plural = _("formatos de exportación al CRM")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def import_path(instance: InteractionImport, filename: str) -> str:
+    # Outside the web root, by provider; the stored name never comes from the user.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
+    return f"calls/imports/{instance.provider_id}/{stamp}.{ext}"
+
+
+class InteractionImport(models.Model):
+    """A bulk import of interactions (CSV/XLSX) and their recordings (a ZIP) from a provider's
+    own dialer/recorder. Validated whole before anything is written; all rows or none
+    (``errors``: ``{"row", "column", "message"}`` in Spanish). Run by a Celery task."""
+
+    provider = models.ForeignKey("accounts.Provider", on_delete=models.PROTECT, related_name="+")
+    brief = models.ForeignKey(
+        Brief, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to=import_path, max_length=300)
+    source_name = models.CharField(max_length=255)
+    recordings = models.FileField(upload_to=import_path, max_length=300, blank=True)
+    recordings_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    stage = models.CharField(max_length=120, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    recordings_stored = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("importación de interacciones")
+        verbose_name_plural = _("importaciones de interacciones")
+
+    def __str__(self) -> str:
+        return f"{self.source_name} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in IMPORT_OPEN_STATES

@@ -5,6 +5,17 @@ from . import views
 app_name = "calls"
 
 urlpatterns = [
+    # --- CRM export, bulk import, billing statement ---
+    path("interacciones/importar/", views.import_page, name="import"),
+    path("interacciones/importaciones/<int:pk>/", views.import_detail, name="import_detail"),
+    path("interacciones/exportar/", views.export_page, name="export"),
+    path("interacciones/formatos-crm/nuevo/", views.layout_edit, name="layout_add"),
+    path("interacciones/formatos-crm/<int:pk>/", views.layout_edit, name="layout_edit"),
+    path(
+        "interacciones/formatos-crm/<int:pk>/eliminar/", views.layout_delete, name="layout_delete"
+    ),
+    path("facturacion/estado-de-cuenta/", views.statement_page, name="statement"),
+    # --- end ---
     path("briefs/<str:code>/centro-contacto/", views.brief_panel, name="brief_panel"),
     path("briefs/<str:code>/interacciones/", views.interactions, name="interactions"),
     # --- figures ---

@@ -6,6 +6,8 @@ Views stay thin: permission → form → one call to :mod:`.actions` → redirec
 
 from __future__ import annotations
 
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -27,9 +29,10 @@ from brief.content.models import Template
 from brief.content.render import contact_fields, render_script
 from brief.core.exceptions import Forbidden, Invalid, Refusal
 from brief.core.forms import add_domain_errors
+from brief.core.roles import Role
 
-from . import actions, conversations, figures, history, queue, typification
-from .choices import FLAGS, ConversationStatus, Level
+from . import actions, conversations, exports, figures, history, queue, statement, typification
+from .choices import FLAGS, INTERACTION_STATES, ConversationStatus, Level
 from .filters import CaseFilter, ConversationFilter, InteractionFilter
 from .forms import (
     CaseCloseForm,
@@ -37,12 +40,25 @@ from .forms import (
     CloseConversationForm,
     HistoryForm,
     ImportForm,
+    InteractionImportForm,
+    LayoutForm,
     NodeForm,
     RecordingForm,
     ReplyForm,
+    StatementForm,
     WorkForm,
 )
-from .models import Case, Conversation, Interaction, QueueEntry, Recording, TypificationNode
+from .imports import MAX_ROWS, MAX_ZIP_ENTRIES
+from .models import (
+    Case,
+    Conversation,
+    CrmExportLayout,
+    Interaction,
+    InteractionImport,
+    QueueEntry,
+    Recording,
+    TypificationNode,
+)
 
 
 def _get_brief(request, code: str) -> Brief:
@@ -864,3 +880,214 @@ def workbench_release(request, code: str, pk: int):
     else:
         messages.info(request, _("Contacto liberado: vuelve a la cola."))
     return redirect("calls:workbench", code=brief.code)
+
+
+# --- CRM export, bulk import, billing statement ------------------------------------------
+
+
+def _import_briefs(user):
+    """The briefs whose interactions the director may import (the provider's, executing or
+    in review)."""
+    return Brief.objects.visible_to(user).filter(
+        provider_id=user.provider_id, status__in=INTERACTION_STATES
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    """The provider's director uploads a dialer export (CSV/XLSX) and its recordings (ZIP)."""
+    actions.check_can_import(request.user)
+    briefs = list(_import_briefs(request.user))
+    form = InteractionImportForm(request.POST or None, request.FILES or None, briefs=briefs)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            code = form.cleaned_data.get("brief")
+            try:
+                brief = visible_brief(request.user, code) if code else None
+                job = actions.start_interaction_import(
+                    actor=request.user,
+                    upload=form.cleaned_data["file"],
+                    recordings=form.cleaned_data.get("recordings"),
+                    brief=brief,
+                    request=request,
+                )
+            except Refusal as exc:
+                add_domain_errors(form, exc)
+                status = exc.status_code
+            else:
+                return redirect("calls:import_detail", pk=job.pk)
+        else:
+            status = 400
+    jobs = InteractionImport.objects.filter(provider_id=request.user.provider_id)[:20]
+    return render(
+        request,
+        "calls/import.html",
+        {"form": form, "jobs": jobs, "max_rows": MAX_ROWS, "max_entries": MAX_ZIP_ENTRIES},
+        status=status,
+    )
+
+
+def _get_import(request, pk: int) -> InteractionImport:
+    job = get_object_or_404(InteractionImport.objects.select_related("brief", "provider"), pk=pk)
+    user = request.user
+    if not (
+        user.is_superuser
+        or user.has_role(Role.ANALISTA_OCM, Role.AUDITOR)
+        or (user.has_role(Role.PROVEEDOR) and user.provider_id == job.provider_id)
+    ):
+        raise Http404
+    return job
+
+
+@login_required
+@require_GET
+def import_detail(request, pk: int):
+    """An import's status, counts and row errors; the partial polls while it runs."""
+    job = _get_import(request, pk)
+    template = "calls/partials/import_status.html" if request.htmx else "calls/import_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_GET
+def export_page(request):
+    """The CRM export: filters, layout and format; ``?format=csv|xlsx`` downloads it."""
+    queryset = Interaction.objects.filter(brief__in=Brief.objects.visible_to(request.user))
+    filtered = InteractionFilter(request.GET or None, queryset=queryset)
+    layouts = exports.layouts_for(request.user)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        if not filtered.is_valid():
+            messages.error(request, _("Revise los filtros."))
+        else:
+            try:
+                layout = exports.resolve_layout(request.user, request.GET.get("layout"))
+                exports.check_format(fmt)
+            except Refusal as exc:
+                _report(request, exc)
+            else:
+                actions.log_interaction_export(
+                    actor=request.user,
+                    fmt=fmt,
+                    layout=layout,
+                    filters={k: v for k, v in request.GET.items() if k != "format"},
+                    request=request,
+                )
+                return exports.response(filtered.qs, layout, fmt)
+    return render(
+        request,
+        "calls/export.html",
+        {
+            "filter": filtered,
+            "layouts": layouts,
+            "layout": request.GET.get("layout", ""),
+            "can_edit": _can_edit_layouts(request.user),
+        },
+    )
+
+
+def _can_edit_layouts(user) -> bool:
+    try:
+        actions.check_can_edit_layouts(user)
+    except Forbidden:
+        return False
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def layout_edit(request, pk: int | None = None):
+    """OCM creates or changes a CRM export layout (its columns in order, with headers)."""
+    actions.check_can_edit_layouts(request.user)
+    layout = get_object_or_404(CrmExportLayout, pk=pk) if pk else None
+    initial = (
+        {"name": layout.name, "area": layout.area, "columns": LayoutForm.lines(layout.columns)}
+        if layout
+        else {
+            "columns": LayoutForm.lines(
+                [{"field": f, "header": ""} for f in exports.DEFAULT_COLUMNS]
+            )
+        }
+    )
+    form = LayoutForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                layout = actions.save_export_layout(
+                    layout,
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    area=form.cleaned_data["area"],
+                    columns=form.cleaned_data["columns"],
+                    request=request,
+                )
+            except Refusal as exc:
+                add_domain_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, _("Formato «%(name)s» guardado.") % {"name": layout.name})
+                return redirect("calls:export")
+        else:
+            status = 400
+    catalogue = [(k, v[0]) for k, v in exports.CATALOGUE.items()]
+    return render(
+        request,
+        "calls/layout_edit.html",
+        {"form": form, "layout": layout, "catalogue": catalogue, "prefix": exports.ANSWER_PREFIX},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def layout_delete(request, pk: int):
+    layout = get_object_or_404(CrmExportLayout, pk=pk)
+    actions.delete_export_layout(layout, actor=request.user, request=request)
+    messages.success(request, _("Formato «%(name)s» eliminado.") % {"name": layout.name})
+    return redirect("calls:export")
+
+
+@login_required
+@require_GET
+def statement_page(request):
+    """The billing statement of a provider for a month; ``?format=xlsx`` downloads it."""
+    providers = statement.providers_for(request.user)
+    data = request.GET.copy()
+    if "provider" not in data and providers.exists():
+        data["provider"] = str(providers.first().pk)
+    if "month" not in data:
+        data["month"] = statement.parse_month(None).strftime("%Y-%m")
+    form = StatementForm(data, providers=providers)
+    built, listed = None, {}
+    if form.is_valid():
+        provider = form.cleaned_data["provider"]
+        statement.check_access(request.user, provider)
+        built = statement.build(provider, statement.parse_month(form.cleaned_data["month"]))
+        if request.GET.get("format") == "xlsx":
+            return statement.xlsx_response(built)
+        listed = {
+            "interactions": list(
+                itertools.islice(
+                    statement.excluded_interactions(provider, built.month), statement.LISTED
+                )
+            ),
+            "messages": list(
+                itertools.islice(
+                    statement.excluded_messages(provider, built.month), statement.LISTED
+                )
+            ),
+        }
+    return render(
+        request,
+        "calls/statement.html",
+        {
+            "form": form,
+            "statement": built,
+            "data": built.as_dict() if built else None,
+            "listed": listed,
+            "limit": statement.LISTED,
+        },
+    )

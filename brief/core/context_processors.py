@@ -42,6 +42,18 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         "calls:cases",
         frozenset({Role.ASESOR, Role.PROVEEDOR, Role.ANALISTA_OCM, Role.AUDITOR}),
     ),
+    # --- CRM export, bulk import, billing statement ---
+    (
+        _("Exportar al CRM"),
+        "calls:export",
+        frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.PROVEEDOR, Role.AUDITOR}),
+    ),
+    (_("Importar interacciones"), "calls:import", frozenset({Role.PROVEEDOR})),
+    (
+        _("Estado de cuenta"),
+        "calls:statement",
+        frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR}),
+    ),
     (_("Auditoría"), "core:audit_list", AUDIT_READERS),
 ]
 

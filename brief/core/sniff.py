@@ -35,6 +35,7 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "xlsx": (ZIP_MAGIC,),
     "docx": (ZIP_MAGIC,),
     "pptx": (ZIP_MAGIC,),
+    "zip": (ZIP_MAGIC, b"PK\x05\x06"),  # an empty archive is only its end record
     "pdf": (b"%PDF",),
     "png": (b"\x89PNG",),
     "jpg": (b"\xff\xd8\xff",),
