@@ -259,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=18, minute=0),
     },
     "reap-stale-imports": {"task": "brief.contacts.tasks.reap_stale_imports", "schedule": 120.0},
+    "reap-stale-interaction-imports": {
+        "task": "brief.calls.tasks.reap_stale_interaction_imports",
+        "schedule": 600.0,
+    },
     "kick-running-sweeps": {"task": "brief.dispatch.tasks.kick_running_sweeps", "schedule": 300.0},
     "poll-bounce-mailboxes": {
         "task": "brief.dispatch.tasks.poll_bounce_mailboxes",

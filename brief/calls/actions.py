@@ -1754,3 +1754,19 @@ def _apply_row(plan: imports.RowPlan, actor, archive) -> int:
             attach_recording(interaction, actor=actor, kind=kind, upload=File(handle, name=value))
         stored += 1
     return stored
+
+
+STALE_IMPORT = dt.timedelta(hours=6)
+
+
+def reap_stale_imports(*, now: dt.datetime | None = None) -> int:
+    """Fail imports whose worker died while running (beat task). Their rows were written in
+    one transaction that never committed, so nothing of them is stored."""
+    limit = (now or timezone.now()) - STALE_IMPORT
+    stale = list(
+        InteractionImport.objects.filter(status=ImportStatus.RUNNING, started_at__lt=limit)
+    )
+    message = gettext("La importación se interrumpió (el proceso se detuvo); súbala de nuevo.")
+    for job in stale:
+        _finish_import(job, ImportStatus.FAILED, errors=[imports.error(None, "", message)])
+    return len(stale)

@@ -4,6 +4,7 @@ that is never trusted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import stat
@@ -11,6 +12,7 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from brief.calls import actions, imports
 from brief.calls.models import Interaction, InteractionImport, Recording
@@ -251,3 +253,29 @@ def test_api_and_pages(api, client, call_campaign, proveedor, django_capture_on_
     )
     assert bad.status_code == 400
     assert InteractionImport.objects.count() == 1
+
+
+def test_an_import_whose_worker_died_is_failed_later(call_campaign, proveedor):
+    # given an import left running by a worker that died
+    job = InteractionImport.objects.create(
+        provider=proveedor.provider,
+        file="calls/imports/x.csv",
+        source_name="x.csv",
+        created_by=proveedor,
+        status="running",
+        started_at=timezone.now() - dt.timedelta(hours=7),
+    )
+    fresh = InteractionImport.objects.create(
+        provider=proveedor.provider,
+        file="calls/imports/y.csv",
+        source_name="y.csv",
+        created_by=proveedor,
+        status="running",
+        started_at=timezone.now(),
+    )
+    # when the reaper runs, then only the old one is failed, with a reason
+    assert actions.reap_stale_imports() == 1
+    job.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (job.status, fresh.status) == ("failed", "running")
+    assert "se interrumpió" in job.errors[0]["message"]
