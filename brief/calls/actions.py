@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -1642,11 +1643,15 @@ def _finish_import(job: InteractionImport, status: str, **fields) -> str:
     return status
 
 
-def _row_errors(number: int, exc: DomainError) -> list[dict]:
-    return [
-        imports.error(number, imports.COLUMN_NAMES.get(e.get("field") or "", ""), e["message"])
-        for e in exc.errors
-    ]
+def _row_errors(number: int, exc: DomainError, answers: Collection[str] = ()) -> list[dict]:
+    """A refusal of the write path as the rows' errors (an answer's field is its question)."""
+
+    def column(field: str) -> str:
+        if field in answers:
+            return f"{imports.ANSWER_PREFIX}{field}"
+        return imports.COLUMN_NAMES.get(field, field)
+
+    return [imports.error(number, column(e.get("field") or ""), e["message"]) for e in exc.errors]
 
 
 def run_interaction_import(import_id: int) -> str:
@@ -1699,7 +1704,7 @@ def _run_import(job: InteractionImport, actor, folder: Path) -> str:
             try:
                 _clean_interaction(plan.brief, plan.data, actor, plan.existing)
             except DomainError as exc:
-                errors += _row_errors(plan.row, exc)
+                errors += _row_errors(plan.row, exc, plan.data.get("answers", {}))
         total = len(rows)
         if errors:
             errors.sort(key=lambda e: (e["row"] or 0, e["column"]))

@@ -16,6 +16,7 @@ from brief.calls.models import CrmExportLayout, TypificationNode
 from brief.core import calendar
 from brief.core.exceptions import Forbidden, Invalid
 from brief.core.models import AuditEvent
+from tests.calls.conftest import with_survey
 
 
 def _moment(day: int, hour: int = 10) -> dt.datetime:
@@ -26,6 +27,7 @@ def _moment(day: int, hour: int = 10) -> dt.datetime:
 def worked(call_campaign, asesor):
     """Three calls: two typified (one with a formula in its observations), one untypified."""
     brief, contacts, leaf = call_campaign
+    with_survey(brief, [{"key": "satisfaccion", "text": "¿Satisfecho?", "kind": "csat"}])
     other_leaf = TypificationNode.objects.get(brief=brief, code="NC01")
 
     def call(**data):

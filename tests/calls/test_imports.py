@@ -18,6 +18,7 @@ from brief.calls import actions, imports
 from brief.calls.models import Interaction, InteractionImport, Recording
 from brief.core.exceptions import Forbidden
 from brief.core.models import AuditEvent
+from tests.calls.conftest import with_survey
 from tests.helpers import upload
 
 AUDIO = b"ID3\x03\x00" + b"\x01" * 200
@@ -46,6 +47,11 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+# The script's one question (optional), answered in the column respuesta_satisfaccion.
+SATISFACTION = [
+    {"key": "satisfaccion", "text": "¿Qué tan satisfecho está?", "kind": "csat", "required": False}
+]
+
 RECORDINGS = {
     "d100.mp3": AUDIO,
     "d100.webm": SCREEN,
@@ -58,7 +64,7 @@ RECORDINGS = {
 def run(django_capture_on_commit_callbacks, call_campaign, proveedor):
     """``run(csv_bytes, zip_bytes=None)`` starts an import into the call brief and runs its
     task (eager) on commit; returns the finished import."""
-    brief = call_campaign[0]
+    brief = with_survey(call_campaign[0], SATISFACTION)
 
     def go(data: bytes, archive: bytes | None = None, *, name="marcador.csv", chosen=brief):
         with django_capture_on_commit_callbacks(execute=True):
@@ -83,7 +89,7 @@ def test_a_good_file_is_stored_with_its_recordings(run, call_campaign, asesor):
     assert (job.rows_total, job.created, job.updated, job.recordings_stored) == (2, 2, 0, 4)
     first = Interaction.objects.get(brief=brief, external_id="D-100")
     assert (first.contact, first.advisor, first.typification) == (contacts[0], asesor, leaf)
-    assert first.answers == {"satisfaccion": "5"}
+    assert first.answers == {"satisfaccion": 5}
     assert (first.ended_at - first.started_at).total_seconds() == 150
     assert (first.billable, first.exclusions) == (True, [])
     second = Interaction.objects.get(brief=brief, external_id="D-200")
@@ -228,7 +234,7 @@ def test_a_brief_of_another_provider_is_a_row_error(run):
 
 
 def test_api_and_pages(api, client, call_campaign, proveedor, django_capture_on_commit_callbacks):
-    brief = call_campaign[0]
+    brief = with_survey(call_campaign[0], SATISFACTION)
     with django_capture_on_commit_callbacks(execute=True):
         response = api.as_user(proveedor).post(
             reverse("api:interaction_imports"),
@@ -279,3 +285,10 @@ def test_an_import_whose_worker_died_is_failed_later(call_campaign, proveedor):
     fresh.refresh_from_db()
     assert (job.status, fresh.status) == ("failed", "running")
     assert "se interrumpió" in job.errors[0]["message"]
+
+
+def test_an_answer_the_script_refuses_is_reported_in_its_column(run):
+    job = run(_csv(GOOD_ROWS[0].replace(",5", ",11"), GOOD_ROWS[1]), _zip(RECORDINGS))
+    assert job.status == "failed"
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "respuesta_satisfaccion")]
+    assert not Interaction.objects.exists()
