@@ -73,6 +73,11 @@ urlpatterns = [
     path("puesto/<str:code>/siguiente/", views.workbench_next, name="workbench_next"),
     path("puesto/<str:code>/gestion/<int:pk>/", views.workbench_work, name="workbench_work"),
     path(
+        "puesto/<str:code>/gestion/<int:pk>/historial/",
+        views.workbench_history,
+        name="workbench_history",
+    ),
+    path(
         "puesto/<str:code>/gestion/<int:pk>/liberar/",
         views.workbench_release,
         name="workbench_release",

@@ -868,6 +868,30 @@ def _answer_errors(form: WorkForm, exc: Refusal) -> None:
 
 
 @login_required
+@require_GET
+def workbench_history(request, code: str, pk: int):
+    """The held contact's history across campaigns and channels (loaded by htmx after the
+    claim, so claiming stays fast); each look-up is audit-logged by the history."""
+    brief = _workbench_brief(request, code)
+    entry = get_object_or_404(
+        QueueEntry.objects.select_related("contact"), pk=pk, brief=brief, holder=request.user
+    )
+    result, problem = None, ""
+    if entry.contact.doc_number:
+        try:
+            result = history.beneficiary_history(
+                request.user, "document", entry.contact.doc_number, via="ui", request=request
+            )
+        except Invalid as exc:
+            problem = exc.message
+    return render(
+        request,
+        "calls/partials/workbench_history.html",
+        {"result": result, "problem": problem, "contact": entry.contact},
+    )
+
+
+@login_required
 @require_POST
 def workbench_release(request, code: str, pk: int):
     """«Liberar contacto»: give the held contact back to the queue without calling it."""

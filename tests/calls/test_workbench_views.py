@@ -167,3 +167,63 @@ def test_nps_and_csat_questions_are_radio_scales(client, workbench_campaign, ase
     assert nps == [str(n) for n in range(11)]
     assert csat == ["1", "2", "3", "4", "5"]
     assert 'type="date" name="answer_pago"' in page
+
+
+# --- the person's history on the workbench ---
+
+
+def test_the_held_contact_history_shows_other_campaigns_and_omits_silent_ones(
+    client, workbench_campaign, campaign, asesor, proveedor, at
+):
+    from brief.calls import actions
+    from brief.core.models import AuditEvent
+    from tests.helpers import DISPATCH_HEADER, drain, sweep_for
+
+    brief, _, _ = workbench_campaign
+    client.force_login(asesor)
+    page = _claim(client, brief).content.decode()
+    entry = QueueEntry.objects.select_related("contact").get(holder=asesor)
+    url = reverse("calls:workbench_history", args=[brief.code, entry.pk])
+    # the claim's page loads the history lazily
+    assert f'hx-get="{url}"' in page
+    person = entry.contact
+    row = f"{person.doc_number},{person.first_names},{person.last_names},{person.mobile},,,5\n"
+    # another campaign sent them an SMS and a third one called them; a fourth never did
+    texted, _base, templates = campaign(content=DISPATCH_HEADER + row)
+    drain(sweep_for(texted, templates["sms"], proveedor))
+    called, base, _templates = campaign(content=DISPATCH_HEADER + row, channels=("call",))
+    for seen in (texted, called):
+        AdvisorAssignment.objects.create(brief=seen, advisor=asesor, assigned_by=proveedor)
+    actions.record_interaction(
+        called,
+        actor=asesor,
+        data={
+            "channel": "call",
+            "contact": base.contacts.get().pk,
+            "observations": "Pide llamar en la tarde.",
+            "external_id": "DIAL-7",
+        },
+    )
+    silent, _base, _templates = campaign(content=DISPATCH_HEADER + row)
+    # when the workbench loads the held contact's history
+    response = client.get(url)
+    # then the message and the call are there, the silent campaign is not, and it was logged
+    assert response.status_code == 200
+    html = response.content.decode()
+    rows = set(re.findall(r'data-campaign="([^"]+)" data-channel="([^"]+)"', html))
+    assert rows == {(texted.code, "sms"), (called.code, "call")}
+    assert silent.code not in html
+    assert "Pide llamar en la tarde." in html
+    sms = re.search(r"<details>.*?</details>", html, re.S)  # the SMS content is collapsible
+    assert sms
+    assert f"Hola {person.first_names}, su saldo es 5." in sms.group()
+    event = AuditEvent.objects.filter(type="BENEFICIARY_LOOKED_UP").latest("id")
+    assert set(event.details["briefs"]) == {texted.code, called.code}
+
+
+def test_only_the_holder_loads_a_queue_entry_history(client, workbench_campaign, asesor):
+    brief, _, _ = workbench_campaign
+    entry = QueueEntry.objects.filter(brief=brief).first()
+    client.force_login(asesor)
+    url = reverse("calls:workbench_history", args=[brief.code, entry.pk])
+    assert client.get(url).status_code == 404
