@@ -1,4 +1,4 @@
-"""Reading the call queue (no writes): a call sweep's progress, a campaign's queue figures,
+"""Reading the call queue (no writes): a call sweep's progress, a campaign's queue counts,
 and why an advisor's claim found nothing."""
 
 from __future__ import annotations
@@ -38,26 +38,15 @@ def sweep_counts(sweep) -> dict[str, int]:
     return queue_counts(QueueEntry.objects.filter(sweep=sweep))
 
 
-def campaign_figures(brief, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """The figures an advisor sees move after each call: records in the queue, dialled
-    (called at least once), contacts and effective calls (from the typifications of the
-    brief's calls) and pending (open entries, retries and callbacks included)."""
-    from .models import Interaction
-
-    entries = QueueEntry.objects.filter(brief=brief)
-    counts = queue_counts(entries, now=now)
-    calls = Interaction.objects.filter(brief=brief, channel=Channel.CALL)
-    typified = calls.aggregate(
-        contacts=Count("id", filter=Q(typification__counts_as_contact=True)),
-        effective=Count("id", filter=Q(typification__effective=True)),
-    )
+def campaign_queue(brief, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """What only the queue knows about a campaign (its call figures are
+    :func:`.figures.call_figures`): ``pending`` (open and nobody holds it: never called, or
+    waiting for its retry or callback), ``held`` (an advisor has it) and ``closed``."""
+    counts = queue_counts(QueueEntry.objects.filter(brief=brief), now=now)
     return {
-        "queue": sum(counts.values()),
-        "dialled": entries.filter(attempts__gt=0).count(),
-        "calls": calls.count(),
-        "contacts": typified["contacts"],
-        "effective": typified["effective"],
-        "pending": counts["pending"] + counts["in_progress"] + counts["worked"],
+        "pending": counts["pending"] + counts["worked"],
+        "held": counts["in_progress"],
+        "closed": counts["closed"],
     }
 
 

@@ -694,10 +694,18 @@ def _workbench_brief(request, code: str) -> Brief:
 @require_GET
 def workbench_home(request):
     """The advisor's call campaigns with their queue figures."""
-    rows = [
-        {"brief": b, "figures": queue.campaign_figures(b)} for b in _assigned_calls(request.user)
-    ]
+    rows = [{"brief": b, **_figures(b)} for b in _assigned_calls(request.user)]
     return render(request, "calls/workbench_home.html", {"rows": rows})
+
+
+def _figures(brief: Brief) -> dict:
+    """The campaign's figures on the workbench: the call figures of the results page
+    (:func:`.figures.call_figures`, rates with their definitions) and the queue's counts."""
+    return {
+        "calls": figures.call_figures(brief)["overall"],
+        "queue": queue.campaign_queue(brief),
+        "labels": figures.FIGURE_LABELS,
+    }
 
 
 def _held(brief: Brief, user) -> QueueEntry | None:
@@ -738,7 +746,7 @@ def _workbench_context(request, brief: Brief, *, form=None, entry=None, nothing:
     entry = entry if entry is not None else _held(brief, request.user)
     context = {
         "brief": brief,
-        "figures": queue.campaign_figures(brief),
+        **_figures(brief),
         "trained": advisor_trained(request.user, brief),
         "entry": entry,
         "nothing": nothing,
@@ -781,7 +789,7 @@ def workbench_figures(request, code: str):
     return render(
         request,
         "calls/partials/workbench_figures.html",
-        {"brief": brief, "figures": queue.campaign_figures(brief)},
+        {"brief": brief, **_figures(brief)},
     )
 
 

@@ -22,7 +22,7 @@ workbench_campaign = calls_fixtures.workbench_campaign  # the contact-center tes
 
 def _figures(page, **expected):
     for name, value in expected.items():
-        expect(page.locator(f"#cifra-{name}")).to_have_text(str(value))
+        expect(page.locator(f"#cifra-{name.replace('_', '-')}")).to_have_text(str(value))
 
 
 def _current_contact(page) -> str:
@@ -41,7 +41,7 @@ def test_an_advisor_works_three_calls_and_sees_the_figures_move(
     page.get_by_role("navigation").get_by_role("link", name="Puesto de llamadas").click()
     page.get_by_role("link", name="Trabajar").click()
     expect(page.locator("#sin-capacitacion")).to_be_visible()
-    _figures(page, cola=3, marcados=0, contactos=0, efectivos=0, pendientes=3)
+    _figures(page, marcados=0, contactos=0, efectivos=0, pendientes=3, en_gestion=0, cerrados=0)
     page.get_by_role("button", name="Siguiente contacto").click()
 
     # call 1: search the typification and pick it with Enter, type, answer, Ctrl+Enter
@@ -57,7 +57,7 @@ def test_an_advisor_works_three_calls_and_sees_the_figures_move(
     page.get_by_label("Comentario").fill("Muy amable")
     page.get_by_label("Comentario").press("Control+Enter")
     expect(page.locator(".messages")).to_contain_text(f"Llamada a {first} registrada")
-    _figures(page, cola=3, marcados=1, contactos=1, efectivos=1, pendientes=2)
+    _figures(page, marcados=1, contactos=1, efectivos=1, pendientes=1, en_gestion=1, cerrados=1)
 
     # call 2: the typification by its number, and a callback the person asked for
     second = _current_contact(page)
@@ -72,7 +72,7 @@ def test_an_advisor_works_three_calls_and_sees_the_figures_move(
     page.screenshot(path=FORM_SCREENSHOT, full_page=True)
     page.get_by_role("button", name="Guardar y siguiente").click()
     expect(page.locator(".messages")).to_contain_text(f"Llamada a {second} registrada")
-    _figures(page, cola=3, marcados=2, contactos=2, efectivos=1, pendientes=2)
+    _figures(page, marcados=2, contactos=2, efectivos=1, pendientes=1, en_gestion=1, cerrados=1)
 
     # call 3: forgetting the typification is refused in Spanish and keeps what was typed
     third = _current_contact(page)
@@ -85,7 +85,9 @@ def test_an_advisor_works_three_calls_and_sees_the_figures_move(
     page.locator("#tip-buscar").press("Enter")
     page.get_by_label("Observaciones").press("Control+Enter")
     expect(page.locator(".messages")).to_contain_text(f"Llamada a {third} registrada")
-    _figures(page, cola=3, marcados=3, contactos=2, efectivos=1, pendientes=2)
+    _figures(page, marcados=3, contactos=2, efectivos=1, pendientes=2, en_gestion=0, cerrados=1)
+    expect(page.locator("#efectividad .n")).to_have_text("50,0 %")
+    expect(page.locator("#tasa-contacto .n")).to_have_text("66,7 %")
     # nothing is due now: the page says why
     expect(page.locator(".messages")).to_contain_text("Ningún contacto toca todavía")
     page.screenshot(path=SCREENSHOT, full_page=True)

@@ -130,28 +130,17 @@ def test_only_the_holder_works_or_releases_a_contact(workbench_campaign, asesor,
     assert actions.claim_next(luisa, brief).pk == entry.pk
 
 
-def test_the_figures_move_after_each_call(workbench_campaign, asesor):
+def test_the_queue_counts_move_after_each_call(workbench_campaign, asesor):
     brief, _, leaves = workbench_campaign
-    assert queue.campaign_figures(brief) == {
-        "queue": 3,
-        "dialled": 0,
-        "calls": 0,
-        "contacts": 0,
-        "effective": 0,
-        "pending": 3,
-    }
+    assert queue.campaign_queue(brief) == {"pending": 3, "held": 0, "closed": 0}
     for code in ("CD01", "NC01"):
         entry = actions.claim_next(asesor, brief)
         data = {"typification": leaves[code].pk, "answers": ANSWERED}
         actions.work_contact(entry, actor=asesor, data=data)
-    assert queue.campaign_figures(brief) == {
-        "queue": 3,
-        "dialled": 2,
-        "calls": 2,
-        "contacts": 1,
-        "effective": 1,
-        "pending": 2,
-    }
+    # the effective one is closed, the unanswered one waits for its retry
+    assert queue.campaign_queue(brief) == {"pending": 2, "held": 0, "closed": 1}
+    actions.claim_next(asesor, brief)
+    assert queue.campaign_queue(brief) == {"pending": 1, "held": 1, "closed": 1}
 
 
 def test_why_a_claim_found_nothing(workbench_campaign, asesor, proveedor, make_user):

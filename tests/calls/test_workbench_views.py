@@ -110,7 +110,13 @@ def test_saving_records_the_call_and_loads_the_next_contact(client, workbench_ca
     page = response.content.decode()
     assert interaction.code in page
     assert nxt.contact.full_name in page
+    # the figures are the results page's call figures, with their definitions
     assert '<dd id="cifra-efectivos">1</dd>' in page
+    assert '<dd id="cifra-en-gestion">1</dd>' in page
+    effectiveness = re.search(r'<div class="figure-card" id="efectividad">.*?</div>', page, re.S)
+    assert effectiveness
+    assert "100,0 %" in effectiveness.group()
+    assert "Contactos efectivos (objetivo cumplido) ÷ contactos con el titular." in page
 
 
 def _refused(client, brief, advisor, data):
