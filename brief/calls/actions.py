@@ -12,6 +12,7 @@ briefs assigned to them (``AdvisorAssignment``, read by ``campaigns.permissions`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -25,8 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import F, Q, Subquery, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -35,9 +35,11 @@ from brief.campaigns.choices import Channel
 from brief.campaigns.models import AdvisorAssignment, Brief
 from brief.campaigns.permissions import require_actor, require_view
 from brief.campaigns.vocabulary import ABROAD_CHANNELS
+from brief.contacts.choices import SuppressionChannel
 from brief.contacts.models import (
     Contact,
     ContactBase,
+    Suppression,
     channel_address,
     channel_address_expression,
     person_key,
@@ -827,6 +829,7 @@ def open_recording(recording: Recording, *, actor, request=None):
 # --- the call queue ------------------------------------------------------------------------
 
 CLAIM_HOLD = dt.timedelta(minutes=10)
+ANALYZE_AFTER = 1000  # entries added at once: refresh the planner's statistics (PostgreSQL)
 # A sweep in one of these states keeps its queue entries (a new call sweep does not take them).
 OPEN_SWEEP_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING, SweepState.PAUSED})
 
@@ -869,7 +872,13 @@ def fill_queue(brief: Brief, *, sweep: Sweep | None = None) -> int:
         free = free.filter(Q(sweep__isnull=True) | ~Q(sweep__state__in=OPEN_SWEEP_STATES))
         for start in range(0, len(ids), 900):
             free.filter(contact_id__in=ids[start : start + 900]).update(sweep=sweep)
-    return QueueEntry.objects.filter(brief=brief).count() - before
+    added = QueueEntry.objects.filter(brief=brief).count() - before
+    if added >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # Fresh statistics after a bulk load, or the planner takes the new queue for a few
+        # rows and sorts all of it on every claim instead of walking ``queue_claim_order``.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(QueueEntry._meta.db_table)}")
+    return added
 
 
 def fill_sweep_queue(sweep: Sweep) -> int:
@@ -879,27 +888,100 @@ def fill_sweep_queue(sweep: Sweep) -> int:
     return QueueEntry.objects.filter(sweep=sweep).count()
 
 
-def _claimable(brief: Brief, now: dt.datetime):
-    """Open entries nobody holds (or whose hold expired), due, of no sweep or of a running one,
-    and whose person is not suppressed for calls nor was contacted today on any channel (the
-    daily cap, ``dispatch.DailyContact``). Outside the call window only the entries of a sweep
-    granted the windows exception are left; a sweep's daily-cap exception lifts the cap."""
-    today = calendar.local(now).date()
-    qs = (
-        QueueEntry.objects.filter(brief=brief, closed=False)
-        .filter(Q(sweep__isnull=True) | Q(sweep__state=SweepState.RUNNING))
-        .filter(Q(holder__isnull=True) | Q(held_until__lt=now))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(
-            Q(sweep__ignore_daily_cap=True)
-            | ~Q(person__in=DailyContact.objects.filter(day=today).values("person"))
-        )
-        .alias(_address=Coalesce(NullIf(F("contact__mobile"), Value("")), F("contact__landline")))
-        .exclude(suppressed_q(Channel.CALL, address="_address", person="person"))
+# The claim, in SQL (the one place the queue's claim rules are written). Open entries nobody
+# holds (or whose hold expired), due, of no sweep or of a running one, whose person is not
+# suppressed for calls (the person key or the number the advisor dials, listed for calls or all
+# channels: ``contacts.suppressed_q``) nor was contacted today on any channel (the daily cap,
+# ``dispatch.DailyContact``; a sweep's daily-cap exception lifts it); outside the call window
+# only the entries of a sweep granted the windows exception ({windows}). The oldest due first,
+# never-tried ones (no ``next_attempt_at``) before. One statement picks and takes the row:
+# ``UPDATE … WHERE id = (SELECT … LIMIT 1 [FOR UPDATE SKIP LOCKED]) RETURNING …`` — on
+# PostgreSQL concurrent claimers skip each other's locked candidates; SQLite runs one writer at
+# a time. Written as SQL because the ORM cannot express UPDATE … RETURNING, and compiling the
+# equivalent querysets cost more CPU per claim than the claim itself (docs/perf/). The rules
+# are tested in tests/calls/test_queue.py and test_sweep_queue.py on both databases; the
+# partial index ``queue_claim_order`` (migration 0009, PostgreSQL) serves the ORDER BY.
+_CLAIM_SQL = """
+UPDATE {queue} SET holder_id = %s, held_until = %s, claimed_at = %s WHERE id = (
+    SELECT q.id FROM {queue} q
+    JOIN {contact} c ON c.id = q.contact_id
+    LEFT JOIN {sweep} s ON s.id = q.sweep_id
+    WHERE q.brief_id = %s AND NOT q.closed
+      AND (q.sweep_id IS NULL OR s.state = %s)
+      AND (q.holder_id IS NULL OR q.held_until < %s)
+      AND COALESCE(q.next_attempt_at, %s) <= %s
+      AND (COALESCE(s.ignore_daily_cap, FALSE) OR NOT EXISTS (
+          SELECT 1 FROM {daily} d WHERE d.person = q.person AND d.day = %s))
+      AND NOT EXISTS (
+          SELECT 1 FROM {suppression} x WHERE x.channel IN (%s, %s)
+          AND x.value IN (q.person, COALESCE(NULLIF(c.mobile, ''), c.landline)))
+      {windows}
+    ORDER BY q.next_attempt_at {nulls_first}, q.id LIMIT 1 {lock}
+) RETURNING {columns}
+"""
+_QUEUE_COLUMNS = ("id", "brief_id", "contact_id", "sweep_id", "person", "holder_id",
+                  "held_until", "claimed_at", "next_attempt_at", "attempts", "closed")  # fmt: skip
+_HELD_SQL = (
+    "SELECT {columns} FROM {queue} WHERE brief_id = %s AND holder_id = %s AND held_until >= %s "
+    "AND NOT closed ORDER BY id LIMIT 1"
+)
+
+
+@functools.cache
+def _queue_sql(template: str, vendor: str, *, in_window: bool = True) -> str:
+    """``template`` with the queue's tables and this database's dialect (cached)."""
+    postgres = vendor == "postgresql"
+    quote = connection.ops.quote_name
+    return template.format(
+        queue=quote(QueueEntry._meta.db_table),
+        contact=quote(Contact._meta.db_table),
+        sweep=quote(Sweep._meta.db_table),
+        daily=quote(DailyContact._meta.db_table),
+        suppression=quote(Suppression._meta.db_table),
+        columns=", ".join(_QUEUE_COLUMNS),
+        windows="" if in_window else "AND s.ignore_windows",
+        nulls_first="NULLS FIRST" if postgres else "",  # SQLite sorts NULLs first already
+        lock="FOR UPDATE OF q SKIP LOCKED" if postgres else "",
     )
-    if calendar.next_contact_window(now, Channel.CALL) != now:
-        qs = qs.filter(sweep__ignore_windows=True)
-    return qs.order_by(F("next_attempt_at").asc(nulls_first=True), "id")
+
+
+@functools.cache
+def _queue_converters(vendor: str) -> list[tuple[Any, list]]:
+    """Per column of ``_QUEUE_COLUMNS``, its field and the database's converters (as the ORM
+    applies them when it reads a row)."""
+    out = []
+    for name in _QUEUE_COLUMNS:
+        field = QueueEntry._meta.get_field(name.removesuffix("_id"))
+        col = field.get_col(QueueEntry._meta.db_table)  # type: ignore[union-attr]
+        out.append(
+            (field, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        )
+    return out
+
+
+def _queue_row(sql: str, params: list) -> tuple | None:
+    """Run one statement of the queue and return its first row. On PostgreSQL it is a
+    prepared statement (server-side binding, planned once per connection): planning the claim
+    costs several times more than running it."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    import psycopg  # the PostgreSQL driver (only installed where PostgreSQL is used)
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        return cursor.execute(sql, params, prepare=True).fetchone()
+
+
+def _queue_entry(row) -> QueueEntry:
+    """A ``QueueEntry`` from a row of ``_QUEUE_COLUMNS``, read as the ORM reads it."""
+    values = []
+    for value, (field, converters) in zip(row, _queue_converters(connection.vendor), strict=True):
+        for converter in converters:
+            value = converter(value, field, connection)
+        values.append(value)
+    return QueueEntry.from_db(connection.alias, list(_QUEUE_COLUMNS), values)
 
 
 def claim_next(
@@ -907,50 +989,43 @@ def claim_next(
 ) -> QueueEntry | None:
     """The next contact of the brief's call queue for ``advisor``, held for ``hold``.
 
-    Never one another advisor holds: on PostgreSQL the candidate row is locked with
-    ``SELECT … FOR UPDATE SKIP LOCKED`` (concurrent claimers skip each other's rows); on SQLite,
-    which runs one writer at a time, one ``UPDATE … WHERE id = (SELECT … LIMIT 1)`` both picks
-    and takes it. Outside the call contact window there is nothing to claim (but from a sweep
-    granted that exception). An advisor who still holds a contact gets it back.
+    Never one another advisor holds: one ``UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING``
+    picks and takes it (``_CLAIM_SQL``: on PostgreSQL the candidate is locked with
+    ``FOR UPDATE SKIP LOCKED``, so concurrent claimers skip each other's rows; SQLite runs one
+    writer at a time). Outside the call contact window there is nothing to claim (but from a
+    sweep granted that exception). An advisor who still holds a contact gets it back. The
+    entry's ``contact`` is read when first used.
     """
     now = now or timezone.now()
     check_can_record(brief, advisor)
-    held = QueueEntry.objects.filter(
-        brief=brief, holder=advisor, held_until__gte=now, closed=False
-    ).first()
-    if held is not None:
-        return held
-    until = now + hold
-    candidates = _claimable(brief, now)
-    if connection.vendor == "postgresql":
-        with transaction.atomic():
-            entry = candidates.select_for_update(skip_locked=True, of=("self",)).first()
-            if entry is None:
-                return None
-            QueueEntry.objects.filter(pk=entry.pk).update(
-                holder=advisor, held_until=until, claimed_at=now
-            )
-    else:
-        # One UPDATE … WHERE id = (SELECT … LIMIT 1) picks and takes the row.
-        first = Subquery(candidates.values("id")[:1])
-        taken = QueueEntry.objects.filter(pk=first).update(
-            holder=advisor, held_until=until, claimed_at=now
+    adapt = connection.ops.adapt_datetimefield_value
+    vendor = connection.vendor
+    row = _queue_row(_queue_sql(_HELD_SQL, vendor), [brief.pk, advisor.pk, adapt(now)])
+    if row is None:
+        in_window = calendar.next_contact_window(now, Channel.CALL) == now
+        row = _queue_row(
+            _queue_sql(_CLAIM_SQL, vendor, in_window=in_window),
+            [
+                advisor.pk,
+                adapt(now + hold),
+                adapt(now),
+                brief.pk,
+                SweepState.RUNNING.value,
+                adapt(now),
+                adapt(now),
+                adapt(now),
+                connection.ops.adapt_datefield_value(calendar.local(now).date()),
+                Channel.CALL.value,
+                SuppressionChannel.ALL.value,
+            ],
         )
-        if not taken:
-            return None
-        entry = QueueEntry.objects.get(brief=brief, holder=advisor, held_until=until, closed=False)
-    return QueueEntry.objects.select_related("contact").get(pk=entry.pk)
+    return None if row is None else _queue_entry(row)
 
 
 def settle_queue_entry(interaction: Interaction, *, callback_at=None) -> None:
     """After a call: free the contact's queue entry, count the attempt, schedule the retry
     (the typification's hours, or the callback the person asked for) or close it."""
     if interaction.contact_id is None or interaction.channel != Channel.CALL:
-        return
-    entry = QueueEntry.objects.filter(
-        brief=interaction.brief_id, contact=interaction.contact_id
-    ).first()
-    if entry is None:
         return
     node = interaction.typification
     closes = node is not None and (node.effective or node.do_not_contact or node.invalidates_number)
@@ -959,19 +1034,21 @@ def settle_queue_entry(interaction: Interaction, *, callback_at=None) -> None:
         retry = callback_at
     elif node is not None and node.retry_after_hours:
         retry = interaction.started_at + dt.timedelta(hours=node.retry_after_hours)
-    QueueEntry.objects.filter(pk=entry.pk).update(
-        holder=None,
-        held_until=None,
-        attempts=F("attempts") + 1,
-        closed=closes,
-        next_attempt_at=retry,
+    adapt = connection.ops.adapt_datetimefield_value
+    row = _queue_row(  # one statement: the entry is unique per contact
+        _queue_sql(
+            "UPDATE {queue} SET holder_id = NULL, held_until = NULL, "
+            "attempts = attempts + 1, closed = %s, next_attempt_at = %s "
+            "WHERE brief_id = %s AND contact_id = %s RETURNING sweep_id",
+            connection.vendor,
+        ),
+        [closes, adapt(retry), interaction.brief_id, interaction.contact_id],
     )
-    if (
-        closes
-        and entry.sweep_id
-        and not QueueEntry.objects.filter(sweep=entry.sweep_id, closed=False).exists()
-    ):
-        finish_sweep(entry.sweep_id)  # the sweep's last open entry: the sweep is done
+    if row is None:
+        return
+    sweep_id = row[0]
+    if closes and sweep_id and not QueueEntry.objects.filter(sweep=sweep_id, closed=False).exists():
+        finish_sweep(sweep_id)  # the sweep's last open entry: the sweep is done
 
 
 # --- conversations and cases ---------------------------------------------------------------
