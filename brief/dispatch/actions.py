@@ -79,7 +79,7 @@ def create_sweep(
     actor,
     channel: str,
     template,
-    provider_account: str,
+    provider_account: str = "",
     start_at=None,
     include: str = Include.ALL,
     segment: Segment | None = None,
@@ -93,7 +93,8 @@ def create_sweep(
 
     A sweep on a channel advisors work (``QUEUE_CHANNELS``: agent calls) fills the brief's
     call queue instead of an outbox, with the same recipients (segment, channel, include rule,
-    suppression lists, the abroad rule); its progress is its queue.
+    suppression lists, the abroad rule); its progress is its queue. It sends nothing, so it has
+    no provider account (``provider_account`` is not needed, and ignored when given).
     """
     require_actor(actor, brief, OPERATORS, gettext("crear barridos"))
     account = _check_sweep_request(
@@ -142,9 +143,9 @@ def _check_sweep_request(
     include: str,
     exception: bool,
     exception_reason: str,
-) -> ProviderAccount:
+) -> ProviderAccount | None:
     """Refuse a sweep the brief's state, channels, template, account or rules do not allow;
-    the active provider account that will send it."""
+    the active provider account that will send it (``None`` for a queue sweep)."""
     if brief.status not in RUNNABLE_BRIEF_STATES:
         raise Conflict(
             gettext(
@@ -164,14 +165,18 @@ def _check_sweep_request(
             code="bad_template",
             field="template",
         )
-    account = ProviderAccount.objects.filter(code=provider_account, active=True).first()
-    if account is None or channel not in account.channels:
-        raise Invalid(
-            gettext("La cuenta de proveedor no existe, está inactiva o no envía por este canal."),
-            code="bad_provider",
-            field="provider_account",
-        )
-    check_template_approved(template, account)
+    account = None
+    if channel not in QUEUE_CHANNELS:
+        account = ProviderAccount.objects.filter(code=provider_account, active=True).first()
+        if account is None or channel not in account.channels:
+            raise Invalid(
+                gettext(
+                    "La cuenta de proveedor no existe, está inactiva o no envía por este canal."
+                ),
+                code="bad_provider",
+                field="provider_account",
+            )
+        check_template_approved(template, account)
     if include not in Include.values:
         raise Invalid(
             gettext("Regla de destinatarios no válida."), code="bad_include", field="include"
@@ -196,7 +201,9 @@ def _sweep_base(brief: Brief, *, segment: Segment | None, base: ContactBase | No
     return base
 
 
-def _new_sweep(brief: Brief, *, actor, account: ProviderAccount, start_at, **fields) -> Sweep:
+def _new_sweep(
+    brief: Brief, *, actor, account: ProviderAccount | None, start_at, **fields
+) -> Sweep:
     """The sweep row with the brief's next number (a concurrent creation is a conflict)."""
     number = (Sweep.objects.filter(brief=brief).aggregate(n=Max("number"))["n"] or 0) + 1
     try:
@@ -206,7 +213,7 @@ def _new_sweep(brief: Brief, *, actor, account: ProviderAccount, start_at, **fie
                 number=number,
                 provider_account=account,
                 start_at=start_at or timezone.now(),
-                runners=runners_for(account),
+                runners=runners_for(account) if account else 1,
                 created_by=actor,
                 **fields,
             )
@@ -275,7 +282,7 @@ def _move(
     sweep: Sweep, *, actor, sources: set[str], target: str, audit: str, request=None, label: str
 ) -> Sweep:
     require_actor(actor, sweep.brief, OPERATORS, label)
-    if target == SweepState.RUNNING:
+    if target == SweepState.RUNNING and sweep.provider_account is not None:
         check_template_approved(sweep.template, sweep.provider_account)
     with transaction.atomic():
         moved = Sweep.objects.filter(pk=sweep.pk, state__in=sources).update(

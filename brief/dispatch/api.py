@@ -35,7 +35,12 @@ from .providers.options import mask_options
 class SweepCreateSerializer(serializers.Serializer):
     channel = serializers.CharField()
     template = serializers.IntegerField()
-    provider_account = serializers.CharField()
+    provider_account = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required except for call sweeps (advisors work them; nothing is sent).",
+    )
     start_at = serializers.DateTimeField(required=False, allow_null=True)
     include = serializers.ChoiceField(choices=Include.choices, default=Include.ALL)
     segment = serializers.IntegerField(required=False, allow_null=True)

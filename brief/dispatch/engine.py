@@ -269,7 +269,7 @@ class Runner:
         from brief.content.render import compile_template
 
         self.sweep = sweep
-        self.account = sweep.provider_account
+        self.account = sweep.account
         self.provider = get_provider(self.account)
         self.renderer = compile_template(sweep.template)
         self.bucket = bucket_for(self.account)
@@ -872,7 +872,7 @@ def reconcile_stuck(*, older_than: int | None = None, sweep_id: int | None = Non
     now = timezone.now()
     for sid, ids in by_sweep.items():
         sweep = Sweep.objects.select_related("provider_account").get(pk=sid)
-        provider = get_provider(sweep.provider_account)
+        provider = get_provider(sweep.account)
         known = provider.lookup(ids)
         rows = defaultdict(list)
         for mid in ids:
@@ -904,7 +904,7 @@ def reconcile_stuck(*, older_than: int | None = None, sweep_id: int | None = Non
                 )
         # receipts that arrived while the send was unrecorded apply now
         apply_pending_events(
-            sweep.provider_account.code,
+            sweep.account.code,
             [row[4] for row in rows[MessageStatus.SENT] if row[4]],
         )
     return outcome

@@ -10,7 +10,7 @@ from brief.campaigns.choices import Channel, channel_label
 from brief.contacts.models import ContactBase, Segment
 from brief.core.calendar import BOGOTA
 
-from .choices import Include
+from .choices import QUEUE_CHANNELS, Include
 from .models import ProviderAccount
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -34,7 +34,7 @@ class SweepForm(forms.Form):
     template = TemplateChoiceField(
         label=_("Plantilla"), queryset=None, empty_label=_("— Escoja la plantilla —")
     )
-    provider_account = forms.ChoiceField(label=_("Cuenta de proveedor"))
+    provider_account = forms.ChoiceField(label=_("Cuenta de proveedor"), required=False)
     segment = forms.ModelChoiceField(
         label=_("Segmento"),
         queryset=Segment.objects.none(),
@@ -81,6 +81,8 @@ class SweepForm(forms.Form):
             (c, channel_label(c)) for c in channels
         ]
         chosen = self._chosen_channel(channels)
+        # A call sweep fills the advisors' queue: nothing is sent, no account is asked for.
+        self.needs_account = chosen not in QUEUE_CHANNELS
         templates = brief.templates.order_by("channel", "name", "id")
         if not self.is_bound and chosen:
             templates = templates.filter(channel=chosen)
@@ -127,6 +129,11 @@ class SweepForm(forms.Form):
                 },
             )
         code = data.get("provider_account")
+        if channel in QUEUE_CHANNELS:
+            data["provider_account"] = code = ""
+        elif not code:
+            field = self.fields["provider_account"]
+            self.add_error("provider_account", field.error_messages["required"])
         account = self.accounts.get(code) if code else None
         if channel and account is not None and channel not in (account.channels or []):
             self.add_error(

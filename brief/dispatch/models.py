@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from brief.core.exceptions import Conflict
+
 from .choices import Include, MessageStatus, ProviderKind, SweepState
 from .providers.options import KINDS
 
@@ -61,8 +63,9 @@ class Sweep(models.Model):
     segment = models.ForeignKey(
         "contacts.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # None for a sweep advisors work (QUEUE_CHANNELS: agent calls): nothing goes through a provider.
     provider_account = models.ForeignKey(
-        ProviderAccount, on_delete=models.PROTECT, related_name="sweeps"
+        ProviderAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="sweeps"
     )
     include = models.CharField(
         _("destinatarios"), max_length=20, choices=Include.choices, default=Include.ALL
@@ -103,6 +106,17 @@ class Sweep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief.code} · barrido {self.number} ({self.channel})"
+
+    @property
+    def account(self) -> ProviderAccount:
+        """The account a message sweep sends through; a queue sweep (agent calls) has none and
+        sends nothing, so asking it for one is a conflict."""
+        if self.provider_account is None:
+            raise Conflict(
+                str(_("Este barrido no envía por un proveedor: lo trabajan los asesores.")),
+                code="no_provider_account",
+            )
+        return self.provider_account
 
 
 class RunnerLease(models.Model):

@@ -43,7 +43,7 @@ def sweep_json(sweep: Sweep) -> dict:
         "channel": sweep.channel,
         "state": sweep.state,
         "include": sweep.include,
-        "provider_account": sweep.provider_account.code,
+        "provider_account": sweep.provider_account.code if sweep.provider_account else None,
         "total": sweep.total,
         "counts": engine.counts(sweep),
         "start_at": sweep.start_at.isoformat() if sweep.start_at else None,

@@ -443,9 +443,7 @@ def sweep_sync_templates(request, pk: int):
     if not _can_operate(request.user, sweep.brief):
         raise PermissionDenied(_("No puede operar este barrido."))
     try:
-        result = actions.sync_whatsapp_templates(
-            sweep.provider_account, actor=request.user, request=request
-        )
+        result = actions.sync_whatsapp_templates(sweep.account, actor=request.user, request=request)
     except Refusal as exc:
         _report(request, exc)
     except ProviderError as exc:

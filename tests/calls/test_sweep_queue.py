@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from brief.calls import actions
 from brief.calls.models import QueueEntry, TypificationNode
 from brief.campaigns.models import AdvisorAssignment
 from brief.contacts import actions as contact_actions
 from brief.contacts.models import Contact
+from brief.core.exceptions import Invalid
 from brief.dispatch import actions as dispatch_actions
 from brief.dispatch import engine
 from brief.dispatch.models import Message
@@ -152,3 +154,71 @@ def test_a_voice_sweep_still_goes_through_its_provider(campaign, proveedor, at):
     assert Message.objects.filter(sweep=sweep).count() == 3
     assert not QueueEntry.objects.filter(brief=brief).exists()
     assert len(locmem.outbox) == 3
+
+
+# --- a call sweep needs no provider account ---
+
+
+def test_a_call_sweep_is_created_without_a_provider_account(call_sweep_campaign, proveedor):
+    brief, _base, template, _ = call_sweep_campaign
+    sweep = dispatch_actions.create_sweep(brief, actor=proveedor, channel="call", template=template)
+    assert sweep.provider_account is None
+    assert QueueEntry.objects.filter(sweep=sweep).count() == 5
+    # pausing and resuming it asks no provider either
+    dispatch_actions.pause_sweep(sweep, actor=proveedor)
+    sweep = dispatch_actions.resume_sweep(sweep, actor=proveedor)
+    assert sweep.state == "running"
+
+
+def test_a_voice_sweep_still_needs_its_account(campaign, proveedor):
+    brief, _, templates = campaign(n=3, channels=("voice",))
+    with pytest.raises(Invalid) as refused:
+        dispatch_actions.create_sweep(
+            brief, actor=proveedor, channel="voice", template=templates["voice"]
+        )
+    assert refused.value.field == "provider_account"
+    assert not brief.sweeps.exists()
+
+
+def test_the_api_creates_a_call_sweep_without_an_account_and_refuses_voice(
+    api, call_sweep_campaign, campaign, proveedor
+):
+    brief, _base, template, _ = call_sweep_campaign
+    url = reverse("api:brief_sweeps", args=[brief.code])
+    r = api.as_user(proveedor).post(
+        url, {"channel": "call", "template": template.pk}, format="json"
+    )
+    assert r.status_code == 201, r.json()
+    assert r.json()["counts"]["pending"] == 5
+    voice, _, templates = campaign(n=2, channels=("voice",))
+    r = api.post(
+        reverse("api:brief_sweeps", args=[voice.code]),
+        {"channel": "voice", "template": templates["voice"].pk},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "provider_account"
+
+
+def test_the_sweep_form_hides_the_account_for_calls_and_asks_it_for_voice(
+    client, call_sweep_campaign, campaign, proveedor
+):
+    brief, _base, template, _ = call_sweep_campaign
+    client.force_login(proveedor)
+    url = reverse("dispatch:sweep_create", args=[brief.code])
+    page = client.get(url).content.decode()
+    assert 'name="provider_account"' not in page
+    assert 'id="sin-cuenta"' in page
+    data = {"channel": "call", "template": str(template.pk), "include": "all",
+            "start_at": "2026-12-09T10:00", "exception_reason": ""}  # fmt: skip
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert brief.sweeps.get().provider_account is None
+    voice, _, templates = campaign(n=2, channels=("voice",))
+    url = reverse("dispatch:sweep_create", args=[voice.code])
+    assert 'name="provider_account"' in client.get(url).content.decode()
+    data.update(channel="voice", template=str(templates["voice"].pk))
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["provider_account"] == ["Este campo es requerido."]
+    assert not voice.sweeps.exists()
