@@ -68,7 +68,7 @@ from brief.dispatch.providers.base import (
     get_provider,
 )
 
-from . import billing, conversations, exports, imports, typification
+from . import billing, claim_sql, conversations, exports, imports, typification
 from .answers import clean_answers
 from .choices import (
     ASSIGN_STATES,
@@ -888,43 +888,9 @@ def fill_sweep_queue(sweep: Sweep) -> int:
     return QueueEntry.objects.filter(sweep=sweep).count()
 
 
-# The claim, in SQL (the one place the queue's claim rules are written). Open entries nobody
-# holds (or whose hold expired), due, of no sweep or of a running one, whose person is not
-# suppressed for calls (the person key or the number the advisor dials, listed for calls or all
-# channels: ``contacts.suppressed_q``) nor was contacted today on any channel (the daily cap,
-# ``dispatch.DailyContact``; a sweep's daily-cap exception lifts it); outside the call window
-# only the entries of a sweep granted the windows exception ({windows}). The oldest due first,
-# never-tried ones (no ``next_attempt_at``) before. One statement picks and takes the row:
-# ``UPDATE … WHERE id = (SELECT … LIMIT 1 [FOR UPDATE SKIP LOCKED]) RETURNING …`` — on
-# PostgreSQL concurrent claimers skip each other's locked candidates; SQLite runs one writer at
-# a time. Written as SQL because the ORM cannot express UPDATE … RETURNING, and compiling the
-# equivalent querysets cost more CPU per claim than the claim itself (docs/perf/). The rules
-# are tested in tests/calls/test_queue.py and test_sweep_queue.py on both databases; the
-# partial index ``queue_claim_order`` (migration 0009, PostgreSQL) serves the ORDER BY.
-_CLAIM_SQL = """
-UPDATE {queue} SET holder_id = %s, held_until = %s, claimed_at = %s WHERE id = (
-    SELECT q.id FROM {queue} q
-    JOIN {contact} c ON c.id = q.contact_id
-    LEFT JOIN {sweep} s ON s.id = q.sweep_id
-    WHERE q.brief_id = %s AND NOT q.closed
-      AND (q.sweep_id IS NULL OR s.state = %s)
-      AND (q.holder_id IS NULL OR q.held_until < %s)
-      AND COALESCE(q.next_attempt_at, %s) <= %s
-      AND (COALESCE(s.ignore_daily_cap, FALSE) OR NOT EXISTS (
-          SELECT 1 FROM {daily} d WHERE d.person = q.person AND d.day = %s))
-      AND NOT EXISTS (
-          SELECT 1 FROM {suppression} x WHERE x.channel IN (%s, %s)
-          AND x.value IN (q.person, COALESCE(NULLIF(c.mobile, ''), c.landline)))
-      {windows}
-    ORDER BY q.next_attempt_at {nulls_first}, q.id LIMIT 1 {lock}
-) RETURNING {columns}
-"""
+# The claim's rules are written once, as SQL, in :mod:`.claim_sql` (``CLAIM``).
 _QUEUE_COLUMNS = ("id", "brief_id", "contact_id", "sweep_id", "person", "holder_id",
                   "held_until", "claimed_at", "next_attempt_at", "attempts", "closed")  # fmt: skip
-_HELD_SQL = (
-    "SELECT {columns} FROM {queue} WHERE brief_id = %s AND holder_id = %s AND held_until >= %s "
-    "AND NOT closed ORDER BY id LIMIT 1"
-)
 
 
 @functools.cache
@@ -941,7 +907,7 @@ def _queue_sql(template: str, vendor: str, *, in_window: bool = True) -> str:
         columns=", ".join(_QUEUE_COLUMNS),
         windows="" if in_window else "AND s.ignore_windows",
         nulls_first="NULLS FIRST" if postgres else "",  # SQLite sorts NULLs first already
-        lock="FOR UPDATE OF q SKIP LOCKED" if postgres else "",
+        lock=claim_sql.PG_LOCK if postgres else "",
     )
 
 
@@ -990,7 +956,7 @@ def claim_next(
     """The next contact of the brief's call queue for ``advisor``, held for ``hold``.
 
     Never one another advisor holds: one ``UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING``
-    picks and takes it (``_CLAIM_SQL``: on PostgreSQL the candidate is locked with
+    picks and takes it (``claim_sql.CLAIM``: on PostgreSQL the candidate is locked with
     ``FOR UPDATE SKIP LOCKED``, so concurrent claimers skip each other's rows; SQLite runs one
     writer at a time). Outside the call contact window there is nothing to claim (but from a
     sweep granted that exception). An advisor who still holds a contact gets it back. The
@@ -1000,11 +966,11 @@ def claim_next(
     check_can_record(brief, advisor)
     adapt = connection.ops.adapt_datetimefield_value
     vendor = connection.vendor
-    row = _queue_row(_queue_sql(_HELD_SQL, vendor), [brief.pk, advisor.pk, adapt(now)])
+    row = _queue_row(_queue_sql(claim_sql.HELD, vendor), [brief.pk, advisor.pk, adapt(now)])
     if row is None:
         in_window = calendar.next_contact_window(now, Channel.CALL) == now
         row = _queue_row(
-            _queue_sql(_CLAIM_SQL, vendor, in_window=in_window),
+            _queue_sql(claim_sql.CLAIM, vendor, in_window=in_window),
             [
                 advisor.pk,
                 adapt(now + hold),
@@ -1037,9 +1003,7 @@ def settle_queue_entry(interaction: Interaction, *, callback_at=None) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     row = _queue_row(  # one statement: the entry is unique per contact
         _queue_sql(
-            "UPDATE {queue} SET holder_id = NULL, held_until = NULL, "
-            "attempts = attempts + 1, closed = %s, next_attempt_at = %s "
-            "WHERE brief_id = %s AND contact_id = %s RETURNING sweep_id",
+            claim_sql.SETTLE,
             connection.vendor,
         ),
         [closes, adapt(retry), interaction.brief_id, interaction.contact_id],
