@@ -1416,8 +1416,8 @@ def count_daily_contact(interaction: Interaction) -> None:
     """A call whose typification counts as a contact is the person's contact of that day (the
     one-contact-per-day rule, ``dispatch.DailyContact``, read by the dispatch engine and by
     :func:`claim_next`): no message or other call reaches them again that day. An unanswered
-    call is not a contact, so the tree's same-day retries (busy: 1 h) stay possible. The row's
-    ``message_id`` is the interaction's id, negated (message ids are positive)."""
+    call is not a contact, so the tree's same-day retries (busy: 1 h) stay possible. The row
+    names the interaction (``interaction_id``)."""
     node = interaction.typification
     if interaction.channel != Channel.CALL or interaction.contact_id is None:
         return
@@ -1430,7 +1430,7 @@ def count_daily_contact(interaction: Interaction) -> None:
             DailyContact(
                 person=person_key(contact.doc_type, contact.doc_number),
                 day=day,
-                message_id=-interaction.pk,
+                interaction_id=interaction.pk,
             )
         ],
         ignore_conflicts=True,

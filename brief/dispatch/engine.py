@@ -384,7 +384,7 @@ class Runner:
             f"INSERT INTO {table} (person, day, message_id) VALUES (%s, %s, %s) "
             f"ON CONFLICT (person, day) DO NOTHING",
         )
-        owners: dict[str, int] = {}
+        owners: dict[str, int | None] = {}  # None: a call took the day
         persons = [m.person for m in messages]
         for start in range(0, len(persons), 900):
             owners.update(

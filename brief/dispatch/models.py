@@ -202,11 +202,16 @@ class Attempt(models.Model):
 
 
 class DailyContact(models.Model):
-    """Who was contacted on a day (across channels): enforces one contact per person per day."""
+    """Who was contacted on a day (across channels): enforces one contact per person per day.
+
+    The row names what took the day: a message (``message_id``, written by the engine) or a
+    call (``interaction_id``, a ``calls.Interaction`` written by the workbench).
+    """
 
     person = models.CharField(max_length=40)
     day = models.DateField()
-    message_id = models.BigIntegerField()
+    message_id = models.BigIntegerField(null=True, blank=True)
+    interaction_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

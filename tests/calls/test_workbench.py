@@ -63,7 +63,9 @@ def test_working_a_contact_records_the_call_settles_it_and_counts_the_day(
     assert (entry.holder, entry.attempts, entry.closed) == (None, 1, False)
     assert entry.next_attempt_at == callback
     assert DailyContact.objects.filter(
-        person=person_key(contact.doc_type, contact.doc_number), message_id=-interaction.pk
+        person=person_key(contact.doc_type, contact.doc_number),
+        interaction_id=interaction.pk,
+        message_id=None,
     ).exists()
 
 

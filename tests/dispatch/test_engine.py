@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from brief.contacts import actions as contact_actions
-from brief.contacts.models import Suppression
+from brief.contacts.models import Suppression, person_key
 from brief.core.calendar import BOGOTA
 from brief.core.exceptions import Conflict
 from brief.dispatch import actions, engine
 from brief.dispatch.choices import Include, SweepState
-from brief.dispatch.models import Attempt, Message, StatusEvent
+from brief.dispatch.models import Attempt, DailyContact, Message, StatusEvent
 from brief.dispatch.providers import locmem
 from brief.dispatch.providers.base import StatusUpdate
 from tests.helpers import OPEN, drain, statuses, sweep_for
@@ -155,6 +155,24 @@ def test_daily_cap_across_two_channels(campaign, proveedor, at):
     at(dt.datetime(2026, 12, 10, 7, 0, tzinfo=BOGOTA))
     drain(email)
     assert statuses(email)["sent"] == 4
+
+
+def test_a_day_taken_by_a_call_defers_the_message(campaign, proveedor, at):
+    """A call that counted as the person's contact (a row naming an interaction, no message)
+    caps the day for every message to them."""
+    brief, base, templates = campaign(n=2, channels=("sms",))
+    first = base.contacts.order_by("pk").first()
+    DailyContact.objects.create(
+        person=person_key(first.doc_type, first.doc_number),
+        day=OPEN.astimezone(BOGOTA).date(),
+        interaction_id=1,
+    )
+    sms = sweep_for(brief, templates["sms"], proveedor)
+    drain(sms)
+    assert statuses(sms)["sent"] == 1
+    deferred = Message.objects.get(sweep=sms, status="deferred")
+    assert deferred.contact_id == first.pk
+    assert deferred.error_code == "daily_cap"
 
 
 def test_suppression_lists_and_abroad_rule(campaign, proveedor, at):

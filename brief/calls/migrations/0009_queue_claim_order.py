@@ -1,4 +1,4 @@
-"""The index of the call queue's claim order (``actions._CLAIM_SQL``), PostgreSQL only.
+"""The index of the call queue's claim order (``calls.claim_sql``), PostgreSQL only.
 
 ``ORDER BY next_attempt_at NULLS FIRST, id`` over a brief's open entries: with this partial
 index a claim reads the entries in that order and stops at the first claimable one instead of
