@@ -72,7 +72,8 @@ def test_provider_maps_a_column_imports_and_sees_the_summary(
     expect(page.locator("#usables")).to_have_text("3")
     expect(page.locator("#rechazados")).to_have_text("5")
     expect(page.locator("figure.chart svg")).to_have_count(2)
-    expect(page.get_by_role("link", name="Descargar XLSX")).to_be_visible()
+    expect(page.get_by_role("link", name="Descargar rechazados en XLSX")).to_be_visible()
+    expect(page.get_by_role("link", name="Descargar base gestionada en XLSX")).to_be_visible()
     base = ContactBase.objects.get(brief=brief)
     assert base.status == BaseStatus.READY
     assert base.mapping["fono_contacto"] == "mobile"
