@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "brief.content",
     "brief.dispatch",
     "brief.calls",
+    "brief.reports",
+    "brief.evidence",
     "brief.demo",
 ]
 

@@ -74,6 +74,8 @@ urlpatterns = [
     path("", include("brief.content.urls")),
     path("", include("brief.dispatch.urls")),
     path("", include("brief.calls.urls")),
+    path("", include("brief.reports.urls")),
+    path("", include("brief.evidence.urls")),
     path("", include("brief.core.urls")),
 ]
 

@@ -1,0 +1,1 @@
+"""Evidence: signed sending certificates, file retention and the contract file (expediente)."""

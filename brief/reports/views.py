@@ -1,0 +1,1 @@
+"""Pages (thin: permissions, the builder, a template)."""
