@@ -7,6 +7,7 @@ Secrets may come from ``<NAME>_FILE`` (a path whose content is the value).
 from __future__ import annotations
 
 import os
+from datetime import timedelta as _timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -86,8 +87,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "axes",
     "brief.core",
     "brief.accounts",
     "brief.campaigns",
@@ -109,9 +112,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "brief.core.middleware.NoStore",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into brief.accounts.lockout's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Paths only machines call (provider callbacks): they skip the session, auth, CSRF, locale,
@@ -209,6 +215,25 @@ if BRIEF_CONTRACT_END:
 BRIEF_RETENTION_YEARS = env_int("BRIEF_RETENTION_YEARS", 5)
 # How long the signed URL of a voice creative (fetched by the voice provider) stays valid.
 CREATIVE_URL_SECONDS = env_int("CREATIVE_URL_SECONDS", 2 * 24 * 3600)
+
+# Brute-force lockout (django-axes): AXES_FAILURE_LIMIT failed logins for one username (login
+# page, admin, API token) lock it for AXES_COOLOFF_MINUTES, right password or not; a success
+# resets the count. Unlock early with `brief axes_reset_username USER`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = _timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Locking by IP as well would lock a whole office behind one NAT after a few typos by
+# different people; a username is locked wherever the attempts come from (axes.W006 asks
+# for the IP, knowingly declined).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "brief.accounts.lockout.locked_out"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else None
 
 # Security: strict by default; `make run` (DEBUG demo) relaxes what needs HTTPS.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -313,6 +338,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API de Brief: campañas de servicio y experiencia de ICETEX (M5-1-22, F559).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package (static files), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "BriefStatusEnum": "brief.campaigns.choices.Status",
         "BaseStatusEnum": "brief.contacts.choices.BaseStatus",

@@ -1,8 +1,9 @@
 """URL map: UI pages, the JSON API under /api/v1/, provider callbacks under /hooks/."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from brief.accounts.api import MeViewSet, TokenView
 from brief.calls import api as calls_api
@@ -10,7 +11,7 @@ from brief.campaigns.api import BriefChangesViewSet, BriefViewSet, NotificationV
 from brief.contacts import api as contacts_api
 from brief.content import api as content_api
 from brief.core import views as core_views
-from brief.core.api import Router
+from brief.core.api import Router, SchemaView
 from brief.dispatch import api as dispatch_api
 from brief.dispatch.hooks import provider_callback
 
@@ -67,8 +68,13 @@ urlpatterns = [
     path("hooks/<slug:code>/", provider_callback, name="provider_callback"),
     path("cuenta/", include("brief.accounts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # Signed-in users only; Swagger UI served from drf-spectacular-sidecar, no CDN.
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api_docs",
+    ),
     path("", include("brief.campaigns.urls")),
     path("", include("brief.contacts.urls")),
     path("", include("brief.content.urls")),

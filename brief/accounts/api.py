@@ -3,12 +3,25 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+
+from . import lockout
 
 
 @extend_schema(summary="Obtener un token de API con usuario y contraseña")
 class TokenView(ObtainAuthToken):
-    """``POST {"username", "password"}`` → ``{"token": …}``; bad credentials → 400."""
+    """``POST {"username", "password"}`` → ``{"token": …}``; bad credentials → 400; a
+    username locked out after repeated failures → 429 ``locked_out`` (README "Security")."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # Axes flags the DRF request it was given, which the middleware never sees.
+            if getattr(request, "axes_locked_out", False):
+                return lockout.locked_out(request._request)
+            raise
 
 
 class MeSerializer(serializers.Serializer):

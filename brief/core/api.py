@@ -8,9 +8,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -100,3 +103,17 @@ class Router(DefaultRouter):
                 # reverse() reads the URL pattern's name, resolve() its route's
                 pattern.name = pattern.pattern.name = name
         return urls
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: the OpenAPI document for signed-in users; YAML by default,
+    ``?format=json`` (or ``Accept: application/json``) for JSON. The project turns DRF's
+    ``?format=`` override off (it names file formats), so the schema reads it itself."""
+
+    permission_classes = [IsAuthenticated]
+
+    def perform_content_negotiation(self, request, force=False):
+        if request.query_params.get("format") == "json":
+            renderer = OpenApiJsonRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)

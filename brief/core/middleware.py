@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import resolve
+from django.utils.cache import add_never_cache_headers
 
 
 class MachinePaths:
@@ -27,3 +28,22 @@ class MachinePaths:
         match = resolve(request.path_info)  # Resolver404 → 404
         request.resolver_match = match
         return match.func(request, *match.args, **match.kwargs)
+
+
+class NoStore:
+    """Nothing a signed-in person sees, and no API answer, is kept by a browser or proxy cache.
+
+    Pages, downloads of bases and recordings and API answers carry personal data: they are
+    sent with ``Cache-Control: no-store`` (and its older equivalents). Static files and the
+    anonymous pages (login, the public certificate check) keep their own headers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path_info.startswith("/api/"):
+            add_never_cache_headers(response)
+        return response
