@@ -418,6 +418,8 @@ def _move_clocks(brief: Brief, spec: ActionSpec, *, actor, at) -> None:
     events = [spec.event]
     if spec.name in {"return", "forward"}:
         events.insert(0, "brief.verified")
+    if spec.name in {"send_results", "return_results"}:
+        events.insert(0, sla.RESULTS_REVIEWED)
     for event in events:
         sla.on_event(event, brief, at=at, channels=brief.channels, kind=brief.kind, actor=actor)
 
@@ -463,12 +465,25 @@ def _pre_return(brief: Brief, *, actor, note, at, checklist=None, **params):
             code="checklist_required",
             field="checklist",
         )
-    if not note.strip():
-        raise Invalid(
-            gettext("Escriba los motivos de la devolución."), code="reasons_required", field="note"
-        )
+    _require_reasons(note, gettext("Escriba los motivos de la devolución."))
     full = {item: bool(checklist.get(item, True)) for item in ChecklistItem.values}
     return {}, {"checklist": full, "failed": failed}
+
+
+def _require_reasons(note: str, message: str) -> None:
+    """An action whose note is its reasons (``ActionSpec.reasons``) refuses an empty one."""
+    if not note.strip():
+        raise Invalid(message, code="reasons_required", field="note")
+
+
+def _pre_return_results(brief: Brief, *, actor, note, at, **params):
+    _require_reasons(note, gettext("Escriba los motivos de la devolución de los resultados."))
+    return {}, {}
+
+
+def _pre_reject_results(brief: Brief, *, actor, note, at, **params):
+    _require_reasons(note, gettext("Escriba los motivos del rechazo de los resultados."))
+    return {}, {}
 
 
 def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
@@ -509,6 +524,8 @@ _PRECHECKS: dict[str, _Precheck] = {
     "submit": _pre_submit,
     "return": _pre_return,
     "forward": _pre_forward,
+    "return_results": _pre_return_results,
+    "reject_results": _pre_reject_results,
 }
 
 

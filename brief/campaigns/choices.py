@@ -146,6 +146,8 @@ class ActionSpec:
     audit: str
     guards: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
+    # The note is the action's reasons and may not be empty (returns and rejections).
+    reasons: bool = False
 
 
 _NON_TERMINAL = frozenset(s for s in Status.values if s not in TERMINAL)
@@ -179,6 +181,7 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.ANALISTA_OCM}),
             "brief.returned",
             "BRIEF_RETURNED",
+            reasons=True,
         ),
         ActionSpec(
             "forward",
@@ -253,6 +256,29 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.ANALISTA_OCM}),
             "brief.results_sent",
             "BRIEF_RESULTS_SENT",
+        ),
+        # The results loops (README "The brief workflow"): OCM returns the delivered results
+        # to the provider (procedure 5.2.14), the area rejects the results OCM sent; OCM,
+        # which stands between the area and the provider, reviews a rejection again.
+        ActionSpec(
+            "return_results",
+            _("Devolver resultados al proveedor"),
+            frozenset({Status.RESULTS_REVIEW}),
+            Status.EXECUTING,
+            frozenset({Role.ANALISTA_OCM}),
+            "brief.results_returned",
+            "BRIEF_RESULTS_RETURNED",
+            reasons=True,
+        ),
+        ActionSpec(
+            "reject_results",
+            _("Rechazar resultados"),
+            frozenset({Status.RESULTS_SENT}),
+            Status.RESULTS_REVIEW,
+            frozenset({Role.SOLICITANTE, Role.JEFE}),
+            "brief.results_rejected",
+            "BRIEF_RESULTS_REJECTED",
+            reasons=True,
         ),
         ActionSpec(
             "accept",

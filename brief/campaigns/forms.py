@@ -253,6 +253,17 @@ class ActionForm(forms.Form):
                 empty_label=None,
                 error_messages={"invalid_choice": gettext("Elija un proveedor activo.")},
             )
+        elif action == "return_results":
+            self.fields["note"].label = gettext("Motivos de la devolución de los resultados")
+            self.fields["note"].help_text = gettext(
+                "Obligatorio: explique qué debe corregir el proveedor en los resultados."
+            )
+        elif action == "reject_results":
+            self.fields["note"].label = gettext("Motivos del rechazo")
+            self.fields["note"].help_text = gettext(
+                "Obligatorio: explique por qué el área no acepta los resultados; OCM los "
+                "revisará de nuevo."
+            )
         elif action == "accept":
             self.fields["note"].label = gettext("Nota de aceptación")
         elif action == "cancel":

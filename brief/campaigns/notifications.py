@@ -125,7 +125,9 @@ def send_transition_email(transition) -> int:
         gettext("Acción: %(action)s, por %(actor)s.")
         % {"action": spec.label, "actor": transition.actor.display_name},
     ]
-    if transition.note:
+    if transition.note and spec.reasons:
+        lines.append(gettext("Motivos: %(note)s") % {"note": transition.note})
+    elif transition.note:
         lines.append(gettext("Nota: %(note)s") % {"note": transition.note})
     users = [u for u in recipients(brief, transition.to_status) if u.pk != transition.actor_id]
     return send_notice(

@@ -82,7 +82,7 @@ STATUS_CSS: dict[str, str] = {
     Status.AWAITING_EXIT_APPROVAL: "warn",
 }
 # Actions shown folded (they need a deliberate second step).
-FOLDED_ACTIONS = frozenset({"return", "cancel"})
+FOLDED_ACTIONS = frozenset({"return", "return_results", "reject_results", "cancel"})
 SOON = dt.timedelta(hours=24)
 
 
@@ -237,6 +237,7 @@ def _timeline(brief: Brief, clocks: list[dict[str, Any]]) -> list[dict[str, Any]
             {
                 "t": t,
                 "label": ACTIONS[t.action].label if t.action in ACTIONS else t.action,
+                "reasons": t.action in ACTIONS and ACTIONS[t.action].reasons,
                 "from": Status(t.from_status).label,
                 "to": Status(t.to_status).label,
                 "failed": failed,

@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from . import sla
 from .models import AuditEvent, SLAClock, SLARule
 
 
@@ -19,8 +22,23 @@ class SLARuleAdmin(admin.ModelAdmin):
     list_filter = ["active", "responsible", "unit"]
 
 
+class SLAClockForm(forms.ModelForm):
+    """Only the breach reason is written here, and only on a late or breached clock."""
+
+    class Meta:
+        model = SLAClock
+        fields = ["breach_reason"]
+
+    def clean_breach_reason(self):
+        reason = self.cleaned_data["breach_reason"].strip()
+        if reason and not self.instance.missed:
+            raise forms.ValidationError(_("El ANS no está incumplido: no lleva motivo."))
+        return reason
+
+
 @admin.register(SLAClock)
 class SLAClockAdmin(admin.ModelAdmin):
+    form = SLAClockForm
     list_display = [
         "rule",
         "subject_type",
@@ -30,11 +48,32 @@ class SLAClockAdmin(admin.ModelAdmin):
         "due_at",
         "stopped_at",
         "breached_at",
+        "breach_reason",
     ]
     list_filter = ["state", "rule"]
+    readonly_fields = [
+        "rule",
+        "subject_type",
+        "subject_id",
+        "state",
+        "responsible",
+        "started_at",
+        "due_at",
+        "paused_at",
+        "stopped_at",
+        "stopped_by",
+        "breached_at",
+        "breach_reason_by",
+        "breach_reason_at",
+    ]
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Through the action (who and when, audit event), never a bare save."""
+        if "breach_reason" in form.changed_data and obj.breach_reason:
+            sla.explain_breach(obj, actor=request.user, reason=obj.breach_reason, request=request)
 
 
 @admin.register(AuditEvent)

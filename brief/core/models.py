@@ -109,6 +109,13 @@ class SLAClock(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     breached_at = models.DateTimeField(_("incumplido desde"), null=True, blank=True)
+    # Why a late or breached clock missed its due time, written by OCM
+    # (``sla.explain_breach``): the fortnightly SLA report lists it.
+    breach_reason = models.TextField(_("motivo del incumplimiento"), blank=True, default="")
+    breach_reason_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    breach_reason_at = models.DateTimeField(_("motivo registrado"), null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -136,6 +143,11 @@ class SLAClock(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stopped_at is None
+
+    @property
+    def missed(self) -> bool:
+        """Late or breached: the clocks whose reason the SLA report asks for."""
+        return self.state == ClockState.LATE or self.breached_at is not None
 
     def is_overdue(self, now=None) -> bool:
         now = now or timezone.now()

@@ -15,11 +15,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import calendar
 from .audit import record
 from .choices import ClockState, DurationUnit, Responsible
+from .exceptions import Conflict, Forbidden, Invalid
 from .models import SLAClock, SLARule
+from .roles import Role
 
 
 def compute_due(start: dt.datetime, duration: int, unit: str) -> dt.datetime:
@@ -205,6 +208,40 @@ def scan_breaches(now: dt.datetime | None = None) -> int:
     return marked
 
 
+# Who writes why a clock was missed (the fortnightly SLA report's «motivo»).
+BREACH_EXPLAINERS = frozenset({Role.ANALISTA_OCM})
+
+
+@transaction.atomic
+def explain_breach(clock: SLAClock, *, actor, reason: str, request=None) -> SLAClock:
+    """Record why ``clock`` was late or breached (OCM; writing again corrects it)."""
+    if not (actor is not None and actor.is_authenticated and actor.has_role(*BREACH_EXPLAINERS)):
+        raise Forbidden(gettext("Solo OCM registra los motivos de incumplimiento de un ANS."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            gettext("Escriba el motivo del incumplimiento."), code="required", field="reason"
+        )
+    locked = SLAClock.objects.select_for_update().get(pk=clock.pk)
+    if not locked.missed:
+        raise Conflict(
+            gettext("El ANS «%(rule)s» no está incumplido: no lleva motivo.")
+            % {"rule": locked.rule.name}
+        )
+    now = timezone.now()
+    SLAClock.objects.filter(pk=locked.pk).update(
+        breach_reason=reason[:4000], breach_reason_by=actor, breach_reason_at=now
+    )
+    record(
+        "SLA_BREACH_EXPLAINED",
+        actor=actor,
+        request=request,
+        details={"clock": locked.pk, "rule": locked.rule.code, "reason": reason[:4000]},
+    )
+    locked.refresh_from_db()
+    return locked
+
+
 # The provider asks its questions within 1 business day after base management starts (receipt).
 QUESTION_WINDOW_RULE = "preguntas-proveedor"
 
@@ -237,6 +274,12 @@ def record_window(
         state=ClockState.MET if at <= due else ClockState.LATE,
     )
 
+
+# OCM reviewed delivered results: emitted before ``brief.results_sent`` and
+# ``brief.results_returned`` (the rule it stops used to stop on ``brief.results_sent``).
+RESULTS_REVIEWED = "brief.results_reviewed"
+# The execution's daily report (README "Daily and fortnightly reports").
+DAILY_REPORT_RULE = "reporte-diario-ejecucion"
 
 # Defaults from the procedure (DESIGN §3). Event names are emitted by the brief workflow.
 DEFAULT_RULES: list[dict] = [
@@ -314,12 +357,43 @@ DEFAULT_RULES: list[dict] = [
         "responsible": Responsible.PROVIDER,
     },
     {
+        # Stopped by OCM's review either way: results sent to the area or returned to the
+        # provider (both emit ``brief.results_reviewed`` first, as return/forward emit
+        # ``brief.verified``); a re-delivery starts a new one.
         "code": "revision-resultados-ocm",
         "name": "Revisión de resultados por OCM",
         "start_event": "brief.results_delivered",
-        "stop_event": "brief.results_sent",
+        "stop_event": RESULTS_REVIEWED,
         "duration": 1,
         "responsible": Responsible.ICETEX,
+    },
+    {
+        # Results returned by OCM (procedure 5.2.14): the provider delivers them corrected.
+        "code": "reentrega-resultados-proveedor",
+        "name": "Reentrega de resultados devueltos por OCM",
+        "start_event": "brief.results_returned",
+        "stop_event": "brief.results_delivered",
+        "duration": 1,
+        "responsible": Responsible.PROVIDER,
+    },
+    {
+        # Results rejected by the area: OCM reviews them again (sends or returns them).
+        "code": "revision-rechazo-ocm",
+        "name": "Revisión por OCM de resultados rechazados por el área",
+        "start_event": "brief.results_rejected",
+        "stop_event": RESULTS_REVIEWED,
+        "duration": 1,
+        "responsible": Responsible.ICETEX,
+    },
+    {
+        # One clock per day of execution, on its ``DailyReport`` (``brief.reports.daily``):
+        # started when the day closes, stopped when that day's report is sent.
+        "code": DAILY_REPORT_RULE,
+        "name": "Entrega de reporte diario de ejecución",
+        "start_event": "daily_report.day_closed",
+        "stop_event": "daily_report.sent",
+        "duration": 1,
+        "responsible": Responsible.PROVIDER,
     },
     {
         # Judged when each question is asked (``record_window``), never started by an event.

@@ -37,6 +37,11 @@ def test_whole_path_draft_to_accepted_in_the_browser(
         expect(page.locator(".messages")).to_contain_text(f"quedó «{status_label}»")
         expect(page.locator("#estado")).to_have_text(status_label)
 
+    def run_folded(button: str, status_label: str, note: str):
+        """An action folded under its summary (returns, rejections): open it, then run it."""
+        page.locator("summary", has_text=button).click()
+        run(button, status_label, note=note)
+
     def expect_blocked(button: str, reason: str):
         """The action's button is disabled and the reason is shown right after it."""
         form = page.get_by_role("form", name=button)
@@ -116,15 +121,26 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     page.goto(detail_url)
     run("Entregar resultados", "Resultados en revisión OCM")
 
-    # OCM sends the results to the area, which accepts them
+    # OCM returns the results to the provider with its reasons; the provider delivers again
+    sign_in("analista")
+    run_folded("Devolver resultados al proveedor", "En ejecución", "Faltan los leídos.")
+    expect(page.locator("#historial")).to_contain_text("Motivos: Faltan los leídos.")
+    sign_in("proveedor")
+    run("Entregar resultados", "Resultados en revisión OCM")
+
+    # OCM sends the results to the area, which rejects them once, then accepts them
     sign_in("analista")
     run("Enviar resultados al área", "Resultados enviados al área")
+    sign_in("solicitante")
+    run_folded("Rechazar resultados", "Resultados en revisión OCM", "Falta el total por canal.")
+    sign_in("analista")
+    run("Enviar resultados al área", "Resultados enviados al área", note="Total por canal: …")
     sign_in("solicitante")
     run("Aceptar", "Aceptado", note="Recibido a satisfacción.")
 
     # then the timeline shows every step, in order
     steps = page.locator("#historial ol.timeline > li")
-    expect(steps).to_have_count(10)
+    expect(steps).to_have_count(14)
     labels = [text.split(":")[0] for text in steps.all_inner_texts()]
     assert labels == [
         "Radicar",
@@ -135,9 +151,14 @@ def test_whole_path_draft_to_accepted_in_the_browser(
         "Solicitar aprobación de salida",
         "Aprobar salida",
         "Entregar resultados",
+        "Devolver resultados al proveedor",
+        "Entregar resultados",
+        "Enviar resultados al área",
+        "Rechazar resultados",
         "Enviar resultados al área",
         "Aceptar",
     ]
+    expect(page.locator("#historial")).to_contain_text("Motivos: Falta el total por canal.")
     expect(page.locator("#historial")).to_contain_text("Recibido a satisfacción.")
     expect(page.locator("#ans")).to_contain_text("a tiempo")
     assert Brief.objects.get(code=code).status == Status.ACCEPTED

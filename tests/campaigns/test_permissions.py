@@ -167,13 +167,13 @@ AREA_ACTS = {
     Status.SUBMITTED: {"cancel"},
     Status.IN_REVIEW: {"cancel"},
     Status.AWAITING_EXIT_APPROVAL: {"approve_exit"},
-    Status.RESULTS_SENT: {"accept"},
+    Status.RESULTS_SENT: {"accept", "reject_results"},
 }
 OCM_ACTS = {
     Status.SUBMITTED: {"start_review"},
     Status.IN_REVIEW: {"return", "forward"},
     Status.AWAITING_EXIT_APPROVAL: {"approve_exit"},
-    Status.RESULTS_REVIEW: {"send_results"},
+    Status.RESULTS_REVIEW: {"send_results", "return_results"},
 }
 PROVIDER_ACTS = {
     Status.FORWARDED: {"receive"},

@@ -163,3 +163,38 @@ def test_periodic_task_runs_the_scan(rule, subject):
 
     sla.start_clock(rule, subject, at=at(2026, 1, 5))
     assert scan_sla_breaches.delay().get() == 1
+
+
+def test_migrations_add_the_loop_and_daily_rules_and_review_stops_on_either_outcome(db):
+    rules = {r.code: r for r in SLARule.objects.all()}
+    assert rules["reentrega-resultados-proveedor"].start_event == "brief.results_returned"
+    assert rules["reentrega-resultados-proveedor"].stop_event == "brief.results_delivered"
+    assert rules["revision-rechazo-ocm"].start_event == "brief.results_rejected"
+    assert rules["revision-rechazo-ocm"].stop_event == sla.RESULTS_REVIEWED
+    assert rules["revision-resultados-ocm"].stop_event == sla.RESULTS_REVIEWED
+    assert rules[sla.DAILY_REPORT_RULE].name == "Entrega de reporte diario de ejecución"
+
+
+def test_explain_breach_only_by_ocm_only_on_missed_clocks(rule, subject, make_user):
+    from brief.core.exceptions import Conflict, Forbidden, Invalid
+
+    analista, proveedor = make_user("analista", "analista_ocm"), make_user("prov", "proveedor")
+    late = sla.start_clock(rule, subject, at=at(2026, 12, 4))
+    sla.stop_clock(late, at=at(2026, 12, 10))
+    assert late.state == ClockState.LATE
+    # given a clock met on time in another subject
+    met = sla.start_clock(rule, Area.objects.create(code="y", name="Otra"), at=at(2026, 12, 4))
+    sla.stop_clock(met, at=at(2026, 12, 4, 11))
+    with pytest.raises(Forbidden):
+        sla.explain_breach(late, actor=proveedor, reason="Caída del operador.")
+    with pytest.raises(Invalid):
+        sla.explain_breach(late, actor=analista, reason="  ")
+    with pytest.raises(Conflict):
+        sla.explain_breach(met, actor=analista, reason="No aplica.")
+    assert not SLAClock.objects.exclude(breach_reason="").exists()
+    # when OCM writes the reason
+    sla.explain_breach(late, actor=analista, reason=" Caída del operador. ")
+    late.refresh_from_db()
+    assert (late.breach_reason, late.breach_reason_by) == ("Caída del operador.", analista)
+    assert late.breach_reason_at is not None
+    assert AuditEvent.objects.get(type="SLA_BREACH_EXPLAINED").details["rule"] == "test-rule"
