@@ -213,6 +213,8 @@ if BRIEF_CONTRACT_END:
     except ValueError as exc:
         raise ImproperlyConfigured("BRIEF_CONTRACT_END must be a date YYYY-MM-DD") from exc
 BRIEF_RETENTION_YEARS = env_int("BRIEF_RETENTION_YEARS", 5)
+# Openings of one recipient's tracked link within this window count once (replays, scanners).
+BRIEF_LINK_OPEN_WINDOW_SECONDS = env_int("BRIEF_LINK_OPEN_WINDOW_SECONDS", 600)
 # How long the signed URL of a voice creative (fetched by the voice provider) stays valid.
 CREATIVE_URL_SECONDS = env_int("CREATIVE_URL_SECONDS", 2 * 24 * 3600)
 
@@ -223,6 +225,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# API tokens expire this long after they are issued (brief.accounts.tokens).
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = _timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -249,6 +253,7 @@ SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "brief.core.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -321,7 +326,7 @@ BRIEF_DEMO_GRAPH_PORT = env_int("BRIEF_DEMO_GRAPH_PORT", 8775)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "brief.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,22 +6,26 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from . import lockout
+from . import lockout, tokens
 
 
 @extend_schema(summary="Obtener un token de API con usuario y contraseña")
 class TokenView(ObtainAuthToken):
-    """``POST {"username", "password"}`` → ``{"token": …}``; bad credentials → 400; a
-    username locked out after repeated failures → 429 ``locked_out`` (README "Security")."""
+    """``POST {"username", "password"}`` → ``{"token", "expires_at"}``, a new token each time
+    (the previous one is revoked); bad credentials → 400; a username locked out after
+    repeated failures → 429 ``locked_out`` (README "API")."""
 
     def post(self, request, *args, **kwargs):
         try:
-            return super().post(request, *args, **kwargs)
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
         except ValidationError:
             # Axes flags the DRF request it was given, which the middleware never sees.
             if getattr(request, "axes_locked_out", False):
                 return lockout.locked_out(request._request)
             raise
+        token = tokens.issue(serializer.validated_data["user"])
+        return Response({"token": token.key, "expires_at": tokens.expires_at(token).isoformat()})
 
 
 class MeSerializer(serializers.Serializer):

@@ -660,7 +660,11 @@ def freeze_for_exit(brief: Brief, *, actor, at=None, **params) -> tuple[dict, di
 
 
 def record_link_open(token: str, *, ip: str | None = None, user_agent: str = "") -> str | None:
-    """Count one opening of a tracked link; returns the destination (``None``: bad token)."""
+    """Count one opening of a tracked link; returns the destination (``None``: bad token).
+
+    Repeated requests for one recipient's link within ``BRIEF_LINK_OPEN_WINDOW_SECONDS`` are
+    one opening: a replayed URL, a double tap or a link scanner fetching it again redirects
+    but adds nothing to the report."""
     parsed = links.parse_token(token)
     if parsed is None:
         return None
@@ -668,9 +672,16 @@ def record_link_open(token: str, *, ip: str | None = None, user_agent: str = "")
     url = TrackedLink.objects.filter(pk=link_id).values_list("url", flat=True).first()
     if url is None:
         return None
-    LinkOpen.objects.create(
-        link_id=link_id, message_id=message_id, ip=ip or None, user_agent=user_agent[:300]
-    )
+    now = timezone.now()
+    since = now - dt.timedelta(seconds=settings.BRIEF_LINK_OPEN_WINDOW_SECONDS)
+    if not LinkOpen.objects.filter(link_id=link_id, message_id=message_id, at__gte=since).exists():
+        LinkOpen.objects.create(
+            link_id=link_id,
+            message_id=message_id,
+            at=now,
+            ip=ip or None,
+            user_agent=user_agent[:300],
+        )
     return url
 
 

@@ -68,6 +68,15 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(gettext("No encontrado."))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or gettext("No tiene permiso para esta acción."))
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # DRF's session check, in English: a browser session writing without its CSRF token.
+        exc = exceptions.PermissionDenied(
+            gettext(
+                "Falta el token CSRF de la sesión: envíe la cabecera X-CSRFToken o use un "
+                "token de API."
+            ),
+            code="csrf_failed",
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

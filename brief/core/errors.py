@@ -32,3 +32,13 @@ def server_error(request):
     return _respond(
         request, 500, "server_error", _("Ocurrió un error inesperado. Ya quedó registrado.")
     )
+
+
+def csrf_failure(request, reason: str = ""):
+    """The CSRF refusal (``CSRF_FAILURE_VIEW``): Spanish, and JSON for API paths."""
+    return _respond(
+        request,
+        403,
+        "csrf_failed",
+        _("El formulario venció o no se envió desde Brief. Recargue la página e intente de nuevo."),
+    )

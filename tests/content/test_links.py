@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
 from brief.campaigns.choices import Status
 from brief.content import actions
@@ -54,10 +58,16 @@ def test_link_is_rewritten_opened_redirected_and_counted(client, sms_template):
         assert response.status_code == 302
         assert response["Location"] == "https://www.icetex.gov.co/datos?c=1"
     client.get("/l/" + second.text.split("/l/")[1].rstrip("."))
-    # and is counted per recipient, with when, from where and which link
-    assert opens_by_message([501, 502, 503]) == {501: 2, 502: 1}
-    assert opens_count(sms_template.brief) == 3
-    opened = LinkOpen.objects.filter(message_id=501).first()
+    # and is counted per recipient, a repeat within the window once (a replay adds nothing)
+    assert opens_by_message([501, 502, 503]) == {501: 1, 502: 1}
+    assert opens_count(sms_template.brief) == 2
+    # and an opening after the window is a new one
+    LinkOpen.objects.filter(message_id=501).update(
+        at=timezone.now() - dt.timedelta(seconds=settings.BRIEF_LINK_OPEN_WINDOW_SECONDS + 1)
+    )
+    assert client.get(f"/l/{token}").status_code == 302
+    assert opens_by_message([501]) == {501: 2}
+    opened = LinkOpen.objects.filter(message_id=501).order_by("at").first()
     assert (opened.link_id, opened.ip, opened.user_agent) == (
         link.pk,
         "127.0.0.1",
