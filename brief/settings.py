@@ -308,6 +308,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brief.dispatch.tasks.sync_whatsapp_templates",
         "schedule": 900.0,
     },
+    # --- monthly reports, QC sample ---
+    "send-monthly-reports": {
+        "task": "brief.reports.tasks.send_monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    "draw-monthly-sample": {
+        "task": "brief.reports.tasks.draw_monthly_sample",
+        "schedule": crontab(day_of_month=1, hour=6, minute=30),
+    },
 }
 
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.

@@ -14,6 +14,7 @@ from brief.core import views as core_views
 from brief.core.api import Router, SchemaView
 from brief.dispatch import api as dispatch_api
 from brief.dispatch.hooks import provider_callback
+from brief.reports import api as reports_api
 
 BRIEF = r"briefs/(?P<code>[^/]+)"
 
@@ -53,6 +54,9 @@ router.register("interactions", calls_api.InteractionViewSet, basename="interact
 router.register("conversations", calls_api.ConversationViewSet, basename="conversation")
 router.register("cases", calls_api.CaseViewSet, basename="case")
 router.register("sweeps", dispatch_api.SweepViewSet, basename="sweep")
+# --- monthly reports, QC sample ---
+router.register("recommendations", reports_api.RecommendationViewSet, basename="recommendation")
+router.register("reports/monthly", reports_api.MonthlyReportViewSet, basename="monthly_report")
 router.register(
     "provider-accounts", dispatch_api.ProviderAccountViewSet, basename="provider_account"
 )

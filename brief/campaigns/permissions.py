@@ -465,3 +465,86 @@ def require_record_start(user, brief: Brief) -> None:
 
 def may_record_start(user, brief: Brief) -> bool:
     return _passes(require_record_start, user, brief)
+
+
+# --- monthly reports, QC sample, dashboards ----------------------------------------------
+
+# OCM, the process leader and internal control read every area's monthly report and the QC.
+REPORT_READERS = frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR})
+# Who files an improvement recommendation; who reviews QC items; who draws a QC sample.
+RECOMMENDATION_CREATORS = frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR})
+QC_REVIEWERS = frozenset({Role.ANALISTA_OCM, Role.AUDITOR})
+QC_DRAWERS = frozenset({Role.ANALISTA_OCM})
+
+
+def require_monthly_report(user, area_id: int | None = None) -> Reach:
+    """What of the monthly report ``user`` reaches: OCM, the leader and the auditor every area;
+    an area user only their area (another area is a 403); the provider's director the briefs
+    of their provider; anyone else (advisors included) nothing."""
+    if not _active(user):
+        raise Forbidden(gettext("Inicie sesión para ver los informes."))
+    if user.is_superuser or user.has_role(*REPORT_READERS):
+        return Reach(everything=True)
+    if user.roles & AREA_ROLES and user.area_id:
+        if area_id and area_id != user.area_id:
+            raise Forbidden(gettext("Solo puede ver el informe mensual de su área."))
+        return Reach(area_id=user.area_id)
+    if Role.PROVEEDOR in user.roles and user.provider_id:
+        return Reach(provider_id=user.provider_id)
+    raise Forbidden(
+        gettext("El informe mensual es para OCM, control interno, las áreas y el proveedor.")
+    )
+
+
+def may_see_monthly_report(user) -> bool:
+    return _passes(require_monthly_report, user)
+
+
+def require_create_recommendation(user) -> None:
+    if not (_active(user) and user.has_role(*RECOMMENDATION_CREATORS)):
+        raise Forbidden(gettext("Solo OCM y el proveedor registran recomendaciones de mejora."))
+
+
+def may_create_recommendation(user) -> bool:
+    return _passes(require_create_recommendation, user)
+
+
+def require_update_recommendation(user, recommendation) -> None:
+    """The owner of a recommendation updates and closes it; OCM may too."""
+    if not _active(user):
+        raise Forbidden(gettext("Inicie sesión para actualizar la recomendación."))
+    if user.pk == recommendation.owner_id or user.has_role(Role.ANALISTA_OCM):
+        return
+    raise Forbidden(gettext("Solo el responsable de la recomendación u OCM la actualizan."))
+
+
+def may_update_recommendation(user, recommendation) -> bool:
+    return _passes(require_update_recommendation, user, recommendation)
+
+
+def require_qc(user) -> None:
+    """The QC sample and its results: OCM, the process leader and internal control."""
+    if not (_active(user) and (user.is_superuser or user.has_role(*REPORT_READERS))):
+        raise Forbidden(gettext("El muestreo de calidad es para OCM y control interno."))
+
+
+def may_see_qc(user) -> bool:
+    return _passes(require_qc, user)
+
+
+def require_qc_review(user) -> None:
+    if not (_active(user) and (user.is_superuser or user.has_role(*QC_REVIEWERS))):
+        raise Forbidden(gettext("Solo OCM y control interno diligencian la lista de chequeo."))
+
+
+def may_review_qc(user) -> bool:
+    return _passes(require_qc_review, user)
+
+
+def require_qc_draw(user) -> None:
+    if not (_active(user) and (user.is_superuser or user.has_role(*QC_DRAWERS))):
+        raise Forbidden(gettext("Solo OCM sortea la muestra de calidad."))
+
+
+def may_draw_qc(user) -> bool:
+    return _passes(require_qc_draw, user)

@@ -55,6 +55,26 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR}),
     ),
     (_("Auditoría"), "core:audit_list", AUDIT_READERS),
+    # --- monthly reports, QC sample ---
+    (
+        _("Informe mensual"),
+        "reports:monthly",
+        frozenset(
+            {
+                Role.ANALISTA_OCM,
+                Role.LIDER_PROCESO,
+                Role.AUDITOR,
+                Role.SOLICITANTE,
+                Role.JEFE,
+                Role.PROVEEDOR,
+            }
+        ),
+    ),
+    (
+        _("Muestreo de calidad"),
+        "reports:qc_list",
+        frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
+    ),
 ]
 
 

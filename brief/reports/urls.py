@@ -1,7 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # --- monthly reports, QC sample ---
+    path("informes/mensual/", views.monthly_report, name="monthly"),
+    path("informes/recomendaciones/", views.recommendation_list, name="recommendation_list"),
+    path(
+        "informes/recomendaciones/<int:pk>/",
+        views.recommendation_update,
+        name="recommendation_update",
+    ),
+    path("informes/muestreo/", views.qc_list, name="qc_list"),
+    path("informes/muestreo/<str:month>/", views.qc_detail, name="qc_detail"),
+    path(
+        "informes/muestreo/<str:month>/items/<int:item>/",
+        views.qc_item_review,
+        name="qc_item_review",
+    ),
+]

@@ -1,1 +1,216 @@
 """Pages (thin: permissions, the builder, a template)."""
+
+from __future__ import annotations
+
+# --- monthly reports, QC sample ---
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from brief.accounts.models import Area
+from brief.campaigns import permissions
+from brief.campaigns.models import Brief
+from brief.core import calendar
+from brief.core.exceptions import Refusal
+
+from . import actions, monthly, qc
+from .choices import OPEN_RECOMMENDATION_STATES
+from .forms import (
+    ChecklistForm,
+    DrawSampleForm,
+    MonthlyFilterForm,
+    RecommendationForm,
+    RecommendationStatusForm,
+)
+from .models import QualityItem, QualitySample
+
+
+def _today() -> dt.date:
+    return calendar.local(timezone.now()).date()
+
+
+@login_required
+@require_GET
+def monthly_report(request):
+    """The monthly mass-campaign report of an area (or all); ``?format=xlsx|pdf`` downloads."""
+    asked = Area.objects.filter(code=request.GET.get("area") or "").first()
+    where = permissions.require_monthly_report(request.user, asked.pk if asked else None)
+    areas = Area.objects.filter(pk=where.area_id) if where.area_id else Area.objects.all()
+    data = request.GET.copy()
+    data.setdefault("mes", monthly.previous_month(_today()).strftime("%Y-%m"))
+    if where.area_id and not data.get("area"):
+        data["area"] = areas.first().code if areas.exists() else ""
+    form = MonthlyFilterForm(data, areas=areas)
+    report = None
+    if form.is_valid():
+        area = form.cleaned_data["area"]
+        month = monthly.parse_month(form.cleaned_data["mes"])
+        report = monthly.mass_campaigns(area, month.year, month.month, user=request.user)
+        fmt = request.GET.get("format")
+        if fmt in ("xlsx", "pdf"):
+            return monthly.download(report, fmt)
+    return render(request, "reports/monthly.html", {"form": form, "report": report})
+
+
+@login_required
+def recommendation_list(request):
+    """Open recommendations (overdue flagged); OCM and the provider file new ones here."""
+    permissions.require_monthly_report(request.user)
+    can_create = permissions.may_create_recommendation(request.user)
+    form = RecommendationForm(request.POST or None, briefs=Brief.objects.visible_to(request.user))
+    if request.method == "POST":
+        permissions.require_create_recommendation(request.user)
+        if form.is_valid():
+            try:
+                actions.create_recommendation(
+                    actor=request.user, request=request, **form.cleaned_data
+                )
+            except Refusal as refusal:
+                form.add_error(
+                    refusal.field if refusal.field in form.fields else None, refusal.message
+                )
+            else:
+                messages.success(request, _("Recomendación registrada."))
+                return redirect("reports:recommendation_list")
+    show_closed = request.GET.get("cerradas") == "1"
+    recs = monthly.recommendations_scope(request.user)
+    if not show_closed:
+        recs = recs.filter(status__in=OPEN_RECOMMENDATION_STATES)
+    today = _today()
+    rows = [
+        {
+            "r": r,
+            "overdue": r.overdue_on(today),
+            "may_update": permissions.may_update_recommendation(request.user, r),
+        }
+        for r in recs
+    ]
+    return render(
+        request,
+        "reports/recommendations.html",
+        {
+            "rows": rows,
+            "form": form if can_create else None,
+            "status_form": RecommendationStatusForm(),
+            "show_closed": show_closed,
+        },
+    )
+
+
+@login_required
+@require_POST
+def recommendation_update(request, pk: int):
+    """The owner (or OCM) changes a recommendation's status or closes it."""
+    rec = get_object_or_404(monthly.recommendations_scope(request.user), pk=pk)
+    permissions.require_update_recommendation(request.user, rec)
+    form = RecommendationStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Elija un estado válido."))
+    else:
+        try:
+            actions.set_recommendation_status(
+                rec,
+                actor=request.user,
+                request=request,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+            )
+        except Refusal as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, _("Recomendación actualizada."))
+    return redirect("reports:recommendation_list")
+
+
+@login_required
+def qc_list(request):
+    """The QC samples; OCM draws a month's sample here."""
+    permissions.require_qc(request.user)
+    form = DrawSampleForm(
+        request.POST or None, initial={"mes": monthly.previous_month(_today()).strftime("%Y-%m")}
+    )
+    if request.method == "POST":
+        permissions.require_qc_draw(request.user)
+        if form.is_valid():
+            month = monthly.parse_month(form.cleaned_data["mes"])
+            try:
+                sample = actions.draw_sample(month, actor=request.user)
+            except Refusal as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                messages.success(request, _("Muestra sorteada."))
+                return redirect("reports:qc_detail", month=sample.month.strftime("%Y-%m"))
+    return render(
+        request,
+        "reports/qc_list.html",
+        {
+            "samples": QualitySample.objects.all(),
+            "form": form,
+            "may_draw": permissions.may_draw_qc(request.user),
+        },
+    )
+
+
+def _sample(month: str) -> QualitySample:
+    try:
+        first = monthly.parse_month(month)
+    except Refusal:
+        first = None
+    return get_object_or_404(QualitySample, month=first)
+
+
+@login_required
+@require_GET
+def qc_detail(request, month: str):
+    """A sample: the formula and its numbers, each item's checklist, compliance, findings;
+    ``?format=xlsx|pdf`` downloads the results report."""
+    permissions.require_qc(request.user)
+    sample = _sample(month)
+    data = qc.results(sample)
+    fmt = request.GET.get("format")
+    if fmt in ("xlsx", "pdf"):
+        return qc.download(data, fmt)
+    may_review = permissions.may_review_qc(request.user)
+    for row in data["items"]:
+        initial = {"finding": row["finding"]}
+        for key, entry in row["checklist"].items():
+            initial[key] = entry.get("value", "")
+            initial[f"{key}_comment"] = entry.get("comment", "")
+        row["form"] = ChecklistForm(initial=initial, prefix=f"i{row['id']}") if may_review else None
+    return render(
+        request,
+        "reports/qc_detail.html",
+        {"sample": sample, "data": data, "may_review": may_review},
+    )
+
+
+@login_required
+@require_POST
+def qc_item_review(request, month: str, item: int):
+    """Save one item's checklist and finding."""
+    permissions.require_qc_review(request.user)
+    sample = _sample(month)
+    obj = get_object_or_404(QualityItem, sample=sample, pk=item)
+    form = ChecklistForm(request.POST, prefix=f"i{obj.pk}")
+    if form.is_valid():
+        try:
+            actions.review_item(
+                obj,
+                actor=request.user,
+                request=request,
+                checklist=form.checklist(),
+                finding=form.cleaned_data["finding"],
+            )
+        except Refusal as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, _("Lista de chequeo guardada."))
+    else:
+        messages.error(request, _("Revise las respuestas de la lista de chequeo."))
+    return redirect(reverse("reports:qc_detail", args=[month]) + f"#item-{obj.pk}")

@@ -1,0 +1,123 @@
+"""API of the reports app (DRF viewsets on the one router)."""
+
+from __future__ import annotations
+
+# --- monthly reports, QC sample ---
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from brief.accounts.models import Area, User
+from brief.campaigns import permissions
+from brief.campaigns.models import Brief
+from brief.core import calendar
+from brief.core.api import request_object
+from brief.core.exceptions import Invalid
+
+from . import actions, monthly
+from .choices import OPEN_RECOMMENDATION_STATES
+
+
+def _get(model, field: str, lookup: str, value, label: str):
+    """The ``model`` row whose ``lookup`` is ``value``; a 400 on ``field`` when missing."""
+    if not isinstance(value, str) or not value:
+        raise Invalid(gettext("Falta %(what)s.") % {"what": label}, code="required", field=field)
+    obj = model.objects.filter(**{lookup: value}).first()
+    if obj is None:
+        raise Invalid(
+            gettext("No existe %(what)s «%(value)s».") % {"what": label, "value": value},
+            code="not_found",
+            field=field,
+        )
+    return obj
+
+
+class RecommendationViewSet(viewsets.ViewSet):
+    """Improvement recommendations: ``GET`` lists what the caller reaches (``?status=open``
+    for the open ones), ``POST`` files one (OCM, provider), ``PATCH {id}`` changes its status
+    (``{"status", "note"}``; closing needs the note) — its owner or OCM."""
+
+    lookup_value_regex = r"\d+"
+    route_names = {"list": "recommendations", "detail": "recommendation"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["open", "in_progress", "closed"])],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def list(self, request):
+        recs = monthly.recommendations_scope(request.user)
+        status = request.query_params.get("status")
+        if status == "open":
+            recs = recs.filter(status__in=OPEN_RECOMMENDATION_STATES)
+        elif status:
+            recs = recs.filter(status=status)
+        return Response([monthly.recommendation_json(r) for r in recs])
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def create(self, request):
+        data = request_object(request)
+        due = parse_date(data["due_date"]) if isinstance(data.get("due_date"), str) else None
+        if due is None:
+            raise Invalid(
+                gettext("La fecha compromiso va como AAAA-MM-DD."),
+                code="bad_date",
+                field="due_date",
+            )
+        permissions.require_create_recommendation(request.user)
+        brief = (
+            _get(Brief, "brief", "code", data["brief"], gettext("el brief"))
+            if data.get("brief")
+            else None
+        )
+        rec = actions.create_recommendation(
+            actor=request.user,
+            request=request,
+            text=data.get("text") if isinstance(data.get("text"), str) else "",
+            area=_get(Area, "area", "code", data.get("area"), gettext("el área")),
+            owner=_get(User, "owner", "username", data.get("owner"), gettext("el responsable")),
+            due_date=due,
+            brief=brief,
+        )
+        return Response(monthly.recommendation_json(rec), status=201)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def partial_update(self, request, pk=None):
+        rec = get_object_or_404(monthly.recommendations_scope(request.user), pk=pk)
+        data = request_object(request)
+        note = data.get("note") if isinstance(data.get("note"), str) else ""
+        status = data.get("status") if isinstance(data.get("status"), str) else ""
+        rec = actions.set_recommendation_status(
+            rec, actor=request.user, request=request, status=status, note=note
+        )
+        return Response(monthly.recommendation_json(rec))
+
+
+class MonthlyReportViewSet(viewsets.ViewSet):
+    """The monthly mass-campaign report as JSON: ``?month=YYYY-MM`` (last month when absent)
+    and ``?area=<code>`` (all the caller reaches when absent)."""
+
+    route_names = {"list": "monthly_report"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str), OpenApiParameter("area", str)],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def list(self, request):
+        permissions.require_monthly_report(request.user)
+        raw = request.query_params.get("month")
+        if raw:
+            month = monthly.parse_month(raw)
+        else:
+            month = monthly.previous_month(calendar.local(timezone.now()).date())
+        code = request.query_params.get("area")
+        area = _get(Area, "area", "code", code, gettext("el área")) if code else None
+        return Response(monthly.mass_campaigns(area, month.year, month.month, user=request.user))

@@ -1,0 +1,100 @@
+"""Forms of the reports pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from brief.accounts.models import Area, User
+from brief.campaigns.models import Brief
+
+# --- monthly reports, QC sample ---
+from .choices import CHECKLIST, Answer, RecommendationStatus
+
+
+def month_field() -> forms.RegexField:
+    """A ``YYYY-MM`` month (the browser's month picker)."""
+    return forms.RegexField(
+        label=_("Mes"),
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "AAAA-MM"}),
+        error_messages={"invalid": _("El mes va como AAAA-MM.")},
+    )
+
+
+class MonthlyFilterForm(forms.Form):
+    mes = month_field()
+    area = forms.ModelChoiceField(
+        label=_("Área"),
+        queryset=Area.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("Todas las áreas"),
+    )
+
+    def __init__(self, *args, areas=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas if areas is not None else Area.objects.all()
+
+
+class RecommendationForm(forms.Form):
+    text = forms.CharField(label=_("Recomendación"), widget=forms.Textarea(attrs={"rows": 3}))
+    area = forms.ModelChoiceField(
+        label=_("Área"), queryset=Area.objects.all(), to_field_name="code"
+    )
+    brief = forms.ModelChoiceField(
+        label=_("Brief (opcional)"),
+        queryset=Brief.objects.none(),
+        required=False,
+        to_field_name="code",
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Responsable"),
+        queryset=User.objects.filter(is_active=True),
+        to_field_name="username",
+    )
+    due_date = forms.DateField(
+        label=_("Fecha compromiso"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, briefs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if briefs is not None:
+            self.fields["brief"].queryset = briefs
+
+
+class RecommendationStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Estado"), choices=RecommendationStatus.choices)
+    note = forms.CharField(
+        label=_("Nota (obligatoria para cerrar)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class DrawSampleForm(forms.Form):
+    mes = month_field()
+
+
+class ChecklistForm(forms.Form):
+    """One sampled item's checklist: an answer and a comment per ``CHECKLIST`` key."""
+
+    finding = forms.CharField(
+        label=_("Hallazgo"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label in CHECKLIST.items():
+            self.fields[f"{key}"] = forms.ChoiceField(
+                label=label, choices=[("", "—"), *Answer.choices], required=False
+            )
+            self.fields[f"{key}_comment"] = forms.CharField(
+                label=_("Comentario"), required=False, max_length=1000
+            )
+
+    def checklist(self) -> dict:
+        return {
+            key: {"value": self.cleaned_data[key], "comment": self.cleaned_data[f"{key}_comment"]}
+            for key in CHECKLIST
+        }

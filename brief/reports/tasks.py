@@ -1,0 +1,37 @@
+"""Periodic reports (thin: they call the builders and actions)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# --- monthly reports, QC sample ---
+
+
+@shared_task(name="brief.reports.tasks.send_monthly_reports")
+def send_monthly_reports() -> int:
+    """Generate last month's mass-campaign report and e-mail it to OCM (once per month)."""
+    from django.utils import timezone
+
+    from brief.core import calendar
+
+    from . import monthly
+
+    month = monthly.previous_month(calendar.local(timezone.now()).date())
+    return monthly.send_monthly_report(month)
+
+
+@shared_task(name="brief.reports.tasks.draw_monthly_sample")
+def draw_monthly_sample() -> str:
+    """Draw last month's QC sample when it has none (safe to run twice)."""
+    from django.utils import timezone
+
+    from brief.core import calendar
+
+    from . import actions, monthly
+    from .models import QualitySample
+
+    month = monthly.previous_month(calendar.local(timezone.now()).date())
+    if QualitySample.objects.filter(month=month).exists():
+        return "exists"
+    actions.draw_sample(month)
+    return "drawn"
