@@ -341,7 +341,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "brief.core.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "brief.core.api.exception_handler",
     # `?format=` names file formats (csv, xlsx, pdf) in our API, not DRF renderers.

@@ -11,7 +11,8 @@ from brief.campaigns.api import BriefChangesViewSet, BriefViewSet, NotificationV
 from brief.contacts import api as contacts_api
 from brief.content import api as content_api
 from brief.core import views as core_views
-from brief.core.api import Router, SchemaView
+from brief.core.api import Router
+from brief.core.schema import SchemaView
 from brief.dispatch import api as dispatch_api
 from brief.dispatch.hooks import provider_callback
 from brief.reports import api as reports_api

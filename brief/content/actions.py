@@ -131,6 +131,11 @@ def sanitize_html(source: str) -> str:
     ).strip()
 
 
+#: Longest text a template field takes (an SMS or WhatsApp body, an e-mail's text and HTML):
+#: far above any real message, low enough that one request cannot store megabytes.
+TEXT_LIMITS = {"body": 10_000, "text": 200_000, "html": 1_000_000}
+
+
 def _err(message: str, field: str, code: str = "invalid") -> dict:
     return {"code": code, "message": message, "field": field}
 
@@ -282,6 +287,21 @@ def _check_common(brief: Brief, template: Template, errors: list[dict]) -> None:
     ):
         errors.append(
             _err(gettext("Use un objeto {campo: valor} para los alternativos."), "fallbacks")
+        )
+    for field, limit in TEXT_LIMITS.items():
+        if len(getattr(template, field) or "") > limit:
+            errors.append(
+                _err(
+                    gettext("El texto es demasiado largo: máximo %(limit)s caracteres.")
+                    % {"limit": f"{limit:,}".replace(",", ".")},
+                    field,
+                    "max_length",
+                )
+            )
+    if template.channel != Channel.CALL and template.script_sections:
+        # Only a call carries a script; anything else there would break its pages.
+        errors.append(
+            _err(gettext("Solo las plantillas de llamada llevan guion."), "script_sections")
         )
 
 

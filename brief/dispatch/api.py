@@ -14,14 +14,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_view, visible_brief
 from brief.contacts.models import Segment
-from brief.core.api import BRIEF_CODE_PARAM, request_object
+from brief.core.api import BRIEF_CODE_PARAM, Pagination, request_object
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 
 from . import actions, inbound, report
@@ -138,7 +137,7 @@ class BriefInboundViewSet(viewsets.GenericViewSet):
     """Replies to a brief's messages, newest first, with the contact's name (paginated)."""
 
     queryset = InboundMessage.objects.none()
-    pagination_class = LimitOffsetPagination
+    pagination_class = Pagination
     filterset_class = InboundFilter
     route_names = {"list": "brief_inbound"}
 

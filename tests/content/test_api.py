@@ -232,3 +232,35 @@ def test_create_email_template_with_the_contract_fields(api, solicitante, make_b
     template = Template.objects.get(pk=r.json()["id"])
     assert template.text == "Hola {nombres}, https://icetex.gov.co/d"
     assert template.links.get().url == "https://icetex.gov.co/d"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "code"),
+    [
+        ({"script_sections": 123}, "script_sections", "invalid"),
+        ({"script_sections": [{"title": "Saludo"}]}, "script_sections", "invalid"),
+        ({"body": "x" * 10_001}, "body", "max_length"),
+    ],
+)
+def test_patch_with_a_wrong_type_or_size_is_400_and_stores_nothing(
+    api, solicitante, make_brief, client, payload, field, code
+):
+    from django.urls import reverse
+
+    brief = make_brief(Status.DRAFT)
+    user_api = api.as_user(solicitante)
+    created = user_api.post(
+        reverse("api:brief_templates", kwargs={"code": brief.code}),
+        {"channel": "sms", "body": "Hola {nombres}"},
+        format="json",
+    ).json()
+    url = reverse("api:template_detail", kwargs={"pk": created["id"]})
+    response = user_api.patch(url, payload, format="json")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == (field, code)
+    template = Template.objects.get(pk=created["id"])
+    assert (template.body, template.script_sections, template.version) == ("Hola {nombres}", [], 1)
+    client.force_login(solicitante)
+    page = client.get(reverse("content:index", kwargs={"code": brief.code}))
+    assert page.status_code == 200

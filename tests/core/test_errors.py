@@ -31,3 +31,19 @@ def test_unknown_api_path_is_a_json_404(api, analista):
     response = api.as_user(analista).get("/api/v1/no-existe/")
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=9223372036854775808", "offset=9223372036854775808", "limit=100000"]
+)
+def test_huge_limits_and_offsets_are_bounded(api, analista, make_brief, query, settings):
+    from brief.campaigns.choices import Status
+    from brief.core.api import Pagination
+
+    make_brief(Status.SUBMITTED)
+    response = api.as_user(analista).get(reverse("api:brief-list") + "?" + query)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 1
+    assert len(data["results"]) == (0 if query.startswith("offset") else 1)
+    assert Pagination.max_limit == 1000
