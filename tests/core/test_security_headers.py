@@ -44,3 +44,25 @@ def test_schema_needs_a_user_and_answers_json_when_asked(client, analista):
     response = client.get(reverse("schema") + "?format=json")
     assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
     assert json.loads(response.content)["info"]["title"] == "Brief API"
+
+
+def test_pages_carry_a_csp_that_allows_no_inline_or_foreign_script(client, analista):
+    client.force_login(analista)
+    for url in (reverse("campaigns:board"), reverse("api_docs")):
+        policy = client.get(url)["Content-Security-Policy"]
+        directives = dict(
+            (part.split(" ", 1) + [""])[:2] for part in (p.strip() for p in policy.split(";"))
+        )
+        assert directives["script-src"] == "'self'"
+        assert directives["frame-ancestors"] == "'none'"
+        assert directives["object-src"] == "'none'"
+
+
+def test_the_docs_start_up_script_is_a_file_not_inline(client, analista):
+    client.force_login(analista)
+    page = client.get(reverse("api_docs")).content.decode()
+    assert "<script>" not in page
+    script = client.get(reverse("api_docs") + "?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle" in script.content
