@@ -337,6 +337,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brief.reports.tasks.draw_monthly_sample",
         "schedule": crontab(day_of_month=1, hour=6, minute=30),
     },
+    # --- daily execution report and fortnightly SLA report ---
+    # After the contact windows close (19:00): the day's report of every running brief.
+    "close-execution-day": {
+        "task": "brief.reports.tasks.close_execution_day",
+        "schedule": crontab(hour=19, minute=30),
+    },
 }
 
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.

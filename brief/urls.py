@@ -36,6 +36,10 @@ router.register(f"{BRIEF}/advisors", calls_api.BriefAdvisorsViewSet, basename="a
 router.register(
     f"{BRIEF}/contact-center", calls_api.BriefContactCenterViewSet, basename="contact_center"
 )
+# --- reports ---
+router.register(
+    f"{BRIEF}/daily-reports", reports_api.BriefDailyReportsViewSet, basename="daily_reports"
+)
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")

@@ -454,3 +454,4 @@ class NoticeKind(models.TextChoices):
     ANSWER = "answer", _("Respuesta")
     SLA_DUE_SOON = "sla_due_soon", _("ANS por vencer")
     SLA_BREACHED = "sla_breached", _("ANS vencido")
+    REPORT = "report", _("Informe")

@@ -10,17 +10,20 @@ from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from brief.accounts.models import Area, User
 from brief.campaigns import permissions
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import visible_brief
 from brief.core import calendar
-from brief.core.api import request_object
+from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
-from . import actions, monthly
+from . import actions, daily, monthly
 from .choices import OPEN_RECOMMENDATION_STATES
+from .models import DailyReport
 
 
 def _get(model, field: str, lookup: str, value, label: str):
@@ -121,3 +124,36 @@ class MonthlyReportViewSet(viewsets.ViewSet):
         code = request.query_params.get("area")
         area = _get(Area, "area", "code", code, gettext("el área")) if code else None
         return Response(monthly.mass_campaigns(area, month.year, month.month, user=request.user))
+
+
+# --- daily execution report ---
+
+
+def daily_json(report: DailyReport, request) -> dict:
+    return {
+        "day": report.day.isoformat(),
+        "closed_at": report.closed_at,
+        "generated_at": report.generated_at,
+        "sent_at": report.sent_at,
+        "sha256": report.sha256,
+        "error": report.error,
+        "recipients": report.recipients,
+        "xlsx": request.build_absolute_uri(daily.download_url(report)) if report.file else None,
+        "data": report.data,
+    }
+
+
+class BriefDailyReportsViewSet(viewsets.GenericViewSet):
+    """A brief's daily execution reports, newest first
+    (``/api/v1/briefs/{code}/daily-reports/``)."""
+
+    queryset = DailyReport.objects.none()
+    pagination_class = LimitOffsetPagination
+    route_names = {"list": "brief_daily_reports"}
+
+    @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=OpenApiTypes.OBJECT)
+    def list(self, request, code=None):
+        brief = visible_brief(request.user, code)
+        reports = DailyReport.objects.filter(brief=brief).order_by("-day")
+        page = self.paginate_queryset(reports)
+        return self.get_paginated_response([daily_json(r, request) for r in page or []])

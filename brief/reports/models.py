@@ -112,3 +112,46 @@ class QualityItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sample} {self.kind} {self.object_id}"
+
+
+# --- daily execution report ---
+
+
+def daily_report_path(report: DailyReport, filename: str) -> str:
+    return f"reports/daily/{report.brief.code}/{filename}"
+
+
+class DailyReport(models.Model):
+    """The report of one business day of a brief's execution («entrega de reportes durante la
+    ejecución»): written when the day closes (``brief.reports.daily``), with the day's figures
+    as a JSON snapshot and an XLSX file, then e-mailed to OCM and the area. One per brief and
+    day; its SLA clock (rule ``reporte-diario-ejecucion``) starts at the day's close and stops
+    when it is sent, so a day whose report could not be built stays open and breaches."""
+
+    brief = models.ForeignKey(
+        "campaigns.Brief", on_delete=models.CASCADE, related_name="daily_reports"
+    )
+    day = models.DateField(_("día de ejecución"))
+    closed_at = models.DateTimeField(_("cierre del día"))
+    generated_at = models.DateTimeField(_("generado"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+    file = models.FileField(upload_to=daily_report_path, max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(_("datos"), default=dict, blank=True)
+    error = models.CharField(_("error al generar"), max_length=300, blank=True)
+    recipients = models.PositiveIntegerField(_("destinatarios"), default=0)
+
+    class Meta:
+        ordering = ["-day", "brief_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "day"], name="daily_report_once_per_day")
+        ]
+        verbose_name = _("reporte diario de ejecución")
+        verbose_name_plural = _("reportes diarios de ejecución")
+
+    def __str__(self) -> str:
+        return f"{self.brief.code} {self.day:%Y-%m-%d}"
+
+    @property
+    def file_name(self) -> str:
+        return f"reporte-diario-{self.brief.code}-{self.day:%Y-%m-%d}.xlsx"

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
+from django.utils import timezone
+
+from brief.core import calendar
+
+from . import daily
 
 # --- monthly reports, QC sample ---
 
@@ -35,3 +42,15 @@ def draw_monthly_sample() -> str:
         return "exists"
     actions.draw_sample(month)
     return "drawn"
+
+
+# --- daily execution report ---
+
+
+@shared_task(name="brief.reports.tasks.close_execution_day")
+def close_execution_day(day: str | None = None, at: str | None = None) -> dict[str, int]:
+    """At the close of a business day: the daily report of every brief in execution, built,
+    stored and e-mailed once (``day``/``at`` ISO strings default to now in Bogota)."""
+    moment = dt.datetime.fromisoformat(at) if at else timezone.now()
+    when = dt.date.fromisoformat(day) if day else calendar.local(moment).date()
+    return daily.close_day(when, at=moment)

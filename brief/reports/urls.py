@@ -20,4 +20,11 @@ urlpatterns: list = [
         views.qc_item_review,
         name="qc_item_review",
     ),
+    # --- daily execution report ---
+    path("briefs/<str:code>/reportes-diarios/", views.daily_list, name="daily_list"),
+    path(
+        "briefs/<str:code>/reportes-diarios/<str:day>.xlsx",
+        views.daily_download,
+        name="daily_download",
+    ),
 ]

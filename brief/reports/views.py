@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 from brief.accounts.models import Area
 from brief.campaigns import permissions
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import visible_brief
 from brief.core import calendar
+from brief.core.audit import record
 from brief.core.exceptions import Refusal
 
 from . import actions, monthly, qc
@@ -28,7 +31,7 @@ from .forms import (
     RecommendationForm,
     RecommendationStatusForm,
 )
-from .models import QualityItem, QualitySample
+from .models import DailyReport, QualityItem, QualitySample
 
 
 def _today() -> dt.date:
@@ -214,3 +217,44 @@ def qc_item_review(request, month: str, item: int):
     else:
         messages.error(request, _("Revise las respuestas de la lista de chequeo."))
     return redirect(reverse("reports:qc_detail", args=[month]) + f"#item-{obj.pk}")
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# --- daily execution report ---
+
+
+@login_required
+@require_GET
+def daily_list(request, code: str):
+    """The daily execution reports of a brief, newest first, with their downloads."""
+    brief = visible_brief(request.user, code)
+    reports = list(DailyReport.objects.filter(brief=brief).order_by("-day"))
+    return render(request, "reports/daily_list.html", {"brief": brief, "reports": reports})
+
+
+@login_required
+@require_GET
+def daily_download(request, code: str, day: str):
+    """One day's report as XLSX (logged, like every document download)."""
+    brief = visible_brief(request.user, code)
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise Http404 from exc
+    report = get_object_or_404(DailyReport, brief=brief, day=when)
+    if not report.file:
+        raise Http404
+    record(
+        "DAILY_REPORT_DOWNLOADED",
+        actor=request.user,
+        target=brief,
+        request=request,
+        details={"day": day, "sha256": report.sha256},
+    )
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.file_name,
+        content_type=XLSX_TYPE,
+    )
