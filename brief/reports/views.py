@@ -219,9 +219,9 @@ def qc_item_review(request, month: str, item: int):
     return redirect(reverse("reports:qc_detail", args=[month]) + f"#item-{obj.pk}")
 
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 # --- daily execution report ---
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
