@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -523,12 +525,63 @@ def check_zip_bomb(
             continue
         if info.compress_size == 0 or info.file_size / info.compress_size > max_ratio:
             raise bomb
+    # The sizes above are what the archive says; a forged header can say anything, and the
+    # spreadsheet reader inflates each stream to its end. Count the bytes really inflated.
+    budget = max_uncompressed_bytes
+    with open(path, "rb") as raw:
+        for info in infos:
+            inflated = _inflate_count(raw, info, budget, max_ratio)
+            if inflated is None:
+                raise bomb
+            budget -= inflated
     if (
         "xl/workbook.xml" not in names
         and "xl/workbook.bin" not in names
         and ("content.xml" not in names)
     ):
         raise _unreadable_xlsx()
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature … file name length, extra field length
+_CHUNK = 1024 * 1024
+
+
+def _inflate_count(raw, info: zipfile.ZipInfo, budget: int, max_ratio: float) -> int | None:
+    """Bytes one member really inflates to, read from its local header to the end of its
+    deflate stream whatever sizes the headers declare; ``None`` past ``budget`` or, beyond
+    :data:`ZIP_RATIO_MIN_MEMBER`, past ``max_ratio`` of the compressed bytes read so far."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size if info.compress_size <= budget else None
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise _unreadable_xlsx()
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER.size)
+    if len(header) < _LOCAL_HEADER.size:
+        raise _unreadable_xlsx()
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    if signature != b"PK\x03\x04":
+        raise _unreadable_xlsx()
+    raw.seek(name_length + extra_length, 1)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    inflated = consumed = 0
+    while not inflater.eof:
+        data = raw.read(_CHUNK)
+        if not data:
+            break  # truncated: the reader will say so
+        consumed += len(data)
+        while data and not inflater.eof:
+            try:
+                out = inflater.decompress(data, _CHUNK)
+            except zlib.error as exc:
+                raise _unreadable_xlsx() from exc
+            inflated += len(out)
+            data = inflater.unconsumed_tail
+            if inflated > budget:
+                return None
+            used = consumed - len(data) - len(inflater.unused_data)
+            if inflated > ZIP_RATIO_MIN_MEMBER and inflated > max_ratio * max(used, 1):
+                return None
+    return inflated
 
 
 def _unreadable_xlsx() -> BaseFileError:

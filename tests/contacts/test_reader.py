@@ -659,3 +659,38 @@ def test_reader_returns_only_strings(tmp_path):
     # then
     assert result.df.schema == pl.Schema({"Cédula": pl.String, "Activo": pl.String})
     assert result.df.rows() == [("1", "true")]
+
+
+def _forge_sizes(path: Path, member: str, declared: int) -> None:
+    """Rewrite ``member``'s uncompressed size in both headers to ``declared`` bytes."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(member)
+        real = info.file_size
+    name = member.encode()
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (at := data.find(signature, start)) >= 0:
+            start = at + 4
+            name_at = at + (30 if signature == b"PK\x03\x04" else 46)
+            if data[name_at : name_at + len(name)] == name:
+                assert int.from_bytes(data[at + size_at : at + size_at + 4], "little") == real
+                data[at + size_at : at + size_at + 4] = declared.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_xlsx_bomb_with_forged_sizes_is_refused_by_the_bytes_inflated(tmp_path):
+    # given 64 MB of zeros whose headers claim 500 kB (ratio ~8: the declared sizes pass)
+    path = _bomb(tmp_path / "forjada.xlsx", 64 * 1024 * 1024)
+    _forge_sizes(path, "xl/worksheets/sheet1.xml", 500_000)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("xl/worksheets/sheet1.xml").file_size == 500_000
+
+    # when / then: refused, by the ratio of what it really inflates
+    error = raises_code("zip_bomb", check_zip_bomb, path)
+    assert "bomba zip" in error.message
+    # and by the total really inflated when the ratio is allowed
+    raises_code(
+        "zip_bomb", check_zip_bomb, path, max_ratio=10_000, max_uncompressed_bytes=32 * 1024 * 1024
+    )
+    check_zip_bomb(path, max_ratio=10_000)  # 64 MB real is under the 1 GiB default total
