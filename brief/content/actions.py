@@ -585,6 +585,52 @@ def open_creative(creative: Creative, *, actor=None, request=None):
     return creative.file.open("rb")
 
 
+# --- creative retention ----------------------------------------------------------------
+
+
+def creative_kept_until(creative: Creative) -> dt.date:
+    """The day a creative may be deleted after: its stored retention date, else the brief's
+    (contract end plus ``BRIEF_RETENTION_YEARS``) counted from the day it was uploaded."""
+    if creative.retention_until:
+        return creative.retention_until
+    return retention_date(creative.brief, today=calendar.local(creative.uploaded_at).date())
+
+
+def deletion_refusal(creative: Creative, *, today: dt.date | None = None) -> Conflict | None:
+    """Why ``creative`` cannot be deleted yet (``None``: it may be): the legal retention."""
+    today = today or timezone.localdate()
+    until = creative_kept_until(creative)
+    if today <= until:
+        return Conflict(
+            gettext(
+                "La pieza «%(name)s» se conserva hasta el %(date)s (retención legal tras el fin "
+                "del contrato): no se puede eliminar antes."
+            )
+            % {"name": creative.name, "date": until.strftime("%d/%m/%Y")},
+            code="retention",
+        )
+    return None
+
+
+@transaction.atomic
+def delete_creative(creative: Creative, *, actor, request=None, today=None) -> None:
+    """Delete a creative and its file once its retention date has passed (OCM or an
+    administrator); before it, a :class:`Conflict` says until when it is kept."""
+    brief = creative.brief
+    if not (actor.is_superuser or may_act_as(actor, brief, {Role.ANALISTA_OCM})):
+        raise Forbidden(gettext("Solo OCM o un administrador elimina piezas creativas."))
+    refusal = deletion_refusal(creative, today=today)
+    if refusal is not None:
+        raise refusal
+    path, sha256 = creative.file.name, creative.sha256
+    details = {"creative": creative.pk, "name": creative.name, "path": path, "sha256": sha256}
+    storage = creative.file.storage
+    creative.delete()
+    record("CREATIVE_DELETED", actor=actor, target=brief, request=request, details=details)
+    if path:
+        transaction.on_commit(lambda: storage.delete(path))
+
+
 # --- exit approval ---------------------------------------------------------------------
 
 

@@ -157,7 +157,8 @@ class Creative(models.Model):
     (``frozen_sha256``) and kept until ``retention_until``.
     """
 
-    brief = models.ForeignKey("campaigns.Brief", on_delete=models.CASCADE, related_name="creatives")
+    # PROTECT: a brief with creatives is never deleted with them (legal retention).
+    brief = models.ForeignKey("campaigns.Brief", on_delete=models.PROTECT, related_name="creatives")
     channel = models.CharField(_("canal"), max_length=20, choices=Channel.choices)
     version = models.PositiveIntegerField(_("versión"))
     name = models.CharField(_("nombre"), max_length=120)

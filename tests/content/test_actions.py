@@ -241,3 +241,38 @@ def test_call_script_sections_are_validated(make_brief, analista):
             "required": True,
         }
     ]
+
+
+# --- creative retention -----------------------------------------------------------------
+
+
+def test_creatives_refuse_deletion_before_retention(
+    make_brief, solicitante, analista, django_capture_on_commit_callbacks
+):
+    from django.db.models import ProtectedError
+
+    brief = make_brief(Status.DRAFT)
+    creative = actions.add_creative(
+        brief, actor=solicitante, channel="sms", upload=upload("x.png", PNG)
+    )
+    path = creative.file.name
+    # before its retention date: refused with the date, nothing deleted
+    with pytest.raises(Conflict) as refused:
+        actions.delete_creative(creative, actor=analista)
+    until = creative.retention_until.strftime("%d/%m/%Y")
+    assert refused.value.code == "retention"
+    assert until in refused.value.message
+    assert Creative.objects.filter(pk=creative.pk).exists()
+    # the area may never delete it
+    with pytest.raises(Forbidden):
+        actions.delete_creative(creative, actor=solicitante, today=dt.date(2099, 1, 1))
+    # the brief cannot be deleted with its creatives either
+    with pytest.raises(ProtectedError):
+        brief.delete()
+    # after it: OCM deletes it, with its file, audited
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.delete_creative(creative, actor=analista, today=dt.date(2099, 1, 1))
+    assert not Creative.objects.filter(pk=creative.pk).exists()
+    assert not creative.file.storage.exists(path)
+    event = AuditEvent.objects.get(type="CREATIVE_DELETED")
+    assert event.details["path"] == path
