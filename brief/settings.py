@@ -343,6 +343,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brief.reports.tasks.close_execution_day",
         "schedule": crontab(hour=19, minute=30),
     },
+    # --- evidence: retention purge ---
+    "purge-expired-files": {
+        "task": "brief.evidence.tasks.purge_expired_files",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.
@@ -354,6 +359,17 @@ DISPATCH_RUNNERS_PER_SWEEP = env_int("DISPATCH_RUNNERS_PER_SWEEP", 4)
 BRIEF_CALLBACK_MAX_BYTES = env_int("BRIEF_CALLBACK_MAX_BYTES", 1024 * 1024)
 BRIEF_CALLBACK_MAX_EVENTS = env_int("BRIEF_CALLBACK_MAX_EVENTS", 5000)
 BRIEF_CALLBACK_RETENTION_DAYS = env_int("BRIEF_CALLBACK_RETENTION_DAYS", 180)
+
+# --- evidence: signed sending certificates ---
+# PEM paths of the key and certificate that sign sending certificates (PAdES). Unset (demo,
+# tests): a self-signed pair is generated once into VAR_DIR/evidence/ and reused.
+EVIDENCE_SIGNING_KEY = os.environ.get("EVIDENCE_SIGNING_KEY") or None
+EVIDENCE_SIGNING_CERT = os.environ.get("EVIDENCE_SIGNING_CERT") or None
+EVIDENCE_SIGNING_PASSPHRASE = env("EVIDENCE_SIGNING_PASSPHRASE", "") or ""
+if bool(EVIDENCE_SIGNING_KEY) != bool(EVIDENCE_SIGNING_CERT):
+    raise ImproperlyConfigured("EVIDENCE_SIGNING_KEY and EVIDENCE_SIGNING_CERT go together")
+# Recipients listed in a campaign certificate's table (the embedded register lists them all).
+EVIDENCE_CERTIFICATE_MAX_ROWS = env_int("EVIDENCE_CERTIFICATE_MAX_ROWS", 500)
 
 # The demo's loopback SMSC and WhatsApp Cloud API stand-in (``brief serve --demo-peers``).
 BRIEF_DEMO_SMSC_PORT = env_int("BRIEF_DEMO_SMSC_PORT", 2775)

@@ -15,6 +15,7 @@ from brief.core.api import Router
 from brief.core.schema import SchemaView
 from brief.dispatch import api as dispatch_api
 from brief.dispatch.hooks import provider_callback
+from brief.evidence import api as evidence_api
 from brief.reports import api as reports_api
 
 BRIEF = r"briefs/(?P<code>[^/]+)"
@@ -40,6 +41,10 @@ router.register(
 router.register(
     f"{BRIEF}/daily-reports", reports_api.BriefDailyReportsViewSet, basename="daily_reports"
 )
+# --- evidence: certificates and the expediente ---
+router.register(f"{BRIEF}/expediente", evidence_api.BriefExpedienteViewSet, basename="expediente")
+router.register("certificates", evidence_api.CertificateViewSet, basename="certificate")
+# --- end evidence ---
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")

@@ -307,3 +307,34 @@ def at(monkeypatch):
 
     move(OPEN)
     return move
+
+
+# --- evidence ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent_campaign(campaign, proveedor, at, accounts):
+    """A brief whose SMS sweep sent two messages through ``locmem``; the first one has a
+    ``delivered`` receipt (a stored status event and its raw body). → (brief, sweep, [m1, m2],
+    raw body of the receipt)."""
+    import json
+
+    from brief.dispatch.hooks import ingest
+    from brief.dispatch.models import Message
+    from brief.dispatch.providers.base import StatusUpdate
+    from tests.helpers import drain, sweep_for
+
+    brief, _base, templates = campaign(n=2, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor)
+    assert drain(sweep)["next"] == "done"
+    first, second = Message.objects.filter(sweep=sweep).order_by("id")
+    raw = json.dumps({"id": first.provider_message_id, "status": "delivered"}).encode()
+    ingest(
+        accounts["locmem"],
+        [StatusUpdate(first.provider_message_id, "delivered")],
+        raw=raw,
+        content_type="application/json",
+    )
+    first.refresh_from_db()
+    assert first.status == "delivered"
+    return brief, sweep, [first, second], raw

@@ -548,3 +548,34 @@ def require_qc_draw(user) -> None:
 
 def may_draw_qc(user) -> bool:
     return _passes(require_qc_draw, user)
+
+
+# --- evidence: sending certificates and the contract file ------------------------------
+
+# Who issues sending certificates of a brief they reach: OCM, the provider's channel
+# director, internal control and the requesting area.
+CERTIFY_ROLES = frozenset(
+    {Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR, Role.SOLICITANTE, Role.JEFE}
+)
+# Who downloads a brief's whole file (expediente): OCM and internal control.
+EXPEDIENTE_ROLES = frozenset({Role.ANALISTA_OCM, Role.AUDITOR})
+
+
+def require_certify(user, brief: Brief) -> None:
+    """Issue a sending certificate of ``brief`` (a role of ``CERTIFY_ROLES`` that reaches it)."""
+    require_view(user, brief)
+    require_actor(user, brief, CERTIFY_ROLES, gettext("certificar envíos"))
+
+
+def may_certify(user, brief: Brief) -> bool:
+    return _passes(require_certify, user, brief)
+
+
+def require_expediente(user, brief: Brief) -> None:
+    """Download the whole file of ``brief`` (OCM, internal control)."""
+    require_view(user, brief)
+    require_actor(user, brief, EXPEDIENTE_ROLES, gettext("descargar el expediente"))
+
+
+def may_export_expediente(user, brief: Brief) -> bool:
+    return _passes(require_expediente, user, brief)

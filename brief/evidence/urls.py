@@ -1,7 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "evidence"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("verificar/<str:code>", views.verify, name="verify"),
+    path("certificados/emitir/", views.certificate_issue, name="certificate_issue"),
+    path("certificados/<str:code>.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path("briefs/<str:code>/expediente.zip", views.expediente, name="expediente"),
+]
