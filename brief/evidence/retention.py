@@ -107,6 +107,9 @@ FILE_KINDS: tuple[FileKind, ...] = (
         "informes",
     ),
     FileKind(
+        "daily_report", "reports.DailyReport", "file", "brief", "sha256", "closed_at", "informes"
+    ),
+    FileKind(
         "certificate", "evidence.Certificate", "pdf", "brief", "sha256", "issued_at", "certificados"
     ),
 )
