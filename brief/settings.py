@@ -350,6 +350,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- dashboards ---
+# Panels of the home page below the core's own: dotted paths of ``f(request) -> str | None``
+# (HTML), resolved with ``import_string`` so the core never imports the apps above it.
+HOME_PANELS = ["brief.reports.dashboards.home_panel"]
+
 # Dispatch: a message left in "sending" this long by a dead worker is reconciled.
 DISPATCH_STUCK_SECONDS = env_int("DISPATCH_STUCK_SECONDS", 120)
 # Parallel runner chains per sweep on PostgreSQL (SQLite always uses one).

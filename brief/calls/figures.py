@@ -101,7 +101,7 @@ def rate(key: str, part: int, whole: int) -> dict:
 
 # --- calls ---------------------------------------------------------------------------------
 
-_CALL_COUNTS = {
+CALL_COUNTS = {
     "calls": Count("id"),
     "typified": Count("id", filter=Q(typification__isnull=False)),
     "dialled": Count("contact", distinct=True),
@@ -111,8 +111,10 @@ _CALL_COUNTS = {
 }
 
 
-def _call_row(counts: dict) -> dict:
-    row: dict[str, Any] = {name: int(counts.get(name) or 0) for name in _CALL_COUNTS}
+def call_row(counts: dict) -> dict:
+    """The call figures of one group of ``CALL_COUNTS`` aggregates (a brief, a sweep, a month or
+    a provider): the counts and the three rates."""
+    row: dict[str, Any] = {name: int(counts.get(name) or 0) for name in CALL_COUNTS}
     row["contact_rate"] = rate("contact_rate", row["right_party"], row["dialled"])
     row["total_contact_rate"] = rate("total_contact_rate", row["contacted"], row["dialled"])
     row["effectiveness"] = rate("effectiveness", row["effective"], row["right_party"])
@@ -123,23 +125,25 @@ def call_figures(brief: Brief) -> dict:
     """Contact rate, total contact rate and effectiveness of the brief's calls, overall and
     per sweep (module docstring); cheap enough to show after every call."""
     calls = Interaction.objects.filter(brief=brief, channel=Channel.CALL)
-    overall = _call_row(calls.aggregate(**_CALL_COUNTS))
+    overall = call_row(calls.aggregate(**CALL_COUNTS))
     sweeps = []
     per_sweep = (
         calls.values("sweep_id", "sweep__number")
-        .annotate(**_CALL_COUNTS)
+        .annotate(**CALL_COUNTS)
         .order_by(F("sweep__number").asc(nulls_last=True))
     )
     for counts in per_sweep:
         sweeps.append({"sweep": counts["sweep_id"], "number": counts["sweep__number"]})
-        sweeps[-1].update(_call_row(counts))
+        sweeps[-1].update(call_row(counts))
     return {"overall": overall, "sweeps": sweeps}
 
 
 # --- messages ------------------------------------------------------------------------------
 
 
-def _message_row(counts: dict[str, int], replied: int, replies: int) -> dict:
+def message_row(counts: dict[str, int], replied: int, replies: int) -> dict:
+    """The message figures of one group of status counts (``COUNT_KEYS``): the report's totals
+    and the delivery, read and reply rates."""
     row: dict[str, Any] = report.totals(counts)
     row["replies"] = replies
     row["replied"] = replied
@@ -162,10 +166,10 @@ def message_figures(brief: Brief) -> dict:
     for sweep in sweeps:
         counts = engine.counts(sweep)
         summed.update(counts)
-        row = _message_row(counts, replied.get(sweep.pk, 0), replies.get(sweep.pk, 0))
+        row = message_row(counts, replied.get(sweep.pk, 0), replies.get(sweep.pk, 0))
         rows.append({"sweep": sweep.pk, "number": sweep.number, "channel": sweep.channel, **row})
     zero = dict.fromkeys(COUNT_KEYS, 0)
-    overall = _message_row({**zero, **summed}, sum(replied.values()), sum(replies.values()))
+    overall = message_row({**zero, **summed}, sum(replied.values()), sum(replies.values()))
     return {"overall": overall, "sweeps": rows}
 
 

@@ -29,7 +29,9 @@ def thousands(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def _svg(figure: Figure, prefix: str) -> str:
+def svg(figure: Figure, prefix: str) -> str:
+    """``figure`` as inline SVG: text kept as text, sized by CSS, hidden from screen readers
+    (the numbers go in a table beside it), element ids prefixed with ``prefix``."""
     buffer = io.StringIO()
     # Text as <text> (not glyph paths): a fraction of the size, and it scales crisply.
     with rc_context({"svg.fonttype": "none"}):
@@ -75,7 +77,7 @@ def bar_chart(
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
     axes.spines["bottom"].set_color(GRID)
-    return _svg(figure, prefix)
+    return svg(figure, prefix)
 
 
 def rejects_chart(summary: dict) -> str:

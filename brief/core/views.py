@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 
 import django_filters
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -23,8 +25,10 @@ from .models import AuditEvent
 
 @login_required
 def home(request):
-    """The landing page: what this user can do next."""
-    return render(request, "core/home.html", {})
+    """The landing page: what this user can do next, then the panels of the apps above the
+    core (``settings.HOME_PANELS``: dotted paths of ``f(request) -> html | None``)."""
+    panels = [import_string(path)(request) for path in settings.HOME_PANELS]
+    return render(request, "core/home.html", {"panels": [p for p in panels if p]})
 
 
 def _check_database() -> dict:

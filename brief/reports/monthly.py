@@ -95,6 +95,11 @@ def sla_counts(brief_ids: list[int]) -> dict[int, dict[str, int]]:
     return out
 
 
+def _percent(ratio: float | None) -> float | None:
+    """A 0–1 ratio of the campaign report shown as a percentage."""
+    return None if ratio is None else round(100 * ratio, 1)
+
+
 def campaign_row(brief: Brief, sla: dict[str, int]) -> dict[str, Any]:
     """One campaign's line of the monthly report."""
     data = report.build(brief)
@@ -117,6 +122,8 @@ def campaign_row(brief: Brief, sla: dict[str, int]) -> dict[str, Any]:
         "not_sent": totals["not_sent"],
         "contact_rate": data["contact_rate"],
         "effectiveness": data["effectiveness"],
+        "contact_rate_percent": _percent(data["contact_rate"]),
+        "effectiveness_percent": _percent(data["effectiveness"]),
         "call_contact_rate": None,
         "call_effectiveness": None,
         "sla_met": sla["met"],
@@ -275,11 +282,6 @@ def write_sheet(book, name: str, header: list[str], rows: list[list[Any]]) -> No
                 page.write_number(r, c, value)
 
 
-def _percent(ratio: float | None) -> float | None:
-    """A 0–1 ratio of the campaign report shown as a percentage."""
-    return None if ratio is None else round(100 * ratio, 1)
-
-
 CAMPAIGN_HEADER = [
     "Código",
     "Campaña",
@@ -331,8 +333,8 @@ def campaign_cells(row: dict) -> list[Any]:
         row["delivered"],
         row["read"],
         row["not_sent"],
-        _percent(row["contact_rate"]),
-        _percent(row["effectiveness"]),
+        row["contact_rate_percent"],
+        row["effectiveness_percent"],
         row["call_contact_rate"],
         row["call_effectiveness"],
         row["sla_met"],

@@ -27,4 +27,6 @@ urlpatterns: list = [
         views.daily_download,
         name="daily_download",
     ),
+    # --- dashboards ---
+    path("informes/tablero/", views.dashboard, name="dashboard"),
 ]

@@ -20,9 +20,9 @@ from brief.campaigns.models import Brief
 from brief.campaigns.permissions import visible_brief
 from brief.core import calendar
 from brief.core.audit import record
-from brief.core.exceptions import Refusal
+from brief.core.exceptions import Forbidden, Refusal
 
-from . import actions, monthly, qc
+from . import actions, dashboards, monthly, qc
 from .choices import OPEN_RECOMMENDATION_STATES
 from .forms import (
     ChecklistForm,
@@ -258,3 +258,19 @@ def daily_download(request, code: str, day: str):
         filename=report.file_name,
         content_type=XLSX_TYPE,
     )
+
+
+# --- dashboards ---
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """OCM's or the area's dashboard: the fragment the home page loads, or a page of its own."""
+    data = dashboards.build(request.user)
+    if not data:
+        raise Forbidden(_("El tablero de indicadores es para OCM, control interno y las áreas."))
+    context = {"data": data, "charts": dashboards.chart_svgs(data)}
+    if request.htmx:
+        return render(request, "reports/partials/dashboard.html", context)
+    return render(request, "reports/dashboard.html", context)

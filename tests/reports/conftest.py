@@ -14,7 +14,7 @@ from brief.campaigns.models import Brief
 from brief.core.calendar import BOGOTA
 from brief.core.choices import ClockState, Responsible
 from brief.core.models import SLAClock, SLARule
-from brief.dispatch.models import Message
+from brief.dispatch.models import Message, Sweep
 from tests.helpers import OPEN, drain, sweep_for
 
 # --- monthly reports, QC sample, dashboards ---
@@ -24,8 +24,10 @@ MONTH = dt.date(2026, 12, 1)  # the month of tests.helpers.OPEN
 
 def add_clock(brief, state: str, *, breached: bool = False) -> SLAClock:
     """A closed (or open and breached) SLA clock on ``brief``."""
-    rule = SLARule.objects.order_by("pk").first() or SLARule.objects.create(
-        code="t", name="t", start_event="x", stop_event="y", duration=1
+    # a rule of its own: a subject has one open clock per rule
+    n = SLARule.objects.count()
+    rule = SLARule.objects.create(
+        code=f"prueba-{n}", name=f"Prueba {n}", start_event="x", stop_event="y", duration=1
     )
     now = timezone.now()
     return SLAClock.objects.create(
@@ -38,6 +40,19 @@ def add_clock(brief, state: str, *, breached: bool = False) -> SLAClock:
         due_at=now - dt.timedelta(days=1),
         stopped_at=None if state in (ClockState.RUNNING, ClockState.PAUSED) else now,
         breached_at=now if breached else None,
+    )
+
+
+def add_call(brief, code: str, advisor, started_at, channel: str = "call", **fields):
+    """An interaction of ``brief`` worked by ``advisor`` at ``started_at``."""
+    return Interaction.objects.create(
+        code=code,
+        channel=channel,
+        brief=brief,
+        advisor=advisor,
+        created_by=advisor,
+        started_at=started_at,
+        **fields,
     )
 
 
@@ -61,6 +76,7 @@ def month_world(campaign, make_brief, proveedor, other_area, asesor, at):
     brief_a, _base, templates = campaign(n=6, channels=("sms",))
     sweep = sweep_for(brief_a, templates["sms"], proveedor)
     drain(sweep)
+    Sweep.objects.filter(pk=sweep.pk).update(started_at=OPEN)  # as the sweep's task records it
     set_statuses(brief_a, {"delivered": 2, "read": 1, "failed": 1})
     Brief.objects.filter(pk=brief_a.pk).update(**in_month)
     add_clock(brief_a, ClockState.LATE)
@@ -95,15 +111,13 @@ def month_world(campaign, make_brief, proveedor, other_area, asesor, at):
         for i in range(3)
     ]
     for i, (contact, node) in enumerate(zip(contacts, [right, none, right], strict=True)):
-        Interaction.objects.create(
-            code=f"INT-M{i:04d}",
-            channel="call",
-            brief=brief_b,
+        add_call(
+            brief_b,
+            f"INT-M{i:04d}",
+            asesor,
+            OPEN + dt.timedelta(minutes=i),
             contact=contact,
             typification=node,
-            advisor=asesor,
-            created_by=asesor,
-            started_at=OPEN + dt.timedelta(minutes=i),
         )
     brief_c = make_brief(
         Status.FORWARDED, start_date=dt.date(2027, 2, 1), end_date=dt.date(2027, 2, 5)

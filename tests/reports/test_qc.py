@@ -17,7 +17,7 @@ from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import AuditEvent
 from brief.reports import actions, qc, tasks
 from brief.reports.models import QualityItem, QualitySample
-from tests.reports.conftest import MONTH, dec
+from tests.reports.conftest import MONTH, add_call, dec
 
 
 @pytest.mark.parametrize(
@@ -43,22 +43,14 @@ def calls_month(month_world, asesor):
     """Month world plus 40 more December calls of brief B (43 in all), and one in November."""
     brief = month_world["B"]
     for i in range(40):
-        Interaction.objects.create(
-            code=f"INT-Q{i:04d}",
+        add_call(
+            brief,
+            f"INT-Q{i:04d}",
+            asesor,
+            dec(10) + dt.timedelta(minutes=i),
             channel="call" if i % 4 else "whatsapp",
-            brief=brief,
-            advisor=asesor,
-            created_by=asesor,
-            started_at=dec(10) + dt.timedelta(minutes=i),
         )
-    Interaction.objects.create(
-        code="INT-NOV",
-        channel="call",
-        brief=brief,
-        advisor=asesor,
-        created_by=asesor,
-        started_at=dec(1, 0) - dt.timedelta(days=2),
-    )
+    add_call(brief, "INT-NOV", asesor, dec(1, 0) - dt.timedelta(days=2))
     return month_world
 
 
@@ -74,13 +66,7 @@ def test_the_draw_is_sized_stored_and_reproducible(calls_month, analista):
     assert sample.items.filter(kind="interaction").count() == 39
     assert "N = 43 → n = 39" in sample.formula
     # and re-drawing from the seed gives the same items, even after more rows arrived
-    Interaction.objects.create(
-        code="INT-LATE",
-        channel="call",
-        brief=calls_month["B"],
-        created_by=analista,
-        started_at=dec(20),
-    )
+    add_call(calls_month["B"], "INT-LATE", analista, dec(20))
     assert qc.redraw(sample) == qc.stored_items(sample)
     assert AuditEvent.objects.filter(type="QC_SAMPLE_DRAWN").count() == 1
     # a month has one sample
