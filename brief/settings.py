@@ -343,6 +343,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "brief.reports.tasks.close_execution_day",
         "schedule": crontab(hour=19, minute=30),
     },
+    # The 1st and the 16th: the previous fortnight's SLA report to OCM.
+    "send-fortnightly-sla-report": {
+        "task": "brief.reports.tasks.send_fortnightly_sla_report",
+        "schedule": crontab(day_of_month="1,16", hour=7, minute=0),
+    },
     # --- evidence: retention purge ---
     "purge-expired-files": {
         "task": "brief.evidence.tasks.purge_expired_files",

@@ -579,3 +579,18 @@ def require_expediente(user, brief: Brief) -> None:
 
 def may_export_expediente(user, brief: Brief) -> bool:
     return _passes(require_expediente, user, brief)
+
+
+# --- fortnightly SLA report ---
+
+SLA_REPORT_READERS = frozenset({Role.ANALISTA_OCM, Role.AUDITOR})
+
+
+def require_sla_report(user) -> None:
+    """The fortnightly SLA report is for OCM and internal control."""
+    if not (_active(user) and user.has_role(*SLA_REPORT_READERS)):
+        raise Forbidden(gettext("El informe de ANS es para OCM y control interno."))
+
+
+def may_see_sla_report(user) -> bool:
+    return _passes(require_sla_report, user)

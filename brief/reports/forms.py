@@ -98,3 +98,40 @@ class ChecklistForm(forms.Form):
             key: {"value": self.cleaned_data[key], "comment": self.cleaned_data[f"{key}_comment"]}
             for key in CHECKLIST
         }
+
+
+# --- fortnightly SLA report ---
+
+# The longest period the SLA report page builds at once.
+SLA_REPORT_MAX_DAYS = 366
+
+
+class SLAPeriodForm(forms.Form):
+    """The period of the SLA report (``?desde=&hasta=``; a fortnight by default)."""
+
+    desde = forms.DateField(
+        label=_("Desde"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    hasta = forms.DateField(
+        label=_("Hasta"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("desde"), data.get("hasta")
+        if start and end and end < start:
+            raise forms.ValidationError(_("La fecha «hasta» es anterior a «desde»."))
+        if start and end and (end - start).days >= SLA_REPORT_MAX_DAYS:
+            raise forms.ValidationError(
+                _("El periodo no puede pasar de %(n)s días.") % {"n": SLA_REPORT_MAX_DAYS}
+            )
+        return data
+
+
+class BreachReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo del incumplimiento"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Escriba el motivo del incumplimiento.")},
+    )

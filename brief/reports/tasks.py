@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from brief.core import calendar
 
-from . import daily
+from . import daily, sla_report
 
 # --- monthly reports, QC sample ---
 
@@ -54,3 +54,14 @@ def close_execution_day(day: str | None = None, at: str | None = None) -> dict[s
     moment = dt.datetime.fromisoformat(at) if at else timezone.now()
     when = dt.date.fromisoformat(day) if day else calendar.local(moment).date()
     return daily.close_day(when, at=moment)
+
+
+# --- fortnightly SLA report ---
+
+
+@shared_task(name="brief.reports.tasks.send_fortnightly_sla_report")
+def send_fortnightly_sla_report(day: str | None = None) -> int:
+    """On the 1st and the 16th: the SLA report of the fortnight before ``day`` (ISO; today in
+    Bogota by default), e-mailed to OCM once."""
+    when = dt.date.fromisoformat(day) if day else calendar.local(timezone.now()).date()
+    return sla_report.send_fortnight(when)

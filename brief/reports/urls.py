@@ -29,4 +29,9 @@ urlpatterns: list = [
     ),
     # --- dashboards ---
     path("informes/tablero/", views.dashboard, name="dashboard"),
+    # --- fortnightly SLA report ---
+    path("informes/ans/", views.sla_report, name="sla_report"),
+    path(
+        "informes/ans/relojes/<int:pk>/motivo/", views.sla_breach_reason, name="sla_breach_reason"
+    ),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,18 +18,22 @@ from brief.accounts.models import Area
 from brief.campaigns import permissions
 from brief.campaigns.models import Brief
 from brief.campaigns.permissions import visible_brief
-from brief.core import calendar
+from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Refusal
+from brief.core.models import SLAClock
 
 from . import actions, dashboards, monthly, qc
+from . import sla_report as sla_report_module
 from .choices import OPEN_RECOMMENDATION_STATES
 from .forms import (
+    BreachReasonForm,
     ChecklistForm,
     DrawSampleForm,
     MonthlyFilterForm,
     RecommendationForm,
     RecommendationStatusForm,
+    SLAPeriodForm,
 )
 from .models import DailyReport, QualityItem, QualitySample
 
@@ -274,3 +278,69 @@ def dashboard(request):
     if request.htmx:
         return render(request, "reports/partials/dashboard.html", context)
     return render(request, "reports/dashboard.html", context)
+
+
+# --- fortnightly SLA report ---
+
+
+@login_required
+@require_GET
+def sla_report(request):
+    """The SLA report of a period (the last full fortnight by default): every clock with its
+    verdict and reason, compliance per phase and per responsible side; ``?format=xlsx|pdf``."""
+    permissions.require_sla_report(request.user)
+    data = request.GET.copy()
+    start, end = sla_report_module.previous_fortnight(_today())
+    data.setdefault("desde", start.isoformat())
+    data.setdefault("hasta", end.isoformat())
+    form = SLAPeriodForm(data)
+    report = None
+    status = 200
+    if form.is_valid():
+        report = sla_report_module.build(form.cleaned_data["desde"], form.cleaned_data["hasta"])
+        fmt = request.GET.get("format")
+        if fmt in ("xlsx", "pdf"):
+            name = sla_report_module.file_name(report)
+            if fmt == "pdf":
+                content, kind = sla_report_module.pdf(report), "application/pdf"
+            else:
+                content, kind = sla_report_module.xlsx(report), XLSX_TYPE
+            response = HttpResponse(content, content_type=kind)
+            response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+            return response
+    else:
+        status = 400
+    can_explain = request.user.has_role(*sla.BREACH_EXPLAINERS)
+    return render(
+        request,
+        "reports/sla_report.html",
+        {
+            "form": form,
+            "report": report,
+            "can_explain": can_explain,
+            "query": request.GET.urlencode(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def sla_breach_reason(request, pk: int):
+    """OCM writes why a clock was late or breached (``sla.explain_breach``)."""
+    permissions.require_sla_report(request.user)
+    clock = get_object_or_404(SLAClock, pk=pk)
+    form = BreachReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Escriba el motivo del incumplimiento."))
+    else:
+        try:
+            sla.explain_breach(
+                clock, actor=request.user, reason=form.cleaned_data["reason"], request=request
+            )
+        except Refusal as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Motivo del incumplimiento registrado."))
+    back = request.POST.get("query", "")
+    return redirect(reverse("reports:sla_report") + (f"?{back}" if back else "") + f"#reloj-{pk}")
