@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
@@ -114,50 +115,60 @@ def issue_certificate(
         statement, register = document.brief_statement(brief)
         scope = CertificateScope.BRIEF
     now = timezone.now()
-    with transaction.atomic():
-        code = _next_code(timezone.localtime(now).year)
-        issued_by = actor.get_full_name() or actor.username
-        statement = {
-            "code": code,
-            "issued_at": timezone.localtime(now).isoformat(),
-            "issued_by": issued_by,
-            **statement,
-        }
-        unsigned = document.render_pdf(
-            statement, code=code, issued_at=now, issued_by=issued_by, verify_url=verify_url(code)
-        )
-        signed = signing.sign_pdf(
-            unsigned,
-            field_name=code,
-            reason=gettext("Certificación de envío %(code)s") % {"code": code},
-            attachments=(("registro.csv", register, "text/csv"),) if register else (),
-        )
-        cert = Certificate(
-            code=code,
-            scope=scope,
-            brief=brief,
-            message_id=message.pk if message is not None else None,
-            issued_at=now,
-            issued_by=actor,
-            size=len(signed),
-            sha256=hashlib.sha256(signed).hexdigest(),
-            statement=statement,
-        )
-        cert.pdf.save(f"{code}.pdf", ContentFile(signed), save=False)
-        cert.save()
-        stored = cert.pdf.name
-        record(
-            "CERTIFICATE_ISSUED",
-            actor=actor,
-            target=brief,
-            request=request,
-            details={
-                "certificate": code,
-                "scope": scope,
-                "message": cert.message_id,
-                "sha256": cert.sha256,
-            },
-        )
+    stored = ""
+    try:
+        with transaction.atomic():
+            code = _next_code(timezone.localtime(now).year)
+            issued_by = actor.get_full_name() or actor.username
+            statement = {
+                "code": code,
+                "issued_at": timezone.localtime(now).isoformat(),
+                "issued_by": issued_by,
+                **statement,
+            }
+            unsigned = document.render_pdf(
+                statement,
+                code=code,
+                issued_at=now,
+                issued_by=issued_by,
+                verify_url=verify_url(code),
+            )
+            signed = signing.sign_pdf(
+                unsigned,
+                field_name=code,
+                reason=gettext("Certificación de envío %(code)s") % {"code": code},
+                attachments=(("registro.csv", register, "text/csv"),) if register else (),
+            )
+            cert = Certificate(
+                code=code,
+                scope=scope,
+                brief=brief,
+                message_id=message.pk if message is not None else None,
+                issued_at=now,
+                issued_by=actor,
+                size=len(signed),
+                sha256=hashlib.sha256(signed).hexdigest(),
+                statement=statement,
+            )
+            cert.pdf.save(f"{code}.pdf", ContentFile(signed), save=False)
+            stored = cert.pdf.name
+            cert.save()
+            record(
+                "CERTIFICATE_ISSUED",
+                actor=actor,
+                target=brief,
+                request=request,
+                details={
+                    "certificate": code,
+                    "scope": scope,
+                    "message": cert.message_id,
+                    "sha256": cert.sha256,
+                },
+            )
+    except BaseException:
+        if stored:  # the row rolled back: do not leave its file behind
+            default_storage.delete(stored)
+        raise
     log.info("certificate %s issued (%s)", code, stored)
     return cert
 

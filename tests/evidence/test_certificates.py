@@ -296,3 +296,28 @@ def test_issue_from_the_brief_page_and_the_history(client, analista, sent_campai
         follow=True,
     )
     assert "todavía no tiene resultado" in refused.content.decode()
+
+
+def test_a_failed_issue_leaves_no_row_and_no_file(analista, sent_campaign, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    from brief.evidence import actions
+
+    _brief, _sweep, (first, _), _raw = sent_campaign
+    saved = []
+    real_save = default_storage.save
+
+    def save(name, content, **kwargs):
+        saved.append(real_save(name, content, **kwargs))
+        return saved[-1]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit log down")
+
+    monkeypatch.setattr(default_storage, "save", save)
+    monkeypatch.setattr(actions, "record", broken)
+    with pytest.raises(RuntimeError):
+        actions.issue_certificate(message=first, actor=analista)
+    assert not Certificate.objects.exists()
+    assert len(saved) == 1
+    assert not default_storage.exists(saved[0])
