@@ -27,7 +27,6 @@ router = Router(trailing_slash=True)
 router.register(f"{BRIEF}/templates", content_api.BriefTemplatesViewSet, basename="templates")
 router.register(f"{BRIEF}/creatives", content_api.BriefCreativesViewSet, basename="creatives")
 router.register(f"{BRIEF}/sweeps", dispatch_api.BriefSweepsViewSet, basename="sweeps")
-router.register(f"{BRIEF}/report", dispatch_api.BriefReportViewSet, basename="report")
 router.register(f"{BRIEF}/inbound", dispatch_api.BriefInboundViewSet, basename="inbound")
 router.register(f"{BRIEF}/changes", BriefChangesViewSet, basename="changes")
 router.register(
@@ -45,6 +44,8 @@ router.register(
 router.register(f"{BRIEF}/expediente", evidence_api.BriefExpedienteViewSet, basename="expediente")
 router.register("certificates", evidence_api.CertificateViewSet, basename="certificate")
 # --- end evidence ---
+# --- campaign report ---
+router.register(f"{BRIEF}/report", reports_api.BriefReportViewSet, basename="report")
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("briefs", BriefViewSet, basename="brief")

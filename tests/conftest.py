@@ -338,3 +338,77 @@ def sent_campaign(campaign, proveedor, at, accounts):
     first.refresh_from_db()
     assert first.status == "delivered"
     return brief, sweep, [first, second], raw
+
+
+# --- campaign report ---
+REPORT_FORMULA = '=HYPERLINK("http://x")'
+
+
+@pytest.fixture
+def reported(campaign, proveedor, monkeypatch):
+    """(brief, sms sweep, email sweep) with stored results for the report tests: 12 people;
+    SMS 7 delivered (2 read), 1 failed; e-mail 5 delivered (3 read); targets 50 % contact rate
+    and 90 % effectiveness, 3 sweeps planned, the read register asked; one observation that
+    reads as a formula."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from brief.calls.models import Interaction
+    from brief.core.calendar import BOGOTA
+    from brief.dispatch import engine
+    from brief.dispatch.models import Message
+    from brief.dispatch.providers.base import StatusUpdate
+    from brief.dispatch.tasks import run_sweep
+    from tests.helpers import sweep_for
+
+    monkeypatch.setattr(engine, "clock", lambda: dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA))
+
+    def updates(messages, status):
+        engine.apply_status_updates(
+            "locmem", [StatusUpdate(m.provider_message_id, status) for m in messages]
+        )
+
+    brief, base, templates = campaign(n=12, channels=("sms", "email"))
+    brief.target_contact_rate = Decimal("50.00")
+    brief.target_effectiveness = Decimal("90.00")
+    brief.sweeps_planned = 3
+    brief.read_register = True
+    brief.objective = "Recordar el pago de la cuota."
+    brief.save()
+
+    def finish(sweep):
+        # Under a transactional test the sweep already ran when it was created (on commit).
+        run_sweep(sweep.pk)
+        sweep.refresh_from_db()
+        assert sweep.state == "done"
+        return sweep
+
+    sms = finish(sweep_for(brief, templates["sms"], proveedor))
+    sent = list(Message.objects.filter(sweep=sms).order_by("id"))
+    updates(sent[:7], "delivered")
+    updates(sent[:2], "read")
+    updates(sent[7:8], "failed")
+    email = finish(
+        sweep_for(
+            brief,
+            templates["email"],
+            proveedor,
+            ignore_daily_cap=True,
+            exception_reason="Segundo canal el mismo día.",
+        )
+    )
+    mails = list(Message.objects.filter(sweep=email).order_by("id"))
+    updates(mails[:5], "delivered")
+    updates(mails[:3], "read")
+    Interaction.objects.create(
+        code="INT-R000001",
+        channel="sms",
+        brief=brief,
+        contact=base.contacts.order_by("row").first(),
+        created_by=proveedor,
+        started_at=timezone.now(),
+        observations=REPORT_FORMULA,
+    )
+    return brief, sms, email

@@ -507,16 +507,6 @@ def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
     return {"provider": chosen}, {"provider": chosen.code}
 
 
-def require_report(brief: Brief) -> None:
-    """A ``deliver_results`` check: the provider attached the results report."""
-    if not _has(brief, AttachmentKind.REPORT):
-        raise Invalid(
-            gettext("Adjunte el informe de resultados antes de entregarlos."),
-            code="missing_report",
-            field="attachments",
-        )
-
-
 # A precheck returns (extra brief fields, transition details); higher layers add theirs as
 # ``ActionSpec.guards``.
 _Precheck = Callable[..., tuple[dict[str, Any], dict[str, Any]]]

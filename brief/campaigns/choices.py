@@ -243,10 +243,10 @@ ACTIONS: dict[str, ActionSpec] = {
             frozenset({Role.PROVEEDOR}),
             "brief.results_delivered",
             "BRIEF_RESULTS_DELIVERED",
-            checks=(
-                "brief.campaigns.actions.require_report",
-                "brief.dispatch.actions.require_finished_sweep",
-            ),
+            # The generated report is frozen as the delivered version (an uploaded report
+            # file is optional).
+            guards=("brief.reports.delivery.freeze_report",),
+            checks=("brief.dispatch.actions.require_finished_sweep",),
         ),
         ActionSpec(
             "send_results",

@@ -594,3 +594,18 @@ def require_sla_report(user) -> None:
 
 def may_see_sla_report(user) -> bool:
     return _passes(require_sla_report, user)
+
+
+# --- campaign report ---------------------------------------------------------------------
+
+
+def require_write_conclusions(user, brief: Brief) -> None:
+    """OCM writes the conclusions of a brief's campaign report (the «Ficha Técnica de
+    Resultados» summary)."""
+    require_actor(
+        user, brief, {Role.ANALISTA_OCM}, gettext("escribir las conclusiones del informe")
+    )
+
+
+def may_write_conclusions(user, brief: Brief) -> bool:
+    return _passes(require_write_conclusions, user, brief)

@@ -115,7 +115,8 @@ def managed_rows(base) -> Iterator[list[str]]:
         ]
 
 
-def _cell_safe(value: str) -> str:
+def cell_safe(value: str) -> str:
+    """A text cell that a spreadsheet would run as a formula, prefixed with a quote."""
     return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
@@ -150,7 +151,7 @@ def managed_response(base, fmt: str) -> HttpResponse | StreamingHttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response
     writer = csv.writer(_Echo())
-    lines = (writer.writerow([_cell_safe(v) for v in row]) for row in managed_rows(base))
+    lines = (writer.writerow([cell_safe(v) for v in row]) for row in managed_rows(base))
     streamed = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
     streamed["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return streamed

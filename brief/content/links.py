@@ -216,11 +216,10 @@ def opens_count(brief) -> int:
     return LinkOpen.objects.filter(link__brief=brief).count()
 
 
-def recipients_who_opened(brief) -> int:
-    """Distinct messages (recipients) with at least one opening."""
-    return (
-        LinkOpen.objects.filter(link__brief=brief, message_id__isnull=False)
-        .values("message_id")
-        .distinct()
-        .count()
-    )
+def recipients_who_opened(brief, messages=None) -> int:
+    """Distinct messages (recipients) with at least one opening; ``messages`` (a queryset of
+    dispatch messages) restricts them to those messages."""
+    opens = LinkOpen.objects.filter(link__brief=brief, message_id__isnull=False)
+    if messages is not None:
+        opens = opens.filter(message_id__in=messages.values("id"))
+    return opens.values("message_id").distinct().count()

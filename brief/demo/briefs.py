@@ -215,7 +215,11 @@ def walk(target: str, fields: dict, users: dict[str, User], base_csv: str = BASE
             params = {"provider": provider.code} if provider else {}
             note = "Base remitida por SFTP."
         if action == "deliver_results":
-            sweeps.run_to_end(brief, users["proveedor"])
+            sweep = sweeps.run_to_end(brief, users["proveedor"])
+            if not sweep.messages.filter(sent_at__isnull=False).exists():
+                # Results are only delivered (and the brief accepted) from messages sent: a
+                # sweep that sent nothing leaves the demo brief executing.
+                break
             actions.add_attachment(
                 brief,
                 actor=users["proveedor"],

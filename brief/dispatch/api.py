@@ -1,13 +1,10 @@
-"""Sweeps API (DESIGN §6): create on a brief, read with counts, pause/resume/cancel, report;
+"""Sweeps API (DESIGN §6): create on a brief, read with counts, pause/resume/cancel;
 provider accounts (admin only, secrets write-only) and their test send."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -171,69 +168,6 @@ class SweepViewSet(viewsets.GenericViewSet):
             raise Http404
         sweep = self.get_object()
         return Response(report.sweep_json(handler(sweep, actor=request.user, request=request)))
-
-
-class BriefReportViewSet(viewsets.ViewSet):
-    """The campaign report (``/api/v1/briefs/{code}/report/``): JSON, or ``?format=csv|xlsx``."""
-
-    route_names = {"list": "brief_report"}
-
-    @extend_schema(
-        parameters=[
-            BRIEF_CODE_PARAM,
-            OpenApiParameter("format", str, enum=["json", "csv", "xlsx"]),
-        ],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def list(self, request, code=None):
-        return report_response(
-            visible_brief(request.user, code), request.query_params.get("format", "json")
-        )
-
-
-def report_response(brief: Brief, fmt: str):
-    """The report of ``brief`` as JSON, CSV or XLSX."""
-    data = report.build(brief)
-    if fmt == "json":
-        return Response(data)
-    rows = (
-        [["barrido", "canal", "estado", "total", *data["sweeps"][0]["counts"].keys()]]
-        if data["sweeps"]
-        else [["barrido", "canal", "estado", "total"]]
-    )
-    for s in data["sweeps"]:
-        rows.append([s["number"], s["channel"], s["state"], s["total"], *s["counts"].values()])
-    rows.append([])
-    rows += [["total", key, value] for key, value in data["totals"].items()]
-    rows += [["contactabilidad", data["contact_rate"]], ["efectividad", data["effectiveness"]]]
-    name = f"informe-{brief.code}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    if fmt == "xlsx":
-        import xlsxwriter
-
-        out = io.BytesIO()
-        book = xlsxwriter.Workbook(out, {"in_memory": True})
-        sheet = book.add_worksheet("Informe")
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                sheet.write(r, c, value) if not isinstance(value, str) else sheet.write_string(
-                    r, c, value
-                )
-        book.close()
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    raise Invalid(
-        gettext("Formato no disponible: use json, csv o xlsx."), code="bad_format", field="format"
-    )
 
 
 # --- provider accounts -----------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
-from django.db.models.functions import TruncHour
+import datetime as dt
+from collections import Counter
+
+from django.db.models import Case, CharField, Count, Max, Sum, When
+from django.db.models.functions import Cast, Substr
 from django.utils.translation import gettext_lazy as _
 
 from brief.contacts.actions import base_summary
@@ -76,11 +79,61 @@ def totals(counts: dict[str, int]) -> dict[str, int]:
     }
 
 
-def build(brief) -> dict:
-    """The report of a brief as JSON-ready data."""
+def send_times(messages) -> list[dict]:
+    """Messages sent per hour, as America/Bogota hours. Grouped in the database on the stored
+    UTC hour as text (native on SQLite and PostgreSQL: a per-row time-zone conversion on SQLite
+    runs a Python function per message); each UTC hour maps to one local hour (Bogota's offset
+    is whole hours), so the local hours are exact."""
+    rows = (
+        messages.filter(sent_at__isnull=False)
+        .annotate(hour=Substr(Cast("sent_at", CharField()), 1, 13))
+        .values_list("hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    local: Counter[dt.datetime] = Counter()
+    for hour, n in rows:
+        utc = dt.datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
+        local[utc.astimezone(BOGOTA)] += n
+    return [{"hour": hour.isoformat(), "sent": n} for hour, n in sorted(local.items())]
+
+
+def people_counts(messages, sweep_rows: list[dict], summed: dict[str, int]) -> tuple[int, int]:
+    """(people with a delivered or read message, people sent to — not suppressed).
+
+    One sweep has one message per contact of its base, and an imported base keeps one contact
+    per person (duplicates by document are rejected), so one sweep's people are its messages:
+    the status counts answer without reading the rows. Over several sweeps a person may have
+    several messages: one grouping by person counts both."""
+    if len(sweep_rows) == 1:
+        sent_to = sum(summed[key] for key in COUNT_KEYS) - summed["suppressed"]
+        return summed["delivered"] + summed["read"], sent_to
+    per_person = (
+        messages.exclude(status=MessageStatus.SUPPRESSED)
+        .values("person")
+        .annotate(
+            hit=Max(
+                Case(
+                    When(status__in=[MessageStatus.DELIVERED, MessageStatus.READ], then=1),
+                    default=0,
+                )
+            )
+        )
+        .order_by()
+    )
+    people = per_person.aggregate(targeted=Count("hit"), reached=Sum("hit"))
+    return people["reached"] or 0, people["targeted"]
+
+
+def build(brief, *, sweeps=None) -> dict:
+    """The report of a brief as JSON-ready data; ``sweeps`` (a queryset of the brief's sweeps)
+    restricts the sweep part to those sweeps (the campaign report's sweep and channel filters).
+    """
     from brief.content.links import opens_count, recipients_who_opened
 
-    sweeps = list(Sweep.objects.filter(brief=brief).select_related("provider_account"))
+    whole = sweeps is None
+    chosen = Sweep.objects.filter(brief=brief) if whole else sweeps
+    sweeps = list(chosen.select_related("provider_account"))
     sweep_rows = [sweep_json(s) for s in sweeps]
     summed = dict.fromkeys(COUNT_KEYS, 0)
     for row in sweep_rows:
@@ -88,29 +141,9 @@ def build(brief) -> dict:
             summed[key] = summed.get(key, 0) + value
     delivered = summed["delivered"] + summed["read"]
     targeted = sum(row["total"] for row in sweep_rows) - summed["suppressed"]
-    people_reached = (
-        Message.objects.filter(
-            sweep__brief=brief, status__in=[MessageStatus.DELIVERED, MessageStatus.READ]
-        )
-        .values("person")
-        .distinct()
-        .count()
-    )
-    people_targeted = (
-        Message.objects.filter(sweep__brief=brief)
-        .exclude(status=MessageStatus.SUPPRESSED)
-        .values("person")
-        .distinct()
-        .count()
-    )
-    effective = summed["read"] + recipients_who_opened(brief)
-    hours = (
-        Message.objects.filter(sweep__brief=brief, sent_at__isnull=False)
-        .annotate(hour=TruncHour("sent_at", tzinfo=BOGOTA))
-        .values("hour")
-        .annotate(n=Count("id"))
-        .order_by("hour")
-    )
+    messages = Message.objects.filter(sweep__in=[s.pk for s in sweeps])
+    people_reached, people_targeted = people_counts(messages, sweep_rows, summed)
+    effective = summed["read"] + recipients_who_opened(brief, None if whole else messages)
     return {
         "brief": {
             "code": brief.code,
@@ -134,6 +167,6 @@ def build(brief) -> dict:
         "people_reached": people_reached,
         "contact_rate": _ratio(people_reached, people_targeted),
         "effectiveness": _ratio(min(effective, delivered), delivered),
-        "send_times": [{"hour": h["hour"].isoformat(), "sent": h["n"]} for h in hours],
+        "send_times": send_times(messages),
         "read_tracking": read_tracking(),
     }

@@ -14,11 +14,12 @@ from django.utils.translation import gettext
 from brief.accounts.models import Area, User
 from brief.campaigns import permissions
 from brief.campaigns.models import Brief
+from brief.campaigns.permissions import require_write_conclusions
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Invalid
 
 from .choices import CHECKLIST, Answer, RecommendationStatus, SampleState
-from .models import QualityItem, QualitySample, Recommendation
+from .models import QualityItem, QualitySample, Recommendation, ReportConclusion
 
 
 def _clean_text(value: Any, field: str, message: str) -> str:
@@ -194,3 +195,42 @@ def review_item(
             details={"checklist": clean, "finding": item.finding},
         )
     return item
+
+
+# --- campaign report ---
+
+
+MAX_CONCLUSIONS = 5_000
+
+
+@transaction.atomic
+def write_conclusions(brief: Brief, *, actor, text: str, request=None) -> ReportConclusion:
+    """OCM writes (or rewrites) the conclusions of ``brief``'s campaign report: a new row,
+    the latest one shown; audit ``REPORT_CONCLUSIONS_WRITTEN``."""
+    require_write_conclusions(actor, brief)
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(gettext("Escriba las conclusiones."), code="required", field="text")
+    if len(text) > MAX_CONCLUSIONS:
+        raise Invalid(
+            gettext("Las conclusiones admiten hasta %(n)s caracteres.") % {"n": MAX_CONCLUSIONS},
+            code="too_long",
+            field="text",
+        )
+    conclusion = ReportConclusion.objects.create(
+        brief=brief, text=text, author=actor, at=timezone.now()
+    )
+    record(
+        "REPORT_CONCLUSIONS_WRITTEN",
+        actor=actor,
+        target=brief,
+        request=request,
+        details={"conclusion": conclusion.pk, "characters": len(text)},
+    )
+    return conclusion
+
+
+def log_report_read(brief: Brief, *, actor, what: str, request=None, **details) -> None:
+    """Audit a read that shows personal data (the report page's observations, a
+    recipient-level register, a delivered file): ``REPORT_<WHAT>``."""
+    record(f"REPORT_{what.upper()}", actor=actor, target=brief, request=request, details=details)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+
 # --- monthly reports, QC sample ---
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -9,7 +11,8 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
@@ -21,7 +24,7 @@ from brief.core import calendar
 from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
-from . import actions, daily, monthly
+from . import actions, campaign, daily, documents, monthly
 from .choices import OPEN_RECOMMENDATION_STATES
 from .models import DailyReport
 
@@ -157,3 +160,77 @@ class BriefDailyReportsViewSet(viewsets.GenericViewSet):
         reports = DailyReport.objects.filter(brief=brief).order_by("-day")
         page = self.paginate_queryset(reports)
         return self.get_paginated_response([daily_json(r, request) for r in page or []])
+
+
+# --- campaign report ---
+
+
+FORMATS = ("json", "csv", "xlsx", "pdf")
+
+
+class ConclusionsSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="conclusiones de OCM (texto)")
+
+
+def report_response(brief: Brief, fmt: str, params=None, *, user=None, request=None):
+    """The campaign report of ``brief`` as JSON, CSV, XLSX or PDF (the same content)."""
+    if fmt not in FORMATS:
+        raise Invalid(
+            gettext("Formato no disponible: use json, csv, xlsx o pdf."),
+            code="bad_format",
+            field="format",
+        )
+    data = campaign.build(brief, **campaign.parse_filters(params or {}))
+    if user is not None:
+        actions.log_report_read(brief, actor=user, what="viewed", request=request, format=fmt)
+    if fmt == "json":
+        return Response(data)
+    response = HttpResponse(
+        documents.RENDERERS[fmt](data), content_type=documents.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'attachment; filename="informe-{brief.code}.{fmt}"'
+    return response
+
+
+class BriefReportViewSet(viewsets.ViewSet):
+    """The campaign report (``/api/v1/briefs/{code}/report/``): JSON, or
+    ``?format=csv|xlsx|pdf``; ``?sweep=<number>&channel=<code>`` narrow the sweep part."""
+
+    route_names = {"list": "brief_report", "conclusions": "brief_report_conclusions"}
+
+    @extend_schema(
+        parameters=[
+            BRIEF_CODE_PARAM,
+            OpenApiParameter("format", str, enum=list(FORMATS)),
+            OpenApiParameter("sweep", int),
+            OpenApiParameter("channel", str),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def list(self, request, code=None):
+        return report_response(
+            visible_brief(request.user, code),
+            request.query_params.get("format", "json"),
+            request.query_params,
+            user=request.user,
+            request=request,
+        )
+
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM],
+        request=ConclusionsSerializer,
+        responses={201: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["post"])
+    def conclusions(self, request, code=None):
+        """OCM writes the report's conclusions (the latest counts)."""
+        brief = visible_brief(request.user, code)
+        body = request_object(request)
+        written = actions.write_conclusions(
+            brief, actor=request.user, text=str(body.get("text") or ""), request=request
+        )
+        return Response(
+            {"text": written.text, "author": written.author.display_name,
+             "at": written.at.isoformat()},
+            status=status.HTTP_201_CREATED,
+        )  # fmt: skip

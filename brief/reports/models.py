@@ -155,3 +155,57 @@ class DailyReport(models.Model):
     @property
     def file_name(self) -> str:
         return f"reporte-diario-{self.brief.code}-{self.day:%Y-%m-%d}.xlsx"
+
+
+# --- campaign report ---
+
+
+class ReportConclusion(models.Model):
+    """OCM's conclusions on a brief's campaign report, shown in the one-page summary of the
+    «Ficha Técnica de Resultados». Each write is a new row; the latest one counts (history kept)."""
+
+    brief = models.ForeignKey(
+        "campaigns.Brief", on_delete=models.CASCADE, related_name="report_conclusions"
+    )
+    text = models.TextField(_("conclusiones"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("conclusiones del informe")
+        verbose_name_plural = _("conclusiones de informes")
+
+    def __str__(self) -> str:
+        return f"{self.brief_id} {self.at:%Y-%m-%d}"
+
+
+def delivered_path(instance: DeliveredReport, filename: str) -> str:
+    return f"reports/{instance.brief.code}/{filename}"
+
+
+class DeliveredReport(models.Model):
+    """The campaign report as delivered: the PDF and XLSX generated at ``deliver_results``,
+    with the SHA-256 of each. Every delivery is a new version; earlier ones are kept."""
+
+    brief = models.ForeignKey(
+        "campaigns.Brief", on_delete=models.CASCADE, related_name="delivered_reports"
+    )
+    version = models.PositiveIntegerField(_("versión"))
+    pdf = models.FileField(upload_to=delivered_path, max_length=300)
+    pdf_sha256 = models.CharField(max_length=64)
+    xlsx = models.FileField(upload_to=delivered_path, max_length=300)
+    xlsx_sha256 = models.CharField(max_length=64)
+    generated_at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["brief", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "version"], name="delivered_report_version")
+        ]
+        verbose_name = _("informe entregado")
+        verbose_name_plural = _("informes entregados")
+
+    def __str__(self) -> str:
+        return f"{self.brief_id} v{self.version}"

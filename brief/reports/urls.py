@@ -34,4 +34,22 @@ urlpatterns: list = [
     path(
         "informes/ans/relojes/<int:pk>/motivo/", views.sla_breach_reason, name="sla_breach_reason"
     ),
+    # --- campaign report ---
+    path("briefs/<str:code>/informe/", views.campaign_report, name="campaign"),
+    path(
+        "briefs/<str:code>/informe/descargar.<str:fmt>",
+        views.campaign_download,
+        name="campaign_download",
+    ),
+    path(
+        "briefs/<str:code>/informe/registro/<str:kind>.<str:fmt>",
+        views.register_download,
+        name="register",
+    ),
+    path(
+        "briefs/<str:code>/informe/entregado/<int:version>.<str:fmt>",
+        views.delivered_download,
+        name="delivered",
+    ),
+    path("briefs/<str:code>/informe/conclusiones/", views.conclusions, name="conclusions"),
 ]

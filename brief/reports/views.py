@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-# --- monthly reports, QC sample ---
 import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +16,16 @@ from django.views.decorators.http import require_GET, require_POST
 from brief.accounts.models import Area
 from brief.campaigns import permissions
 from brief.campaigns.models import Brief
-from brief.campaigns.permissions import visible_brief
+from brief.campaigns.permissions import may_write_conclusions, visible_brief
+from brief.contacts.charts import USABLE_COLOR, bar_chart, thousands
+
+# --- monthly reports, QC sample ---
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Refusal
 from brief.core.models import SLAClock
 
-from . import actions, dashboards, monthly, qc
+from . import actions, campaign, dashboards, documents, monthly, qc, registers
 from . import sla_report as sla_report_module
 from .choices import OPEN_RECOMMENDATION_STATES
 from .forms import (
@@ -35,7 +37,7 @@ from .forms import (
     RecommendationStatusForm,
     SLAPeriodForm,
 )
-from .models import DailyReport, QualityItem, QualitySample
+from .models import DailyReport, DeliveredReport, QualityItem, QualitySample
 
 
 def _today() -> dt.date:
@@ -344,3 +346,159 @@ def sla_breach_reason(request, pk: int):
             messages.success(request, _("Motivo del incumplimiento registrado."))
     back = request.POST.get("query", "")
     return redirect(reverse("reports:sla_report") + (f"?{back}" if back else "") + f"#reloj-{pk}")
+
+
+# --- campaign report ---
+
+
+def _brief(request, code: str) -> Brief:
+    return visible_brief(request.user, code, "area", "provider")
+
+
+def _filters(request) -> dict:
+    try:
+        return campaign.parse_filters(request.GET)
+    except Refusal as exc:
+        for error in exc.errors:
+            messages.error(request, error["message"])
+        return {"sweep": None, "channel": None}
+
+
+def _chart(rows: list[tuple[str, int]], *, xlabel: str, prefix: str) -> dict:
+    labels = [label for label, _n in rows]
+    values = [int(n or 0) for _label, n in rows]
+    return {
+        "svg": bar_chart(labels, values, color=USABLE_COLOR, xlabel=xlabel, prefix=prefix),
+        "rows": rows,
+        "text": "; ".join(f"{label}: {thousands(n)}" for label, n in rows),
+    }
+
+
+@login_required
+@require_GET
+def campaign_report(request, code: str):
+    """The campaign report: summary against targets, totals, funnel per sweep, send hours,
+    costs, answers and observations, with the downloads and the delivered versions."""
+    brief = _brief(request, code)
+    filters = _filters(request)
+    data = campaign.build(brief, **filters)
+    actions.log_report_read(brief, actor=request.user, what="viewed", request=request, **filters)
+    funnel_labels, funnel_values = documents.funnel_chart_data(data)
+    hour_labels, hour_values = documents.hours_chart_data(data)
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "reports/campaign.html",
+        {
+            "brief": brief,
+            "data": data,
+            "filters": filters,
+            "query": f"?{query}" if query else "",
+            "sweeps": brief.sweeps.order_by("number").values_list("number", "channel"),
+            "channels": sorted({c for _n, c in brief.sweeps.values_list("number", "channel")}),
+            "funnel_chart": _chart(
+                list(zip(funnel_labels, funnel_values, strict=True)),
+                xlabel=_("Mensajes"),
+                prefix="embudo",
+            ),
+            "hours_chart": _chart(
+                list(zip(hour_labels, hour_values, strict=True)),
+                xlabel=_("Enviados"),
+                prefix="horas",
+            ),
+            "delivered": DeliveredReport.objects.filter(brief=brief).select_related("by"),
+            "can_conclude": may_write_conclusions(request.user, brief),
+        },
+    )
+
+
+@login_required
+@require_GET
+def campaign_download(request, code: str, fmt: str):
+    """The report as PDF, XLSX or CSV (the page's filters apply)."""
+    if fmt not in documents.RENDERERS:
+        raise Http404(_("Formato no disponible."))
+    brief = _brief(request, code)
+    try:
+        filters = campaign.parse_filters(request.GET)
+    except Refusal as exc:
+        raise Http404(exc.errors[0]["message"]) from exc
+    data = campaign.build(brief, **filters)
+    actions.log_report_read(
+        brief, actor=request.user, what="downloaded", request=request, format=fmt, **filters
+    )
+    response = HttpResponse(
+        documents.RENDERERS[fmt](data), content_type=documents.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'attachment; filename="informe-{brief.code}.{fmt}"'
+    return response
+
+
+@login_required
+@require_GET
+def register_download(request, code: str, kind: str, fmt: str):
+    """A recipient-level register (``sent``, ``read`` when the brief asked for it, ``managed``)
+    as streamed XLSX or CSV; logged."""
+    if kind not in registers.KINDS or fmt not in {"xlsx", "csv"}:
+        raise Http404(_("Registro no disponible."))
+    brief = _brief(request, code)
+    if kind == "read" and not brief.read_register:
+        raise Http404(_("Este brief no pidió registro de lectura."))
+    actions.log_report_read(
+        brief, actor=request.user, what="register_downloaded", request=request, kind=kind,
+        format=fmt,
+    )  # fmt: skip
+    header, frames = registers.register(brief, kind)
+    name = f"{kind}-{brief.code}"
+    if fmt == "xlsx":
+        handle = registers.xlsx_file(header, frames, str(registers.SHEETS[kind]))
+        return FileResponse(
+            handle, as_attachment=True, filename=f"{name}.xlsx", content_type=registers.XLSX_TYPE
+        )
+    streamed = StreamingHttpResponse(
+        registers.csv_stream(header, frames), content_type="text/csv; charset=utf-8"
+    )
+    streamed["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return streamed
+
+
+@login_required
+@require_GET
+def delivered_download(request, code: str, version: int, fmt: str):
+    """A delivered (frozen) version's PDF or XLSX, byte for byte as delivered."""
+    if fmt not in {"pdf", "xlsx"}:
+        raise Http404(_("Formato no disponible."))
+    brief = _brief(request, code)
+    delivered = get_object_or_404(DeliveredReport, brief=brief, version=version)
+    actions.log_report_read(
+        brief, actor=request.user, what="delivered_downloaded", request=request,
+        version=version, format=fmt,
+    )  # fmt: skip
+    stored = delivered.pdf if fmt == "pdf" else delivered.xlsx
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("El archivo ya no está disponible.")) from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"ficha-resultados-{brief.code}-v{version}.{fmt}",
+        content_type=documents.CONTENT_TYPES[fmt],
+    )
+
+
+@login_required
+@require_POST
+def conclusions(request, code: str):
+    """OCM writes the report's conclusions (the form on the report page)."""
+    brief = _brief(request, code)
+    try:
+        actions.write_conclusions(
+            brief, actor=request.user, text=request.POST.get("text", ""), request=request
+        )
+    except Refusal as exc:
+        for error in exc.errors:
+            messages.error(request, error["message"])
+    else:
+        messages.success(request, _("Conclusiones guardadas."))
+    return redirect(reverse("reports:campaign", args=[brief.code]) + "#conclusiones")

