@@ -71,10 +71,16 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         ),
     ),
     (
+        _("Recomendaciones"),
+        "reports:recommendation_list",
+        frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR, Role.PROVEEDOR}),
+    ),
+    (
         _("Muestreo de calidad"),
         "reports:qc_list",
         frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO, Role.AUDITOR}),
     ),
+    (_("Informe de ANS"), "reports:sla_report", frozenset({Role.ANALISTA_OCM, Role.AUDITOR})),
 ]
 
 
