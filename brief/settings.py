@@ -368,7 +368,6 @@ DISPATCH_RUNNERS_PER_SWEEP = env_int("DISPATCH_RUNNERS_PER_SWEEP", 4)
 # above), and how long raw payloads and status events are kept as evidence.
 BRIEF_CALLBACK_MAX_BYTES = env_int("BRIEF_CALLBACK_MAX_BYTES", 1024 * 1024)
 BRIEF_CALLBACK_MAX_EVENTS = env_int("BRIEF_CALLBACK_MAX_EVENTS", 5000)
-BRIEF_CALLBACK_RETENTION_DAYS = env_int("BRIEF_CALLBACK_RETENTION_DAYS", 180)
 
 # --- evidence: signed sending certificates ---
 # PEM paths of the key and certificate that sign sending certificates (PAdES). Unset (demo,

@@ -28,6 +28,7 @@ from brief.campaigns.models import Brief
 from brief.campaigns.permissions import may_act_as, require_view
 from brief.contacts.models import Contact, ContactBase
 from brief.core import calendar
+from brief.core import retention as legal_retention
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import AREA_ROLES, Role
@@ -494,20 +495,13 @@ def update_template(template: Template, *, actor, data: dict[str, Any], request=
 
 def contract_end(brief: Brief) -> dt.date | None:
     """End of the service contract the campaign ran under (setting, else the brief's end)."""
-    configured = getattr(settings, "BRIEF_CONTRACT_END", None)
-    if isinstance(configured, str) and configured:
-        configured = dt.date.fromisoformat(configured)
-    return configured or brief.end_date
+    return legal_retention.contract_end_setting() or brief.end_date
 
 
 def retention_date(brief: Brief, *, today: dt.date) -> dt.date:
-    """Contract end (or today) plus ``BRIEF_RETENTION_YEARS`` (legal retention, default 5)."""
-    years = int(getattr(settings, "BRIEF_RETENTION_YEARS", 5))
+    """Contract end (or today, when later) plus ``BRIEF_RETENTION_YEARS`` (``core.retention``)."""
     start = max(d for d in (contract_end(brief), today) if d is not None)
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        return start.replace(year=start.year + years, day=28)
+    return legal_retention.add_years(start, legal_retention.years())
 
 
 def creative_name(brief: Brief, channel: str, version: int, day: dt.date, ext: str) -> str:

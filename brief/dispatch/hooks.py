@@ -7,7 +7,8 @@ a body the adapter cannot read → 400), then handed to :func:`ingest`, the one 
 receipt and reply takes, over HTTP or not (SMPP ``deliver_sm``): statuses written in batches,
 idempotent by (account, provider id, status) and forward only; unknown ids answer 200 and are
 counted as ``pending`` (kept until the send is recorded); inbound messages stored once with
-their opt-outs honoured; the raw body kept as evidence until its retention date. The answer
+their opt-outs honoured; the raw body kept as evidence until its legal retention date
+(``brief.core.retention``). The answer
 is the adapter's (:meth:`~brief.dispatch.providers.base.BaseProvider.callback_response`).
 """
 
@@ -27,6 +28,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from brief.core import calendar, retention
 
 from .engine import apply_status_updates
 from .inbound import record_inbound
@@ -92,7 +95,7 @@ def keep_payload(
     except UnicodeDecodeError:  # binary (a PDU): kept as hex
         body, content_type = data.hex(), f"{content_type};hex"
     now = timezone.now()
-    keep_until = now + dt.timedelta(days=settings.BRIEF_CALLBACK_RETENTION_DAYS)
+    keep_until = calendar.end_of_day(retention.keep_until(timezone.localdate(now)))
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:  # every callback passes here: no ORM compiling
         cursor.execute(
@@ -118,11 +121,17 @@ _PAYLOAD_SQL = (
 
 
 def purge_evidence(now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete raw payloads past their retention date and status events older than it."""
+    """Delete raw payloads and status events past the legal retention (``core.retention``:
+    the contract end plus the retention years, else the day received plus those years)."""
     now = now or timezone.now()
     payloads = CallbackPayload.objects.filter(keep_until__lt=now).delete()[0]
-    cutoff = now - dt.timedelta(days=settings.BRIEF_CALLBACK_RETENTION_DAYS)
-    events = StatusEvent.objects.filter(received_at__lt=cutoff).delete()[0]
+    today = timezone.localdate(now)
+    if retention.contract_end_setting() is not None:
+        cutoff = now if retention.keep_until() < today else None
+    else:
+        cutoff = calendar.end_of_day(retention.add_years(today, -retention.years()))
+        cutoff -= dt.timedelta(days=1)
+    events = StatusEvent.objects.filter(received_at__lt=cutoff).delete()[0] if cutoff else 0
     return {"payloads": payloads, "events": events}
 
 

@@ -257,7 +257,8 @@ class StatusEvent(models.Model):
 
 class CallbackPayload(models.Model):
     """The raw body of an authenticated callback (or a receipt PDU), kept as evidence until
-    ``keep_until`` (``BRIEF_CALLBACK_RETENTION_DAYS``); identical bodies are kept once."""
+    ``keep_until`` (the legal retention, ``brief.core.retention``); identical bodies are kept
+    once."""
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=64)  # SHA-256 of the body

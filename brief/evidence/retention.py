@@ -8,8 +8,8 @@ A file is kept until the contract's end plus ``BRIEF_RETENTION_YEARS`` (default 
 contract end is ``BRIEF_CONTRACT_END`` when set, else the end date of the file's brief, else
 the day the file was stored. Creatives keep the date stored on them (``retention_until``, set
 at upload and again when frozen at exit approval) when it is later. Raw provider callbacks
-are rows, not files: they keep their own ``keep_until`` (``BRIEF_CALLBACK_RETENTION_DAYS``) and
-dispatch's ``purge_callback_evidence`` removes them; a sending certificate keeps their SHA-256.
+and status events are rows, not files: they follow the same rule (``brief.core.retention``,
+``CallbackPayload.keep_until``) and dispatch's ``purge_evidence`` removes them.
 
 The purge (:func:`brief.evidence.actions.purge_expired_files`, a daily beat task) deletes
 each stored file past its date, empties its field, writes a :class:`PurgedFile` tombstone and
@@ -24,9 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from brief.core import retention as legal
 
 
 @dataclass(frozen=True)
@@ -123,30 +124,13 @@ def kinds() -> Iterator[tuple[FileKind, type[models.Model]]]:
             yield spec, model
 
 
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def contract_end_setting() -> dt.date | None:
-    configured = getattr(settings, "BRIEF_CONTRACT_END", None)
-    if isinstance(configured, str) and configured:
-        return dt.date.fromisoformat(configured)
-    return configured or None
-
-
 def retain_until(
     brief_end: dt.date | None, stored_at: dt.datetime | None, kept: dt.date | None = None
 ) -> dt.date:
     """Contract end (setting, else the brief's end, else the day stored) plus the retention
     years; a date already stored on the row (``kept``) wins when later."""
-    years = int(getattr(settings, "BRIEF_RETENTION_YEARS", 5))
-    start = contract_end_setting() or brief_end
-    if start is None:
-        start = timezone.localdate(stored_at) if stored_at else timezone.localdate()
-    computed = add_years(start, years)
+    stored = timezone.localdate(stored_at) if stored_at else timezone.localdate()
+    computed = legal.keep_until(brief_end, stored)
     return max(computed, kept) if kept else computed
 
 

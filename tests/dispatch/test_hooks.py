@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from brief.core import calendar, retention
 from brief.dispatch import actions, engine, hooks
 from brief.dispatch.models import (
     CallbackPayload,
@@ -114,7 +115,9 @@ def test_signed_callbacks_apply_and_a_replay_writes_nothing_new(client, sent):
     assert CallbackPayload.objects.count() == 1
     kept = CallbackPayload.objects.get()
     assert json.loads(kept.body) == body
-    assert kept.keep_until > timezone.now() + dt.timedelta(days=179)
+    assert timezone.localdate(kept.keep_until) >= retention.add_years(
+        timezone.localdate(), retention.years()
+    )
 
 
 def test_secret_may_come_from_a_file_or_an_environment_variable(
@@ -254,22 +257,41 @@ def test_early_receipt_is_kept_until_the_send_is_recorded(signed, db):
 
 
 def test_purge_drops_expired_evidence_only(signed, settings):
+    settings.BRIEF_CONTRACT_END = None
     now = timezone.now()
     hooks.keep_payload(signed, b"viejo")
     hooks.keep_payload(signed, b"nuevo")
     CallbackPayload.objects.filter(body="viejo").update(keep_until=now - dt.timedelta(days=1))
-    StatusEvent.objects.create(
-        provider="simulado",
-        provider_message_id="a",
-        status="sent",
-        received_at=now - dt.timedelta(days=settings.BRIEF_CALLBACK_RETENTION_DAYS + 1),
-    )
-    StatusEvent.objects.create(provider="simulado", provider_message_id="b", status="sent")
+    years_ago = retention.add_years(timezone.localdate(now), -retention.years())
+    for pk, day in (("a", years_ago - dt.timedelta(days=1)), ("b", years_ago)):
+        StatusEvent.objects.create(
+            provider="simulado",
+            provider_message_id=pk,
+            status="sent",
+            received_at=calendar.end_of_day(day) - dt.timedelta(hours=1),
+        )
+    StatusEvent.objects.create(provider="simulado", provider_message_id="c", status="sent")
     from brief.dispatch.tasks import purge_callback_evidence
 
+    # the legal retention counts from the day received: only «a» is past it
     assert purge_callback_evidence() == {"payloads": 1, "events": 1}
     assert list(CallbackPayload.objects.values_list("body", flat=True)) == ["nuevo"]
-    assert list(StatusEvent.objects.values_list("provider_message_id", flat=True)) == ["b"]
+    assert sorted(StatusEvent.objects.values_list("provider_message_id", flat=True)) == ["b", "c"]
+
+
+def test_with_a_contract_end_evidence_stays_until_its_retention(signed, settings):
+    settings.BRIEF_CONTRACT_END = "2027-06-30"
+    hooks.keep_payload(signed, b"cuerpo")
+    kept = CallbackPayload.objects.get()
+    assert timezone.localdate(kept.keep_until) == retention.add_years(
+        dt.date(2027, 6, 30), retention.years()
+    )
+    old = timezone.now() - dt.timedelta(days=3000)
+    StatusEvent.objects.create(provider="simulado", provider_message_id="a", status="sent")
+    StatusEvent.objects.filter(provider_message_id="a").update(received_at=old)
+    assert hooks.purge_evidence() == {"payloads": 0, "events": 0}
+    after = kept.keep_until + dt.timedelta(days=1)
+    assert hooks.purge_evidence(now=after) == {"payloads": 1, "events": 1}
 
 
 def test_decode_json_bounds_depth():
