@@ -182,6 +182,8 @@ class Message(models.Model):
             models.Index(fields=["to"], name="message_to"),
             # the beneficiary history (``calls.history``) reads a person's messages
             models.Index(fields=["person"], name="message_person"),
+            # the report's send-time histogram counts a sweep's messages hour by hour
+            models.Index(fields=["sweep", "sent_at"], name="message_sweep_sent"),
         ]
 
     def __str__(self) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from django.db.models import Case, CharField, Count, Max, Sum, When
-from django.db.models.functions import Cast, Substr
+from django.db.models import Case, Count, Max, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from brief.contacts.actions import base_summary
@@ -79,23 +78,31 @@ def totals(counts: dict[str, int]) -> dict[str, int]:
     }
 
 
-def send_times(messages) -> list[dict]:
-    """Messages sent per hour, as America/Bogota hours. Grouped in the database on the stored
-    UTC hour as text (native on SQLite and PostgreSQL: a per-row time-zone conversion on SQLite
-    runs a Python function per message); each UTC hour maps to one local hour (Bogota's offset
-    is whole hours), so the local hours are exact."""
-    rows = (
-        messages.filter(sent_at__isnull=False)
-        .annotate(hour=Substr(Cast("sent_at", CharField()), 1, 13))
-        .values_list("hour")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def send_times(sweep_ids: list[int]) -> list[dict]:
+    """Messages sent per hour, as America/Bogota hours.
+
+    Counted hour by hour on the ``(sweep, sent_at)`` index: the first send at or after the
+    hour reached, then a ranged ``COUNT`` of that hour, then a jump to the next send — two
+    index lookups per hour with sends, no row read and no per-row function (a ``GROUP BY``
+    on an hour expression reads every row and sorts them). Bogota's offset is whole hours,
+    so each UTC hour is one local hour.
+    """
     local: Counter[dt.datetime] = Counter()
-    for hour, n in rows:
-        utc = dt.datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
-        local[utc.astimezone(BOGOTA)] += n
-    return [{"hour": hour.isoformat(), "sent": n} for hour, n in sorted(local.items())]
+    hour = dt.timedelta(hours=1)
+    for sweep_id in sweep_ids:
+        sent = Message.objects.filter(sweep_id=sweep_id, sent_at__isnull=False)
+        first = sent.order_by("sent_at").values_list("sent_at", flat=True).first()
+        while first is not None:
+            start = first.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+            n = sent.filter(sent_at__gte=start, sent_at__lt=start + hour).count()
+            local[start.astimezone(BOGOTA)] += n
+            first = (
+                sent.filter(sent_at__gte=start + hour)
+                .order_by("sent_at")
+                .values_list("sent_at", flat=True)
+                .first()
+            )
+    return [{"hour": h.isoformat(), "sent": n} for h, n in sorted(local.items())]
 
 
 def people_counts(messages, sweep_rows: list[dict], summed: dict[str, int]) -> tuple[int, int]:
@@ -167,6 +174,6 @@ def build(brief, *, sweeps=None) -> dict:
         "people_reached": people_reached,
         "contact_rate": _ratio(people_reached, people_targeted),
         "effectiveness": _ratio(min(effective, delivered), delivered),
-        "send_times": send_times(messages),
+        "send_times": send_times([s.pk for s in sweeps]),
         "read_tracking": read_tracking(),
     }

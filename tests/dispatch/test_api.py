@@ -139,3 +139,37 @@ def test_redis_token_bucket_is_shared_between_clients():
         assert a.reserve(10) == 0.0
         wait = b.reserve(5)  # the other client already took the burst
         assert 0.4 < wait <= 0.51
+
+
+def test_send_times_count_each_local_hour_across_gaps(api, campaign, proveedor):
+    """The histogram equals a count of the stored send times by Bogota hour, with empty
+    hours left out and the minutes of an hour together."""
+    import collections
+    import datetime as dt
+
+    from brief.core.calendar import BOGOTA
+    from brief.dispatch import report
+    from brief.dispatch.models import Sweep
+
+    brief, _, templates = campaign(n=10, channels=("sms",))
+    r = api.as_user(proveedor).post(
+        f"/api/v1/briefs/{brief.code}/sweeps/",
+        {"channel": "sms", "template": templates["sms"].pk, "provider_account": "locmem"},
+        format="json",
+    )
+    sweep = Sweep.objects.get(pk=r.json()["id"])
+    assert run_sweep(sweep.pk) == "done"
+    base = dt.datetime(2026, 12, 10, 13, 0, tzinfo=dt.UTC)  # 08:00 in Bogota
+    offsets = [0, 1, 59, 60, 61, 185, 185, 600, 3000, 3001]  # minutes
+    messages = list(Message.objects.filter(sweep=sweep).order_by("id"))
+    for message, minutes in zip(messages, offsets, strict=True):
+        message.sent_at = base + dt.timedelta(minutes=minutes, seconds=30)
+        message.save(update_fields=["sent_at"])
+    expected = collections.Counter(
+        m.sent_at.astimezone(BOGOTA).replace(minute=0, second=0, microsecond=0).isoformat()
+        for m in Message.objects.filter(sweep=sweep)
+    )
+    histogram = report.send_times([sweep.pk])
+    assert {h["hour"]: h["sent"] for h in histogram} == dict(expected)
+    assert [h["hour"] for h in histogram] == sorted(expected)
+    assert len(histogram) == 5  # 08, 09, 11, 18 h and two days later
