@@ -60,22 +60,6 @@ def _user() -> Any:
     return area, provider, user
 
 
-def _without_indexes(cursor, table: str, fill) -> None:
-    """Run ``fill`` on ``table`` with its droppable indexes removed, then build them again
-    (sorting once is much faster than 10 million random B-tree inserts)."""
-    cursor.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-        "AND sql IS NOT NULL",
-        [table],
-    )
-    indexes = cursor.fetchall()
-    for name, _sql in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    fill()
-    for _name, sql in indexes:
-        cursor.execute(sql)
-
-
 def _sequence(n: int) -> str:
     return f"WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < {n - 1})"
 
@@ -89,6 +73,7 @@ def _fill_history(messages: int) -> dict[str, Any]:
     from brief.campaigns.models import Brief
     from brief.contacts.models import Contact, ContactBase
     from brief.content.models import Template
+    from brief.core.bench import without_indexes
     from brief.dispatch.models import Message, ProviderAccount, Sweep
 
     area, provider, user = _user()
@@ -183,10 +168,10 @@ def _fill_history(messages: int) -> dict[str, Any]:
                 f"datetime({EPOCH}, 'unixepoch'), datetime({EPOCH}, 'unixepoch') FROM seq"
             )
 
-        _without_indexes(cursor, contact, contacts)
-        _without_indexes(cursor, message, outbox)
+        without_indexes(cursor, contact, contacts)
+        without_indexes(cursor, message, outbox)
         if messages >= 10:
-            _without_indexes(cursor, interaction, interactions)
+            without_indexes(cursor, interaction, interactions)
     return {"user": user, "people": people}
 
 

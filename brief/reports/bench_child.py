@@ -54,21 +54,6 @@ def _sequence(n: int) -> str:
     return f"WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < {n - 1})"
 
 
-def _rebuilt_indexes(cursor, table: str, fill) -> None:
-    """Run ``fill`` with ``table``'s indexes dropped, then build them again (one sort each)."""
-    cursor.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-        "AND sql IS NOT NULL",
-        [table],
-    )
-    indexes = cursor.fetchall()
-    for name, _sql in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    fill()
-    for _name, sql in indexes:
-        cursor.execute(sql)
-
-
 def _fill(n: int) -> Any:
     """One brief with one SMS sweep of ``n`` messages to ``n`` contacts; returns the brief."""
     import django
@@ -82,6 +67,7 @@ def _fill(n: int) -> Any:
     from brief.campaigns.models import Brief
     from brief.contacts.models import Contact, ContactBase
     from brief.content.models import Template
+    from brief.core.bench import without_indexes
     from brief.dispatch.models import Message, ProviderAccount, Sweep
 
     area = Area.objects.create(code="bench", name="Bench")
@@ -140,8 +126,8 @@ def _fill(n: int) -> Any:
                 f"FROM (SELECT i, CASE i % 20 {cases} END AS s FROM seq)"
             )
 
-        _rebuilt_indexes(cursor, contact, contacts)
-        _rebuilt_indexes(cursor, message, outbox)
+        without_indexes(cursor, contact, contacts)
+        without_indexes(cursor, message, outbox)
         cursor.execute("ANALYZE")
     return brief
 
