@@ -36,6 +36,7 @@ from brief.calls.models import Interaction
 from brief.campaigns.choices import NoticeKind, Status, channel_label
 from brief.campaigns.models import Brief
 from brief.campaigns.notifications import people, send_notice
+from brief.contacts.exports import cell_safe
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.dispatch.choices import COUNT_KEYS, MessageStatus, SweepState
@@ -52,14 +53,6 @@ REPORT_SENT = "daily_report.sent"
 RETRY_DAYS = 7
 # The parties a daily report is e-mailed to.
 RECIPIENTS = ("ocm", "area")
-
-
-def cell(value: Any) -> Any:
-    """A value safe for a spreadsheet cell: text a spreadsheet would run as a formula
-    (``=``, ``+``, ``-``, ``@``, tab, CR) is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # --- figures ---------------------------------------------------------------------------
@@ -266,7 +259,7 @@ def xlsx(data: dict) -> bytes:
     for r, (values, fmt) in enumerate(rows):
         for c, value in enumerate(values):
             if isinstance(value, str):
-                sheet.write_string(r, c, cell(value), fmt)
+                sheet.write_string(r, c, cell_safe(value), fmt)
             else:
                 sheet.write_number(r, c, value, fmt)
     book.close()

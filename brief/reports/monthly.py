@@ -18,7 +18,6 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
-import polars as pl
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
@@ -34,7 +33,7 @@ from brief.campaigns import permissions
 from brief.campaigns.choices import Channel, Status, channel_label
 from brief.campaigns.models import Brief
 from brief.campaigns.notifications import FOOTER
-from brief.contacts.exports import XLSX_TYPE, formula_safe
+from brief.contacts.exports import XLSX_TYPE, cell_safe
 from brief.core import calendar
 from brief.core.audit import record
 from brief.core.choices import ClockState
@@ -248,11 +247,8 @@ def mass_campaigns(area: Area | None, year: int, month: int, *, user=None) -> di
 
 
 def safe_texts(values: list[str]) -> list[str]:
-    """``values`` with the spreadsheet formula guard (``contacts.exports.formula_safe``)."""
-    if not values:
-        return []
-    frame = pl.DataFrame({"v": [str(v) for v in values]}, schema={"v": pl.String})
-    return list(formula_safe(frame)["v"])
+    """``values`` as text with the spreadsheet formula guard (``contacts.exports.cell_safe``)."""
+    return [cell_safe(str(v)) for v in values]
 
 
 def write_sheet(book, name: str, header: list[str], rows: list[list[Any]]) -> None:
