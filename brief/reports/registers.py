@@ -24,7 +24,8 @@ from typing import IO
 
 import polars as pl
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from brief.calls.models import Interaction
@@ -74,13 +75,9 @@ _PARTS = {
 _PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
-def _letters(n: int) -> str:
-    out = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        out = chr(65 + rest) + out
-    return out
+_SPECIAL = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F]"
+_EDGE_SPACE = r"^\s|\s$"
+_INLINE = 't="inlineStr"><is>'
 
 
 def _xml_text(column: pl.Expr) -> pl.Expr:
@@ -101,7 +98,6 @@ class SheetWriter:
     def __init__(self, handle: IO[bytes], sheet: str, header: Sequence[str]):
         self.zip = zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.columns = len(header)
-        self.letters = [_letters(c) for c in range(self.columns)]
         self.rows = 0
         name = sheet.replace("&", "&amp;").replace("<", "").replace(">", "")[:31]
         self.zip.writestr(
@@ -128,29 +124,29 @@ class SheetWriter:
         return [f"c{n}" for n in range(self.columns)]
 
     def _rows(self, frame: pl.DataFrame, style: str = "") -> None:
-        number = pl.int_range(self.rows + 1, self.rows + 1 + frame.height, eager=False).cast(
-            pl.String
-        )
-        cells = [
-            pl.when(pl.col(c).is_null() | (pl.col(c) == ""))
-            .then(pl.lit(""))
-            .otherwise(
-                pl.concat_str(
-                    pl.lit(f'<c r="{letter}'),
-                    number,
-                    pl.lit(f'"{style} t="inlineStr"><is><t xml:space="preserve">'),
-                    _xml_text(pl.col(c)),
-                    pl.lit("</t></is></c>"),
+        """Append ``frame`` as ``<row>`` elements, one text line per row.
+
+        Cells carry no ``r`` reference (it is optional: a reader places them in order), an
+        empty cell is ``<c/>``, escaping runs only on the columns of this chunk that hold a
+        character to escape, and ``xml:space="preserve"`` only on the values that need it.
+        """
+        cells = []
+        for name in frame.columns:
+            values = frame[name]
+            text = pl.col(name)
+            if values.str.contains(_SPECIAL).any():
+                text = _xml_text(text)
+            plain = pl.lit(f"<c{style} {_INLINE}<t>")
+            opening: pl.Expr = plain
+            if values.str.contains(_EDGE_SPACE).any():
+                kept = pl.lit(f'<c{style} {_INLINE}<t xml:space="preserve">')
+                opening = (
+                    pl.when(pl.col(name).str.contains(_EDGE_SPACE)).then(kept).otherwise(plain)
                 )
-            )
-            for c, letter in zip(frame.columns, self.letters, strict=True)
-        ]
-        xml = frame.select(
-            pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>")).alias(
-                "xml"
-            )
-        )
-        self.out.write("".join(xml["xml"].to_list()).encode())
+            filled = pl.when(pl.col(name) != "").then(text)
+            cells.append(pl.concat_str(opening, filled, pl.lit("</t></is></c>")).fill_null("<c/>"))
+        xml = frame.select(pl.concat_str(pl.lit("<row>"), *cells, pl.lit("</row>")).alias("xml"))
+        xml.write_csv(self.out, include_header=False, quote_style="never")
         self.rows += frame.height
 
     def write(self, frame: pl.DataFrame) -> None:
@@ -180,7 +176,7 @@ def _cursor_chunks(
 ) -> Iterator[pl.DataFrame]:
     """The ``values_list`` rows of ``queryset`` as frames of :data:`CHUNK_ROWS` rows, read
     through a plain cursor (no Django per-value conversion; datetimes come as the database
-    gives them and :func:`_localize` formats them)."""
+    gives them, or as text when the query casts them, and :func:`_localize` formats them)."""
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -242,7 +238,13 @@ def message_frames(messages: QuerySet[Message]) -> Iterator[pl.DataFrame]:
     """The sent register's rows (``_SENT`` columns) as text frames."""
     fields = [f for _h, f in _SENT]
     names = [f.replace("__", "_") for f in fields]
-    queryset = messages.order_by("sweep_id", "id").values_list(*fields)
+    # Times read as text: the driver's datetime conversion would cost a Python object each.
+    texts = {f"{f}_text": Cast(f, TextField()) for f in _TIMES}
+    queryset = (
+        messages.annotate(**texts)
+        .order_by("sweep_id", "id")
+        .values_list(*[f"{f}_text" if f in _TIMES else f for f in fields])
+    )
     for frame in _cursor_chunks(queryset, names):
         frame = _localize(frame, [n for n in names if n in _TIMES])
         yield _status_labels(frame, "status")
