@@ -44,9 +44,9 @@ def _setup() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    from brief.core.bench import migrate_fresh
 
-    call_command("migrate", verbosity=0)
+    migrate_fresh()
 
 
 def _user() -> Any:

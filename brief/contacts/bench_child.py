@@ -54,14 +54,13 @@ def import_base(path: str) -> dict[str, Any]:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
     from brief.accounts.models import Area, User
     from brief.campaigns.models import Attachment, Brief
     from brief.contacts import importer
     from brief.contacts.models import Contact, ContactBase
+    from brief.core.bench import migrate_fresh
 
-    call_command("migrate", verbosity=0)
+    migrate_fresh()
     area = Area.objects.create(code="bench", name="Bench")
     user = User.objects.create_user("bench", area=area)
     brief = Brief.objects.create(

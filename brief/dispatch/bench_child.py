@@ -33,14 +33,14 @@ def _campaign(n: int) -> tuple[Any, Any]:
 
     django.setup()
     import polars as pl
-    from django.core.management import call_command
 
     from brief.accounts.models import Area, User
     from brief.campaigns.models import Brief
     from brief.contacts import importer
     from brief.contacts.models import ContactBase
+    from brief.core.bench import migrate_fresh
 
-    call_command("migrate", verbosity=0)
+    migrate_fresh()
     area = Area.objects.create(code="bench", name="Bench")
     user = User.objects.create_user("bench", area=area)
     user.is_superuser = True

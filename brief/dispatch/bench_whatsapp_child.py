@@ -17,16 +17,15 @@ def setup(n: str, code: str, secret: str) -> dict[str, Any]:
     import django
 
     django.setup()
-    from django.core.management import call_command
-
     from brief.accounts.models import Area, User
     from brief.campaigns.models import Brief
     from brief.contacts.models import Contact, ContactBase
     from brief.content.models import Template
+    from brief.core.bench import migrate_fresh
     from brief.dispatch.models import Message, ProviderAccount, Sweep
 
     size = int(n)
-    call_command("migrate", verbosity=0)
+    migrate_fresh()
     area = Area.objects.create(code="bench", name="Bench")
     user = User.objects.create_user("bench", area=area)
     brief = Brief.objects.create(code="BRF-BENCH-0001", area=area, requester=user, name="Bench",

@@ -59,10 +59,11 @@ def _fill(n: int) -> Any:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection, transaction
 
-    call_command("migrate", verbosity=0)
+    from brief.core.bench import migrate_fresh
+
+    migrate_fresh()
     from brief.accounts.models import Area, Provider, User
     from brief.campaigns.models import Brief
     from brief.contacts.models import Contact, ContactBase

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SEED = """
 import django; django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
+from brief.core.bench import migrate_fresh
+migrate_fresh()
 from brief.accounts.actions import set_roles
 from brief.accounts.models import Area, User
 from brief.campaigns import actions
