@@ -57,7 +57,7 @@ def test_xlsx_sheets_carry_the_figures(reported):
 def test_sheet_writer_writes_text_cells_escaped(tmp_path):
     # given rows with XML specials, control characters, formulas and empty cells
     frame = pl.DataFrame(
-        {"a": ["<b>&", "=1+1", ""], "b": ["x\x01y", None, "-3"], "c": ["ü", "@x", "+5"]}
+        {"a": ["<b>&", "=1+1", ""], "b": ["x\x01y", None, "-3"], "c": ["ü", "@x", " +5 "]}
     )
     path = tmp_path / "r.xlsx"
     with path.open("wb") as handle, registers.SheetWriter(handle, "Hoja & 1", ["a", "b", "c"]) as w:
@@ -69,6 +69,6 @@ def test_sheet_writer_writes_text_cells_escaped(tmp_path):
         ["a", "b", "c"],
         ["<b>&", "xy", "ü"],
         ["'=1+1", "", "'@x"],
-        ["", "'-3", "'+5"],
+        ["", "'-3", " +5 "],
         ["<b>&", "xy", "ü"],
     ]
