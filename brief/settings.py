@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "brief.calls",
     "brief.reports",
     "brief.evidence",
+    "brief.privacy",
     "brief.demo",
 ]
 

@@ -16,6 +16,7 @@ from brief.core.schema import SchemaView
 from brief.dispatch import api as dispatch_api
 from brief.dispatch.hooks import provider_callback
 from brief.evidence import api as evidence_api
+from brief.privacy.api import DataSubjectViewSet
 from brief.reports import api as reports_api
 
 BRIEF = r"briefs/(?P<code>[^/]+)"
@@ -68,6 +69,7 @@ router.register("sweeps", dispatch_api.SweepViewSet, basename="sweep")
 # --- monthly reports, QC sample ---
 router.register("recommendations", reports_api.RecommendationViewSet, basename="recommendation")
 router.register("reports/monthly", reports_api.MonthlyReportViewSet, basename="monthly_report")
+router.register("data-subjects", DataSubjectViewSet, basename="data_subject")
 router.register(
     "provider-accounts", dispatch_api.ProviderAccountViewSet, basename="provider_account"
 )
@@ -98,6 +100,7 @@ urlpatterns = [
     path("", include("brief.calls.urls")),
     path("", include("brief.reports.urls")),
     path("", include("brief.evidence.urls")),
+    path("", include("brief.privacy.urls")),
     path("", include("brief.core.urls")),
 ]
 

@@ -22,7 +22,7 @@ from brief.campaigns.models import Brief
 from brief.campaigns.permissions import require_view, visible_brief
 from brief.contacts.exports import XLSX_TYPE
 from brief.content.models import Template
-from brief.core.api import BRIEF_CODE_PARAM, request_object
+from brief.core.api import BRIEF_CODE_PARAM, form_data, request_object
 from brief.core.exceptions import Invalid
 
 from . import actions, conversations, exports, figures, history, statement, typification
@@ -467,14 +467,7 @@ class HistoryViewSet(viewsets.ViewSet):
     )
     def list(self, request):
         form = HistoryForm(request.query_params)
-        if not form.is_valid():
-            errors = [
-                {"code": e["code"] or "invalid", "message": e["message"], "field": field}
-                for name, items in form.errors.get_json_data().items()
-                for e in items
-                for field in [None if name == "__all__" else name]
-            ]
-            raise Invalid(errors[0]["message"], errors=errors)
+        form_data(form)
         result = form.look_up(request.user, via="api", request=request)
         rows = [history.entry_dict(e) for e in result.entries]
         payload = {

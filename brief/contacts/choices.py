@@ -36,3 +36,4 @@ class SuppressionSource(models.TextChoices):
     MANUAL = "manual", _("Registro manual")
     BOUNCE = "bounce", _("Rebote permanente del correo")
     COMPLAINT = "complaint", _("Queja de correo no deseado (ARF)")
+    DATA_SUBJECT = "data_subject", _("Solicitud de supresión del titular (Ley 1581)")

@@ -52,6 +52,19 @@ def request_object(request) -> Mapping[str, Any]:
     return data
 
 
+def form_data(form) -> dict[str, Any]:
+    """A Django form's cleaned data, or :class:`Invalid` (a structured 400) with every error."""
+    if form.is_valid():
+        return form.cleaned_data
+    errors = [
+        {"code": e["code"] or "invalid", "message": e["message"], "field": field}
+        for name, items in form.errors.get_json_data().items()
+        for e in items
+        for field in [None if name == "__all__" else name]
+    ]
+    raise Invalid(errors[0]["message"], errors=errors)
+
+
 def error_response(code: str, message: str, *, status_code: int, field: str | None = None):
     return Response(
         {"errors": [{"code": code, "message": message, "field": field}]}, status=status_code

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from brief.core.roles import AUDIT_READERS, Role
+from brief.core.roles import AUDIT_READERS, DATA_PROTECTION_ROLES, Role
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -55,6 +55,7 @@ NAVIGATION: list[tuple[StrOrPromise, str, frozenset[str]]] = [
         frozenset({Role.ANALISTA_OCM, Role.PROVEEDOR, Role.AUDITOR}),
     ),
     (_("Auditoría"), "core:audit_list", AUDIT_READERS),
+    (_("Datos personales"), "privacy:search", DATA_PROTECTION_ROLES),
     # --- monthly reports, QC sample ---
     (
         _("Informe mensual"),

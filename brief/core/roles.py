@@ -28,3 +28,5 @@ AREA_ROLES = frozenset({Role.SOLICITANTE, Role.JEFE})
 PROVIDER_ROLES = frozenset({Role.PROVEEDOR, Role.ASESOR})
 # Roles allowed to read the audit log.
 AUDIT_READERS = frozenset({Role.AUDITOR, Role.ANALISTA_OCM})
+# Roles that handle data-subject requests (Ley 1581): search, export, erase.
+DATA_PROTECTION_ROLES = frozenset({Role.ANALISTA_OCM, Role.LIDER_PROCESO})
