@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "brief.core",
     "brief.accounts",
     "brief.campaigns",

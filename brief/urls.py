@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from brief.accounts import views as account_views
 from brief.accounts.api import MeViewSet, TokenView
 from brief.calls import api as calls_api
 from brief.campaigns.api import BriefChangesViewSet, BriefViewSet, NotificationViewSet
@@ -20,6 +21,9 @@ from brief.privacy.api import DataSubjectViewSet
 from brief.reports import api as reports_api
 
 BRIEF = r"briefs/(?P<code>[^/]+)"
+
+# The admin signs in through Brief's own login: lockout and two-step sign-in apply there too.
+admin.site.login = account_views.admin_login  # type: ignore[method-assign,assignment]
 
 # Every API endpoint is a viewset on this router; URL names (DESIGN §6, reversed by templates
 # and tests) are kept by each viewset's ``route_names``. The routes under a brief come first,

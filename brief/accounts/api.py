@@ -1,19 +1,23 @@
 """Token authentication endpoint (DESIGN §6)."""
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from . import lockout, tokens
+from brief.core.exceptions import Invalid
+
+from . import lockout, otp, tokens
 
 
 @extend_schema(summary="Obtener un token de API con usuario y contraseña")
 class TokenView(ObtainAuthToken):
-    """``POST {"username", "password"}`` → ``{"token", "expires_at"}``, a new token each time
-    (the previous one is revoked); bad credentials → 400; a username locked out after
-    repeated failures → 429 ``locked_out`` (README "API")."""
+    """``POST {"username", "password"[, "otp"]}`` → ``{"token", "expires_at"}``, a new token
+    each time (the previous one is revoked); bad credentials → 400; a username locked out after
+    repeated failures → 429 ``locked_out``; with two-step sign-in on, ``otp`` (the current code)
+    is required: missing → 400 ``otp_required``, wrong → 400 ``otp_invalid`` (README "API")."""
 
     def post(self, request, *args, **kwargs):
         try:
@@ -24,7 +28,18 @@ class TokenView(ObtainAuthToken):
             if getattr(request, "axes_locked_out", False):
                 return lockout.locked_out(request._request)
             raise
-        token = tokens.issue(serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        device = otp.device_of(user)
+        if device is not None:
+            code = request.data.get("otp") if hasattr(request.data, "get") else None
+            if not code:
+                raise Invalid(
+                    gettext("Esta cuenta usa verificación en dos pasos: envíe también «otp»."),
+                    code="otp_required",
+                    field="otp",
+                )
+            otp.check(device, str(code))
+        token = tokens.issue(user)
         return Response({"token": token.key, "expires_at": tokens.expires_at(token).isoformat()})
 
 

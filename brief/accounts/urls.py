@@ -1,16 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from . import views
+
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "ingresar/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("ingresar/", views.LoginView.as_view(), name="login"),
+    path("ingresar/codigo/", views.otp_verify, name="otp_verify"),
+    path("verificacion/", views.otp_setup, name="otp_setup"),
     path("salir/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "clave/",

@@ -1,4 +1,5 @@
-"""Brute-force lockout (django-axes) on the login page, the admin and the API token."""
+"""Brute-force lockout (django-axes) on the login page (the admin signs in there) and the API
+token."""
 
 import datetime as dt
 
@@ -38,11 +39,17 @@ def test_token_endpoint_locks_with_a_structured_error(client, solicitante, setti
     assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
 
 
-def test_admin_login_counts_and_locks_too(client, superuser, settings):
+def test_admin_login_goes_through_brief_login(client, superuser):
+    # The admin's own form is gone: it sends people to Brief's login (lockout and two-step
+    # sign-in apply there), and a password posted to it signs nobody in.
     url = reverse("admin:login")
-    _fail(client, url, superuser.username, settings.AXES_FAILURE_LIMIT)
-    response = client.post(url, {"username": superuser.username, "password": "demo"})
-    assert response.status_code == 429
+    response = client.get(url, {"next": reverse("admin:index")})
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"{reverse('accounts:login')}?next={reverse('admin:index').replace('/', '%2F')}"
+    )
+    posted = client.post(url, {"username": superuser.username, "password": "demo"})
+    assert posted.status_code == 302
     assert SESSION_KEY not in client.session
 
 
