@@ -412,3 +412,27 @@ def reported(campaign, proveedor, monkeypatch):
         observations=REPORT_FORMULA,
     )
     return brief, sms, email
+
+
+# --- storage faults ----------------------------------------------------------------------
+
+
+@pytest.fixture(params=["full", "read_only"])
+def broken_media(request, settings):
+    """``MEDIA_ROOT`` on a small disk; calling the fixture's value, once the test's world is
+    built, makes that disk full or read-only: → (folder, expected error code, files before)."""
+    from tests.services import files_in, fill, read_only, small_disk
+
+    with small_disk() as folder:
+        settings.MEDIA_ROOT = str(folder)
+
+        def break_it():
+            for sub in ("grabaciones", "rejects"):
+                (folder / sub).mkdir(exist_ok=True)
+            if request.param == "full":
+                fill(folder)
+            else:
+                read_only(folder)
+            return folder, f"storage_{request.param}", files_in(folder)
+
+        yield break_it

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from brief.core.bench import PG_BIN, free_port, postgres_cluster, wait_port
-from tests.helpers import require_binary
+from tests.helpers import IN_CI, require_binary
 
 
 @contextlib.contextmanager
@@ -198,3 +200,46 @@ service anvil {{
         proc.terminate()
         proc.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- a small real disk (tmpfs) that can be made full or read-only -----------------------
+
+
+def _need_mount() -> None:
+    reason = "mounting a small tmpfs needs root (it stands in for a full or read-only disk)"
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def small_disk(size: str = "256k"):
+    """A real file system of ``size`` bytes (tmpfs), unmounted afterwards."""
+    _need_mount()
+    folder = Path(tempfile.mkdtemp(prefix="brief-disk-"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+        folder.rmdir()
+
+
+def fill(folder: Path) -> None:
+    """Write a filler file until the file system refuses one more byte."""
+    fd = os.open(folder / "relleno.bin", os.O_WRONLY | os.O_CREAT)
+    try:
+        with contextlib.suppress(OSError):
+            while True:
+                os.write(fd, b"\0" * 4096)
+    finally:
+        os.close(fd)
+
+
+def read_only(folder: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())

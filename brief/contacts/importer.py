@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.utils.translation import gettext
 
 from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
+from brief.core.storage import remove_partial, storage_error
 
 from .choices import BaseStatus
 from .cleaning import CleanResult, clean_base
@@ -103,7 +105,14 @@ def write_rejects(base: ContactBase, rejects: pl.DataFrame) -> None:
     folder = Path(settings.MEDIA_ROOT) / "rejects"
     folder.mkdir(parents=True, exist_ok=True)
     name = f"rejects/base-{base.pk}.csv"
-    formula_safe(rejects).write_csv(Path(settings.MEDIA_ROOT) / name)
+    target = Path(settings.MEDIA_ROOT) / name
+    partial = target.with_name(f"{target.name}.part")
+    try:  # written aside and renamed: never a half-written rejects file under its name
+        formula_safe(rejects).write_csv(partial)
+        os.replace(partial, target)
+    except BaseException:
+        remove_partial(partial)
+        raise
     base.rejects_file.name = name
 
 
@@ -208,7 +217,12 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
     except BaseFileError as exc:
         _abort(base, BaseStatus.FAILED, exc.code, exc.message)
         return BaseStatus.FAILED
-    except Exception:
+    except Exception as exc:
+        disk = storage_error(exc)
+        if disk is not None:
+            log.warning("import of base %s stopped: %s", base_id, exc)
+            _abort(base, BaseStatus.FAILED, disk.code, disk.message)
+            return BaseStatus.FAILED
         log.exception("import of base %s failed", base_id)
         _abort(
             base,
@@ -225,7 +239,10 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
 def _abort(base: ContactBase, status: str, code: str, message: str) -> None:
     delete_contacts(base.pk)
     if base.rejects_file:
-        base.rejects_file.delete(save=False)
+        try:
+            base.rejects_file.delete(save=False)
+        except OSError:  # a read-only disk: the file stays, nothing refers to it any more
+            log.warning("could not delete %s", base.rejects_file.name)
     ContactBase.objects.filter(pk=base.pk).update(
         status=status,
         error_code=code,

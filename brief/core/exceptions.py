@@ -51,3 +51,11 @@ class Conflict(Refusal):
 
     status_code = 409
     code = "invalid_state"
+
+
+class StorageUnavailable(Refusal):
+    """The file store cannot take a file (disk full, quota, read-only): HTTP 507; the partial
+    file is removed and nothing refers to it (``brief.core.storage``)."""
+
+    status_code = 507
+    code = "storage_unavailable"
