@@ -219,6 +219,9 @@ if BRIEF_CONTRACT_END:
     except ValueError as exc:
         raise ImproperlyConfigured("BRIEF_CONTRACT_END must be a date YYYY-MM-DD") from exc
 BRIEF_RETENTION_YEARS = env_int("BRIEF_RETENTION_YEARS", 5)
+# Encryption at rest of stored files (brief.core.crypto): comma-separated 32-byte keys in
+# URL-safe base64, the encrypting one first; empty: files are stored as they are.
+BRIEF_ENCRYPTION_KEYS = env("BRIEF_ENCRYPTION_KEYS", "") or ""
 # Openings of one recipient's tracked link within this window count once (replays, scanners).
 BRIEF_LINK_OPEN_WINDOW_SECONDS = env_int("BRIEF_LINK_OPEN_WINDOW_SECONDS", 600)
 # How long the signed URL of a voice creative (fetched by the voice provider) stays valid.

@@ -16,6 +16,11 @@ STORAGES = {
     "default": {"BACKEND": "brief.core.storage.FileStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Every stored file of the suite is encrypted at rest (README «Encryption at rest»), with a fixed
+# test key; child processes (workers, benchmarks) read the same settings.
+BRIEF_ENCRYPTION_KEYS = env(  # type: ignore[assignment]  # noqa: F405
+    "BRIEF_ENCRYPTION_KEYS", "dGVzdC1rZXktb2YtYnJpZWYtdGVzdHMtMzItYnl0ZXM"
+)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

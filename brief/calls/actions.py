@@ -11,6 +11,7 @@ briefs assigned to them (``AdvisorAssignment``, read by ``campaigns.permissions`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -55,6 +56,7 @@ from brief.core.choices import DurationUnit, Responsible
 from brief.core.exceptions import Conflict, DomainError, Forbidden, Invalid
 from brief.core.models import SLARule
 from brief.core.roles import Role
+from brief.core.storage import local_copy
 from brief.core.uploads import check_upload, extension
 from brief.dispatch.actions import finish_sweep
 from brief.dispatch.choices import RANK, MessageStatus, SweepState
@@ -1721,11 +1723,19 @@ def run_interaction_import(import_id: int) -> str:
 
 
 def _run_import(job: InteractionImport, actor, folder: Path) -> str:
+    with contextlib.ExitStack() as stack:
+        return _run_import_files(job, actor, folder, stack)
+
+
+def _run_import_files(
+    job: InteractionImport, actor, folder: Path, stack: contextlib.ExitStack
+) -> str:
     archive = None
     if job.recordings:
-        archive = imports.RecordingArchive(Path(job.recordings.path), folder)
+        archive = imports.RecordingArchive(stack.enter_context(local_copy(job.recordings)), folder)
     try:
-        headers, rows = imports.read_rows(Path(job.file.path), extension(job.source_name))
+        sheet = stack.enter_context(local_copy(job.file))
+        headers, rows = imports.read_rows(sheet, extension(job.source_name))
         briefs = Brief.objects.visible_to(actor).filter(provider_id=job.provider_id)
         chosen = briefs.filter(pk=job.brief_id).first() if job.brief_id else None
         plans, errors = imports.plan_rows(

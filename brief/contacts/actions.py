@@ -23,6 +23,7 @@ from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
+from brief.core.storage import local_copy
 
 from .choices import OPEN_BASE_STATES, BaseStatus, SuppressionChannel, SuppressionSource
 from .cleaning import parse_channels
@@ -76,9 +77,8 @@ def inspect_attachment(
     if attachment.kind != AttachmentKind.BASE:
         raise Invalid(gettext("El adjunto no es una base de datos."), code="not_a_base")
     try:
-        read = read_base(
-            Path(attachment.file.path), sheet=sheet, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES
-        )
+        with local_copy(attachment.file) as plain:
+            read = read_base(plain, sheet=sheet, max_bytes=settings.BRIEF_MAX_UPLOAD_BYTES)
     except BaseFileError as exc:
         raise Invalid(exc.message, code=exc.code, field="file") from exc
     headers = list(read.df.columns)

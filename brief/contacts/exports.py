@@ -13,6 +13,8 @@ import xlsxwriter
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
+from brief.core.storage import local_copy
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,9 +61,8 @@ def rejects_response(base, fmt: str) -> HttpResponse | FileResponse:
     name = f"rechazados-{base.brief.code}-{base.pk}"
     try:
         if fmt == "xlsx":
-            response = HttpResponse(
-                rejects_xlsx(Path(base.rejects_file.path)), content_type=XLSX_TYPE
-            )
+            with local_copy(base.rejects_file) as plain:
+                response = HttpResponse(rejects_xlsx(plain), content_type=XLSX_TYPE)
             response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
             return response
         handle = base.rejects_file.open("rb")

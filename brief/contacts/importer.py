@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
-from brief.core.storage import remove_partial, storage_error
+from brief.core.storage import local_copy, storage_error
 
 from .choices import BaseStatus
 from .cleaning import CleanResult, clean_base
@@ -102,18 +103,12 @@ def insert_rows(frame: pl.DataFrame) -> None:
 
 
 def write_rejects(base: ContactBase, rejects: pl.DataFrame) -> None:
-    folder = Path(settings.MEDIA_ROOT) / "rejects"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"rejects/base-{base.pk}.csv"
-    target = Path(settings.MEDIA_ROOT) / name
-    partial = target.with_name(f"{target.name}.part")
-    try:  # written aside and renamed: never a half-written rejects file under its name
-        formula_safe(rejects).write_csv(partial)
-        os.replace(partial, target)
-    except BaseException:
-        remove_partial(partial)
-        raise
-    base.rejects_file.name = name
+    """Store the rejects CSV through the file store (encrypted at rest when keys are set; a
+    full or read-only disk raises ``StorageUnavailable`` and leaves nothing)."""
+    with tempfile.TemporaryFile() as handle:
+        formula_safe(rejects).write_csv(handle)
+        handle.seek(0)
+        base.rejects_file.save(f"base-{base.pk}.csv", File(handle), save=False)
 
 
 def delete_contacts(base_id: int) -> None:
@@ -176,8 +171,10 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
                     "missing_file",
                     gettext("El archivo de la base ya no existe; adjúntelo de nuevo."),
                 )
-            path = Path(base.attachment.file.path)
-        result = clean_file(base, path, progress)
+            with local_copy(base.attachment.file) as plain:
+                result = clean_file(base, plain, progress)
+        else:
+            result = clean_file(base, path, progress)
         frame = storage_frame(result.contacts, base_id)
         total = frame.height
         for offset in range(0, total, CHUNK_ROWS):

@@ -30,6 +30,7 @@ from brief.contacts.models import Contact, ContactBase
 from brief.core import calendar
 from brief.core import retention as legal_retention
 from brief.core.audit import record
+from brief.core.crypto import DecryptionError
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import AREA_ROLES, Role
 from brief.core.uploads import check_upload
@@ -551,10 +552,14 @@ def add_creative(
 
 
 def file_sha256(creative: Creative) -> str:
+    """SHA-256 of the creative's content; empty when an encrypted file was altered."""
     digest = hashlib.sha256()
-    with creative.file.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with creative.file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except DecryptionError:
+        return ""
     return digest.hexdigest()
 
 

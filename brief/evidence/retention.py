@@ -28,6 +28,7 @@ from django.db import models
 from django.utils import timezone
 
 from brief.core import retention as legal
+from brief.core.crypto import DecryptionError
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,10 @@ def file_digest(storage, path: str) -> str:
     if not storage.exists(path):
         return ""
     digest = hashlib.sha256()
-    with storage.open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with storage.open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except DecryptionError:  # an encrypted file altered on disk: no digest matches it
+        return ""
     return digest.hexdigest()
