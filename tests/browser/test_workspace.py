@@ -69,3 +69,37 @@ def test_returned_brief_on_a_phone(login, page, live_server, make_brief, analist
     page.go_back()
     expect(page.locator("#pestana-historial")).to_be_visible()
     page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_list_board_sweep_and_report_fit_a_phone(login, page, live_server, reported):
+    # given a campaign with two sweeps and a report
+    brief, sms, _email = reported
+    page.set_viewport_size(PHONE)
+    login("analista")
+    pages = {
+        "lista": reverse("campaigns:brief_list"),
+        "tablero": reverse("campaigns:board"),
+        "barrido": reverse("dispatch:sweep_detail", args=[sms.pk]),
+        "informe": reverse("reports:campaign", args=[brief.code]),
+        "barridos del brief": reverse("campaigns:brief_tab", args=[brief.code, "barridos"]),
+    }
+    # then none of them scrolls sideways at 390 px
+    wide = {}
+    for name, url in pages.items():
+        page.goto(live_server.url + url)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.wait_for_load_state("networkidle")  # htmx panels loaded
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > page.evaluate("() => document.documentElement.clientWidth"):
+            page.screenshot(path=f"/tmp/wide_{name.replace(' ', '_')}.png", full_page=True)
+            wide[name] = width
+    assert wide == {}
+    # and the list shows each brief's state within the screen (one card per brief)
+    page.goto(live_server.url + pages["lista"])
+    state = page.locator("td[data-label=Estado]", has_text=brief.get_status_display())
+    expect(state).to_be_visible()
+    box = state.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    page.screenshot(path="/tmp/brief_list_390.png", full_page=True)
