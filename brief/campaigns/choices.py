@@ -34,19 +34,22 @@ class Status(models.TextChoices):
 
 TERMINAL = frozenset({Status.ACCEPTED, Status.CANCELLED})
 EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
-# States in which the provider sees the brief.
-PROVIDER_VISIBLE = frozenset(
-    {
-        Status.FORWARDED,
-        Status.RECEIVED,
-        Status.BASE_LOADED,
-        Status.AWAITING_EXIT_APPROVAL,
-        Status.EXECUTING,
-        Status.RESULTS_REVIEW,
-        Status.RESULTS_SENT,
-        Status.ACCEPTED,
-    }
+# The procedure's main line, in order (DESIGN §2): the steps of the brief page's stepper.
+MAIN_LINE: tuple[Status, ...] = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.FORWARDED,
+    Status.RECEIVED,
+    Status.BASE_LOADED,
+    Status.AWAITING_EXIT_APPROVAL,
+    Status.EXECUTING,
+    Status.RESULTS_REVIEW,
+    Status.RESULTS_SENT,
+    Status.ACCEPTED,
 )
+# States in which the provider sees the brief: from forwarding on.
+PROVIDER_VISIBLE = frozenset(MAIN_LINE[MAIN_LINE.index(Status.FORWARDED) :])
 
 
 class CampaignClass(models.TextChoices):

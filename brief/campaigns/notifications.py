@@ -24,6 +24,7 @@ from brief.core.roles import Role
 
 from .choices import ACTIONS, NoticeKind, Status
 from .models import Brief, Notification
+from .workspace import brief_url
 
 # Target state → who acts next: "ocm", "area" (requesting area), "provider", "comms", "leader".
 NEXT_ACTORS: dict[str, tuple[str, ...]] = {
@@ -61,8 +62,7 @@ def recipients(brief, to_status: str) -> list[User]:
 
 
 def brief_link(brief, anchor: str = "") -> str:
-    url = settings.SITE_URL + reverse("campaigns:brief_detail", args=[brief.code])
-    return f"{url}#{anchor}" if anchor else url
+    return settings.SITE_URL + brief_url(brief.code, anchor)
 
 
 def notify_in_app(
@@ -74,7 +74,7 @@ def notify_in_app(
     if key:
         done = set(Notification.objects.filter(key=key).values_list("user_id", flat=True))
         users = [u for u in users if u.pk not in done]
-    url = reverse("campaigns:brief_detail", args=[brief.code]) + (f"#{anchor}" if anchor else "")
+    url = brief_url(brief.code, anchor)
     Notification.objects.bulk_create(
         [
             Notification(user=u, kind=kind, brief=brief, text=text[:500], url=url, key=key)

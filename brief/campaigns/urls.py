@@ -10,6 +10,7 @@ urlpatterns = [
     path("briefs/nuevo/", views.brief_create, name="brief_create"),
     path("briefs/resumen/", views.home_panels, name="home_panels"),
     path("briefs/<str:code>/", views.brief_detail, name="brief_detail"),
+    path("briefs/<str:code>/pestana/<str:tab>/", views.brief_tab, name="brief_tab"),
     path("briefs/<str:code>/editar/", views.brief_edit, name="brief_edit"),
     path("briefs/<str:code>/adjuntos/", views.attachment_upload, name="attachment_upload"),
     path(

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,7 +34,7 @@ from brief.core.forms import add_domain_errors
 from brief.core.models import SLAClock
 from brief.core.roles import AREA_ROLES, PROVIDER_ROLES, Role
 
-from . import actions, permissions
+from . import actions, permissions, workspace
 from .choices import (
     ACTIONS,
     APPROVALS,
@@ -83,7 +83,6 @@ STATUS_CSS: dict[str, str] = {
 }
 # Actions shown folded (they need a deliberate second step).
 FOLDED_ACTIONS = frozenset({"return", "return_results", "reject_results", "cancel"})
-SOON = dt.timedelta(hours=24)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -107,10 +106,8 @@ def _visible_briefs(user) -> QuerySet[Brief]:
 
 
 def _to_detail(brief: Brief, anchor: str = ""):
-    response = redirect("campaigns:brief_detail", code=brief.code)
-    if anchor:
-        response["Location"] += f"#{anchor}"
-    return response
+    """Back to the brief page, on the tab that holds ``anchor``."""
+    return redirect(workspace.brief_url(brief.code, anchor))
 
 
 def _status_css(status: str) -> str:
@@ -190,7 +187,7 @@ def _clock_status(clock: SLAClock, now: dt.datetime) -> tuple[str, str]:
         return _("vencido"), "late"
     if clock.state == ClockState.PAUSED:
         return _("en pausa"), "warn"
-    if clock.due_at - now <= SOON:
+    if sla.risk(clock.due_at, now) == sla.RISK_AT_RISK:
         return _("en curso · vence pronto"), "warn"
     return _("en curso"), ""
 
@@ -313,17 +310,16 @@ def _exit_summary(brief: Brief) -> dict[str, Any]:
     }
 
 
-def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) -> dict:
-    user = request.user
-    bound = bound or {}
-    now = timezone.now()
+def _action_forms(brief: Brief, user, bound: dict[str, Any]) -> list[dict[str, Any]]:
+    """The action panel: every action ``user`` may run now, the blocked ones disabled with the
+    refusal of the same check the action runs."""
     allowed = permissions.allowed_actions(brief, user)
     blocked = permissions.blocked_actions(brief, user)
     first_open = next(
         (s.name for s in allowed if s.name not in FOLDED_ACTIONS and s.name not in blocked),
         None,
     )
-    action_forms = [
+    return [
         {
             "spec": spec,
             "form": bound.get(spec.name) or ActionForm(spec.name),
@@ -335,14 +331,58 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
         }
         for spec in sorted(allowed, key=lambda s: s.name in FOLDED_ACTIONS)
     ]
-    problems = []
-    if any(spec.name == "submit" for spec in allowed):
-        problems = actions.submission_problems(brief, today=calendar.local(now).date())
-    attachments = list(brief.attachments.select_related("uploaded_by"))
-    kinds = permissions.upload_kinds(user, brief)
-    upload_form = bound.get("attachment") or (AttachmentForm(kinds=kinds) if kinds else None)
-    clocks = _clock_rows(brief, now)
 
+
+def _countdown(brief: Brief, now: dt.datetime) -> dict[str, Any] | None:
+    """The brief's nearest open SLA clock, with its risk (``sla.risk``) for the header."""
+    clock = (
+        sla.clocks_for(brief)
+        .filter(stopped_at__isnull=True)
+        .select_related("rule")
+        .order_by("due_at")
+        .first()
+    )
+    if clock is None:
+        return None
+    paused = clock.state == ClockState.PAUSED
+    risk = sla.risk(clock.due_at, now, breached=bool(clock.breached_at))
+    return {
+        "clock": clock,
+        "risk": risk,
+        "paused": paused,
+        "css": {sla.RISK_OVERDUE: "late", sla.RISK_AT_RISK: "warn"}.get(risk, "ok"),
+        "at_risk_seconds": int(sla.AT_RISK_WITHIN.total_seconds()),
+    }
+
+
+def _header_context(request, brief: Brief, bound: dict[str, Any]) -> dict[str, Any]:
+    """What every tab shows: the header (stepper, next actor, countdown, last return) and the
+    side panel (actions and approvals)."""
+    user = request.user
+    now = timezone.now()
+    action_forms = _action_forms(brief, user, bound)
+    names = {item["spec"].name for item in action_forms}
+    attachments = list(brief.attachments.only("kind"))
+    return {
+        "brief": brief,
+        "status_css": _status_css(brief.status),
+        "can_edit": permissions.may_edit(user, brief),
+        "steps": workspace.stepper(brief),
+        "next_steps": workspace.next_steps(brief),
+        "closing": workspace.closing_text(brief),
+        "comeback": workspace.last_comeback(brief),
+        "countdown": _countdown(brief, now),
+        "now": now,
+        "action_forms": action_forms,
+        "problems": actions.submission_problems(brief, today=calendar.local(now).date())
+        if "submit" in names
+        else [],
+        "exit_summary": _exit_summary(brief) if "approve_exit" in names else None,
+        "approvals": _approvals(user, brief, attachments),
+    }
+
+
+def _questions(user, brief: Brief, bound: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     can_answer = permissions.may_answer(user, brief)
     questions = []
     for question in brief.questions.select_related("asked_by", "answered_by"):
@@ -359,45 +399,90 @@ def _detail_context(request, brief: Brief, bound: dict[str, Any] | None = None) 
                 else None,
             }
         )
-    can_ask = permissions.may_ask(user, brief)
     window = actions.question_window_start(brief)
-    ask_deadline = sla.window_due(sla.QUESTION_WINDOW_RULE, window) if window else None
     return {
-        "brief": brief,
-        "status_css": _status_css(brief.status),
-        "sections": _sections(brief),
-        "can_edit": permissions.may_edit(user, brief),
-        "action_forms": action_forms,
-        "problems": problems,
-        "attachments": attachments,
-        "exit_summary": _exit_summary(brief)
-        if any(spec.name == "approve_exit" for spec in allowed)
-        else None,
-        "upload_form": upload_form,
-        "approvals": _approvals(user, brief, attachments),
-        "clocks": clocks,
-        "timeline": _timeline(brief, clocks),
         "questions": questions,
-        "question_form": (bound.get("question") or QuestionForm()) if can_ask else None,
-        "ask_deadline": ask_deadline,
-        "versions": list(brief.versions.select_related("created_by")),
-        "version_changes": _version_changes(brief),
-        "base": _base_rows(_base_summary(brief)),
-        "changes": _change_rows(user, brief, bound),
-        **_start_context(user, brief, bound),
-        "change_form": (bound.get("change") or ChangeRequestForm())
-        if permissions.may_file_change(user, brief)
+        "question_form": (bound.get("question") or QuestionForm())
+        if permissions.may_ask(user, brief)
         else None,
-        "now": now,
+        "ask_deadline": sla.window_due(sla.QUESTION_WINDOW_RULE, window) if window else None,
     }
 
 
-def _render_detail(request, brief: Brief, *, status: int = 200, bound=None):
+def _tab_context(request, brief: Brief, tab: str, bound: dict[str, Any]) -> dict[str, Any]:
+    """What one tab of the brief page shows (only that tab's queries run), with the tab bar."""
+    return {
+        "brief": brief,
+        "tab": tab,
+        "tabs": [
+            {"code": code, "label": label, "url": workspace.brief_url(brief.code, tab=code)}
+            for code, label in workspace.TABS.items()
+        ],
+        "now": timezone.now(),
+    } | _tab_panel(request, brief, tab, bound)
+
+
+def _tab_panel(request, brief: Brief, tab: str, bound: dict[str, Any]) -> dict[str, Any]:
+    user = request.user
+    now = timezone.now()
+    if tab == "formato":
+        kinds = permissions.upload_kinds(user, brief)
+        return {
+            "sections": _sections(brief),
+            "attachments": list(brief.attachments.select_related("uploaded_by")),
+            "upload_form": bound.get("attachment")
+            or (AttachmentForm(kinds=kinds) if kinds else None),
+            "changes": _change_rows(user, brief, bound),
+            "change_form": (bound.get("change") or ChangeRequestForm())
+            if permissions.may_file_change(user, brief)
+            else None,
+        }
+    if tab == "base":
+        return {"base": _base_rows(_base_summary(brief))}
+    if tab == "barridos":
+        return _start_context(user, brief, bound)
+    if tab == "ans":
+        return {"clocks": _clock_rows(brief, now)}
+    if tab == "historial":
+        clocks = _clock_rows(brief, now)
+        return {
+            "timeline": _timeline(brief, clocks),
+            "versions": list(brief.versions.select_related("created_by")),
+            "version_changes": _version_changes(brief),
+        }
+    if tab == "preguntas":
+        return _questions(user, brief, bound, now)
+    return {}
+
+
+# The tab that holds each form of the page, for the page shown again with its errors.
+FORM_TABS = {"attachment": "formato", "change": "formato", "question": "preguntas"}
+FORM_TABS |= {"kickoff": "barridos", "training": "barridos", "answer": "preguntas"}
+
+
+def _chosen_tab(request, bound: dict[str, Any]) -> str:
+    for key in bound:
+        tab = FORM_TABS.get(key.rstrip("0123456789"))
+        if tab:
+            return tab
+    tab = request.GET.get("tab", "")
+    return tab if tab in workspace.TABS else workspace.DEFAULT_TAB
+
+
+def _detail_context(
+    request, brief: Brief, bound: dict[str, Any] | None = None, tab: str | None = None
+) -> dict:
+    bound = bound or {}
+    tab = tab or _chosen_tab(request, bound)
+    return _header_context(request, brief, bound) | _tab_context(request, brief, tab, bound)
+
+
+def _render_detail(request, brief: Brief, *, status: int = 200, bound=None, tab=None):
     brief.refresh_from_db()
     return render(
         request,
         "campaigns/brief_detail.html",
-        _detail_context(request, brief, bound),
+        _detail_context(request, brief, bound, tab),
         status=status,
     )
 
@@ -466,7 +551,11 @@ def board(request):
     rows = list(board_queryset(queryset, now)[:500])
     for brief in rows:
         brief.status_css = _status_css(brief.status)
-        brief.due_soon = bool(brief.next_due and not brief.overdue and brief.next_due - now <= SOON)
+        brief.due_soon = bool(
+            brief.next_due
+            and not brief.overdue
+            and sla.risk(brief.next_due, now) == sla.RISK_AT_RISK
+        )
     groups = []
     for status in Status:
         items = [b for b in rows if b.status == status]
@@ -565,6 +654,21 @@ def brief_edit(request, code: str):
 def brief_detail(request, code: str):
     """The brief page: F559, attachments, approvals, actions, SLA clocks, timeline."""
     return _render_detail(request, _get_brief(request, code))
+
+
+@login_required
+@require_GET
+def brief_tab(request, code: str, tab: str):
+    """One tab of the brief page: the fragment for htmx, the whole page on that tab without
+    JavaScript (the same as ``?tab=``)."""
+    if tab not in workspace.TABS:
+        raise Http404(_("Pestaña desconocida."))
+    brief = _get_brief(request, code)
+    if not request.htmx:
+        return _render_detail(request, brief, tab=tab)
+    return render(
+        request, "campaigns/partials/brief_tabs.html", _tab_context(request, brief, tab, {})
+    )
 
 
 @login_required
@@ -727,22 +831,20 @@ def question_answer(request, code: str, pk: int):
 # --- home ------------------------------------------------------------------------------
 
 
-def _pending_for(user, open_briefs: QuerySet[Brief]) -> list[Any]:
-    """Open briefs waiting on ``user`` (oldest move first), each with ``todo``: the labels of
-    the actions and approvals the user may give now (cancelling is not a pending task)."""
-    pending = []
-    brief: Any  # annotated below for the template
-    for brief in open_briefs.order_by("last_transition_at", "created_at")[:300]:
-        todo = [s.label for s in permissions.allowed_actions(brief, user) if s.name != "cancel"]
-        todo += [
-            _("Dar %(label)s") % {"label": spec.label.lower()}
-            for spec in permissions.approvals_to_give(user, brief)
-        ]
-        if todo:
-            brief.todo = todo
-            brief.status_css = _status_css(brief.status)
-            pending.append(brief)
-    return pending
+def _pending_for(user, open_briefs: QuerySet[Brief]) -> list[workspace.Todo]:
+    """What waits for ``user`` on the open briefs (``workspace.todo_for``): overdue first."""
+    now = timezone.now()
+    unanswered = Question.objects.filter(brief=OuterRef("pk"), answered_at__isnull=True)
+    briefs = board_queryset(open_briefs, now).annotate(
+        unanswered=Subquery(
+            unanswered.values("brief").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        )
+    )
+    todo = workspace.todo_for(user, briefs[:300], now)
+    for item in todo:
+        item.brief.status_css = _status_css(item.brief.status)
+    return todo
 
 
 def _home_cards(user, open_briefs, pending: int) -> list[dict[str, Any]]:

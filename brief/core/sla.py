@@ -41,6 +41,28 @@ def compute_due(start: dt.datetime, duration: int, unit: str) -> dt.datetime:
     raise ValueError(f"unknown duration unit {unit!r}")
 
 
+# How close to its due time a clock is "at risk" (the board's and the brief page's colours).
+AT_RISK_WITHIN = dt.timedelta(hours=24)
+RISK_OK, RISK_AT_RISK, RISK_OVERDUE = "ok", "at_risk", "overdue"
+
+
+def risk(
+    due_at: dt.datetime,
+    now: dt.datetime,
+    *,
+    breached: bool = False,
+    within: dt.timedelta = AT_RISK_WITHIN,
+) -> str:
+    """The risk of an open clock due at ``due_at``, seen at ``now``: ``"overdue"`` once the due
+    time has passed (or the clock was marked breached), ``"at_risk"`` when it falls due within
+    ``within``, ``"ok"`` otherwise. Pure: the countdown, the board and the to-do list agree."""
+    if breached or due_at <= now:
+        return RISK_OVERDUE
+    if due_at - now <= within:
+        return RISK_AT_RISK
+    return RISK_OK
+
+
 def _subject_key(subject: Model) -> tuple[ContentType, int]:
     return ContentType.objects.get_for_model(subject), int(subject.pk)
 

@@ -49,6 +49,9 @@ def test_provider_maps_a_column_imports_and_sees_the_summary(
     # when the provider opens the brief's bases and picks that file
     login("proveedor")
     page.goto(f"{live_server.url}/briefs/{brief.code}/")
+    page.get_by_role("navigation", name="Secciones del brief").get_by_role(
+        "link", name="Base", exact=True
+    ).click()
     page.get_by_role("link", name="Ver y cargar bases").click()
     expect(page.get_by_role("heading", name="Base de contactos", exact=True)).to_be_visible()
     chooser = page.get_by_label("Archivo de la base")

@@ -124,7 +124,9 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     # OCM returns the results to the provider with its reasons; the provider delivers again
     sign_in("analista")
     run_folded("Devolver resultados al proveedor", "En ejecución", "Faltan los leídos.")
-    expect(page.locator("#historial")).to_contain_text("Motivos: Faltan los leídos.")
+    # the banner at the top says why, and who acts next
+    expect(page.locator("#motivos-devolucion")).to_contain_text("Motivos: Faltan los leídos.")
+    expect(page.locator("#siguiente")).to_contain_text("Le toca a: Proveedor")
     sign_in("proveedor")
     run("Entregar resultados", "Resultados en revisión OCM")
 
@@ -133,12 +135,16 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     run("Enviar resultados al área", "Resultados enviados al área")
     sign_in("solicitante")
     run_folded("Rechazar resultados", "Resultados en revisión OCM", "Falta el total por canal.")
+    expect(page.locator("#motivos-devolucion")).to_contain_text("Falta el total por canal.")
     sign_in("analista")
     run("Enviar resultados al área", "Resultados enviados al área", note="Total por canal: …")
     sign_in("solicitante")
     run("Aceptar", "Aceptado", note="Recibido a satisfacción.")
 
-    # then the timeline shows every step, in order
+    # then the history tab (loaded by htmx) shows every step, in order
+    expect(page.locator("#motivos-devolucion")).to_have_count(0)
+    page.get_by_role("link", name="Historial", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?tab=historial$"))
     steps = page.locator("#historial ol.timeline > li")
     expect(steps).to_have_count(14)
     labels = [text.split(":")[0] for text in steps.all_inner_texts()]
@@ -160,6 +166,7 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     ]
     expect(page.locator("#historial")).to_contain_text("Motivos: Falta el total por canal.")
     expect(page.locator("#historial")).to_contain_text("Recibido a satisfacción.")
+    page.get_by_role("link", name="ANS", exact=True).click()
     expect(page.locator("#ans")).to_contain_text("a tiempo")
     assert Brief.objects.get(code=code).status == Status.ACCEPTED
     page.screenshot(path=SCREENSHOT, full_page=True)

@@ -22,6 +22,9 @@ def test_sms_counter_switches_to_ucs2_when_an_accent_is_typed(
     login("solicitante")
     # when the requester opens the SMS editor from the brief's content page
     page.goto(f"{live_server.url}/briefs/{brief.code}/")
+    page.get_by_role("navigation", name="Secciones del brief").get_by_role(
+        "link", name="Contenido", exact=True
+    ).click()
     page.get_by_role("link", name="Plantillas y piezas creativas").click()
     page.get_by_role("link", name="Nueva plantilla de SMS").click()
     expect(page.get_by_role("heading", name="Nueva plantilla de SMS")).to_be_visible()

@@ -21,6 +21,9 @@ def test_area_opens_the_report_and_downloads_pdf_and_xlsx(login, page, live_serv
     # the requester opens the brief and follows the report link
     login("solicitante")
     page.goto(f"{live_server.url}/briefs/{brief.code}/")
+    page.get_by_role("navigation", name="Secciones del brief").get_by_role(
+        "link", name="Informe", exact=True
+    ).click()
     page.get_by_role("link", name="Ficha Técnica de Resultados").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ficha Técnica de Resultados")
     expect(page.locator("#enviados .n")).to_have_text(str(data["totals"]["sent"]))

@@ -34,6 +34,9 @@ def test_provider_creates_a_sweep_sees_its_counts_and_pauses_it(
     # the provider opens the brief and starts a new sweep from its panel
     login("proveedor")
     page.goto(f"{live_server.url}/briefs/{brief.code}/")
+    page.get_by_role("navigation", name="Secciones del brief").get_by_role(
+        "link", name="Barridos", exact=True
+    ).click()
     panel = page.locator("#barridos")
     expect(panel).to_contain_text("Todavía no hay barridos.")
     panel.get_by_role("link", name="Nuevo barrido").click()

@@ -12,7 +12,7 @@ from tests.calls.conftest import typification_csv
 def test_brief_page_loads_the_section_for_call_briefs(client, make_call_brief, analista):
     brief = make_call_brief(Status.IN_REVIEW)
     client.force_login(analista)
-    page = client.get(reverse("campaigns:brief_detail", args=[brief.code]))
+    page = client.get(reverse("campaigns:brief_tab", args=[brief.code, "barridos"]))
     assert reverse("calls:brief_panel", args=[brief.code]) in page.content.decode()
     panel = client.get(reverse("calls:brief_panel", args=[brief.code]))
     assert "al aprobar la salida se aplica el árbol por defecto" in panel.content.decode()

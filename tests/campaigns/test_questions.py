@@ -49,7 +49,8 @@ def test_question_asked_late_shows_as_late_in_the_sla_views(
     # then its window clock is late, in the page and the API
     assert _window(question).state == ClockState.LATE
     client.force_login(solicitante)
-    html = client.get(reverse("campaigns:brief_detail", args=[brief.code])).content.decode()
+    html = client.get(reverse("campaigns:brief_tab", args=[brief.code, "preguntas"])).content
+    html = html.decode()
     assert "Fuera del plazo para preguntar" in html
     assert "plazo vencido" in html
     data = api.as_user(solicitante).get(reverse("api:brief-questions", args=[brief.code])).json()
@@ -73,4 +74,4 @@ def test_answer_tells_the_provider(
         actions.answer_question(question, actor=analista, answer="De 8 a 19.")
     assert [m.to for m in mail.outbox] == [["proveedor@brief.example"]]
     assert "De 8 a 19." in mail.outbox[0].body
-    assert f"/briefs/{brief.code}/#preguntas" in mail.outbox[0].body
+    assert f"/briefs/{brief.code}/?tab=preguntas#preguntas" in mail.outbox[0].body

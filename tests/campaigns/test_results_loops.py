@@ -315,8 +315,9 @@ def test_page_refuses_empty_reasons_then_returns_and_shows_them(client, make_bri
     assert brief.status == Status.EXECUTING
     body = response.content.decode()
     assert "«Devolver resultados al proveedor» registrado" in body
-    assert "<strong>Motivos:</strong> Faltan los leídos." in body
-    assert "Inicia ANS «Reentrega de resultados devueltos por OCM»" in body
+    assert "<strong>Motivos:</strong> Faltan los leídos." in body  # the banner at the top
+    body = client.get(reverse("campaigns:brief_tab", args=[brief.code, "historial"])).content
+    assert "Inicia ANS «Reentrega de resultados devueltos por OCM»" in body.decode()
 
 
 def test_page_rejection_by_the_area(client, make_brief, solicitante, outsider):

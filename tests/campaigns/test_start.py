@@ -115,7 +115,8 @@ def test_api(api, make_brief, proveedor, solicitante):
 def test_brief_page_section_for_the_provider(client, make_brief, proveedor, asesor, solicitante):
     brief = make_brief(Status.RECEIVED)
     client.force_login(proveedor)
-    html = client.get(reverse("campaigns:brief_detail", args=[brief.code])).content.decode()
+    page = reverse("campaigns:brief_tab", args=[brief.code, "barridos"])
+    html = client.get(page).content.decode()
     assert "Registrar la reunión de inicio" in html
     assert "Registrar una capacitación" in html
     response = client.post(
@@ -123,7 +124,9 @@ def test_brief_page_section_for_the_provider(client, make_brief, proveedor, ases
         {"held_on": "2026-12-14", "topic": "Guion", "advisors": ["asesor"]},
     )
     assert response.status_code == 302
+    detail = reverse("campaigns:brief_detail", args=[brief.code])
+    assert response["Location"] == f"{detail}?tab=barridos#inicio"
     client.force_login(solicitante)
-    html = client.get(reverse("campaigns:brief_detail", args=[brief.code])).content.decode()
+    html = client.get(page).content.decode()
     assert "14/12/2026 · Guion" in html
     assert "Registrar una capacitación" not in html

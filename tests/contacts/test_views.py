@@ -458,7 +458,7 @@ def test_only_the_longest_matching_nav_item_is_active(as_user, analista):
 
 def test_brief_page_links_to_its_bases(as_user, received, proveedor, import_file):
     base = import_file(base_attachment(received), proveedor)
-    r = as_user(proveedor).get(reverse("campaigns:brief_detail", args=[received.code]))
+    r = as_user(proveedor).get(reverse("campaigns:brief_tab", args=[received.code, "base"]))
     body = r.content.decode()
     assert url("base_list", received.code) in body
     assert url("base_detail", received.code, base.pk) in body

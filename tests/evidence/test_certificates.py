@@ -270,8 +270,8 @@ def test_issue_from_the_brief_page_and_the_history(client, analista, sent_campai
     brief, _sweep, (first, _), _raw = sent_campaign
     client.force_login(analista)
     # the brief page offers the button
-    page = client.get(reverse("campaigns:brief_detail", args=[brief.code])).content.decode()
-    assert "Certificar envío" in page
+    page = client.get(reverse("campaigns:brief_tab", args=[brief.code, "informe"]))
+    assert "Certificar envío" in page.content.decode()
     # posting it issues the campaign's certificate and opens its verification page
     response = client.post(reverse("evidence:certificate_issue"), {"brief": brief.code})
     cert = Certificate.objects.get()

@@ -34,8 +34,8 @@ def test_page_shows_the_report_with_charts_and_logs_the_read(client, reported, s
     assert reverse("reports:campaign_download", args=[brief.code, "pdf"]) in page
     assert AuditEvent.objects.filter(type="REPORT_VIEWED", target_id=str(brief.pk)).exists()
     # and the brief page links to it
-    detail = client.get(reverse("campaigns:brief_detail", args=[brief.code])).content.decode()
-    assert reverse("reports:campaign", args=[brief.code]) in detail
+    detail = client.get(reverse("campaigns:brief_tab", args=[brief.code, "informe"]))
+    assert reverse("reports:campaign", args=[brief.code]) in detail.content.decode()
 
 
 def test_another_area_cannot_open_or_download(client, reported, outsider):
