@@ -35,24 +35,37 @@ from brief.contacts.models import (
 )
 from brief.core import calendar
 
+from . import circuit
 from .choices import (
     COUNT_KEYS,
     PENDING,
     QUEUE_CHANNELS,
     RANK,
     REQUEUE_EFFECTS,
+    CircuitState,
+    ErrorEffect,
     Include,
     MessageStatus,
     SweepState,
 )
-from .models import Attempt, DailyContact, Message, ProviderAccount, StatusEvent, Sweep
+from .models import (
+    Attempt,
+    DailyContact,
+    Message,
+    ProviderAccount,
+    ProviderCircuit,
+    StatusEvent,
+    Sweep,
+)
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
-from .ratelimit import bucket_for, throttle
+from .ratelimit import bucket_for, slow_down, throttle
 from .segments import earlier_sweeps_filter
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# A message the provider could not take (5xx, 429 without Retry-After, timeout) waits this long.
+UNAVAILABLE_RETRY_SECONDS = 30
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
 TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
@@ -274,10 +287,22 @@ class Runner:
         self.renderer = compile_template(sweep.template)
         self.bucket = bucket_for(self.account)
         self.runner_id = uuid.uuid4().hex[:8]
+        self.circuit: tuple[str, int] = (CircuitState.CLOSED, 0)
 
     def state(self) -> str | None:
-        """The sweep's state now (``None`` if it was deleted)."""
-        return Sweep.objects.filter(pk=self.sweep.pk).values_list("state", flat=True).first()
+        """The sweep's state now (``None`` if it was deleted); reads the account's circuit
+        (state, consecutive failures) in the same query."""
+        row = (
+            Sweep.objects.filter(pk=self.sweep.pk)
+            .values_list(
+                "state", "provider_account__circuit__state", "provider_account__circuit__failures"
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        self.circuit = (row[1] or CircuitState.CLOSED, row[2] or 0)
+        return row[0]
 
     def run(self, *, budget_seconds: float = 20.0) -> dict:
         """Process chunks; returns what to do next: {"next": "continue"|"at"|"done"|"stop"}."""
@@ -285,6 +310,12 @@ class Runner:
         try:
             while time.monotonic() < deadline:
                 if self.state() != SweepState.RUNNING:
+                    return {"next": "stop"}
+                if self.circuit[0] == CircuitState.OPEN:  # another runner found it down
+                    from .actions import hold_for_circuit
+
+                    reason = ProviderCircuit.objects.get(account=self.account).reason
+                    hold_for_circuit(self.account, reason)
                     return {"next": "stop"}
                 now = clock()
                 if not self.sweep.ignore_windows and not windows().is_open(now, self.sweep.channel):
@@ -299,7 +330,10 @@ class Runner:
 
     def chunk_size(self) -> int:
         """At most one second of the account's rate: a claimed chunk never waits long for its
-        tokens in ``sending`` (a pause acts within 2 s; no chunk outlives its lease)."""
+        tokens in ``sending`` (a pause acts within 2 s; no chunk outlives its lease). A
+        half-open circuit probes the provider with one message."""
+        if self.circuit[0] == CircuitState.HALF_OPEN:
+            return 1
         per_second = max(1, int(self.account.rate_per_second or 1))
         return max(1, min(self.account.chunk_size, per_second))
 
@@ -331,6 +365,7 @@ class Runner:
         throttle(self.bucket, len(batch))
         try:
             results = self.provider.send(batch)
+            failures = sum(1 for r in results if r.unavailable and not r.accepted)
         except ProviderError as exc:
             results = [
                 SendResult(
@@ -339,11 +374,18 @@ class Runner:
                     permanent=exc.permanent,
                     code=exc.code or "batch",
                     detail=str(exc)[:300],
+                    unavailable=not exc.permanent,
                 )
                 for m in batch
             ]
+            failures = 0 if exc.permanent else 1  # one refused batch is one failure
         by_id = {m.id: m for m in messages}
-        self._record(results, by_id, clock())
+        done = clock()
+        self._record(results, by_id, done)
+        accepted = sum(1 for r in results if r.accepted)
+        if failures or (accepted and self.circuit != (CircuitState.CLOSED, 0)):
+            last = next((r.code for r in results if r.unavailable and not r.accepted), "")
+            circuit.record(self.account, accepted=accepted, failures=failures, code=last, now=done)
         after = getattr(self.provider, "after_bookkeeping", None)
         if after:
             after(results, batch)
@@ -518,12 +560,18 @@ class Runner:
         with a backoff, plus one attempt row each."""
         # Error effects (pause, throttle, suppress, retry tomorrow…) are carried out after it;
         # a message refused for a reason that is not its own goes back to the queue instead.
+        # A provider that could not take a message (``unavailable``) is handled here: the
+        # message waits (``Retry-After`` when given) without counting a try, the account slows.
         effects = [
             (r.id, r.effect, r.code, r.detail)
             for r in results
-            if r.effect and not r.accepted and r.id in by_id
+            if r.effect and not r.accepted and not r.unavailable and r.id in by_id
         ]
-        kept = [r for r in results if r.accepted or r.effect not in REQUEUE_EFFECTS]
+        waits = {r.id: r.retry_after for r in results if r.retry_after is not None}
+        unavailable = [r for r in results if r.unavailable and not r.accepted]
+        kept = [
+            r for r in results if r.accepted or r.unavailable or r.effect not in REQUEUE_EFFECTS
+        ]
         sent, failed, retry, attempts = _sort_results(kept, by_id, now)
         with transaction.atomic():
             _bulk_update(
@@ -546,10 +594,28 @@ class Runner:
                 ),
             )
             self._attempts(attempts)
+        if unavailable:
+            self._slow_down(unavailable)
         if effects:
             from .actions import apply_provider_effects
 
-            apply_provider_effects(self.account, effects)
+            apply_provider_effects(self.account, effects, waits=waits)
+
+    def _slow_down(self, unavailable: list[SendResult]) -> None:
+        """The provider could not take messages: the account's next sends (on every worker
+        sharing its bucket) wait as long as it asked (``Retry-After``), or the usual push-back
+        (a throttle costs more than a server error), at most the throttle pause."""
+        from .actions import SLOW_DOWN_SECONDS, THROTTLE_PAUSE_SECONDS
+
+        asked = [r.retry_after for r in unavailable if r.retry_after is not None]
+        if asked:
+            seconds = max(asked)
+        elif any(r.effect == ErrorEffect.THROTTLE for r in unavailable):
+            seconds = THROTTLE_PAUSE_SECONDS
+        else:
+            seconds = SLOW_DOWN_SECONDS
+        if seconds > 0:
+            slow_down(self.bucket, min(seconds, THROTTLE_PAUSE_SECONDS))
 
     @staticmethod
     def _attempts(rows: list[tuple]) -> None:
@@ -592,6 +658,22 @@ def _sort_results(
                 )
             )
             attempts.append((r.id, now, "accepted", r.code, r.detail))
+        elif r.unavailable:  # the provider's trouble, not the message's: no try counted
+            wait = UNAVAILABLE_RETRY_SECONDS if r.retry_after is None else r.retry_after
+            retry.append(
+                (
+                    MessageStatus.QUEUED,
+                    RANK[MessageStatus.QUEUED],
+                    now,
+                    now + dt.timedelta(seconds=wait),
+                    r.code,
+                    r.detail[:300],
+                    message.attempts,
+                    r.id,
+                    MessageStatus.SENDING,
+                )
+            )
+            attempts.append((r.id, now, "temporary", r.code, r.detail))
         elif r.permanent or tries >= MAX_ATTEMPTS:
             failed.append(
                 (

@@ -92,6 +92,16 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
     return step
 
 
+@shared_task(name="brief.dispatch.tasks.probe_circuits")
+def probe_circuits() -> int:
+    """Scheduled when a provider account's circuit opens (and by beat, in case a broker lost
+    that task): once the cool-down is over, its held sweeps probe the provider again."""
+    from .circuit import probe
+    from .engine import clock
+
+    return len(probe(clock()))
+
+
 @shared_task(name="brief.dispatch.tasks.simulated_report")
 def simulated_report(account_code: str, payload: dict) -> dict:
     """The simulated provider's status callback, through the same path as real ones."""
