@@ -11,6 +11,7 @@ never sent twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -19,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -90,6 +91,34 @@ def windows():
 
 def stuck_seconds() -> int:
     return int(getattr(settings, "DISPATCH_STUCK_SECONDS", 120))
+
+
+def close_broken_connection() -> None:
+    """Drop this thread's database connection after it broke (the next query reconnects)."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
+
+
+def until_db_answers(step, *args, **kwargs):
+    """Run a database step of a runner, waiting for the database to come back if it went away
+    (a PostgreSQL restart or fail-over) for up to ``DISPATCH_DB_WAIT_SECONDS``: what a batch
+    sent is recorded once the database answers, instead of being left in ``sending``.
+
+    Every step given is idempotent or atomic (conditional updates, ``ON CONFLICT DO NOTHING``,
+    one transaction), so running it again after a broken connection changes nothing twice.
+    Inside an outer transaction (tests) the error is raised at once."""
+    deadline = time.monotonic() + float(getattr(settings, "DISPATCH_DB_WAIT_SECONDS", 60))
+    delay = 0.2
+    while True:
+        try:
+            return step(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() > deadline:
+                raise
+            log.warning("database unavailable (%s); trying again in %.1f s", exc, delay)
+            close_broken_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 # --- outbox ----------------------------------------------------------------------------
@@ -309,7 +338,7 @@ class Runner:
         deadline = time.monotonic() + budget_seconds
         try:
             while time.monotonic() < deadline:
-                if self.state() != SweepState.RUNNING:
+                if until_db_answers(self.state) != SweepState.RUNNING:
                     return {"next": "stop"}
                 if self.circuit[0] == CircuitState.OPEN:  # another runner found it down
                     from .actions import hold_for_circuit
@@ -320,7 +349,7 @@ class Runner:
                 now = clock()
                 if not self.sweep.ignore_windows and not windows().is_open(now, self.sweep.channel):
                     return {"next": "at", "at": windows().next_open(now, self.sweep.channel)}
-                ids = claim(self.sweep.pk, self.chunk_size(), now)
+                ids = until_db_answers(claim, self.sweep.pk, self.chunk_size(), now)
                 if not ids:
                     return self._idle(now)
                 self.process(ids, now)
@@ -351,15 +380,20 @@ class Runner:
             return {"next": "at", "at": now + dt.timedelta(seconds=stuck_seconds())}
         return {"next": "done"}
 
-    def process(self, ids: list[int], now: dt.datetime) -> None:
+    def prepare(self, ids: list[int], now: dt.datetime) -> list[Pending]:
+        """The claimed messages that may go now (contact rules applied; idempotent)."""
         messages = load(ids)
         messages = self._drop_suppressed(messages, now)
         if not self.sweep.ignore_daily_cap:
             messages = self._apply_daily_cap(messages, now)
         if self.account.options.get("per_recipient_seconds"):
             messages = self._apply_pacing(messages, now)
+        return messages
+
+    def process(self, ids: list[int], now: dt.datetime) -> None:
+        messages = until_db_answers(self.prepare, ids, now)
         batch, skipped = self._render(messages)
-        self._fail(skipped, now)
+        until_db_answers(self._fail, skipped, now)
         if not batch:
             return
         throttle(self.bucket, len(batch))
@@ -385,12 +419,17 @@ class Runner:
         accepted = sum(1 for r in results if r.accepted)
         if failures or (accepted and self.circuit != (CircuitState.CLOSED, 0)):
             last = next((r.code for r in results if r.unavailable and not r.accepted), "")
-            circuit.record(self.account, accepted=accepted, failures=failures, code=last, now=done)
+            until_db_answers(
+                circuit.record, self.account, accepted=accepted, failures=failures, code=last,
+                now=done,
+            )  # fmt: skip
         after = getattr(self.provider, "after_bookkeeping", None)
         if after:
-            after(results, batch)
-        apply_pending_events(
-            self.account.code, [r.provider_message_id for r in results if r.provider_message_id]
+            until_db_answers(after, results, batch)
+        until_db_answers(
+            apply_pending_events,
+            self.account.code,
+            [r.provider_message_id for r in results if r.provider_message_id],
         )
 
     def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
@@ -535,25 +574,28 @@ class Runner:
         return batch, skipped
 
     def _fail(self, skipped: list[tuple], now) -> None:
-        _bulk_update(
-            [
-                (
-                    MessageStatus.FAILED,
-                    RANK[MessageStatus.FAILED],
-                    now,
-                    now,
-                    "missing_data",
-                    reason[:300],
-                    m.id,
-                    MessageStatus.SENDING,
-                )
-                for m, reason in skipped
-            ],
-            _set_status_sql(
-                "failed_at = %s", "error_code = %s", "error_detail = %s", "permanent = TRUE"
-            ),
-        )
-        self._attempts([(m.id, now, "skipped", "missing_data", r[:300]) for m, r in skipped])
+        if not skipped:
+            return
+        with transaction.atomic():
+            _bulk_update(
+                [
+                    (
+                        MessageStatus.FAILED,
+                        RANK[MessageStatus.FAILED],
+                        now,
+                        now,
+                        "missing_data",
+                        reason[:300],
+                        m.id,
+                        MessageStatus.SENDING,
+                    )
+                    for m, reason in skipped
+                ],
+                _set_status_sql(
+                    "failed_at = %s", "error_code = %s", "error_detail = %s", "permanent = TRUE"
+                ),
+            )
+            self._attempts([(m.id, now, "skipped", "missing_data", r[:300]) for m, r in skipped])
 
     def _record(self, results: list[SendResult], by_id: dict[int, Pending], now) -> None:
         """Write a batch's results in one transaction: sent, failed for good, or queued again
@@ -573,6 +615,16 @@ class Runner:
             r for r in results if r.accepted or r.unavailable or r.effect not in REQUEUE_EFFECTS
         ]
         sent, failed, retry, attempts = _sort_results(kept, by_id, now)
+        until_db_answers(self._write_results, sent, failed, retry, attempts)
+        if unavailable:
+            self._slow_down(unavailable)
+        if effects:
+            from .actions import apply_provider_effects
+
+            until_db_answers(apply_provider_effects, self.account, effects, waits=waits)
+
+    def _write_results(self, sent, failed, retry, attempts) -> None:
+        """One batch's outcome in one transaction (all of it or nothing: safe to run again)."""
         with transaction.atomic():
             _bulk_update(
                 sent, _set_status_sql("sent_at = %s", "provider_message_id = %s", "attempts = %s")
@@ -594,12 +646,6 @@ class Runner:
                 ),
             )
             self._attempts(attempts)
-        if unavailable:
-            self._slow_down(unavailable)
-        if effects:
-            from .actions import apply_provider_effects
-
-            apply_provider_effects(self.account, effects, waits=waits)
 
     def _slow_down(self, unavailable: list[SendResult]) -> None:
         """The provider could not take messages: the account's next sends (on every worker
