@@ -322,6 +322,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "kick-running-sweeps": {"task": "brief.dispatch.tasks.kick_running_sweeps", "schedule": 300.0},
+    "probe-provider-circuits": {"task": "brief.dispatch.tasks.probe_circuits", "schedule": 30.0},
     "poll-bounce-mailboxes": {
         "task": "brief.dispatch.tasks.poll_bounce_mailboxes",
         "schedule": 120.0,
@@ -370,6 +371,17 @@ HOME_PANELS = ["brief.reports.dashboards.home_panel"]
 DISPATCH_STUCK_SECONDS = env_int("DISPATCH_STUCK_SECONDS", 120)
 # Parallel runner chains per sweep on PostgreSQL (SQLite always uses one).
 DISPATCH_RUNNERS_PER_SWEEP = env_int("DISPATCH_RUNNERS_PER_SWEEP", 4)
+# Circuit breaker per provider account: consecutive unanswered requests (5xx, 429, timeouts)
+# that pause its sweeps, and seconds before one message probes the provider again (an
+# account's options ``breaker_failures`` / ``breaker_cooldown_seconds`` take precedence).
+# A runner task sends this long before handing over to the next task of its chain; a chain
+# whose next task was lost (a broker restart) frees its slot this much later; a runner waits
+# this long for a database that went away (a restart) before giving up its task.
+DISPATCH_RUNNER_BUDGET_SECONDS = env_int("DISPATCH_RUNNER_BUDGET_SECONDS", 20)
+DISPATCH_LEASE_MARGIN_SECONDS = env_int("DISPATCH_LEASE_MARGIN_SECONDS", 15)
+DISPATCH_DB_WAIT_SECONDS = env_int("DISPATCH_DB_WAIT_SECONDS", 60)
+DISPATCH_BREAKER_FAILURES = env_int("DISPATCH_BREAKER_FAILURES", 5)
+DISPATCH_BREAKER_COOLDOWN_SECONDS = env_int("DISPATCH_BREAKER_COOLDOWN_SECONDS", 60)
 # Provider callbacks (/hooks/<code>/): largest body (413 above), most items per request (400
 # above), and how long raw payloads and status events are kept as evidence.
 BRIEF_CALLBACK_MAX_BYTES = env_int("BRIEF_CALLBACK_MAX_BYTES", 1024 * 1024)

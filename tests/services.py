@@ -9,13 +9,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from brief.core.bench import PG_BIN, free_port, postgres_cluster, wait_port
+from brief.core.bench import PG_BIN, PostgresCluster, free_port, postgres_cluster, wait_port
 from tests.helpers import IN_CI, require_binary
 
 
@@ -28,21 +29,55 @@ def postgres_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def postgres_restartable() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster that a fault test can restart (skips without binaries)."""
+    require_binary(f"{PG_BIN}/initdb")
+    cluster = PostgresCluster()
+    try:
+        yield cluster.init()
+    finally:
+        cluster.close()
+
+
+class RedisServer:
+    """A throwaway Redis on a free loopback port without persistence: a restart loses every
+    queued task, the harshest restart a broker can have."""
+
+    def __init__(self) -> None:
+        self.binary = require_binary("redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        self.proc = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def restart(self, *, down_seconds: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)  # the outage a restart makes (clients meet refused connections)
+        self.start()
+
+
+@contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """A throwaway Redis on a free loopback port, no persistence; yields its URL."""
-    binary = require_binary("redis-server")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = RedisServer().start()
     try:
-        wait_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
 
 
 class SinkHandler:

@@ -128,70 +128,82 @@ def wait_port(port: int, timeout: float = 15) -> None:
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
 
 
+class PostgresCluster:
+    """A throwaway PostgreSQL 15 cluster on a free loopback port, without durability (fsync
+    off), that can be restarted on the same port and data (fault tests). ``url`` is its
+    ``DATABASE_URL``; :func:`postgres_cluster` is the usual way to get one."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="brief-pg-")
+        self.port = free_port()
+        self.data = os.path.join(self.folder, "data")
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root
+            shutil.chown(self.folder, "postgres", "postgres")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        self.proc: subprocess.Popen | None = None
+        self.url = f"postgres://brief@127.0.0.1:{self.port}/brief"
+
+    def init(self) -> PostgresCluster:
+        subprocess.run(
+            [*self.as_postgres, f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "brief",
+             "--no-sync"],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        self.start()
+        for _ in range(50):
+            done = subprocess.run(
+                [*self.as_postgres, "/usr/bin/createdb", "-h", "127.0.0.1", "-p", str(self.port),
+                 "-U", "brief", "brief"],
+                capture_output=True,
+            )  # fmt: skip
+            if done.returncode == 0:
+                break
+            time.sleep(0.1)
+        return self
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [*self.as_postgres, f"{PG_BIN}/postgres", "-D", self.data, "-p", str(self.port),
+             "-k", self.folder, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+             "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        """Fast shutdown: open sessions are cut, as when a server restarts under its clients."""
+        subprocess.run(
+            [*self.as_postgres, f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        if self.proc is not None:
+            self.proc.wait(timeout=30)
+
+    def restart(self, *, down_seconds: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)  # the outage a restart makes (clients meet refused connections)
+        self.start()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def postgres_cluster() -> Iterator[str]:
     """A throwaway PostgreSQL 15 cluster on a free loopback port, without durability (fsync
     off); yields its ``DATABASE_URL``. Benchmarks and tests (``tests/services.py``) share it."""
-    initdb = f"{PG_BIN}/initdb"
-    folder = tempfile.mkdtemp(prefix="brief-pg-")
-    port = free_port()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root
-        shutil.chown(folder, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data = os.path.join(folder, "data")
-    subprocess.run(
-        [*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "brief", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    proc = subprocess.Popen(
-        [
-            *as_postgres,
-            f"{PG_BIN}/postgres",
-            "-D",
-            data,
-            "-p",
-            str(port),
-            "-k",
-            folder,
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cluster = PostgresCluster()
     try:
-        wait_port(port)
-        for _ in range(50):
-            done = subprocess.run(
-                [
-                    *as_postgres,
-                    "/usr/bin/createdb",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-U",
-                    "brief",
-                    "brief",
-                ],
-                capture_output=True,
-            )
-            if done.returncode == 0:
-                break
-            time.sleep(0.1)
-        yield f"postgres://brief@127.0.0.1:{port}/brief"
+        yield cluster.init().url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.close()
 
 
 class BenchmarkCheckFailed(AssertionError):

@@ -287,7 +287,11 @@ def _move(
     with transaction.atomic():
         moved = Sweep.objects.filter(pk=sweep.pk, state__in=sources).update(
             state=target,
-            **({"pause_reason": ""} if target == SweepState.RUNNING else {}),
+            **(
+                {"pause_reason": "", "held_by_circuit": False}
+                if target == SweepState.RUNNING
+                else {}
+            ),
             **({"finished_at": timezone.now()} if target == SweepState.CANCELLED else {}),
         )
         if not moved:
@@ -700,6 +704,43 @@ def pause_by_provider(sweep_id: int, reason: str) -> bool:
     return _pause_with_reason(sweep_id, reason, "SWEEP_PAUSED_BY_PROVIDER")
 
 
+def hold_for_circuit(account: ProviderAccount, reason: str) -> list[int]:
+    """The account's circuit breaker opened (:mod:`brief.dispatch.circuit`): pause its running
+    sweeps with ``reason``, marked to run again by themselves when the circuit closes."""
+    held = []
+    running = Sweep.objects.filter(provider_account=account, state=SweepState.RUNNING)
+    for sweep in running.select_related("brief"):
+        if Sweep.objects.filter(pk=sweep.pk, state=SweepState.RUNNING).update(
+            state=SweepState.PAUSED, pause_reason=reason[:300], held_by_circuit=True
+        ):
+            record(
+                "SWEEP_PAUSED_BY_CIRCUIT",
+                target=sweep.brief,
+                details={"sweep": sweep.pk, "reason": reason[:300]},
+            )
+            held.append(sweep.pk)
+    return held
+
+
+def release_from_circuit(account: ProviderAccount) -> list[int]:
+    """The account's circuit half-opened: the sweeps it held run again (their runners probe the
+    provider one message at a time until the circuit closes or opens again)."""
+    released = []
+    held = Sweep.objects.filter(
+        provider_account=account, state=SweepState.PAUSED, held_by_circuit=True
+    )
+    for sweep in held.select_related("brief"):
+        with transaction.atomic():
+            moved = Sweep.objects.filter(
+                pk=sweep.pk, state=SweepState.PAUSED, held_by_circuit=True
+            ).update(state=SweepState.RUNNING, pause_reason="", held_by_circuit=False)
+            if moved:
+                record("SWEEP_RESUMED_BY_CIRCUIT", target=sweep.brief, details={"sweep": sweep.pk})
+                _enqueue(sweep)
+                released.append(sweep.pk)
+    return released
+
+
 def pause_for_scope_change(brief: Brief, *, reason: str) -> list[int]:
     """Campaigns' ``SCOPE_CHANGE_STEPS["pause"]``: an approved scope change changed what the
     brief's scheduled and running sweeps send; pause them with ``reason`` until the provider
@@ -716,7 +757,7 @@ def resume_after_scope_change(sweep_ids: list[int], *, actor) -> list[int]:
     resumed = []
     for sweep in Sweep.objects.filter(pk__in=sweep_ids, state=SweepState.PAUSED):
         if Sweep.objects.filter(pk=sweep.pk, state=SweepState.PAUSED).update(
-            state=SweepState.RUNNING, pause_reason=""
+            state=SweepState.RUNNING, pause_reason="", held_by_circuit=False
         ):
             record("SWEEP_RESUMED", actor=actor, target=sweep.brief, details={"sweep": sweep.pk})
             _enqueue(sweep)
@@ -724,7 +765,8 @@ def resume_after_scope_change(sweep_ids: list[int], *, actor) -> list[int]:
     return resumed
 
 
-THROTTLE_RETRY_SECONDS = 30  # a message refused for throughput goes back this much later
+# a message refused for throughput goes back this much later (unless the provider said when)
+THROTTLE_RETRY_SECONDS = engine.UNAVAILABLE_RETRY_SECONDS
 THROTTLE_PAUSE_SECONDS = 5.0  # and the account's bucket is drained for this long
 SLOW_DOWN_SECONDS = 1.0  # what a provider's temporary trouble (HTTP 5xx) costs the account's rate
 
@@ -737,7 +779,10 @@ def _next_day(now, channel: str):
 
 
 def apply_provider_effects(
-    account: ProviderAccount, items: list[tuple[int, str, str, str]]
+    account: ProviderAccount,
+    items: list[tuple[int, str, str, str]],
+    *,
+    waits: dict[int, float] | None = None,
 ) -> None:
     """Carry out the effects of provider error codes on our messages.
 
@@ -749,7 +794,9 @@ def apply_provider_effects(
     nothing — while the account slows down or the sweep pauses with the reason. ``fail``,
     ``retry`` and ``slow_down`` messages are recorded by the runner like any refusal (final or
     retried with backoff); ``slow_down`` also costs the account :data:`SLOW_DOWN_SECONDS` of
-    its rate.
+    its rate. ``waits`` are the seconds the provider asked to wait (``Retry-After``) per
+    message: a throttled message goes back that much later instead of
+    :data:`THROTTLE_RETRY_SECONDS`.
     """
     from brief.contacts.actions import add_suppression
     from brief.contacts.choices import SuppressionSource
@@ -800,7 +847,7 @@ def apply_provider_effects(
         for mid, code, detail in by_effect.get(effect, [])
     ]
     if requeue:
-        _requeue(requeue, rows, now, MAX_ATTEMPTS)
+        _requeue(requeue, rows, now, MAX_ATTEMPTS, waits or {})
     if by_effect.get(ErrorEffect.THROTTLE):
         slow_down(bucket_for(account), THROTTLE_PAUSE_SECONDS)
     elif by_effect.get(ErrorEffect.SLOW_DOWN):
@@ -812,7 +859,7 @@ def apply_provider_effects(
         pause_by_provider(sweep_id, reason)
 
 
-def _requeue(items, rows, now, max_attempts: int) -> None:
+def _requeue(items, rows, now, max_attempts: int, waits: dict[int, float]) -> None:
     """Give messages back to the queue (``not_before`` per effect); a message refused the
     same way too often fails instead. Sweeps that had finished run again for them."""
     movable = [MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.FAILED]
@@ -821,11 +868,13 @@ def _requeue(items, rows, now, max_attempts: int) -> None:
     with transaction.atomic():
         for mid, effect, code, detail in items:
             _to, sweep_id, status, attempts, pid, channel = rows[mid]
-            tries = attempts + (1 if status == MessageStatus.SENDING else 0)
+            # only a refusal of this message (its recipient's daily limit) costs it a try
+            counted = status == MessageStatus.SENDING and effect == ErrorEffect.RETRY_NEXT_DAY
+            tries = attempts + (1 if counted else 0)
             if effect == ErrorEffect.RETRY_NEXT_DAY:
                 when, target = _next_day(now, channel), MessageStatus.DEFERRED
             elif effect == ErrorEffect.THROTTLE:
-                when = now + dt.timedelta(seconds=THROTTLE_RETRY_SECONDS)
+                when = now + dt.timedelta(seconds=waits.get(mid, THROTTLE_RETRY_SECONDS))
                 target = MessageStatus.QUEUED
             else:
                 when, target = None, MessageStatus.QUEUED

@@ -17,6 +17,14 @@ class SweepState(models.TextChoices):
 ACTIVE_SWEEP_STATES = frozenset({SweepState.SCHEDULED, SweepState.RUNNING})
 
 
+class CircuitState(models.TextChoices):
+    """A provider account's circuit breaker (:mod:`brief.dispatch.circuit`)."""
+
+    CLOSED = "closed", _("Cerrado (el proveedor responde)")
+    OPEN = "open", _("Abierto (el proveedor no responde: barridos en pausa)")
+    HALF_OPEN = "half_open", _("Semiabierto (probando con un mensaje)")
+
+
 class ProviderKind(models.TextChoices):
     """Provider kinds; each maps to an adapter in ``providers.options.KINDS``."""
 

@@ -11,6 +11,7 @@ never sent twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -19,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -35,24 +36,37 @@ from brief.contacts.models import (
 )
 from brief.core import calendar
 
+from . import circuit
 from .choices import (
     COUNT_KEYS,
     PENDING,
     QUEUE_CHANNELS,
     RANK,
     REQUEUE_EFFECTS,
+    CircuitState,
+    ErrorEffect,
     Include,
     MessageStatus,
     SweepState,
 )
-from .models import Attempt, DailyContact, Message, ProviderAccount, StatusEvent, Sweep
+from .models import (
+    Attempt,
+    DailyContact,
+    Message,
+    ProviderAccount,
+    ProviderCircuit,
+    StatusEvent,
+    Sweep,
+)
 from .providers.base import OutgoingMessage, ProviderError, SendResult, StatusUpdate, get_provider
-from .ratelimit import bucket_for, throttle
+from .ratelimit import bucket_for, slow_down, throttle
 from .segments import earlier_sweeps_filter
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# A message the provider could not take (5xx, 429 without Retry-After, timeout) waits this long.
+UNAVAILABLE_RETRY_SECONDS = 30
 CLAIMABLE = (MessageStatus.QUEUED, MessageStatus.DEFERRED)
 TIMESTAMP: dict[str, str] = {
     MessageStatus.SENT: "sent_at",
@@ -77,6 +91,34 @@ def windows():
 
 def stuck_seconds() -> int:
     return int(getattr(settings, "DISPATCH_STUCK_SECONDS", 120))
+
+
+def close_broken_connection() -> None:
+    """Drop this thread's database connection after it broke (the next query reconnects)."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
+
+
+def until_db_answers(step, *args, **kwargs):
+    """Run a database step of a runner, waiting for the database to come back if it went away
+    (a PostgreSQL restart or fail-over) for up to ``DISPATCH_DB_WAIT_SECONDS``: what a batch
+    sent is recorded once the database answers, instead of being left in ``sending``.
+
+    Every step given is idempotent or atomic (conditional updates, ``ON CONFLICT DO NOTHING``,
+    one transaction), so running it again after a broken connection changes nothing twice.
+    Inside an outer transaction (tests) the error is raised at once."""
+    deadline = time.monotonic() + float(getattr(settings, "DISPATCH_DB_WAIT_SECONDS", 60))
+    delay = 0.2
+    while True:
+        try:
+            return step(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() > deadline:
+                raise
+            log.warning("database unavailable (%s); trying again in %.1f s", exc, delay)
+            close_broken_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 # --- outbox ----------------------------------------------------------------------------
@@ -274,22 +316,40 @@ class Runner:
         self.renderer = compile_template(sweep.template)
         self.bucket = bucket_for(self.account)
         self.runner_id = uuid.uuid4().hex[:8]
+        self.circuit: tuple[str, int] = (CircuitState.CLOSED, 0)
 
     def state(self) -> str | None:
-        """The sweep's state now (``None`` if it was deleted)."""
-        return Sweep.objects.filter(pk=self.sweep.pk).values_list("state", flat=True).first()
+        """The sweep's state now (``None`` if it was deleted); reads the account's circuit
+        (state, consecutive failures) in the same query."""
+        row = (
+            Sweep.objects.filter(pk=self.sweep.pk)
+            .values_list(
+                "state", "provider_account__circuit__state", "provider_account__circuit__failures"
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        self.circuit = (row[1] or CircuitState.CLOSED, row[2] or 0)
+        return row[0]
 
     def run(self, *, budget_seconds: float = 20.0) -> dict:
         """Process chunks; returns what to do next: {"next": "continue"|"at"|"done"|"stop"}."""
         deadline = time.monotonic() + budget_seconds
         try:
             while time.monotonic() < deadline:
-                if self.state() != SweepState.RUNNING:
+                if until_db_answers(self.state) != SweepState.RUNNING:
+                    return {"next": "stop"}
+                if self.circuit[0] == CircuitState.OPEN:  # another runner found it down
+                    from .actions import hold_for_circuit
+
+                    reason = ProviderCircuit.objects.get(account=self.account).reason
+                    hold_for_circuit(self.account, reason)
                     return {"next": "stop"}
                 now = clock()
                 if not self.sweep.ignore_windows and not windows().is_open(now, self.sweep.channel):
                     return {"next": "at", "at": windows().next_open(now, self.sweep.channel)}
-                ids = claim(self.sweep.pk, self.chunk_size(), now)
+                ids = until_db_answers(claim, self.sweep.pk, self.chunk_size(), now)
                 if not ids:
                     return self._idle(now)
                 self.process(ids, now)
@@ -299,7 +359,10 @@ class Runner:
 
     def chunk_size(self) -> int:
         """At most one second of the account's rate: a claimed chunk never waits long for its
-        tokens in ``sending`` (a pause acts within 2 s; no chunk outlives its lease)."""
+        tokens in ``sending`` (a pause acts within 2 s; no chunk outlives its lease). A
+        half-open circuit probes the provider with one message."""
+        if self.circuit[0] == CircuitState.HALF_OPEN:
+            return 1
         per_second = max(1, int(self.account.rate_per_second or 1))
         return max(1, min(self.account.chunk_size, per_second))
 
@@ -317,20 +380,26 @@ class Runner:
             return {"next": "at", "at": now + dt.timedelta(seconds=stuck_seconds())}
         return {"next": "done"}
 
-    def process(self, ids: list[int], now: dt.datetime) -> None:
+    def prepare(self, ids: list[int], now: dt.datetime) -> list[Pending]:
+        """The claimed messages that may go now (contact rules applied; idempotent)."""
         messages = load(ids)
         messages = self._drop_suppressed(messages, now)
         if not self.sweep.ignore_daily_cap:
             messages = self._apply_daily_cap(messages, now)
         if self.account.options.get("per_recipient_seconds"):
             messages = self._apply_pacing(messages, now)
+        return messages
+
+    def process(self, ids: list[int], now: dt.datetime) -> None:
+        messages = until_db_answers(self.prepare, ids, now)
         batch, skipped = self._render(messages)
-        self._fail(skipped, now)
+        until_db_answers(self._fail, skipped, now)
         if not batch:
             return
         throttle(self.bucket, len(batch))
         try:
             results = self.provider.send(batch)
+            failures = sum(1 for r in results if r.unavailable and not r.accepted)
         except ProviderError as exc:
             results = [
                 SendResult(
@@ -339,16 +408,28 @@ class Runner:
                     permanent=exc.permanent,
                     code=exc.code or "batch",
                     detail=str(exc)[:300],
+                    unavailable=not exc.permanent,
                 )
                 for m in batch
             ]
+            failures = 0 if exc.permanent else 1  # one refused batch is one failure
         by_id = {m.id: m for m in messages}
-        self._record(results, by_id, clock())
+        done = clock()
+        self._record(results, by_id, done)
+        accepted = sum(1 for r in results if r.accepted)
+        if failures or (accepted and self.circuit != (CircuitState.CLOSED, 0)):
+            last = next((r.code for r in results if r.unavailable and not r.accepted), "")
+            until_db_answers(
+                circuit.record, self.account, accepted=accepted, failures=failures, code=last,
+                now=done,
+            )  # fmt: skip
         after = getattr(self.provider, "after_bookkeeping", None)
         if after:
-            after(results, batch)
-        apply_pending_events(
-            self.account.code, [r.provider_message_id for r in results if r.provider_message_id]
+            until_db_answers(after, results, batch)
+        until_db_answers(
+            apply_pending_events,
+            self.account.code,
+            [r.provider_message_id for r in results if r.provider_message_id],
         )
 
     def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
@@ -493,38 +574,57 @@ class Runner:
         return batch, skipped
 
     def _fail(self, skipped: list[tuple], now) -> None:
-        _bulk_update(
-            [
-                (
-                    MessageStatus.FAILED,
-                    RANK[MessageStatus.FAILED],
-                    now,
-                    now,
-                    "missing_data",
-                    reason[:300],
-                    m.id,
-                    MessageStatus.SENDING,
-                )
-                for m, reason in skipped
-            ],
-            _set_status_sql(
-                "failed_at = %s", "error_code = %s", "error_detail = %s", "permanent = TRUE"
-            ),
-        )
-        self._attempts([(m.id, now, "skipped", "missing_data", r[:300]) for m, r in skipped])
+        if not skipped:
+            return
+        with transaction.atomic():
+            _bulk_update(
+                [
+                    (
+                        MessageStatus.FAILED,
+                        RANK[MessageStatus.FAILED],
+                        now,
+                        now,
+                        "missing_data",
+                        reason[:300],
+                        m.id,
+                        MessageStatus.SENDING,
+                    )
+                    for m, reason in skipped
+                ],
+                _set_status_sql(
+                    "failed_at = %s", "error_code = %s", "error_detail = %s", "permanent = TRUE"
+                ),
+            )
+            self._attempts([(m.id, now, "skipped", "missing_data", r[:300]) for m, r in skipped])
 
     def _record(self, results: list[SendResult], by_id: dict[int, Pending], now) -> None:
         """Write a batch's results in one transaction: sent, failed for good, or queued again
         with a backoff, plus one attempt row each."""
         # Error effects (pause, throttle, suppress, retry tomorrow…) are carried out after it;
         # a message refused for a reason that is not its own goes back to the queue instead.
+        # A provider that could not take a message (``unavailable``) is handled here: the
+        # message waits (``Retry-After`` when given) without counting a try, the account slows.
         effects = [
             (r.id, r.effect, r.code, r.detail)
             for r in results
-            if r.effect and not r.accepted and r.id in by_id
+            if r.effect and not r.accepted and not r.unavailable and r.id in by_id
         ]
-        kept = [r for r in results if r.accepted or r.effect not in REQUEUE_EFFECTS]
+        waits = {r.id: r.retry_after for r in results if r.retry_after is not None}
+        unavailable = [r for r in results if r.unavailable and not r.accepted]
+        kept = [
+            r for r in results if r.accepted or r.unavailable or r.effect not in REQUEUE_EFFECTS
+        ]
         sent, failed, retry, attempts = _sort_results(kept, by_id, now)
+        until_db_answers(self._write_results, sent, failed, retry, attempts)
+        if unavailable:
+            self._slow_down(unavailable)
+        if effects:
+            from .actions import apply_provider_effects
+
+            until_db_answers(apply_provider_effects, self.account, effects, waits=waits)
+
+    def _write_results(self, sent, failed, retry, attempts) -> None:
+        """One batch's outcome in one transaction (all of it or nothing: safe to run again)."""
         with transaction.atomic():
             _bulk_update(
                 sent, _set_status_sql("sent_at = %s", "provider_message_id = %s", "attempts = %s")
@@ -546,10 +646,22 @@ class Runner:
                 ),
             )
             self._attempts(attempts)
-        if effects:
-            from .actions import apply_provider_effects
 
-            apply_provider_effects(self.account, effects)
+    def _slow_down(self, unavailable: list[SendResult]) -> None:
+        """The provider could not take messages: the account's next sends (on every worker
+        sharing its bucket) wait as long as it asked (``Retry-After``), or the usual push-back
+        (a throttle costs more than a server error), at most the throttle pause."""
+        from .actions import SLOW_DOWN_SECONDS, THROTTLE_PAUSE_SECONDS
+
+        asked = [r.retry_after for r in unavailable if r.retry_after is not None]
+        if asked:
+            seconds = max(asked)
+        elif any(r.effect == ErrorEffect.THROTTLE for r in unavailable):
+            seconds = THROTTLE_PAUSE_SECONDS
+        else:
+            seconds = SLOW_DOWN_SECONDS
+        if seconds > 0:
+            slow_down(self.bucket, min(seconds, THROTTLE_PAUSE_SECONDS))
 
     @staticmethod
     def _attempts(rows: list[tuple]) -> None:
@@ -592,6 +704,22 @@ def _sort_results(
                 )
             )
             attempts.append((r.id, now, "accepted", r.code, r.detail))
+        elif r.unavailable:  # the provider's trouble, not the message's: no try counted
+            wait = UNAVAILABLE_RETRY_SECONDS if r.retry_after is None else r.retry_after
+            retry.append(
+                (
+                    MessageStatus.QUEUED,
+                    RANK[MessageStatus.QUEUED],
+                    now,
+                    now + dt.timedelta(seconds=wait),
+                    r.code,
+                    r.detail[:300],
+                    message.attempts,
+                    r.id,
+                    MessageStatus.SENDING,
+                )
+            )
+            attempts.append((r.id, now, "temporary", r.code, r.detail))
         elif r.permanent or tries >= MAX_ATTEMPTS:
             failed.append(
                 (

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.core.exceptions import Conflict
 
-from .choices import Include, MessageStatus, ProviderKind, SweepState
+from .choices import CircuitState, Include, MessageStatus, ProviderKind, SweepState
 from .providers.options import KINDS
 
 
@@ -95,6 +95,8 @@ class Sweep(models.Model):
         blank=True,
         help_text=_("Por qué el proveedor detuvo el barrido (p. ej. plantilla en pausa)."),
     )
+    # Paused by its account's circuit breaker: it runs again by itself when the breaker closes.
+    held_by_circuit = models.BooleanField(_("en pausa por el proveedor caído"), default=False)
 
     class Meta:
         ordering = ["brief", "number"]
@@ -117,6 +119,36 @@ class Sweep(models.Model):
                 code="no_provider_account",
             )
         return self.provider_account
+
+
+class ProviderCircuit(models.Model):
+    """The circuit breaker of one provider account, in the database so that every worker on
+    every machine shares it (:mod:`brief.dispatch.circuit`).
+
+    ``failures`` counts the account's consecutive unanswered requests (5xx, 429, timeouts,
+    refused connections); at the account's threshold the circuit opens: its sweeps are paused
+    with ``reason`` until ``retry_at``, when one message probes the provider (half open); an
+    accepted probe closes the circuit and the sweeps run again by themselves.
+    """
+
+    account = models.OneToOneField(
+        ProviderAccount, on_delete=models.CASCADE, primary_key=True, related_name="circuit"
+    )
+    state = models.CharField(
+        max_length=10, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    failures = models.PositiveIntegerField(default=0)
+    last_code = models.CharField(max_length=60, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("disyuntor de proveedor")
+        verbose_name_plural = _("disyuntores de proveedor")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.state}"
 
 
 class RunnerLease(models.Model):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 _LOCAL: dict[str, LocalBucket] = {}
 _LOCAL_LOCK = threading.Lock()
@@ -47,19 +50,31 @@ return tostring(-tokens / rate)
 
 
 class RedisBucket:
-    """The same bucket kept in Redis, so workers on several machines share one rate."""
+    """The same bucket kept in Redis, so workers on several machines share one rate.
+
+    While Redis cannot be reached (restarting, failing over) the process falls back to its own
+    in-process bucket of the same rate, so a runner never dies with its chunk claimed; the
+    shared bucket is used again as soon as Redis answers."""
 
     def __init__(self, url: str, key: str, rate: float, burst: float | None = None):
         import redis
 
-        self.client = redis.Redis.from_url(url)
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.key = f"brief:ratelimit:{key}"
         self.rate = max(rate, 0.001)
         self.capacity = burst if burst is not None else max(1.0, self.rate)
         self.script = self.client.register_script(_REDIS_SCRIPT)
+        self.fallback_key = key
 
     def reserve(self, n: int) -> float:
-        return float(self.script(keys=[self.key], args=[self.rate, self.capacity, n, time.time()]))
+        import redis
+
+        try:
+            now = time.time()
+            return float(self.script(keys=[self.key], args=[self.rate, self.capacity, n, now]))
+        except redis.RedisError as exc:
+            log.warning("rate limit of %s kept in-process: Redis failed (%s)", self.key, exc)
+            return _local(self.fallback_key, self.rate).reserve(n)
 
 
 def bucket_for(account) -> LocalBucket | RedisBucket:
@@ -69,10 +84,15 @@ def bucket_for(account) -> LocalBucket | RedisBucket:
         url = settings.CELERY_BROKER_URL
     if url:
         return RedisBucket(url, account.code, account.rate_per_second)
+    return _local(account.code, account.rate_per_second)
+
+
+def _local(code: str, rate: float) -> LocalBucket:
+    """The in-process bucket of an account (made again when its rate changes)."""
     with _LOCAL_LOCK:
-        bucket = _LOCAL.get(account.code)
-        if bucket is None or bucket.rate != account.rate_per_second:
-            bucket = _LOCAL[account.code] = LocalBucket(account.rate_per_second)
+        bucket = _LOCAL.get(code)
+        if bucket is None or bucket.rate != max(rate, 0.001):
+            bucket = _LOCAL[code] = LocalBucket(rate)
         return bucket
 
 

@@ -8,16 +8,32 @@ import uuid
 
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
+from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from .choices import QUEUE_CHANNELS, SweepState
+from .engine import close_broken_connection
 from .models import RunnerLease, Sweep
 
 log = logging.getLogger(__name__)
 
 BUDGET_SECONDS = 20.0
 LEASE_MARGIN_SECONDS = 15.0
+#: Seconds before a runner whose database went away tries again.
+DB_RETRY_SECONDS = 2.0
+
+
+def budget_seconds() -> float:
+    """How long one run_sweep task sends before it hands over to the next in its chain."""
+    return float(getattr(settings, "DISPATCH_RUNNER_BUDGET_SECONDS", BUDGET_SECONDS))
+
+
+def lease_margin_seconds() -> float:
+    """How long past its expected end a chain keeps its slot (a lost task frees it then)."""
+    return float(getattr(settings, "DISPATCH_LEASE_MARGIN_SECONDS", LEASE_MARGIN_SECONDS))
 
 
 def _lease(sweep_id: int, slot: int, token: str, until) -> bool:
@@ -44,7 +60,40 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
     One runner chain per slot (``Sweep.runners`` slots run in parallel, claiming disjoint
     chunks): the chain holds the slot's lease by ``token`` and passes it on; another task only
     takes the slot over once the lease has expired.
+
+    The database going away (a PostgreSQL restart) does not break the chain: the task hands
+    over to itself a moment later with the same token (the runner itself waits for the
+    database around what it has sent, so a result is never lost). A broker that cannot take
+    the next task (a Redis restart) frees the slot instead, so the kick every worker runs when
+    it reconnects (:class:`brief.celery.KickOnReconnect`) starts a new chain at once.
     """
+    try:
+        return _run_sweep(sweep_id, token, slot)
+    except DatabaseError as exc:
+        if run_sweep.app.conf.task_always_eager:
+            raise
+        log.warning("sweep %s slot %s: database away (%s); again shortly", sweep_id, slot, exc)
+        close_broken_connection()
+        _hand_over(sweep_id, token, slot, countdown=DB_RETRY_SECONDS)
+        return "retry"
+
+
+def _hand_over(sweep_id: int, token: str, slot: int, *, eta=None, countdown=None) -> bool:
+    """Queue the next task of a chain; if the broker cannot take it, free the slot (when the
+    database allows) for the kick that follows the broker's return."""
+    try:
+        run_sweep.apply_async((sweep_id, token, slot), eta=eta, countdown=countdown)
+    except (BrokerError, OSError) as exc:
+        log.warning("sweep %s slot %s: broker unavailable (%s); slot freed", sweep_id, slot, exc)
+        try:
+            _release(sweep_id, slot, token)
+        except DatabaseError:
+            close_broken_connection()  # the lease then expires by itself
+        return False
+    return True
+
+
+def _run_sweep(sweep_id: int, token: str, slot: int) -> str:
     from .actions import finish_sweep
     from .engine import Runner, reconcile_stuck
 
@@ -62,34 +111,42 @@ def run_sweep(sweep_id: int, token: str = "", slot: int = 0) -> str:
     if sweep.start_at > now:
         if run_sweep.app.conf.task_always_eager:
             return "scheduled"  # eager mode (tests): nothing can wait for the start time
-        until = sweep.start_at + dt.timedelta(seconds=LEASE_MARGIN_SECONDS)
+        until = sweep.start_at + dt.timedelta(seconds=lease_margin_seconds())
         if _lease(sweep_id, slot, token, until):
-            run_sweep.apply_async((sweep_id, token, slot), eta=sweep.start_at)
+            _hand_over(sweep_id, token, slot, eta=sweep.start_at)
             return "scheduled"
         return "busy"
-    if not _lease(
-        sweep_id, slot, token, now + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
-    ):
+    budget, margin = budget_seconds(), lease_margin_seconds()
+    if not _lease(sweep_id, slot, token, now + dt.timedelta(seconds=budget + margin)):
         return "busy"  # another runner chain has this slot
     Sweep.objects.filter(pk=sweep_id, started_at__isnull=True).update(started_at=now)
     reconcile_stuck(sweep_id=sweep_id)
-    outcome = Runner(sweep).run(budget_seconds=BUDGET_SECONDS)
+    outcome = Runner(sweep).run(budget_seconds=budget)
     step = outcome["next"]
     if run_sweep.app.conf.task_always_eager and step in {"continue", "at"}:
         _release(sweep_id, slot, token)
         return step  # eager mode (tests) has no clock to wait on: the caller drives
     if step == "continue":
-        until = timezone.now() + dt.timedelta(seconds=BUDGET_SECONDS + LEASE_MARGIN_SECONDS)
-        _lease(sweep_id, slot, token, until)
-        run_sweep.apply_async((sweep_id, token, slot))
+        _lease(sweep_id, slot, token, timezone.now() + dt.timedelta(seconds=budget + margin))
+        _hand_over(sweep_id, token, slot)
     elif step == "at":
-        _lease(sweep_id, slot, token, outcome["at"] + dt.timedelta(seconds=LEASE_MARGIN_SECONDS))
-        run_sweep.apply_async((sweep_id, token, slot), eta=outcome["at"])
+        _lease(sweep_id, slot, token, outcome["at"] + dt.timedelta(seconds=margin))
+        _hand_over(sweep_id, token, slot, eta=outcome["at"])
     else:
         if step == "done":
             finish_sweep(sweep_id)
         _release(sweep_id, slot, token)
     return step
+
+
+@shared_task(name="brief.dispatch.tasks.probe_circuits")
+def probe_circuits() -> int:
+    """Scheduled when a provider account's circuit opens (and by beat, in case a broker lost
+    that task): once the cool-down is over, its held sweeps probe the provider again."""
+    from .circuit import probe
+    from .engine import clock
+
+    return len(probe(clock()))
 
 
 @shared_task(name="brief.dispatch.tasks.simulated_report")

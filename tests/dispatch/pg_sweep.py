@@ -76,9 +76,8 @@ def parallel_sweep(brief, operator, template) -> dict:
     }
 
 
-def main(workdir: str) -> None:
-    call_command("migrate", verbosity=0)
-    engine.clock = lambda: dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA)
+def imported_campaign(workdir: str, n: int, channels: list[str]):
+    """A brief in execution with an imported base of ``n`` contacts: (operator, brief)."""
     area = Area.objects.create(code="a", name="Área")
     provider_org = Provider.objects.create(code="bpo", name="BPO")
     operator = User.objects.create_user("op", password="x", provider=provider_org)
@@ -92,11 +91,11 @@ def main(workdir: str) -> None:
         provider=provider_org,
         name="PG",
         status="executing",
-        channels=["sms", "email"],
+        channels=channels,
     )
     path = os.path.join(workdir, "base.csv")
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(base_csv(300))
+        fh.write(base_csv(n))
     attachment = Attachment(
         brief=brief,
         kind="base",
@@ -112,9 +111,17 @@ def main(workdir: str) -> None:
         attachment=attachment,
         source_name="b.csv",
         created_by=operator,
-        channels=["sms", "email"],
+        channels=channels,
     )
     status = importer.run_import(base.pk, path=__import__("pathlib").Path(path))
+    assert status == "ready", status
+    return operator, brief
+
+
+def main(workdir: str) -> None:
+    call_command("migrate", verbosity=0)
+    engine.clock = lambda: dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA)
+    operator, brief = imported_campaign(workdir, 300, ["sms", "email"])
     ProviderAccount.objects.create(
         code="locmem",
         name="L",
@@ -163,7 +170,7 @@ def main(workdir: str) -> None:
         json.dumps(
             {
                 "vendor": connection.vendor,
-                "import": status,
+                "import": "ready",
                 "first": engine.counts(first),
                 "second": engine.counts(second),
                 "second_next": outcome["next"],

@@ -4,7 +4,10 @@ It speaks the part of Twilio's 2010-04-01 API Brief uses: ``POST …/Accounts/{s
 and ``…/Calls.json`` with HTTP Basic auth, answering ``201`` with a new ``SM…``/``CA…`` sid in
 Twilio's JSON shape, or Twilio's JSON errors (``20003`` bad credentials, ``21211`` invalid
 ``To``, anything scripted in :attr:`TwilioPeer.errors`, ``429`` for the next
-:attr:`TwilioPeer.throttle` requests). It records the requests, and posts status callbacks to
+:attr:`TwilioPeer.throttle` requests), and an outage scripted in :attr:`TwilioPeer.outage`: one
+entry per request, in order — ``"503"`` (or any 5xx), ``"429:S"`` (``Retry-After: S``) or
+``"hang:S"`` (answer nothing for S seconds, then 503: past the client's timeout); a request
+that meets the outage creates no message. It records the requests, and posts status callbacks to
 the ``StatusCallback`` of a recorded request, signed as Twilio signs them.
 
 Run standalone (the benchmark does): ``python -m brief.dispatch.peers.twilio PORT SID TOKEN``
@@ -60,6 +63,8 @@ class TwilioPeer:
         self.requests: list[dict] = []  # {"resource", "sid", "form"}
         self.errors: dict[str, tuple[int, int, str]] = {}  # To → (HTTP status, code, message)
         self.throttle = 0
+        self.outage: list[str] = []  # scripted failures, one per request (see module doc)
+        self.failed = 0  # requests answered by the outage
         self.by_sid: dict[str, dict] = {}
         self._expected_auth = "Basic " + base64.b64encode(
             f"{account_sid}:{auth_token}".encode()
@@ -95,6 +100,19 @@ class TwilioPeer:
             status=status,
         )
 
+    async def _outage(self, fault: str) -> web.Response:
+        self.failed += 1
+        kind, _, arg = fault.partition(":")
+        if kind == "hang":
+            await asyncio.sleep(float(arg or 60))
+            return self._fail(503, 20503, "Service Unavailable")
+        if kind == "429":
+            response = self._fail(429, 20429, "Too Many Requests")
+            if arg:
+                response.headers["Retry-After"] = arg
+            return response
+        return self._fail(int(kind), 20500, "Service Unavailable")
+
     async def _create(self, request: web.Request) -> web.Response:
         self.received += 1
         if request.headers.get("Authorization") != self._expected_auth:
@@ -103,6 +121,8 @@ class TwilioPeer:
         if request.match_info["sid"] != self.account_sid or resource not in {"Messages", "Calls"}:
             return self._fail(404, 20404, "The requested resource was not found")
         form = dict(await request.post())
+        if self.outage:
+            return await self._outage(self.outage.pop(0))
         if self.throttle > 0:
             self.throttle -= 1
             return self._fail(429, 20429, "Too Many Requests")

@@ -27,6 +27,11 @@ candidate). Each adapter states its provider's error codes and their effects in 
 table of :class:`~brief.dispatch.choices.ErrorRule`; the dispatcher carries the effects out in
 one place (:func:`brief.dispatch.actions.apply_provider_effects`), for send results and
 callbacks alike.
+A refusal that is the provider's trouble and not the message's (it did not answer in time,
+refused the connection, answered 5xx or 429) is ``unavailable``, with the provider's
+``Retry-After`` in ``retry_after`` (seconds) when it gave one: the dispatcher puts the message
+back in the queue without counting a try, waits as asked, and counts the failure toward the
+account's circuit breaker (:mod:`brief.dispatch.circuit`).
 A status update may carry ``evidence`` (call duration, answering party, recording URL and
 SID…), kept on the message.
 Providers that do not sign authenticate with the account's ``callback_secret``
@@ -93,6 +98,34 @@ class SendResult:
     code: str = ""
     detail: str = ""
     effect: str = ""  # an ErrorEffect the dispatcher carries out ("" = none)
+    unavailable: bool = False  # the provider did not take it: 5xx, 429, timeout, no connection
+    retry_after: float | None = None  # seconds the provider asked us to wait (Retry-After)
+
+
+def unavailable_status(status: int) -> bool:
+    """Whether an HTTP answer says the provider cannot take messages now (429, 5xx)."""
+    return status == 429 or status >= 500
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds of a ``Retry-After`` header (delta-seconds or an HTTP date; ``None`` if absent
+    or unreadable), never negative, at most an hour."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        from django.utils import timezone
+
+        seconds = (when - timezone.now()).total_seconds()
+    return min(max(seconds, 0.0), 3600.0)
 
 
 @dataclass

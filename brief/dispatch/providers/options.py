@@ -31,7 +31,7 @@ SECRET_NAMES = frozenset(
 #: What a masked secret looks like in answers; sending it back keeps the stored value.
 MASK = "***"
 #: Options every kind takes (read by the engine, not the adapter).
-COMMON_OPTIONS = ("per_recipient_seconds",)
+COMMON_OPTIONS = ("per_recipient_seconds", "breaker_failures", "breaker_cooldown_seconds")
 SECRET_SOURCES = ("_file", "_env")
 
 
@@ -167,7 +167,15 @@ def option_errors(kind: str, options: Any) -> list[str]:
     for key, value in options.items():
         if _base_name(str(key)) in SECRET_NAMES and not isinstance(value, str):
             errors.append(gettext("La opción «%(key)s» debe ser texto.") % {"key": key})
+        if key in COMMON_OPTIONS and value is not None and not _positive_number(value):
+            errors.append(
+                gettext("La opción «%(key)s» debe ser un número positivo.") % {"key": key}
+            )
     return errors
+
+
+def _positive_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e9
 
 
 def mask_options(options: dict) -> dict:

@@ -48,7 +48,15 @@ from yarl import URL
 
 from brief.dispatch.choices import ErrorEffect, ErrorRule, MessageStatus
 
-from .base import BaseProvider, InboundMessage, OutgoingMessage, SendResult, StatusUpdate
+from .base import (
+    BaseProvider,
+    InboundMessage,
+    OutgoingMessage,
+    SendResult,
+    StatusUpdate,
+    retry_after,
+    unavailable_status,
+)
 
 API_VERSION = "2010-04-01"
 DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -257,6 +265,7 @@ class TwilioProvider(BaseProvider):
                         code=first.code,
                         detail=f"No enviado: {first.detail}"[:300],
                         effect=first.effect,
+                        retry_after=first.retry_after,
                     )
                 )
                 continue
@@ -272,12 +281,15 @@ class TwilioProvider(BaseProvider):
             async with session.post(url, data=self.body(message)) as response:
                 body = await response.read()
                 status = response.status
+                wait = retry_after(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            timeout = isinstance(exc, TimeoutError)
             return SendResult(
                 message.id,
                 False,
-                code="twilio_connection",
+                code="twilio_timeout" if timeout else "twilio_connection",
                 detail=(str(exc) or exc.__class__.__name__)[:300],
+                unavailable=True,
             )
         if status in (200, 201):
             try:
@@ -286,10 +298,13 @@ class TwilioProvider(BaseProvider):
                 detail = body[:300].decode("utf-8", "replace")
                 return SendResult(message.id, False, code="twilio_bad_answer", detail=detail)
             return SendResult(message.id, True, provider_message_id=sid)
-        return self.result_for_error(message.id, status, body)
+        return self.result_for_error(message.id, status, body, wait=wait)
 
-    def result_for_error(self, message_id: int, status: int, body: bytes) -> SendResult:
-        """Map an HTTP error answer to a result through :data:`ERRORS`."""
+    def result_for_error(
+        self, message_id: int, status: int, body: bytes, *, wait: float | None = None
+    ) -> SendResult:
+        """Map an HTTP error answer to a result through :data:`ERRORS` (``wait``: the
+        answer's ``Retry-After``)."""
         code, text = _error(status, body)
         rule = error_rule(code, http_status=status)
         return SendResult(
@@ -300,6 +315,8 @@ class TwilioProvider(BaseProvider):
             code=f"twilio_{status if status == 429 or status >= 500 else code or status}",
             detail=f"{rule.label} ({text})"[:300] if rule.label else text[:300],
             effect=rule.effect,
+            unavailable=unavailable_status(status),
+            retry_after=wait,
         )
 
     # -- callbacks --------------------------------------------------------------------------

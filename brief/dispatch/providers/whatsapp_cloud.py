@@ -37,7 +37,9 @@ from .base import (
     SendResult,
     StatusUpdate,
     decode_json,
+    retry_after,
     run_async,
+    unavailable_status,
 )
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -267,9 +269,14 @@ class WhatsAppCloudProvider(BaseProvider):
             async with session.post(self.messages_url, json=self.body(message)) as response:
                 text = await response.text()
                 status = response.status
+                wait = retry_after(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
             return SendResult(
-                message.id, False, code="wa_connection", detail=str(exc)[:300] or "timeout"
+                message.id,
+                False,
+                code="wa_connection",
+                detail=str(exc)[:300] or "timeout",
+                unavailable=True,
             )
         try:
             data = json.loads(text) if text else {}
@@ -295,6 +302,8 @@ class WhatsAppCloudProvider(BaseProvider):
             code=str(code if code is not None else f"http_{status}"),
             detail=f"{rule.label}. {details}"[:300],
             effect=rule.effect,
+            unavailable=unavailable_status(status),
+            retry_after=wait,
         )
 
     async def _send_all(self, batch: list[OutgoingMessage]) -> list[SendResult]:
