@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from brief.campaigns.choices import Status
 from brief.content import actions
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.django_db
 def test_brief_page_links_to_its_content(client, solicitante, make_brief):
     brief = make_brief(Status.DRAFT)
     client.force_login(solicitante)
-    body = client.get(f"/briefs/{brief.code}/").content.decode()
+    tab = reverse("campaigns:brief_detail", args=[brief.code]) + "?tab=contenido"
+    body = client.get(tab).content.decode()
     assert f'href="/briefs/{brief.code}/contenido/"' in body
     assert "Contenido del mensaje" in body
 

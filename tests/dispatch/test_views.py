@@ -55,8 +55,8 @@ def test_brief_page_loads_the_sweeps_panel_with_a_new_sweep_link(client, campaig
     brief, _, templates = campaign(n=3)
     sweep = make_sweep(brief, templates["sms"], proveedor)
     client.force_login(proveedor)
-    # the brief page loads the panel with htmx
-    page = client.get(f"/briefs/{brief.code}/").content.decode()
+    # the brief page's «Barridos» tab loads the panel with htmx
+    page = client.get(f"/briefs/{brief.code}/?tab=barridos").content.decode()
     assert f'hx-get="/briefs/{brief.code}/barridos/"' in page
     # and the panel lists the sweep and offers a new one to the operator
     panel = client.get(f"/briefs/{brief.code}/barridos/", **HX).content.decode()
