@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -24,6 +23,7 @@ from brief.contacts.exports import XLSX_TYPE
 from brief.content.models import Template
 from brief.core.api import BRIEF_CODE_PARAM, form_data, request_object
 from brief.core.exceptions import Invalid
+from brief.core.schema import OneObjectSchema
 
 from . import actions, conversations, exports, figures, history, statement, typification
 from .answers import script_questions
@@ -441,19 +441,12 @@ class HistorySerializer(serializers.Serializer):
     results = HistoryEntrySerializer(many=True)
 
 
-class _OneObjectSchema(AutoSchema):
-    """The history's route is the router's ``list`` but answers one object, not an array."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False
-
-
 class HistoryViewSet(viewsets.ViewSet):
     """``GET /api/v1/lookup/?document=…|phone=…|email=…``: the beneficiary history (exactly one
     key; ``page`` for older rows), built from what was sent and worked, audit-logged."""
 
     route_names = {"list": "lookup"}
-    schema = _OneObjectSchema()
+    schema = OneObjectSchema()
 
     @extend_schema(
         parameters=[

@@ -11,9 +11,8 @@ dropping the old one. Without keys nothing is encrypted (the demo, a laptop); pr
 Files use a chunked AES-256-GCM format (the STREAM construction): a header ``BRFENC1`` + the key
 id (8 bytes of the key's SHA-256) + an 8-byte random prefix, then chunks of up to 64 KiB, each
 sealed with the nonce ``prefix ‖ counter`` and the associated data ``last``/``more`` — so chunks
-cannot be reordered, dropped or the file cut short without the tag failing. Text payloads are
-``enc1:`` + base64 of one AES-GCM box (key id, nonce, ciphertext). Data written before a key was
-set is read as it is (no header) and encrypted by ``rotate_encryption``.
+cannot be reordered, dropped or the file cut short without the tag failing. Files written before
+a key was set are read as they are (no header) and encrypted by ``rotate_encryption``.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from .exceptions import Conflict
 MAGIC = b"BRFENC1"
 CHUNK = 64 * 1024
 TAG = 16
-TEXT_PREFIX = "enc1:"
 
 
 class DecryptionError(Conflict):
@@ -150,25 +148,3 @@ def decrypt_stream(handle: BinaryIO) -> Iterator[bytes]:
         if last:
             return
         block, counter = following, counter + 1
-
-
-def encrypt_text(text: str) -> str:
-    """A text payload sealed for storage (as it is when encryption is off)."""
-    if not enabled() or text.startswith(TEXT_PREFIX):
-        return text
-    key = keys()[0]
-    nonce = os.urandom(12)
-    box = key.id + nonce + key.aead.encrypt(nonce, text.encode("utf-8"), b"text")
-    return TEXT_PREFIX + base64.b64encode(box).decode("ascii")
-
-
-def decrypt_text(value: str) -> str:
-    """The text of :func:`encrypt_text` (plain text passes through)."""
-    if not value.startswith(TEXT_PREFIX):
-        return value
-    box = base64.b64decode(value[len(TEXT_PREFIX) :])
-    key = _key(box[:8])
-    try:
-        return key.aead.decrypt(box[8:20], box[20:], b"text").decode("utf-8")
-    except InvalidTag as exc:
-        raise DecryptionError("encrypted text altered") from exc

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from brief.core.api import form_data, request_object
+from brief.core.schema import OneObjectSchema
 
 from . import subject as subjects
 from .forms import RequestForm, SubjectForm
@@ -56,13 +56,6 @@ class HandledSerializer(serializers.Serializer):
     erased = serializers.IntegerField()
 
 
-class _OneObjectSchema(AutoSchema):
-    """The route is the router's ``list`` but answers one object, not an array."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False
-
-
 def _subject_json(subject: subjects.Subject) -> dict:
     return {
         "doc_number": subject.doc_number,
@@ -85,7 +78,7 @@ class DataSubjectViewSet(viewsets.ViewSet):
         "export": "data_subject_export",
         "erase": "data_subject_erase",
     }
-    schema = _OneObjectSchema()
+    schema = OneObjectSchema()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -57,14 +57,6 @@ def test_a_changed_byte_a_cut_or_a_dropped_chunk_is_refused():
         _open(bytes(sealed[: header + block]))  # whole chunks dropped from the end
 
 
-def test_text_payloads():
-    sealed = crypto.encrypt_text("+573001234567 DELIVRD")
-    assert sealed.startswith(crypto.TEXT_PREFIX)
-    assert "573001234567" not in sealed
-    assert crypto.decrypt_text(sealed) == "+573001234567 DELIVRD"
-    assert crypto.decrypt_text("plano") == "plano"
-
-
 def test_stored_files_are_ciphertext_on_disk_and_plain_through_the_store():
     data = b"documento,celular\n1020304050,3001234567\n" * 1000
     name = default_storage.save("pruebas/base.csv", ContentFile(data))
