@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test test-scale install lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief check
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief makemigrations --check --dry-run
-	$(BIN)/pytest -m "not browser" -n 2 -q
+	$(BIN)/pytest -m "not browser and not scale" -n 2 -q
 	$(BIN)/pytest -m browser -q -p no:cacheprovider
+
+## make test-scale: the scale-out test (PostgreSQL, Redis, gunicorn, two workers, 200,000 messages; minutes).
+test-scale: $(STAMP)
+	$(BIN)/pytest -m scale -q -p no:cacheprovider -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,13 +1,44 @@
 """The Celery app: embedded SQLite broker by default, Redis when CELERY_BROKER_URL says so."""
 
+import datetime as dt
 import logging
 import os
 
-from celery import Celery, bootsteps
+from celery import Celery, Task, bootsteps
+from celery.worker.request import Request
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brief.settings")
 
-app = Celery("brief")
+
+def _offset() -> dt.timedelta:
+    from brief.core import clock
+
+    return dt.timedelta(seconds=clock.offset_seconds())
+
+
+class BriefCelery(Celery):
+    """Celery whose clock is the deployment's (:mod:`brief.core.clock`): an eta or a countdown
+    a machine writes into a task means the same instant on every other machine."""
+
+    def now(self):
+        return super().now() + _offset()
+
+
+class ClusterClockRequest(Request):
+    """A received task whose eta (the deployment's time) is read on this machine's clock, which
+    is what Celery's timer compares it with: a worker whose clock is minutes off still runs a
+    scheduled sweep at its time, neither early nor late."""
+
+    @property
+    def eta(self):
+        return None if self._eta is None else self._eta - _offset()
+
+
+class BriefTask(Task):
+    Request = ClusterClockRequest
+
+
+app = BriefCelery("brief", task_cls=BriefTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -309,6 +309,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues per kind of work, so workers can be sized and placed per kind (README «Escalar»);
+# `brief worker` takes them all unless given --queues.
+BRIEF_QUEUES = ("celery", "imports", "dispatch", "callbacks", "reports")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "brief.contacts.tasks.import_base": {"queue": "imports"},
+    "brief.calls.tasks.import_interactions": {"queue": "imports"},
+    "brief.dispatch.tasks.run_sweep": {"queue": "dispatch"},
+    "brief.dispatch.tasks.probe_circuits": {"queue": "dispatch"},
+    "brief.dispatch.tasks.kick_running_sweeps": {"queue": "dispatch"},
+    "brief.dispatch.tasks.simulated_report": {"queue": "callbacks"},
+    "brief.dispatch.tasks.poll_bounce_mailboxes": {"queue": "callbacks"},
+    "brief.dispatch.tasks.purge_callback_evidence": {"queue": "callbacks"},
+    "brief.reports.tasks.*": {"queue": "reports"},
+    "brief.evidence.tasks.*": {"queue": "reports"},
+}
 CELERY_BEAT_SCHEDULE = {
     "scan-sla-breaches": {"task": "brief.core.tasks.scan_sla_breaches", "schedule": 60.0},
     "scan-sla-alerts": {"task": "brief.campaigns.tasks.scan_sla_alerts", "schedule": 300.0},

@@ -153,18 +153,31 @@ def smtp_sink(*, dsn: bool = False) -> Iterator[tuple[int, SinkHandler]]:
         controller.stop()
 
 
-def run_script_on_postgres(script: Path, tmp_path: Path, *args: str, timeout: int = 240) -> Any:
-    """Run a test script against a fresh PostgreSQL; the JSON on its last output line."""
-    with postgres_server() as url:
-        env = {
+def run_script_on_postgres(
+    script: Path,
+    tmp_path: Path,
+    *args: str,
+    timeout: int = 240,
+    redis: bool = False,
+    env: dict[str, str] | None = None,
+) -> Any:
+    """Run a test script against a fresh PostgreSQL (and a Redis broker, with ``redis``); the
+    JSON on its last output line."""
+    with postgres_server() as url, contextlib.ExitStack() as stack:
+        script_env = {
             **os.environ,
             "DATABASE_URL": url,
             "BRIEF_VAR_DIR": str(tmp_path),
             "DJANGO_SETTINGS_MODULE": "brief.test_settings",
+            **(env or {}),
         }
+        if redis:
+            server = RedisServer().start()
+            stack.callback(server.stop)
+            script_env["CELERY_BROKER_URL"] = server.url
         done = subprocess.run(
             [sys.executable, str(script), *args],
-            env=env,
+            env=script_env,
             capture_output=True,
             text=True,
             timeout=timeout,

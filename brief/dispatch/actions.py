@@ -21,6 +21,7 @@ from brief.contacts.actions import add_suppression, normalize_suppression_value
 from brief.contacts.choices import BaseStatus, SuppressionChannel, SuppressionSource
 from brief.contacts.models import ContactBase, Segment, Suppression
 from brief.content.links import read_open_token, read_unsubscribe_token
+from brief.core import clock as cluster_clock
 from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
@@ -130,7 +131,7 @@ def create_sweep(
     _record_sweep_created(sweep, actor=actor, request=request)
     Sweep.objects.filter(pk=sweep.pk).update(state=SweepState.RUNNING)
     sweep.state = SweepState.RUNNING
-    _enqueue(sweep, eta=sweep.start_at if sweep.start_at > timezone.now() else None)
+    _enqueue(sweep, eta=sweep.start_at if sweep.start_at > cluster_clock.now() else None)
     return sweep
 
 
@@ -212,7 +213,7 @@ def _new_sweep(
                 brief=brief,
                 number=number,
                 provider_account=account,
-                start_at=start_at or timezone.now(),
+                start_at=start_at or cluster_clock.now(),
                 runners=runners_for(account) if account else 1,
                 created_by=actor,
                 **fields,

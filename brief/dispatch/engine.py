@@ -35,6 +35,7 @@ from brief.contacts.models import (
     suppressed_q,
 )
 from brief.core import calendar
+from brief.core import clock as cluster_clock
 
 from . import circuit
 from .choices import (
@@ -80,8 +81,9 @@ TIMESTAMP: dict[str, str] = {
 
 
 def clock() -> dt.datetime:
-    """The engine's clock (tests move it to check windows across weekends and holidays)."""
-    return timezone.now()
+    """The engine's clock: the deployment's (:mod:`brief.core.clock`), so workers whose clocks
+    disagree still agree on claims; tests move it to check windows across weekends and holidays."""
+    return cluster_clock.now()
 
 
 def windows():

@@ -37,7 +37,9 @@ class LocalBucket:
 _REDIS_SCRIPT = """
 local key = KEYS[1]
 local rate = tonumber(ARGV[1]); local capacity = tonumber(ARGV[2])
-local n = tonumber(ARGV[3]); local now = tonumber(ARGV[4])
+local n = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', key, 'tokens', 'updated')
 local tokens = tonumber(state[1]) or capacity
 local updated = tonumber(state[2]) or now
@@ -70,8 +72,8 @@ class RedisBucket:
         import redis
 
         try:
-            now = time.time()
-            return float(self.script(keys=[self.key], args=[self.rate, self.capacity, n, now]))
+            # Redis's own clock: the workers' clocks may disagree with each other
+            return float(self.script(keys=[self.key], args=[self.rate, self.capacity, n]))
         except redis.RedisError as exc:
             log.warning("rate limit of %s kept in-process: Redis failed (%s)", self.key, exc)
             return _local(self.fallback_key, self.rate).reserve(n)

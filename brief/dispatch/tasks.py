@@ -11,8 +11,9 @@ from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
+
+from brief.core import clock as cluster_clock
 
 from .choices import QUEUE_CHANNELS, SweepState
 from .engine import close_broken_connection
@@ -38,7 +39,7 @@ def lease_margin_seconds() -> float:
 
 def _lease(sweep_id: int, slot: int, token: str, until) -> bool:
     """Take (or keep, with the same token) one runner slot of a sweep."""
-    now = timezone.now()
+    now = cluster_clock.now()
     RunnerLease.objects.get_or_create(sweep_id=sweep_id, slot=slot)
     return bool(
         RunnerLease.objects.filter(sweep_id=sweep_id, slot=slot)
@@ -106,7 +107,7 @@ def _run_sweep(sweep_id: int, token: str, slot: int) -> str:
         if token:
             _release(sweep_id, slot, token)  # a paused sweep's chain gives its slot back
         return "stopped"
-    now = timezone.now()
+    now = cluster_clock.now()
     token = token or uuid.uuid4().hex
     if sweep.start_at > now:
         if run_sweep.app.conf.task_always_eager:
@@ -127,7 +128,7 @@ def _run_sweep(sweep_id: int, token: str, slot: int) -> str:
         _release(sweep_id, slot, token)
         return step  # eager mode (tests) has no clock to wait on: the caller drives
     if step == "continue":
-        _lease(sweep_id, slot, token, timezone.now() + dt.timedelta(seconds=budget + margin))
+        _lease(sweep_id, slot, token, cluster_clock.now() + dt.timedelta(seconds=budget + margin))
         _hand_over(sweep_id, token, slot)
     elif step == "at":
         _lease(sweep_id, slot, token, outcome["at"] + dt.timedelta(seconds=margin))
@@ -175,7 +176,7 @@ def kick_running_sweeps(follow_up: bool = False) -> int:
     from .engine import reconcile_stuck
 
     reconcile_stuck()
-    now = timezone.now()
+    now = cluster_clock.now()
     expired = Q(until__isnull=True) | Q(until__lt=now)
     leases = RunnerLease.objects.filter(sweep__state=SweepState.RUNNING)
     free = list(leases.filter(expired).values_list("sweep_id", "slot"))

@@ -31,9 +31,9 @@ from django.db import DatabaseError  # noqa: E402
 from brief.content.models import Template  # noqa: E402
 from brief.dispatch import actions  # noqa: E402
 from brief.dispatch.engine import close_broken_connection  # noqa: E402
-from brief.dispatch.models import Message, ProviderAccount, Sweep  # noqa: E402
+from brief.dispatch.models import Message, Sweep  # noqa: E402
 from brief.dispatch.peers.twilio import TwilioPeer  # noqa: E402
-from tests.dispatch.pg_sweep import imported_campaign  # noqa: E402
+from tests.dispatch.pg_sweep import imported_campaign, twilio_account  # noqa: E402
 
 N = 300
 SID = "AC" + "f5" * 16
@@ -59,17 +59,7 @@ def main(workdir: str) -> None:
         brief=brief, channel="sms", name="s", body="Hola {nombres}", created_by=operator
     )
     peer = TwilioPeer(SID, "token").start()
-    ProviderAccount.objects.create(
-        code="twilio",
-        name="Twilio",
-        kind="twilio_sms",
-        channels=["sms"],
-        rate_per_second=100,
-        concurrency=4,
-        chunk_size=25,
-        options={"base_url": peer.base_url, "account_sid": SID, "auth_token": "token",
-                 "from": "+15017122661"},
-    )  # fmt: skip
+    twilio_account(peer, SID, rate=100, concurrency=4, chunk_size=25)
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     worker = subprocess.Popen(
         [sys.executable, "-m", "brief.cli", "worker", "--pool", "solo", "--loglevel", "INFO"],

@@ -118,6 +118,21 @@ def imported_campaign(workdir: str, n: int, channels: list[str]):
     return operator, brief
 
 
+def twilio_account(peer, sid: str, *, rate: float, concurrency: int, chunk_size: int):
+    """The provider account ``twilio`` sending SMS through the loopback Twilio-compatible peer."""
+    return ProviderAccount.objects.create(
+        code="twilio",
+        name="Twilio",
+        kind="twilio_sms",
+        channels=["sms"],
+        rate_per_second=rate,
+        concurrency=concurrency,
+        chunk_size=chunk_size,
+        options={"base_url": peer.base_url, "account_sid": sid, "auth_token": peer.auth_token,
+                 "from": "+15017122661"},
+    )  # fmt: skip
+
+
 def main(workdir: str) -> None:
     call_command("migrate", verbosity=0)
     engine.clock = lambda: dt.datetime(2026, 12, 9, 10, tzinfo=BOGOTA)

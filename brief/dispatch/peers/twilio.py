@@ -7,8 +7,9 @@ Twilio's JSON shape, or Twilio's JSON errors (``20003`` bad credentials, ``21211
 :attr:`TwilioPeer.throttle` requests), and an outage scripted in :attr:`TwilioPeer.outage`: one
 entry per request, in order — ``"503"`` (or any 5xx), ``"429:S"`` (``Retry-After: S``) or
 ``"hang:S"`` (answer nothing for S seconds, then 503: past the client's timeout); a request
-that meets the outage creates no message. It records the requests, and posts status callbacks to
-the ``StatusCallback`` of a recorded request, signed as Twilio signs them.
+that meets the outage creates no message. It records the requests (with their arrival time), and
+posts status callbacks to the ``StatusCallback`` of a recorded request, signed as Twilio signs
+them (by itself for every ``deliver_every``-th message, when asked to).
 
 Run standalone (the benchmark does): ``python -m brief.dispatch.peers.twilio PORT SID TOKEN``
 prints ``ready`` and serves until its standard input closes; ``GET /_peer/stats`` answers the
@@ -24,11 +25,13 @@ import hmac
 import re
 import sys
 import threading
+import time
 import uuid
 from email.utils import formatdate
 from urllib.parse import urlencode
 
 from aiohttp import ClientSession, web
+from aiohttp import client_exceptions as aiohttp_errors
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 API = "/2010-04-01/Accounts/{sid}/{resource}.json"
@@ -54,6 +57,7 @@ class TwilioPeer:
         *,
         record: bool = True,
         port: int = 0,
+        deliver_every: int = 0,
     ):
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -66,6 +70,12 @@ class TwilioPeer:
         self.outage: list[str] = []  # scripted failures, one per request (see module doc)
         self.failed = 0  # requests answered by the outage
         self.by_sid: dict[str, dict] = {}
+        # every ``deliver_every``-th message gets a signed "delivered" callback, posted by the
+        # peer itself a moment after it answered (0: none; tests post their own)
+        self.deliver_every = deliver_every
+        self.callbacks: dict[int, int] = {}  # HTTP status of the callbacks posted → count
+        self._pending: set[asyncio.Task] = set()
+        self._session: ClientSession | None = None
         self._expected_auth = "Basic " + base64.b64encode(
             f"{account_sid}:{auth_token}".encode()
         ).decode("ascii")
@@ -139,9 +149,18 @@ class TwilioPeer:
             return self._fail(400, 21205, "Url or Twiml is required.")
         sid = ("SM" if resource == "Messages" else "CA") + uuid.uuid4().hex
         if self.record:
-            entry = {"resource": resource, "sid": sid, "form": {k: str(v) for k, v in form.items()}}
+            entry = {
+                "resource": resource,
+                "sid": sid,
+                "form": {k: str(v) for k, v in form.items()},
+                "at": time.time(),  # this machine's clock: tests compare with start times
+            }
             self.requests.append(entry)
             self.by_sid[sid] = entry
+        if self.deliver_every and self.received % self.deliver_every == 0 and self.record:
+            task = asyncio.create_task(self._deliver(sid))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
         now = formatdate(usegmt=True)
         uri = API.format(sid=self.account_sid, resource=resource)
         common = {
@@ -241,20 +260,32 @@ class TwilioPeer:
             self._post(url, form, signature), self._loop
         ).result(timeout=30)
 
+    async def _deliver(self, sid: str) -> None:
+        await asyncio.sleep(0.05)  # after the 201 has reached the adapter, as Twilio does
+        if self._session is None:
+            self._session = ClientSession()
+        try:
+            status = await self._post(*self.callback(sid, "delivered"), session=self._session)
+        except (aiohttp_errors.ClientError, TimeoutError):
+            status = 0  # not delivered to Brief: counted as such
+        self.callbacks[status] = self.callbacks.get(status, 0) + 1
+
+    def callbacks_pending(self) -> int:
+        return len(self._pending)
+
     @staticmethod
-    async def _post(url: str, form: dict[str, str], signature: str) -> int:
-        async with (
-            ClientSession() as session,
-            session.post(
-                url,
-                data=urlencode(form),
-                headers={
-                    "X-Twilio-Signature": signature,
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "User-Agent": "TwilioProxy/1.1",
-                },
-            ) as response,
-        ):
+    async def _post(
+        url: str, form: dict[str, str], signature: str, session: ClientSession | None = None
+    ) -> int:
+        if session is None:
+            async with ClientSession() as own:
+                return await TwilioPeer._post(url, form, signature, own)
+        headers = {
+            "X-Twilio-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": "TwilioProxy/1.1",
+        }
+        async with session.post(url, data=urlencode(form), headers=headers) as response:
             await response.read()
             return response.status
 
@@ -285,6 +316,8 @@ class TwilioPeer:
             loop.run_forever()
             assert self._runner is not None
             loop.run_until_complete(self._runner.cleanup())
+            if self._session is not None:
+                loop.run_until_complete(self._session.close())
             loop.close()
 
         self._thread = threading.Thread(target=run, name="twilio-peer", daemon=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from brief.celery import app
@@ -14,8 +15,15 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=4)
         parser.add_argument("--pool", default="threads", choices=["threads", "solo", "prefork"])
         parser.add_argument("--beat", action="store_true", help="también el planificador (beat)")
-        parser.add_argument("--queues", default="", help="colas separadas por coma")
+        parser.add_argument(
+            "--queues",
+            default=",".join(settings.BRIEF_QUEUES),
+            help="colas separadas por coma (por omisión, todas)",
+        )
         parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument(
+            "-n", "--hostname", default="", help="nombre del trabajador (varios en una máquina)"
+        )
 
     def handle(self, *args, **opts):
         argv = [
@@ -28,6 +36,8 @@ class Command(BaseCommand):
         ]
         if opts["queues"]:
             argv.append(f"--queues={opts['queues']}")
+        if opts["hostname"]:
+            argv.append(f"--hostname={opts['hostname']}")
         if opts["beat"]:
             argv.append("--beat")
         app.worker_main(argv)
