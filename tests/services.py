@@ -90,10 +90,16 @@ class SinkHandler:
         self.senders: list[str] = []  # envelope MAIL FROM (the Return-Path), in order
         self.options: list[tuple[list[str], list[str]]] = []  # (MAIL FROM, RCPT TO) parameters
         self.lock = threading.Lock()
+        self.busy = 0  # the next ``busy`` messages are answered 421 (service not available)
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes
         from email.policy import default
+
+        with self.lock:
+            if self.busy > 0:
+                self.busy -= 1
+                return "421 4.3.2 Service not available, closing transmission channel"
 
         message = message_from_bytes(envelope.content, policy=default)
         with self.lock:

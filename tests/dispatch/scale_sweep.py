@@ -132,6 +132,8 @@ def main(workdir: str) -> None:
                 # runner tasks each worker ran to the end
                 "runs": {w: log_of(workdir, w).count("run_sweep[") for w in WORKERS},
                 "web_callbacks": web_log.count("POST /hooks/"),
+                "web_errors": [line for line in web_log.splitlines() if '" 5' in line][:5]
+                + web_log[web_log.find("Traceback") :][:3000].splitlines()[-20:],
                 "seconds": {"prepare": round(prepared, 1), "outbox": round(outbox, 1),
                             "send": round(sending, 1)},
                 "log": "" if done and settled else log_of(workdir, "w1")[-3000:],

@@ -5,6 +5,7 @@ HTTP peer on loopback, counting what the peer accepted per recipient."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from collections import Counter
 
 import pytest
@@ -14,9 +15,14 @@ from brief.core.models import AuditEvent
 from brief.dispatch import engine, tasks
 from brief.dispatch.choices import CircuitState
 from brief.dispatch.models import Attempt, Message, ProviderAccount, ProviderCircuit
+from brief.dispatch.peers.smsc import SMSC
 from brief.dispatch.peers.twilio import TwilioPeer
+from brief.dispatch.providers import smpp
+from brief.dispatch.providers import smpp_pdu as pdu
+from brief.dispatch.providers.base import OutgoingMessage
 from brief.dispatch.providers.options import option_errors
 from tests.helpers import OPEN, drain, statuses, sweep_for
+from tests.services import free_port, smtp_sink
 
 SID = "AC" + "c4" * 16
 TOKEN = "token-de-prueba"
@@ -173,3 +179,119 @@ def test_breaker_options_must_be_positive_numbers():
     assert option_errors("simulated", {"breaker_cooldown_seconds": 0}) == [
         "La opción «breaker_cooldown_seconds» debe ser un número positivo."
     ]
+
+
+# --- SMTP and SMPP: the failures that count for the breaker ----------------------------------
+
+
+def smtp_account(port: int, code: str, **options) -> ProviderAccount:
+    return ProviderAccount.objects.create(
+        code=code,
+        name="Correo caído",
+        channels=["email"],
+        backend="brief.dispatch.providers.smtp.SMTPProvider",
+        rate_per_second=100_000,
+        concurrency=2,
+        chunk_size=10,
+        options={"host": "127.0.0.1", "start_tls": False, "port": port, "timeout": 1, **options},
+    )
+
+
+def test_smtp_server_down_opens_the_circuit_without_spending_tries(campaign, proveedor, at, waits):
+    # given an e-mail sweep through an SMTP server that accepts connections and never answers
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        smtp_account(silent.getsockname()[1], "smtp-caido", breaker_failures=3)
+        brief, _base, templates = campaign(n=30, channels=("email",))
+        sweep = sweep_for(brief, templates["email"], proveedor, account="smtp-caido")
+        # when the sweep runs
+        assert drain(sweep) == {"next": "stop"}
+    # then the circuit opened and paused the sweep, saying the server did not answer in time
+    assert (sweep.state, sweep.held_by_circuit) == ("paused", True)
+    assert "no responde" in sweep.pause_reason
+    assert "sin respuesta a tiempo" in sweep.pause_reason
+    # and no message spent a try: the first of each connection timed out, the rest were not tried
+    assert statuses(sweep)["queued"] == 30
+    assert set(Message.objects.filter(sweep=sweep).values_list("attempts", flat=True)) == {0}
+    tried = Attempt.objects.filter(message__sweep=sweep)
+    assert set(tried.values_list("code", flat=True)) <= {"smtp_timeout", "smtp_connection"}
+    assert tried.filter(code="smtp_timeout").count() <= 2 * 2  # two chunks, two connections each
+
+
+def test_smtp_421_counts_for_the_breaker_and_the_message_is_sent_later(
+    campaign, proveedor, at, waits
+):
+    # given an SMTP server that answers 421 to the first two messages
+    with smtp_sink() as (port, sink):
+        sink.busy = 2
+        smtp_account(port, "smtp-lleno", breaker_failures=5)
+        brief, _base, templates = campaign(n=10, channels=("email",))
+        sweep = sweep_for(brief, templates["email"], proveedor, account="smtp-lleno")
+        # when the sweep runs, then those two wait (no try counted), the rest are sent
+        assert drain(sweep)["next"] == "at"
+        busy = Message.objects.filter(sweep=sweep, error_code="smtp_421")
+        assert (busy.count(), set(busy.values_list("attempts", flat=True))) == (2, {0})
+        circuit = ProviderCircuit.objects.get(account__code="smtp-lleno")
+        assert (circuit.state, circuit.failures) == (CircuitState.CLOSED, 2)  # counted, < 5
+        # when it runs again after the wait
+        at(OPEN + dt.timedelta(seconds=31))
+        assert drain(sweep)["next"] == "done"
+    # then each recipient got it once, and the accepted ones reset the count
+    assert statuses(sweep)["sent"] == 10
+    circuit.refresh_from_db()
+    assert circuit.failures == 0
+    assert Counter(str(m["To"]) for m in sink.messages).most_common(1)[0][1] == 1
+    assert len(sink.messages) == 10
+
+
+@pytest.mark.parametrize("status", [pdu.ESME_RSYSERR, pdu.ESME_RTHROTTLED])
+def test_smsc_trouble_counts_for_the_breaker(status):
+    # given an SMSC answering a system error (or throttling) to every submit
+    server = SMSC().start()
+    try:
+        server.reject = {f"57300000000{i}": status for i in range(1, 4)}
+        provider = smpp.SMPPProvider(smpp_account(server.port))
+        results = provider.send(
+            [
+                OutgoingMessage(id=i, to=f"+57300000000{i}", channel="sms", text="Hola")
+                for i in (1, 2, 3)
+            ]
+        )
+    finally:
+        smpp.shutdown()
+        server.stop()
+    # then every refusal is the SMSC's trouble: retried without a try, counted by the breaker
+    assert {(r.accepted, r.permanent, r.unavailable) for r in results} == {(False, False, True)}
+
+
+def smpp_account(port: int) -> ProviderAccount:
+    return ProviderAccount(
+        code="smpp-caido",
+        name="SMSC",
+        channels=["sms"],
+        backend=smpp.BACKEND,
+        rate_per_second=1_000_000,
+        options={"host": "127.0.0.1", "port": port, "system_id": "brief", "password": "secreto",
+                 "source_addr": "ICETEX", "window": 5, "throttle_pause_seconds": 0.05},
+    )  # fmt: skip
+
+
+def test_smsc_unreachable_opens_the_circuit_with_the_reason(campaign, proveedor, at, waits):
+    # given an SMS sweep through an SMPP account whose SMSC refuses connections
+    account = smpp_account(free_port())
+    account.options["breaker_failures"] = 2
+    account.chunk_size = 5
+    account.save()
+    brief, _base, templates = campaign(n=20, channels=("sms",))
+    sweep = sweep_for(brief, templates["sms"], proveedor, account="smpp-caido")
+    # when the sweep runs
+    try:
+        assert drain(sweep) == {"next": "stop"}
+    finally:
+        smpp.shutdown()
+    # then two refused batches opened the circuit: paused, «sin conexión», nothing tried
+    assert (sweep.state, sweep.held_by_circuit) == ("paused", True)
+    assert "(2 fallos seguidos, sin conexión)" in sweep.pause_reason
+    assert statuses(sweep)["queued"] == 20
+    assert set(Message.objects.filter(sweep=sweep).values_list("attempts", flat=True)) == {0}

@@ -171,6 +171,8 @@ def test_other_errors_are_permanent_or_temporary(smsc):
         "smpp_ESME_RSYSERR",
     )
     assert results[3].accepted
+    # the SMSC's own error counts for the breaker; a bad address does not
+    assert (results[1].unavailable, results[2].unavailable) == (False, True)
 
 
 def test_reconnects_after_the_smsc_drops_the_connection(smsc):

@@ -94,6 +94,10 @@ ERRORS: dict[int, ErrorRule] = {
     pdu.ESME_RDELIVERYFAILURE: ErrorRule(ErrorEffect.RETRY, "Fallo temporal de entrega"),
     pdu.ESME_RUNKNOWNERR: ErrorRule(ErrorEffect.RETRY, "Error desconocido del SMSC"),
 }
+
+#: ``submit_sm_resp`` statuses that say the SMSC cannot take messages now (not this message's
+#: fault): no try is counted and the account's circuit breaker counts them.
+SMSC_TROUBLE = frozenset({pdu.ESME_RTHROTTLED, pdu.ESME_RMSGQFUL, pdu.ESME_RSYSERR})
 _REFUSED = ErrorRule(ErrorEffect.FAIL, "El SMSC rechazó el mensaje")
 HOLD_SECONDS = 2.0  # an early receipt waits this long for its submit_sm_resp to be read
 ALIASES_KEPT = 200_000  # part ids remembered per bind
@@ -592,10 +596,12 @@ class Session:
                     status, resp = await self._request(pdu.SUBMIT_SM, body)
                 except ConnectionLost as exc:
                     code = "smpp_no_response" if exc.written else "smpp_connection"
-                    return SendResult(message.id, False, code=code, detail=str(exc)[:300])
+                    return SendResult(message.id, False, code=code, detail=str(exc)[:300],
+                                      unavailable=True)  # fmt: skip
                 except TimeoutError:
                     return SendResult(message.id, False, code="smpp_timeout",
-                                      detail="Sin submit_sm_resp a tiempo")  # fmt: skip
+                                      detail="Sin submit_sm_resp a tiempo",
+                                      unavailable=True)  # fmt: skip
                 if status == pdu.ESME_ROK:
                     self._on_accepted()
                     break
@@ -613,6 +619,9 @@ class Session:
                     code=f"smpp_{name}"[:60],
                     detail=f"{rule.label}: {name} en la parte {index + 1} de {len(bodies)}",
                     effect=rule.effect,
+                    # the SMSC's own trouble (throttled, queue full, system error) counts for
+                    # the account's breaker, like an HTTP 429 or 5xx
+                    unavailable=status in SMSC_TROUBLE,
                 )
             try:
                 ids.append(self.canonical_submit_id(pdu.decode_message_id(resp)))

@@ -177,7 +177,9 @@ class SMTPProvider(BaseProvider):
             await client.ehlo()
         return client
 
-    async def _worker(self, queue: asyncio.Queue, results: list[SendResult]) -> None:
+    async def _worker(
+        self, queue: asyncio.Queue, results: list[SendResult], down: asyncio.Event
+    ) -> None:
         client: aiosmtplib.SMTP | None = None
         try:
             while True:
@@ -185,6 +187,12 @@ class SMTPProvider(BaseProvider):
                     message = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                if down.is_set():  # the server stopped answering: the rest wait, untried
+                    results.append(
+                        SendResult(message.id, False, code="smtp_connection", unavailable=True,
+                                   detail="No se intentó: el servidor SMTP no respondía")
+                    )  # fmt: skip
+                    continue
                 try:
                     if client is None:
                         client = await self._connect()
@@ -213,6 +221,8 @@ class SMTPProvider(BaseProvider):
                         )
                     )
                 except aiosmtplib.SMTPResponseException as exc:
+                    # 421: the server is closing the channel (overloaded, shutting down) — its
+                    # trouble, not the message's: no try counted, and it counts for the breaker
                     results.append(
                         SendResult(
                             message.id,
@@ -220,22 +230,28 @@ class SMTPProvider(BaseProvider):
                             permanent=exc.code >= 500,
                             code=f"smtp_{exc.code}",
                             detail=exc.message[:300],
+                            unavailable=exc.code == 421,
                         )
                     )
                     if exc.code in (421, 451):
                         client = None
                 except (aiosmtplib.SMTPException, OSError) as exc:
-                    # Connection-level trouble: the message was not accepted; try again later.
+                    # Connection-level trouble (refused, dropped, no answer in time): the
+                    # message was not accepted; it goes back to the queue without a try, the
+                    # rest of the batch is not tried, and the account's breaker counts it.
+                    timeout = isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError)
                     results.append(
                         SendResult(
                             message.id,
                             False,
                             permanent=False,
-                            code="smtp_connection",
+                            code="smtp_timeout" if timeout else "smtp_connection",
                             detail=str(exc)[:300],
+                            unavailable=True,
                         )
                     )
                     client = None
+                    down.set()
         finally:
             if client is not None:
                 with contextlib.suppress(aiosmtplib.SMTPException, OSError):
@@ -247,7 +263,8 @@ class SMTPProvider(BaseProvider):
             queue.put_nowait(message)
         results: list[SendResult] = []
         workers = min(self.pool_size, len(batch)) or 1
-        await asyncio.gather(*(self._worker(queue, results) for _ in range(workers)))
+        down = asyncio.Event()
+        await asyncio.gather(*(self._worker(queue, results, down) for _ in range(workers)))
         return results
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:

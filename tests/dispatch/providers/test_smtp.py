@@ -105,8 +105,8 @@ def test_non_ascii_subject_sender_and_body_survive_the_wire():
 def test_unreachable_server_is_a_temporary_failure_per_message():
     provider = SMTPProvider(account(free_port(), timeout=2))
     results = provider.send([OutgoingMessage(id=1, to="a@b.co", channel="email", text="x")])
-    assert [(r.accepted, r.permanent, r.code) for r in results] == [
-        (False, False, "smtp_connection")
+    assert [(r.accepted, r.permanent, r.code, r.unavailable) for r in results] == [
+        (False, False, "smtp_connection", True)
     ]
 
 
