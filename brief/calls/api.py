@@ -912,7 +912,9 @@ class InteractionImportViewSet(viewsets.GenericViewSet):
             InteractionImportSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data
         )
 
-    @extend_schema(request=ImportUploadSerializer, responses={202: InteractionImportSerializer})
+    @extend_schema(
+        request=ImportUploadSerializer, responses={202: InteractionImportSerializer, **errors(404)}
+    )
     def create(self, request):
         payload = ImportUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
