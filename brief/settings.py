@@ -424,7 +424,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "brief.core.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "brief.core.api.Pagination",
     "PAGE_SIZE": 50,
@@ -449,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "brief.campaigns.choices.Channel",
         "ConversationStatusEnum": "brief.calls.choices.ConversationStatus",
         "CaseStatusEnum": "brief.calls.choices.CaseStatus",
+        "RecommendationStatusEnum": "brief.reports.choices.RecommendationStatus",
     },
 }
 

@@ -8,11 +8,29 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from brief.core.exceptions import Invalid
+from brief.core.schema import OneObjectSchema, errors
 
 from . import lockout, otp, tokens
 
 
-@extend_schema(summary="Obtener un token de API con usuario y contraseña")
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False, help_text="código de verificación en dos pasos, si la cuenta lo usa"
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+@extend_schema(
+    summary="Obtener un token de API con usuario y contraseña",
+    request=TokenRequestSerializer,
+    responses={200: TokenSerializer, **errors(429)},
+)
 class TokenView(ObtainAuthToken):
     """``POST {"username", "password"[, "otp"]}`` → ``{"token", "expires_at"}``, a new token
     each time (the previous one is revoked); bad credentials → 400; a username locked out after
@@ -56,6 +74,7 @@ class MeViewSet(viewsets.ViewSet):
     """``GET /api/v1/me/``: the authenticated user's roles, area and provider."""
 
     route_names = {"list": "me"}
+    schema = OneObjectSchema()
 
     @extend_schema(
         summary="El usuario autenticado: roles, área y proveedor", responses=MeSerializer

@@ -23,7 +23,7 @@ from brief.contacts.exports import XLSX_TYPE
 from brief.content.models import Template
 from brief.core.api import BRIEF_CODE_PARAM, form_data, request_object
 from brief.core.exceptions import Invalid
-from brief.core.schema import OneObjectSchema
+from brief.core.schema import OneObjectSchema, errors
 
 from . import actions, conversations, exports, figures, history, statement, typification
 from .answers import script_questions
@@ -98,6 +98,7 @@ class BriefTypificationViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     serializer_class = TypificationNodeWriteSerializer
     queryset = TypificationNode.objects.none()
+    pagination_class = None
     lookup_value_regex = r"\d+"
     route_names = {"list": "brief_typification"}
 
@@ -147,7 +148,7 @@ class BriefTypificationViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[BRIEF_CODE_PARAM],
         request=TypificationImportSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses={201: OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["post"], url_path="import",
             parser_classes=[MultiPartParser, FormParser])  # fmt: skip
@@ -160,7 +161,9 @@ class BriefTypificationViewSet(viewsets.GenericViewSet):
         )
         return Response(_tree(brief), status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[BRIEF_CODE_PARAM], request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[BRIEF_CODE_PARAM], request=None, responses={201: OpenApiTypes.OBJECT}
+    )
     @action(detail=False, methods=["post"], url_path="default")
     def apply_default(self, request, code=None):
         brief = visible_brief(request.user, code)
@@ -189,6 +192,7 @@ class BriefAdvisorsViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     serializer_class = AssignSerializer
     queryset = User.objects.none()
+    pagination_class = None
     lookup_field = "username"
     lookup_value_regex = r"[^/]+"
     route_names = {"list": "brief_advisors"}
@@ -357,7 +361,9 @@ class InteractionViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(InteractionSerializer(page, many=True).data)
 
-    @extend_schema(request=InteractionWriteSerializer, responses=InteractionSerializer)
+    @extend_schema(
+        request=InteractionWriteSerializer, responses={201: InteractionSerializer, **errors(404)}
+    )
     def create(self, request):
         payload = InteractionWriteSerializer(data=request_object(request))
         payload.is_valid(raise_exception=True)
@@ -382,7 +388,7 @@ class InteractionViewSet(viewsets.GenericViewSet):
         )
         return Response(InteractionSerializer(interaction).data)
 
-    @extend_schema(request=RecordingUploadSerializer, responses=InteractionSerializer)
+    @extend_schema(request=RecordingUploadSerializer, responses={201: InteractionSerializer})
     @action(
         detail=True,
         methods=["post"],
@@ -570,6 +576,8 @@ class BriefContactCenterViewSet(viewsets.GenericViewSet):
     serializer_class = ContactCenterFiguresSerializer
     queryset = Interaction.objects.none()
     route_names = {"list": "brief_contact_center"}
+    schema = OneObjectSchema()
+    paginated_actions = ("answers",)
 
     @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=ContactCenterFiguresSerializer)
     def list(self, request, code=None):
@@ -904,7 +912,9 @@ class InteractionImportViewSet(viewsets.GenericViewSet):
             InteractionImportSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data
         )
 
-    @extend_schema(request=ImportUploadSerializer, responses={202: InteractionImportSerializer})
+    @extend_schema(
+        request=ImportUploadSerializer, responses={202: InteractionImportSerializer, **errors(404)}
+    )
     def create(self, request):
         payload = ImportUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -946,6 +956,7 @@ class CrmLayoutViewSet(viewsets.GenericViewSet):
     serializer_class = LayoutSerializer
     parser_classes = [JSONParser]
     queryset = CrmExportLayout.objects.none()
+    pagination_class = None
     lookup_value_regex = r"\d+"
     route_names = {"list": "crm_layouts", "detail": "crm_layout"}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -117,9 +119,68 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 
 class ActionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    checklist = serializers.DictField(child=serializers.BooleanField(), required=False)
-    provider = serializers.CharField(required=False)
+    """Body of a workflow action (``POST /briefs/{code}/{action}/``); every field optional."""
+
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="motivo o nota del paso"
+    )
+    checklist = serializers.DictField(
+        child=serializers.BooleanField(),
+        required=False,
+        help_text="lista de chequeo de la revisión OCM {punto: cumplido}",
+    )
+    provider = serializers.CharField(required=False, help_text="código del proveedor (forward)")
+
+
+class ActionResultSerializer(BriefSerializer):
+    """What a workflow action answers: the brief after it, and the transition recorded."""
+
+    transition = TransitionSerializer(read_only=True)
+
+    class Meta(BriefSerializer.Meta):
+        fields = [*BriefSerializer.Meta.fields, "transition"]
+
+
+class ClockSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    name = serializers.CharField()
+    responsible = serializers.CharField()
+    state = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    breached = serializers.BooleanField()
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class VersionChangeSerializer(serializers.Serializer):
+    from_ = serializers.IntegerField()
+    to = serializers.IntegerField()
+    changes = FieldChangeSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # a keyword in Python
+        return fields
+
+
+class TimelineSerializer(serializers.Serializer):
+    transitions = TransitionSerializer(many=True)
+    clocks = ClockSerializer(many=True)
+    versions = VersionChangeSerializer(many=True)
+
+
+class QuestionWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, help_text="la pregunta")
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(allow_blank=True, help_text="la respuesta")
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -151,6 +212,7 @@ class QuestionSerializer(serializers.ModelSerializer):
             .exists()
         )
 
+    @extend_schema_field(ClockSerializer(many=True))
     def get_clocks(self, question) -> list[dict]:
         return clocks_json(question)
 
@@ -200,7 +262,10 @@ class BriefViewSet(viewsets.ModelViewSet):
             request=self.request,
         )
 
-    @extend_schema(request=AttachmentUploadSerializer, responses=AttachmentSerializer)
+    @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=AttachmentUploadSerializer, responses={201: AttachmentSerializer}
+    )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request, code=None):
         brief = self.get_object()
@@ -217,7 +282,7 @@ class BriefViewSet(viewsets.ModelViewSet):
         )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=TransitionSerializer(many=True))
+    @extend_schema(responses=TimelineSerializer)
     @action(detail=True, methods=["get"])
     def timeline(self, request, code=None):
         brief = self.get_object()
@@ -231,7 +296,10 @@ class BriefViewSet(viewsets.ModelViewSet):
             }
         )
 
-    @extend_schema(request=QuestionSerializer, responses=QuestionSerializer)
+    @extend_schema(methods=["GET"], responses=QuestionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=QuestionWriteSerializer, responses={201: QuestionSerializer}
+    )
     @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, FormParser])
     def questions(self, request, code=None):
         brief = self.get_object()
@@ -245,7 +313,11 @@ class BriefViewSet(viewsets.ModelViewSet):
         )
         return Response(QuestionSerializer(question).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=QuestionSerializer)
+    @extend_schema(
+        parameters=[OpenApiParameter("qid", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        request=AnswerSerializer,
+        responses=QuestionSerializer,
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -263,7 +335,13 @@ class BriefViewSet(viewsets.ModelViewSet):
         )
         return Response(QuestionSerializer(question).data)
 
-    @extend_schema(request=None)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("which", str, OpenApiParameter.PATH, enum=["boss", "comms", "leader"])
+        ],
+        request=None,
+        responses=BriefSerializer,
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -307,15 +385,33 @@ class TrainingWriteSerializer(serializers.Serializer):
     material = serializers.FileField(required=False)
 
 
+def _read_and_record_schemas(read, write, recorded) -> list:
+    """GET answers ``read``; POST takes ``write`` as JSON or multipart, answers 201 ``recorded``."""
+    body = {"application/json": write, "multipart/form-data": write}
+    return [
+        extend_schema(methods=["GET"], responses=read),
+        extend_schema(methods=["POST"], request=body, responses={201: recorded}),
+    ]
+
+
+KICKOFF_SCHEMAS = _read_and_record_schemas(
+    KickOffSerializer, KickOffWriteSerializer, KickOffSerializer
+)
+TRAINING_SCHEMAS = _read_and_record_schemas(
+    TrainingSerializer(many=True), TrainingWriteSerializer, TrainingSerializer
+)
+
+
 def _start_views(viewset) -> None:
     """The kick-off meeting and the trainings of a brief, on the briefs viewset."""
 
-    @extend_schema(request=KickOffWriteSerializer, responses=KickOffSerializer)
     def kickoff(self, request, code=None):
         brief = self.get_object()
         if request.method == "GET":
             found = KickOff.objects.filter(brief=brief).first()
-            return Response(KickOffSerializer(found).data if found else None)
+            if found is None:
+                raise Http404(gettext("Este brief aún no tiene reunión de inicio registrada."))
+            return Response(KickOffSerializer(found).data)
         payload = KickOffWriteSerializer(data=request_object(request))
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -329,7 +425,6 @@ def _start_views(viewset) -> None:
         )
         return Response(KickOffSerializer(kickoff).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TrainingWriteSerializer, responses=TrainingSerializer(many=True))
     def trainings(self, request, code=None):
         brief = self.get_object()
         if request.method == "GET":
@@ -350,8 +445,14 @@ def _start_views(viewset) -> None:
         return Response(TrainingSerializer(training).data, status=status.HTTP_201_CREATED)
 
     parsers = [JSONParser, MultiPartParser, FormParser]
-    for view in (kickoff, trainings):
+    for view, schemas in (
+        (kickoff, KICKOFF_SCHEMAS),
+        (trainings, TRAINING_SCHEMAS),
+    ):
         routed = action(detail=True, methods=["get", "post"], parser_classes=parsers)(view)
+        # After ``action``: it replaces the function's ``kwargs``, where the schema is kept.
+        for schema in schemas:
+            routed = schema(routed)
         setattr(viewset, view.__name__, routed)
 
 
@@ -359,11 +460,6 @@ _start_views(BriefViewSet)
 
 
 def _make_action_view(name: str):
-    @extend_schema(
-        request=ActionSerializer,
-        responses=BriefSerializer,
-        summary=f"Acción del flujo: {ACTIONS[name].label}",
-    )
     def run(self, request, code=None):
         brief = self.get_object()
         payload = ActionSerializer(data=request.data)
@@ -382,13 +478,19 @@ def _make_action_view(name: str):
         return Response(data)
 
     run.__name__ = f"action_{name}"
-    return action(
+    routed = action(
         detail=True,
         methods=["post"],
         url_path=name,
         url_name=f"action-{name}",
         parser_classes=[JSONParser, FormParser],
     )(run)
+    # After ``action``: it replaces the function's ``kwargs``, where the schema is kept.
+    return extend_schema(
+        request=ActionSerializer,
+        responses=ActionResultSerializer,
+        summary=f"Acción del flujo: {ACTIONS[name].label}",
+    )(routed)
 
 
 for _name in ACTIONS:
@@ -456,6 +558,7 @@ class BriefChangesViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     serializer_class = ChangeRequestSerializer
     queryset = ChangeRequest.objects.none()
+    pagination_class = None
     lookup_field = "number"
     lookup_value_regex = r"\d+"
     route_names = {"list": "brief_changes", "detail": "brief_change"}
@@ -552,7 +655,12 @@ class NotificationViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return Notification.objects.filter(user=self.request.user).select_related("brief")
 
-    @extend_schema(responses=NotificationSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unread", str, enum=["1", "true"], description="solo no leídas")
+        ],
+        responses=NotificationSerializer(many=True),
+    )
     def list(self, request):
         notes = self.get_queryset()
         if request.query_params.get("unread") in {"1", "true"}:

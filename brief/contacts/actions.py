@@ -359,6 +359,13 @@ def save_segment(
         raise Conflict(gettext("La base todavía no está lista."))
     if not name.strip():
         raise Invalid(gettext("Ponga un nombre al segmento."), code="required", field="name")
+    limit = Segment._meta.get_field("name").max_length or 0
+    if len(name.strip()) > limit:
+        raise Invalid(
+            gettext("El nombre del segmento admite hasta %(limit)s caracteres.") % {"limit": limit},
+            code="max_length",
+            field="name",
+        )
     segment_queryset(base, filters)  # validates
     try:
         with transaction.atomic():

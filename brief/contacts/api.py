@@ -8,21 +8,30 @@ from pathlib import Path
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from brief.campaigns.models import Attachment, Brief
+from brief.campaigns.vocabulary import CHANNELS
 from brief.core.api import request_object
 from brief.core.exceptions import Forbidden, Invalid
+from brief.core.schema import errors
 
 from . import actions
 from .choices import SuppressionChannel, SuppressionSource
-from .exports import rejects_response
+from .exports import XLSX_TYPE, rejects_response
 from .filters import SuppressionFilter
 from .models import ContactBase, Segment, Suppression
+
+RNE_UPLOAD = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+}
 
 
 class ContactBaseSerializer(serializers.ModelSerializer):
@@ -58,6 +67,24 @@ class ImportSerializer(serializers.Serializer):
     sheet = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class SegmentCountSerializer(serializers.Serializer):
+    filters = serializers.DictField(required=False, help_text="filtros del segmento")
+
+
+class SegmentCountsSerializer(serializers.Serializer):
+    """Live counts of a segment: total, eligible per channel, held back by suppressions."""
+
+    total = serializers.IntegerField()
+    suppressed = serializers.IntegerField()
+    suppressed_by_channel = serializers.DictField(child=serializers.IntegerField())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for channel in CHANNELS:
+            fields[channel] = serializers.IntegerField(help_text="contactos aptos en el canal")
+        return fields
+
+
 class SegmentSerializer(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField()
 
@@ -66,6 +93,7 @@ class SegmentSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "filters", "created_at", "counts"]
         read_only_fields = ["created_at"]
 
+    @extend_schema_field(SegmentCountsSerializer)
     def get_counts(self, segment) -> dict:
         return actions.segment_counts(segment.base, segment.filters)
 
@@ -101,7 +129,9 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         actions.check_base_access(base, self.request.user)
         return base
 
-    @extend_schema(request=ImportSerializer, responses=ContactBaseSerializer)
+    @extend_schema(
+        request=ImportSerializer, responses={202: ContactBaseSerializer, **errors(404, 507)}
+    )
     def create(self, request):
         payload = ImportSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -116,7 +146,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(ContactBaseSerializer(base).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=ImportSerializer)
+    @extend_schema(request=ImportSerializer, responses={200: OpenApiTypes.OBJECT, **errors(404)})
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser])
     def inspect(self, request):
         data = request_object(request)
@@ -145,7 +175,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["csv", "xlsx"])],
-        responses={(200, "text/csv"): bytes},
+        responses={(200, "text/csv"): bytes, (200, XLSX_TYPE): bytes},
     )
     @action(detail=True, methods=["get"])
     def rejects(self, request, pk=None):
@@ -164,7 +194,8 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return rejects_response(base, fmt)
 
-    @extend_schema(request=SegmentSerializer, responses=SegmentSerializer)
+    @extend_schema(methods=["GET"], responses=SegmentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=SegmentSerializer, responses={201: SegmentSerializer})
     @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser])
     def segments(self, request, pk=None):
         base = self.get_object()
@@ -185,7 +216,7 @@ class ContactBaseViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None)
+    @extend_schema(request=SegmentCountSerializer, responses=SegmentCountsSerializer)
     @action(detail=True, methods=["post"], url_path="segments/count", parser_classes=[JSONParser])
     def count(self, request, pk=None):
         base = self.get_object()
@@ -238,7 +269,9 @@ class SuppressionViewSet(viewsets.ModelViewSet):
         )
         return Response(SuppressionSerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request={"multipart/form-data": RNE_UPLOAD}, responses={201: OpenApiTypes.OBJECT}
+    )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def rne(self, request):
         upload = request.FILES.get("file")

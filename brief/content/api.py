@@ -182,6 +182,7 @@ class BriefTemplatesViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     serializer_class = TemplateSerializer
     queryset = Template.objects.none()
+    pagination_class = None
     route_names = {"list": "brief_templates"}
 
     @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=TemplateSerializer(many=True))
@@ -261,6 +262,7 @@ class BriefCreativesViewSet(viewsets.GenericViewSet):
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = CreativeSerializer
     queryset = Creative.objects.none()
+    pagination_class = None
     route_names = {"list": "brief_creatives"}
 
     @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=CreativeSerializer(many=True))

@@ -1,10 +1,12 @@
-"""The OpenAPI document: its view and schema helpers (kept apart from ``api``: DRF's settings
-import that module)."""
+"""The OpenAPI document's view; the schema class and its helpers are in ``openapi``."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
+
+from .openapi import ErrorSerializer, OneObjectSchema, errors
+
+__all__ = ["ErrorSerializer", "OneObjectSchema", "SchemaView", "errors"]
 
 
 class SchemaView(SpectacularAPIView):
@@ -19,10 +21,3 @@ class SchemaView(SpectacularAPIView):
             renderer = OpenApiJsonRenderer()
             return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)
-
-
-class OneObjectSchema(AutoSchema):
-    """For a viewset whose router ``list`` route answers one object, not an array."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False

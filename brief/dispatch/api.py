@@ -75,6 +75,7 @@ class BriefSweepsViewSet(viewsets.GenericViewSet):
 
     serializer_class = SweepSerializer
     queryset = Sweep.objects.none()
+    pagination_class = None
     route_names = {"list": "brief_sweeps"}
 
     @extend_schema(parameters=[BRIEF_CODE_PARAM], responses=SweepSerializer(many=True))

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from brief.campaigns.permissions import visible_brief
 from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
+from brief.core.schema import errors
 
 from . import actions
 
@@ -63,7 +64,9 @@ class CertificateViewSet(viewsets.ViewSet):
     route_names = {"list": "certificates", "detail": "certificate", "verify": "certificate_verify"}
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT, **errors(404, 507)}
+    )
     def create(self, request):
         data = request_object(request)
         brief_code, message = data.get("brief"), data.get("message")

@@ -25,7 +25,7 @@ from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.exceptions import Invalid
 
 from . import actions, campaign, daily, documents, monthly
-from .choices import OPEN_RECOMMENDATION_STATES
+from .choices import OPEN_RECOMMENDATION_STATES, RecommendationStatus
 from .models import DailyReport
 
 
@@ -43,6 +43,38 @@ def _get(model, field: str, lookup: str, value, label: str):
     return obj
 
 
+class RecommendationSerializer(serializers.Serializer):
+    """A recommendation as the API answers it (``monthly.recommendation_json``)."""
+
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    area = serializers.CharField()
+    area_name = serializers.CharField()
+    brief = serializers.CharField(allow_null=True)
+    owner = serializers.CharField()
+    owner_name = serializers.CharField()
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=RecommendationStatus.choices)
+    status_label = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    closing_note = serializers.CharField(allow_blank=True)
+    overdue = serializers.BooleanField()
+
+
+class RecommendationWriteSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    area = serializers.CharField(help_text="código del área")
+    owner = serializers.CharField(help_text="usuario responsable")
+    due_date = serializers.DateField()
+    brief = serializers.CharField(required=False, help_text="código del brief")
+
+
+class RecommendationStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=RecommendationStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, help_text="nota de cierre")
+
+
 class RecommendationViewSet(viewsets.ViewSet):
     """Improvement recommendations: ``GET`` lists what the caller reaches (``?status=open``
     for the open ones), ``POST`` files one (OCM, provider), ``PATCH {id}`` changes its status
@@ -53,7 +85,7 @@ class RecommendationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=["open", "in_progress", "closed"])],
-        responses=OpenApiTypes.OBJECT,
+        responses=RecommendationSerializer(many=True),
     )
     def list(self, request):
         recs = monthly.recommendations_scope(request.user)
@@ -64,7 +96,7 @@ class RecommendationViewSet(viewsets.ViewSet):
             recs = recs.filter(status=status)
         return Response([monthly.recommendation_json(r) for r in recs])
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=RecommendationWriteSerializer, responses={201: RecommendationSerializer})
     def create(self, request):
         data = request_object(request)
         due = parse_date(data["due_date"]) if isinstance(data.get("due_date"), str) else None
@@ -93,8 +125,8 @@ class RecommendationViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        request=OpenApiTypes.OBJECT,
-        responses=OpenApiTypes.OBJECT,
+        request=RecommendationStatusSerializer,
+        responses=RecommendationSerializer,
     )
     def partial_update(self, request, pk=None):
         rec = get_object_or_404(monthly.recommendations_scope(request.user), pk=pk)
@@ -205,7 +237,13 @@ class BriefReportViewSet(viewsets.ViewSet):
             OpenApiParameter("sweep", int),
             OpenApiParameter("channel", str),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            **{
+                (200, documents.CONTENT_TYPES[f].split(";")[0]): OpenApiTypes.BINARY
+                for f in FORMATS[1:]
+            },
+        },
     )
     def list(self, request, code=None):
         return report_response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from brief.contacts.models import Segment, Suppression
 from brief.core.models import AuditEvent
@@ -122,3 +123,15 @@ def test_reading_suppressions_through_the_api_is_logged(api, analista, auditor):
         (auditor, {"filters": {"channel": "all"}}),
         (auditor, {"suppression": entry.pk}),
     ]
+
+
+def test_a_segment_name_over_120_characters_is_a_400_not_a_truncated_row(api, base, proveedor):
+    # when (PostgreSQL would refuse the row with a 500; SQLite would store it whole)
+    r = api.as_user(proveedor).post(
+        reverse("api:base-segments", args=[base.pk]), {"name": "x" * 121}, format="json"
+    )
+    # then
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "name"
+    assert r.json()["errors"][0]["code"] == "max_length"
+    assert not Segment.objects.exists()
