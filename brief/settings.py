@@ -264,13 +264,14 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "brief.core.errors.csrf_failure"
 # Content-Security-Policy (django-csp): scripts only from Brief's own static files (no inline
-# script, no eval, no CDN), nothing framed, forms posted only to Brief. Styles still allow
-# inline ``style`` (templates and matplotlib's inline SVG charts use it; README "Security").
+# script, no eval, no CDN), nothing framed, forms posted only to Brief, styles only from
+# Brief's static CSS (no ``style`` attribute or element). The e-mail preview frame and the API
+# docs have their own policies (content.views.mail_preview, brief/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [CSP_SELF],
         "script-src": [CSP_SELF],
-        "style-src": [CSP_SELF, "'unsafe-inline'"],
+        "style-src": [CSP_SELF],
         "img-src": [CSP_SELF, "data:"],
         "font-src": [CSP_SELF],
         "connect-src": [CSP_SELF],

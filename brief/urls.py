@@ -90,11 +90,15 @@ urlpatterns = [
     path("cuenta/", include("brief.accounts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     # Signed-in users only; Swagger UI served from drf-spectacular-sidecar (no CDN), its
-    # start-up script a separate file (no inline script under the CSP).
+    # start-up script and page CSS separate files (no inline script or style under the CSP).
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path(
         "api/docs/",
-        login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="schema", template_name="core/api_docs.html"
+            )
+        ),
         name="api_docs",
     ),
     path("", include("brief.campaigns.urls")),

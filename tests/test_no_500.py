@@ -159,6 +159,7 @@ def _pages(w) -> list[str]:
         _probe("content:template_new", code=code),
         _probe("content:template_edit", code=code, pk=w["template"].pk),
         _probe("content:template_preview", code=code),
+        _probe("content:mail_preview", code=code, token="garbage"),
         _probe("content:creative_upload", code=code),
         _probe("content:creative_download", code=code, pk=MISSING),
         _probe("content:link_open", token="garbage"),

@@ -50,7 +50,64 @@ def svg(figure: Figure, prefix: str) -> str:
     # Two charts on one page must not share element ids (figure_1, clip paths…).
     text = text.replace(' id="', f' id="{prefix}-').replace("url(#", f"url(#{prefix}-")
     text = text.replace('xlink:href="#', f'xlink:href="#{prefix}-')
+    text = without_inline_css(text)
     return text.replace("<svg", '<svg aria-hidden="true" focusable="false"', 1)
+
+
+# SVG presentation attributes matplotlib writes as CSS (the properties it emits and a few more).
+PRESENTATION_ATTRIBUTES = frozenset(
+    {
+        "clip-path",
+        "color",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "font-family",
+        "font-size",
+        "font-stretch",
+        "font-style",
+        "font-variant",
+        "font-weight",
+        "opacity",
+        "stroke",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-opacity",
+        "stroke-width",
+        "text-anchor",
+    }
+)
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"\s*<defs>\s*<style[^>]*>\s*\*\s*\{([^}]*)\}\s*</style>\s*</defs>")
+
+
+def _attributes(declarations: str) -> str:
+    """``fill: #fff; stroke-width: 0.8`` -> `` fill="#fff" stroke-width="0.8"`` (values are
+    already escaped for an attribute; properties with no attribute of their name are dropped)."""
+    attributes = []
+    for declaration in declarations.split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if name in PRESENTATION_ATTRIBUTES and value:
+            attributes.append(f' {name}="{value}"')
+    return "".join(attributes)
+
+
+def without_inline_css(text: str) -> str:
+    """matplotlib's SVG with its CSS turned into presentation attributes, so it shows under a
+    CSP without ``'unsafe-inline'`` styles: each ``style`` attribute becomes attributes of
+    the same names, and the ``*{…}`` rule of its ``<style>`` goes on the root ``<svg>``, where
+    it is inherited unless an element sets its own (as the inline styles did)."""
+    root = ""
+    match = _STYLE_ELEMENT.search(text)
+    if match:
+        root = _attributes(match.group(1))
+        text = text[: match.start()] + text[match.end() :]
+    text = _STYLE_ATTRIBUTE.sub(lambda m: _attributes(m.group(1)), text)
+    return text.replace("<svg", "<svg" + root, 1)
 
 
 def bar_chart(

@@ -17,6 +17,11 @@ urlpatterns = [
         views.template_preview,
         name="template_preview",
     ),
+    path(
+        "briefs/<str:code>/contenido/vista-previa/correo/<str:token>/",
+        views.mail_preview,
+        name="mail_preview",
+    ),
     path("briefs/<str:code>/contenido/piezas/", views.creative_upload, name="creative_upload"),
     path(
         "briefs/<str:code>/contenido/piezas/<int:pk>/",

@@ -6,13 +6,18 @@ Views stay thin: permission → form → one call to :mod:`.actions` → redirec
 
 from __future__ import annotations
 
+import secrets
+
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brief.campaigns.models import Brief
@@ -212,8 +217,11 @@ def template_preview(request, code: str):
         request=request,
     )
     rendered = None
+    mail_url = ""
     if contact is not None:
         rendered = Renderer(template).render(contact_fields(contact))
+        if rendered.html:
+            mail_url = _keep_mail_preview(request, brief, rendered.html)
     return render(
         request,
         "content/partials/preview.html",
@@ -222,10 +230,52 @@ def template_preview(request, code: str):
             "channel": channel,
             "contact": contact,
             "rendered": rendered,
+            "mail_url": mail_url,
             "has_base": ContactBase.objects.current(brief) is not None,
             "analysis": sms.analyze(rendered.text) if rendered and channel == "sms" else None,
         },
     )
+
+
+# The e-mail preview is its own document (an iframe's src, not srcdoc): an e-mail's HTML
+# styles itself inline, which the pages' policy forbids and a srcdoc frame would inherit.
+MAIL_PREVIEW_SESSION_KEY = "content_mail_preview"
+# Only what an e-mail needs to show: its inline CSS and images of Brief (creatives) or data:
+# URLs; no script, no form, no plugin, sandboxed; framed only by Brief's own pages.
+MAIL_PREVIEW_POLICY = {
+    "default-src": [NONE],
+    "style-src": [UNSAFE_INLINE],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "base-uri": [NONE],
+    "form-action": [NONE],
+    "frame-ancestors": [SELF],
+    "sandbox": True,
+}
+
+
+def _keep_mail_preview(request, brief: Brief, html: str) -> str:
+    """Keep the latest rendered e-mail in the session (one per session, replaced by the
+    next preview) and return the URL that shows it."""
+    token = secrets.token_urlsafe(16)
+    request.session[MAIL_PREVIEW_SESSION_KEY] = {"brief": brief.code, "token": token, "html": html}
+    return reverse("content:mail_preview", args=[brief.code, token])
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+@csp(MAIL_PREVIEW_POLICY)  # type: ignore[arg-type]  # django-csp types views as (request)
+def mail_preview(request, code: str, token: str):
+    """The e-mail the last preview rendered, as a document of its own for the editor's
+    sandboxed iframe, under a policy that lets its inline styles apply."""
+    brief = _get_brief(request, code)
+    kept = request.session.get(MAIL_PREVIEW_SESSION_KEY) or {}
+    if kept.get("brief") != brief.code or not secrets.compare_digest(
+        str(kept.get("token", "")), token
+    ):
+        raise Http404(_("La vista previa ya no está disponible: genérela de nuevo."))
+    return HttpResponse(kept["html"], content_type="text/html; charset=utf-8")
 
 
 # --- creatives -------------------------------------------------------------------------

@@ -117,6 +117,49 @@ def test_preview_with_a_real_contact(client, solicitante, make_brief, make_base)
     assert AuditEvent.objects.filter(type="CONTACT_PREVIEWED").count() == 3
 
 
+def test_email_preview_is_a_framed_document_with_its_own_policy(
+    client, solicitante, outsider, make_brief, make_base
+):
+    # given a requester previewing an e-mail whose HTML styles itself inline
+    brief = make_brief(Status.DRAFT)
+    make_base(brief)
+    client.force_login(solicitante)
+    data = {
+        "channel": "email",
+        "subject": "Hola",
+        "html": '<p style="color: #b3261e">Hola {nombres}</p>',
+        "missing_policy": "skip",
+    }
+    # when the preview is rendered
+    html = client.post(reverse("content:template_preview", args=[brief.code]), data)
+    # then the page fragment frames a URL (not srcdoc, which would inherit the page's policy)
+    body = html.content.decode()
+    assert "srcdoc" not in body
+    src = body.split('<iframe class="mail" sandbox')[1].split('src="')[1].split('"')[0]
+    assert src.startswith(reverse("content:index", args=[brief.code]))
+    # and that URL serves the e-mail, inline style kept, under a policy that allows only it
+    frame = client.get(src)
+    assert frame.status_code == 200
+    assert '<p style="color:#b3261e">Hola Ana María</p>' in frame.content.decode()
+    policy = dict(
+        part.strip().split(" ", 1) if " " in part.strip() else (part.strip(), "")
+        for part in frame["Content-Security-Policy"].split(";")
+    )
+    assert policy["style-src"] == "'unsafe-inline'"
+    assert policy["default-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'self'"
+    assert "sandbox" in policy
+    assert frame["X-Frame-Options"] == "SAMEORIGIN"
+    # and the page's own policy is untouched
+    page = client.get(reverse("content:index", args=[brief.code]))
+    assert "unsafe-inline" not in page["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    # and another token gets a 404, a user who may not see the brief a 403
+    assert client.get(src[:-3] + "xx/").status_code == 404
+    client.force_login(outsider)
+    assert client.get(src).status_code == 403
+
+
 def test_frozen_template_editor_is_read_only(client, solicitante, make_brief):
     brief = make_brief(Status.DRAFT)
     template = actions.create_template(

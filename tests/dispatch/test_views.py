@@ -216,7 +216,7 @@ def test_sweep_page_shows_header_progress_and_polls(client, campaign, proveedor,
         '</span>Enviados (aceptados)</td>\n          <td class="n">12</td>\n'
         '          <td class="n">100,0 %</td>' in live
     )
-    assert 'style="width: 100.000%"' in live
+    assert 'data-width="100.000"' in live
     assert "Pausar" in live
     assert "<html" not in live
 
