@@ -7,4 +7,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("auditoria/", views.audit_list, name="audit_list"),
+    path("auditoria/exportar/", views.audit_export, name="audit_export"),
 ]
