@@ -1,8 +1,9 @@
-"""Home, health and the audit log."""
+"""Home, health, the favicon and the audit log."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -74,6 +75,18 @@ def health(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
     ok = all(c["status"] == "ok" for c in checks.values())
     return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
+
+
+FAVICON = Path(__file__).parent / "static" / "core" / "favicon.ico"
+
+
+@require_GET
+def favicon(request):
+    """``/favicon.ico`` for browsers and tools that ask for it whatever the page links (the
+    pages link ``core/favicon.svg``), served from the static file of the same icon."""
+    response = FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _require_audit_reader(user) -> None:
