@@ -16,7 +16,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .audit_labels import codes_matching, details_text, event_label, keys_matching
+from .audit_labels import codes_matching, keys_matching, labels
 from .models import AuditEvent
 
 
@@ -123,20 +123,21 @@ def export_frames(events: QuerySet[AuditEvent]) -> Iterator[pl.DataFrame]:
     """``events`` as frames of text in :func:`export_header`'s order, :data:`EXPORT_CHUNK`
     rows at a time (read with a database iterator: memory stays flat at any size)."""
     names = [f"c{n}" for n in range(len(export_header()))]
+    spanish, zone = labels(), timezone.get_current_timezone()
     rows = events.values_list(*_EXPORT_FIELDS, "details").iterator(chunk_size=EXPORT_CHUNK)
     while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
         yield pl.DataFrame(
             [
                 [
-                    timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"),
+                    at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                     actor,
-                    event_label(code),
+                    spanish.event(code),
                     code,
                     target,
                     target_type,
                     target_id,
                     ip or "",
-                    details_text(details),
+                    spanish.text(details),
                 ]
                 for at, actor, code, target, target_type, target_id, ip, details in chunk
             ],

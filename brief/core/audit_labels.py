@@ -10,10 +10,11 @@ reads as itself.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -234,42 +235,74 @@ DETAIL_LABELS: dict[str, StrOrPromise] = {
 }
 
 
+class Labels:
+    """The label tables resolved in one language, to format many events: resolving a lazy
+    label walks gettext's fallback chain (~0.05 ms), so an export reads each one once."""
+
+    def __init__(self) -> None:
+        self.events = {code: str(label) for code, label in AUDIT_LABELS.items()}
+        self.keys = {key: str(label) for key, label in DETAIL_LABELS.items()}
+        self.yes, self.no = _("sí"), _("no")
+
+    def event(self, code: str) -> str:
+        return self.events.get(code, code)
+
+    def key(self, key: str) -> str:
+        return self.keys.get(key, key)
+
+    def value(self, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return self.yes if value else self.no
+        if isinstance(value, dict):
+            return "; ".join(f"{self.key(str(k))}: {self.value(v)}" for k, v in value.items())
+        if isinstance(value, list | tuple | set):
+            return ", ".join(self.value(v) for v in value) or "—"
+        return str(value)
+
+    def items(self, details: Any) -> list[tuple[str, str]]:
+        """``details`` as (Spanish key, readable value) pairs; a non-dict is one unnamed
+        value."""
+        if not details:
+            return []
+        if not isinstance(details, dict):
+            return [("", self.value(details))]
+        return [(self.key(str(k)), self.value(v)) for k, v in details.items()]
+
+    def text(self, details: Any) -> str:
+        """``details`` as one line: ``Clave: valor · Clave: valor``."""
+        return " · ".join(f"{k}: {v}" if k else v for k, v in self.items(details))
+
+
+@lru_cache(maxsize=8)
+def _labels(language: str | None) -> Labels:
+    return Labels()
+
+
+def labels() -> Labels:
+    """The labels in the active language (built once per language)."""
+    return _labels(get_language())
+
+
 def event_label(code: str) -> str:
     """The Spanish label of an audit code (the code itself when none is known)."""
-    label = AUDIT_LABELS.get(code)
-    return str(label) if label is not None else code
+    return labels().event(code)
 
 
 def detail_label(key: str) -> str:
     """The Spanish label of a details key (the key itself when none is known)."""
-    label = DETAIL_LABELS.get(key)
-    return str(label) if label is not None else key
-
-
-def _value(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return _("sí") if value else _("no")
-    if isinstance(value, dict):
-        return "; ".join(f"{detail_label(str(k))}: {_value(v)}" for k, v in value.items())
-    if isinstance(value, list | tuple | set):
-        return ", ".join(_value(v) for v in value) or "—"
-    return str(value)
+    return labels().key(key)
 
 
 def detail_items(details: Any) -> list[tuple[str, str]]:
-    """``details`` as (Spanish key, readable value) pairs; a non-dict is one unnamed value."""
-    if not details:
-        return []
-    if not isinstance(details, dict):
-        return [("", _value(details))]
-    return [(detail_label(str(k)), _value(v)) for k, v in details.items()]
+    """``details`` as (Spanish key, readable value) pairs, never a Python repr."""
+    return labels().items(details)
 
 
 def details_text(details: Any) -> str:
     """``details`` as one line: ``Clave: valor · Clave: valor``."""
-    return " · ".join(f"{k}: {v}" if k else v for k, v in detail_items(details))
+    return labels().text(details)
 
 
 def fold(text: str) -> str:
