@@ -155,6 +155,8 @@ def _pages(w) -> list[str]:
         _probe("calls:history", "document=%3Cscript%3E"),
         _probe("calls:history", "phone=%3Cscript%3E&page=99999"),
         _probe("core:audit_list", "desde=ayer"),
+        _probe("core:audit_export", "formato=zip&desde=2026-13-01&page=zz"),
+        _probe("core:audit_list", "tipo=NOPE&hasta=2026-02-30&page=-1"),
         _probe("content:index", code=code),
         _probe("content:template_new", code=code),
         _probe("content:template_edit", code=code, pk=w["template"].pk),

@@ -4,7 +4,7 @@ Reading only (the audit event of each export is ``actions.log_interaction_export
 columns come from :data:`CATALOGUE` (interaction, campaign, advisor, contact, typification
 fields) or ``answer:<question key>``; a :class:`~.models.CrmExportLayout` orders them and
 names their headers. Rows are read in chunks and every chunk goes through the contacts' one
-formula guard (``contacts.exports.formula_safe``): a cell starting with ``=``, ``+``, ``-``,
+formula guard (``core.tabular.formula_safe``): a cell starting with ``=``, ``+``, ``-``,
 ``@`` (or a tab or carriage return) is prefixed with ``'`` in CSV and XLSX alike. CSV is
 streamed chunk by chunk; XLSX is written in constant memory to an anonymous temporary file
 that is streamed and then disappears.
@@ -24,10 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from brief.contacts.exports import XLSX_TYPE, formula_safe
 from brief.core import calendar
 from brief.core.exceptions import Invalid
 from brief.core.roles import Role
+from brief.core.tabular import XLSX_TYPE, formula_safe
 
 from .choices import EXPORT_FORMATS
 from .models import CrmExportLayout, Interaction

@@ -14,20 +14,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.utils.translation import gettext as _
 
 from brief.core.storage import local_copy
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def formula_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """Prefix text that a spreadsheet would run as a formula (CSV injection)."""
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(r"^[=+\-@\t\r]"))
-        .then(pl.concat_str(pl.lit("'"), pl.col(c)))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c, dtype in frame.schema.items()
-        if dtype == pl.String
-    )
+from brief.core.tabular import XLSX_TYPE
 
 
 def rejects_frame(path: Path) -> pl.DataFrame:

@@ -25,10 +25,10 @@ from django.utils.translation import gettext
 from brief.campaigns.vocabulary import CHANNELS
 from brief.core.audit import record
 from brief.core.storage import local_copy, storage_error
+from brief.core.tabular import formula_safe
 
 from .choices import BaseStatus
 from .cleaning import CleanResult, clean_base
-from .exports import formula_safe
 from .models import Contact, ContactBase
 from .reader import BaseFileError, read_base
 

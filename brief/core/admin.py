@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from . import sla
 from .models import AuditEvent, SLAClock, SLARule
 
+# Brief's name on every admin page, in Spanish.
+admin.site.site_header = _("Brief · Administración")
+admin.site.site_title = _("Brief")
+admin.site.index_title = _("Administración de Brief")
+
 
 @admin.register(SLARule)
 class SLARuleAdmin(admin.ModelAdmin):

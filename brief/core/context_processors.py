@@ -98,6 +98,15 @@ def shell(request):
         except NoReverseMatch:
             continue  # the app providing it is not installed yet
         items.append({"name": url_name, "label": str(label), "url": url, "active": False})
+    if user.is_staff:  # Django's admin lets in staff only
+        items.append(
+            {
+                "name": "admin:index",
+                "label": str(_("Administración")),
+                "url": reverse("admin:index"),
+                "active": False,
+            }
+        )
     # Only the longest matching prefix is the current section (/briefs/tablero/ is the
     # board, not also «Briefs»); "/" matches the home page alone.
     matches = [

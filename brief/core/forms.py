@@ -1,11 +1,13 @@
-"""Form helpers shared by every app's views."""
+"""Form helpers shared by every app's views, and the core's own forms."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from .audit_labels import AUDIT_LABELS
 from .exceptions import DomainError
 
 
@@ -33,3 +35,54 @@ def add_domain_errors(
             form.add_error(field, message)
         elif not fields_only:
             form.add_error(None, message)
+
+
+def _date_field(label, invalid) -> forms.DateField:
+    """An optional date typed in a date picker (ISO ``YYYY-MM-DD``, as the browser sends)."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": invalid},
+    )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: words, one event, a range of local dates (date pickers).
+
+    A date that does not parse, or a «desde» after the «hasta», is an error shown on the
+    form; the log is then not listed (never a filter silently dropped).
+    """
+
+    q = forms.CharField(
+        label=_("Buscar"),
+        required=False,
+        max_length=200,
+        help_text=_("Palabras del evento, el usuario, el objeto o los detalles."),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    tipo = forms.ChoiceField(label=_("Evento"), required=False)
+    desde = _date_field(_("Desde"), _("«Desde» no es una fecha válida (AAAA-MM-DD)."))
+    hasta = _date_field(_("Hasta"), _("«Hasta» no es una fecha válida (AAAA-MM-DD)."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = sorted(((str(label), code) for code, label in AUDIT_LABELS.items()))
+        self.fields["tipo"].choices = [("", _("Todos")), *((c, t) for t, c in labels)]
+        self.fields["tipo"].error_messages["invalid_choice"] = _("Ese evento no existe.")
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("desde"), data.get("hasta")
+        if since and until and since > until:
+            self.add_error("hasta", _("«Hasta» debe ser igual o posterior a «Desde»."))
+        return data
+
+    def filters(self) -> dict[str, str]:
+        """The filters in use, as text (for links, the export and its audit record)."""
+        return {
+            name: value.isoformat() if hasattr(value, "isoformat") else str(value)
+            for name, value in self.cleaned_data.items()
+            if value
+        }

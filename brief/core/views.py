@@ -1,26 +1,31 @@
-"""Home, health and the audit log."""
+"""Home, health, the favicon and the audit log."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-import django_filters
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from brief.core.roles import AUDIT_READERS
 
-from .models import AuditEvent
+from . import audit
+from .forms import AuditFilterForm
+from .tabular import CSV_TYPE, XLSX_TYPE, csv_stream, xlsx_file
+
+AUDIT_PAGE_SIZE = 50
 
 
 @login_required
@@ -72,32 +77,75 @@ def health(request):
     return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
 
 
-class AuditEventFilter(django_filters.FilterSet):
-    type = django_filters.CharFilter(label=gettext_lazy("Tipo"), lookup_expr="icontains")
-    actor = django_filters.CharFilter(
-        label=gettext_lazy("Usuario"), field_name="actor_label", lookup_expr="icontains"
-    )
-    target = django_filters.CharFilter(
-        label=gettext_lazy("Objeto"), field_name="target_repr", lookup_expr="icontains"
-    )
-    desde = django_filters.DateFilter(
-        label=gettext_lazy("Desde"), field_name="at", lookup_expr="date__gte"
-    )
-    hasta = django_filters.DateFilter(
-        label=gettext_lazy("Hasta"), field_name="at", lookup_expr="date__lte"
-    )
+FAVICON = Path(__file__).parent / "static" / "core" / "favicon.ico"
 
-    class Meta:
-        model = AuditEvent
-        fields: list[str] = []
+
+@require_GET
+def favicon(request):
+    """``/favicon.ico`` for browsers and tools that ask for it whatever the page links (the
+    pages link ``core/favicon.svg``), served from the static file of the same icon."""
+    response = FileResponse(FAVICON.open("rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _require_audit_reader(user) -> None:
+    if not user.has_role(*AUDIT_READERS):
+        raise PermissionDenied(_("Solo control interno y OCM pueden ver la auditoría."))
+
+
+def _audit_page(request, form: AuditFilterForm, status: int = 200):
+    """The log (or its rows, for htmx) under ``form``'s filters; nothing listed when the
+    filters are wrong (their errors are shown instead)."""
+    page, query = None, ""
+    if form.is_valid():
+        data = form.cleaned_data
+        events = audit.search(
+            words=data["q"], type=data["tipo"], since=data["desde"], until=data["hasta"]
+        )
+        page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+        query = urlencode(form.filters())
+    template = "core/partials/audit_rows.html" if request.htmx else "core/audit_list.html"
+    context = {"form": form, "page": page, "query": query, "formats": audit.EXPORT_FORMATS}
+    return render(request, template, context, status=status)
 
 
 @login_required
 def audit_list(request):
-    """Read-only audit log for internal control and OCM, filterable."""
-    if not request.user.has_role(*AUDIT_READERS):
-        raise PermissionDenied(_("Solo control interno y OCM pueden ver la auditoría."))
-    filterset = AuditEventFilter(request.GET, queryset=AuditEvent.objects.select_related("actor"))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    template = "core/partials/audit_rows.html" if request.htmx else "core/audit_list.html"
-    return render(request, template, {"filter": filterset, "page": page})
+    """Read-only audit log for internal control and OCM: word search, event, dates; paged."""
+    _require_audit_reader(request.user)
+    return _audit_page(request, AuditFilterForm(request.GET))
+
+
+@login_required
+@require_GET
+def audit_export(request):
+    """The filtered log as CSV (streamed) or XLSX (written to a temporary file chunk by chunk,
+    then streamed); the export is itself audited as ``AUDIT_EXPORTED``."""
+    _require_audit_reader(request.user)
+    form = AuditFilterForm(request.GET)
+    fmt = request.GET.get("formato", "")
+    if fmt not in audit.EXPORT_FORMATS:
+        form.is_valid()
+        form.add_error(None, _("Elija el formato de exportación: CSV o XLSX."))
+    if not form.is_valid():
+        return _audit_page(request, form, status=400)
+    data = form.cleaned_data
+    events = audit.search(
+        words=data["q"], type=data["tipo"], since=data["desde"], until=data["hasta"]
+    )
+    rows, _count = audit.export(
+        events, actor=request.user, fmt=fmt, filters=form.filters(), request=request
+    )
+    name = f"auditoria-{timezone.localtime():%Y%m%d-%H%M}"
+    header = audit.export_header()
+    if fmt == "xlsx":
+        handle = xlsx_file(header, audit.export_frames(rows), _("Auditoría"))
+        return FileResponse(
+            handle, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_TYPE
+        )
+    response = StreamingHttpResponse(
+        csv_stream(header, audit.export_frames(rows)), content_type=CSV_TYPE
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response

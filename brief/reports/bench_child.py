@@ -202,6 +202,7 @@ def report_xlsx(n: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     brief = _fill(int(n))
     fill_seconds = time.perf_counter() - t0
+    from brief.core.tabular import SheetWriter
     from brief.reports import registers
 
     before = _peak_rss_bytes()
@@ -209,7 +210,7 @@ def report_xlsx(n: str) -> dict[str, Any]:
     path = os.path.join(folder, "register.xlsx")
     start = time.perf_counter()
     header, frames = registers.sent_register(brief)
-    with open(path, "wb") as handle, registers.SheetWriter(handle, "Registro", header) as w:
+    with open(path, "wb") as handle, SheetWriter(handle, "Registro", header) as w:
         for frame in frames:
             w.write(frame)
     seconds = time.perf_counter() - start

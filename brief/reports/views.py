@@ -24,6 +24,7 @@ from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Refusal
 from brief.core.models import SLAClock
+from brief.core.tabular import CSV_TYPE, XLSX_TYPE, csv_stream, xlsx_file
 
 from . import actions, campaign, dashboards, documents, monthly, qc, registers
 from . import sla_report as sla_report_module
@@ -226,8 +227,6 @@ def qc_item_review(request, month: str, item: int):
 
 
 # --- daily execution report ---
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -451,13 +450,11 @@ def register_download(request, code: str, kind: str, fmt: str):
     header, frames = registers.register(brief, kind)
     name = f"{kind}-{brief.code}"
     if fmt == "xlsx":
-        handle = registers.xlsx_file(header, frames, str(registers.SHEETS[kind]))
+        handle = xlsx_file(header, frames, str(registers.SHEETS[kind]))
         return FileResponse(
-            handle, as_attachment=True, filename=f"{name}.xlsx", content_type=registers.XLSX_TYPE
+            handle, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_TYPE
         )
-    streamed = StreamingHttpResponse(
-        registers.csv_stream(header, frames), content_type="text/csv; charset=utf-8"
-    )
+    streamed = StreamingHttpResponse(csv_stream(header, frames), content_type=CSV_TYPE)
     streamed["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return streamed
 

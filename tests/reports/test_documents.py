@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from brief.reports import actions, campaign, documents, registers
+from brief.core.tabular import SheetWriter
+from brief.reports import actions, campaign, documents
 from tests.helpers import require_binary
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_sheet_writer_writes_text_cells_escaped(tmp_path):
         {"a": ["<b>&", "=1+1", ""], "b": ["x\x01y", None, "-3"], "c": ["ü", "@x", " +5 "]}
     )
     path = tmp_path / "r.xlsx"
-    with path.open("wb") as handle, registers.SheetWriter(handle, "Hoja & 1", ["a", "b", "c"]) as w:
+    with path.open("wb") as handle, SheetWriter(handle, "Hoja & 1", ["a", "b", "c"]) as w:
         w.write(frame)
         w.write(frame.head(1))
     # then a spreadsheet reader reads them back as text, formulas made inert

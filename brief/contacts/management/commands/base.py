@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from brief.campaigns.vocabulary import CHANNEL_LABELS, CHANNELS, REJECT_CODES, REJECT_LABELS
 from brief.contacts.cleaning import CleanResult, check_file
-from brief.contacts.exports import formula_safe
 from brief.contacts.reader import DEFAULT_MAX_BYTES, BaseFileError
+from brief.core.tabular import formula_safe
 
 DELIMITER_NAMES = {",": "coma", ";": "punto y coma", "\t": "tabulador", "|": "barra vertical"}
 ISSUE_LABELS = {
