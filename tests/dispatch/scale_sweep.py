@@ -4,7 +4,7 @@ on PostgreSQL with Redis as broker and shared rate limit: the deployment of READ
 Executed as a script by ``test_scale.py`` with ``DATABASE_URL`` and ``CELERY_BROKER_URL`` set.
 The Twilio-compatible peer runs here; it answers every message and posts a signed "delivered"
 callback for every 20th to the web process. Prints what happened as JSON on its last line.
-``SCALE_MESSAGES`` and ``SCALE_RATE`` size the run (defaults: 200,000 messages at 1,000/s).
+``SCALE_MESSAGES`` and ``SCALE_RATE`` size the run (defaults: 200,000 messages at 400/s).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests.dispatch.pg_sweep import imported_campaign, twilio_account  # noqa: E
 from tests.dispatch.processes import brief_worker, log_of, spawn, stop_all  # noqa: E402
 
 N = int(os.environ.get("SCALE_MESSAGES", "200000"))
-RATE = int(os.environ.get("SCALE_RATE", "1000"))
+RATE = int(os.environ.get("SCALE_RATE", "400"))
 EVERY = 20
 SID = "AC" + "a7" * 16
 WORKERS = ("w1", "w2")
@@ -71,12 +71,11 @@ def main(workdir: str) -> None:
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     env = {**os.environ, "SITE_URL": site}
-    bin_dir = Path(sys.executable).parent
     peer = TwilioPeer(SID, "token", deliver_every=EVERY).start()
     twilio_account(peer, SID, rate=RATE, concurrency=16, chunk_size=200)
     procs = [
-        spawn(workdir, "web", [str(bin_dir / "gunicorn"), "brief.wsgi:application", "-w", "2",
-                               "-b", f"127.0.0.1:{port}", "--access-logfile", "-"], env),
+        spawn(workdir, "web", [sys.executable, "-m", "brief.cli", "serve", "--no-worker",
+                               "--no-beat", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env),
         *(brief_worker(workdir, w, env, "--concurrency", "2", "--loglevel", "INFO")
           for w in WORKERS),
     ]  # fmt: skip
