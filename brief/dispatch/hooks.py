@@ -80,6 +80,16 @@ def ingest(
                 result["pending"] -= taken
         result["inbound"] = record_inbound(account, inbound)
         provider.after_ingest(list(items))
+    if result["pending"] and not connection.in_atomic_block:
+        # A runner records a batch's sends, then applies the receipts waiting for them; a
+        # receipt stored while that batch was being recorded can miss that look. Now that both
+        # are committed, look once more: one of the two looks always sees the other.
+        from .engine import apply_pending_events
+
+        ids = [u.provider_message_id for u in updates if u.provider_message_id]
+        taken = apply_pending_events(account.code, ids)
+        result["applied"] += taken
+        result["pending"] -= taken
     return result
 
 

@@ -322,3 +322,24 @@ def test_decode_json_bounds_depth_from_the_raw_bytes(body, deep):
             decode_json(body)
     else:
         assert isinstance(decode_json(body), dict)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_racing_the_record_of_its_send_is_applied_after_both_commit(sent, monkeypatch):
+    # given a receipt whose transaction could not yet see its send being recorded (the runner
+    # then applied the waiting receipts before this one was committed: it found none)
+    real = engine._messages_of_account
+    calls = []
+
+    def racing(cursor, code, ids):
+        calls.append(ids)
+        return {} if len(calls) == 1 else real(cursor, code, ids)
+
+    monkeypatch.setattr(engine, "_messages_of_account", racing)
+    # when it is ingested
+    result = hooks.ingest(sent.sweep.account, [StatusUpdate(sent.provider_message_id, "delivered")])
+    # then the look after commit found the send and applied it: nothing left waiting
+    assert result["pending"] == 0
+    sent.refresh_from_db()
+    assert sent.status == "delivered"
+    assert StatusEvent.objects.get(provider_message_id=sent.provider_message_id).applied

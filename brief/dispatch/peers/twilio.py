@@ -264,10 +264,13 @@ class TwilioPeer:
         await asyncio.sleep(0.05)  # after the 201 has reached the adapter, as Twilio does
         if self._session is None:
             self._session = ClientSession()
-        try:
-            status = await self._post(*self.callback(sid, "delivered"), session=self._session)
-        except (aiohttp_errors.ClientError, TimeoutError):
-            status = 0  # not delivered to Brief: counted as such
+        status = 0  # never reached Brief: counted as such
+        for _ in range(3):  # as providers do, a callback that did not get through is retried
+            try:
+                status = await self._post(*self.callback(sid, "delivered"), session=self._session)
+                break
+            except (aiohttp_errors.ClientError, TimeoutError):
+                await asyncio.sleep(0.5)
         self.callbacks[status] = self.callbacks.get(status, 0) + 1
 
     def callbacks_pending(self) -> int:
