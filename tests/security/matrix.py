@@ -417,6 +417,8 @@ PAGES.update(
             data=lambda w: {"channel": "call", "file": _file("p.mp3", b"ID3\x03\x00" + bytes(64))},
         ),
         "content:index": Page(kwargs=code, get=SEE),
+        # the preview lives in the session that rendered it: a token of no session never opens it
+        "content:mail_preview": Page(kwargs=brief_and(token=lambda w: "x"), get=NOBODY),
         "content:link_open": Page(kwargs=lambda w: {"token": "garbage"}, get=NOBODY),
         "content:template_edit": Page(
             kwargs=lambda w: brief_and(pk=lambda w: w.template.pk)(w),
@@ -434,6 +436,8 @@ PAGES.update(
         "content:template_preview": Page(
             kwargs=code, post=SEE, data=lambda w: {"channel": "sms", "body": "Hola {nombres}"}
         ),
+        "core:audit_export": Page(get=_s("analista", "auditor"), query="formato=csv"),
+        "core:favicon": Page(get=EVERYONE),
         "core:audit_list": Page(get=_s("analista", "auditor"), post=_s("analista", "auditor")),
         "core:home": Page(get=SIGNED_IN, post=SIGNED_IN),
         "dispatch:brief_inbound": Page(kwargs=code, get=SEE),

@@ -213,6 +213,9 @@ def seed() -> World:
     o.update(sweep=sweep, message=message)
 
     # questions, notifications, advisor, typification
+    brief_actions.record_kickoff(
+        brief, actor=proveedor, held_on=timezone.localdate(), attendees="OCM y el proveedor"
+    )
     o["question"] = brief_actions.ask_question(brief, actor=proveedor, text="¿Fecha de corte?")
     o["notification"] = Notification.objects.create(
         user=solicitante, kind="status", brief=brief, text="Aviso de prueba"
