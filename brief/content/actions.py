@@ -581,7 +581,9 @@ def open_creative(creative: Creative, *, actor=None, request=None):
             request=request,
             details={"creative": creative.pk, "name": creative.name},
         )
-    return creative.file.open("rb")
+    # A fresh handle: the digest above read and closed the field's own file, which an
+    # encrypted store cannot reopen by name.
+    return creative.file.storage.open(creative.file.name, "rb")
 
 
 # --- creative retention ----------------------------------------------------------------
