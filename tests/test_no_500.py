@@ -134,6 +134,11 @@ def _pages(w) -> list[str]:
         _probe("campaigns:attachment_upload", code=code),
         _probe("campaigns:attachment_download", code=code, pk=w["attachment"].pk),
         _probe("campaigns:attachment_download", code=code, pk=MISSING),
+        *(
+            _probe(f"campaigns:attachment_{name}", code=code, pk=pk)
+            for name in ("replace", "mark_current", "withdraw", "verify")
+            for pk in (w["attachment"].pk, MISSING)
+        ),
         _probe("campaigns:f559_pdf", code=code, number=w["version"].number),
         _probe("campaigns:f559_pdf", code=code, number=9),
         _probe("campaigns:approve", code=code, which="nadie"),

@@ -19,7 +19,7 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Field, Max
+from django.db.models import F, Field, Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
@@ -28,6 +28,7 @@ from brief.accounts.models import Provider, User
 from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.choices import ClockState, Responsible
+from brief.core.crypto import DecryptionError
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.models import SLAClock
 from brief.core.roles import Role
@@ -42,6 +43,7 @@ from .choices import (
     CHANGEABLE_FIELDS,
     CONTENT_FIELDS,
     EXCEPTIONAL_CLASSES,
+    PREPARATION_KINDS,
     RESTART_FIELDS,
     SCOPE_CHANGE_STATES,
     SCOPE_CHANGE_STEPS,
@@ -141,34 +143,238 @@ def update_brief(brief: Brief, *, actor, data: dict[str, Any], request=None) -> 
 # --- attachments -----------------------------------------------------------------------
 
 
-@transaction.atomic
-def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> Attachment:
-    """Store a file of ``brief`` outside the web root with its SHA-256 (validated first)."""
-    if kind not in AttachmentKind.values:
-        raise Invalid(gettext("Tipo de adjunto desconocido."), code="invalid_kind", field="kind")
-    permissions.require_upload(actor, brief, kind)
+def _next_version(brief: Brief, kind: str) -> int:
+    """The next number of ``kind`` in ``brief`` (call with the brief's row locked)."""
+    last = brief.attachments.filter(kind=kind).aggregate(last=Max("version"))["last"]
+    return (last or 0) + 1
+
+
+def _store(brief: Brief, *, actor, kind: str, upload, series: Attachment | None = None):
+    """Validate ``upload`` and store it as the next version of ``kind`` (current)."""
     checked = check_upload(upload, allowed=ALLOWED_EXTENSIONS[kind])
-    name, size = checked.name, checked.size
     attachment = Attachment(
         brief=brief,
         kind=kind,
-        original_name=name[:255],
+        original_name=checked.name[:255],
         content_type=getattr(upload, "content_type", "") or "",
-        size=size,
+        size=checked.size,
         sha256=checked.sha256,
-        version=brief.version,
+        version=_next_version(brief, kind),
+        brief_version=brief.version,
+        series=series,
         uploaded_by=actor,
     )
-    attachment.file.save(name, upload, save=False)
+    attachment.file.save(checked.name, upload, save=False)
     attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def add_attachment(brief: Brief, *, actor, kind: str, upload, request=None) -> Attachment:
+    """Store a file of ``brief`` outside the web root with its SHA-256 (validated first), as
+    the next version of its kind."""
+    if kind not in AttachmentKind.values:
+        raise Invalid(gettext("Tipo de adjunto desconocido."), code="invalid_kind", field="kind")
+    permissions.require_upload(actor, brief, kind)
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    attachment = _store(brief, actor=actor, kind=kind, upload=upload)
     record(
         "ATTACHMENT_ADDED",
         actor=actor,
         target=brief,
         request=request,
-        details={"kind": kind, "name": name, "sha256": attachment.sha256, "size": size},
+        details={
+            "kind": kind,
+            "name": attachment.original_name,
+            "sha256": attachment.sha256,
+            "size": attachment.size,
+            "version": attachment.version,
+        },
     )
     return attachment
+
+
+def _managed(brief: Brief, pk, *, actor, kind: str | None = None) -> tuple[Brief, Attachment]:
+    """The brief locked and its file ``pk`` locked, after the checks shared by replace, mark
+    current and withdraw: the file is the brief's, of ``kind`` when given, not one that comes
+    with a kick-off or training record, and the actor may upload files of its kind now."""
+    brief = Brief.objects.select_for_update().get(pk=brief.pk)
+    try:
+        attachment = Attachment.objects.select_for_update().get(pk=int(pk), brief=brief)
+    except (Attachment.DoesNotExist, TypeError, ValueError):
+        raise Invalid(
+            gettext("El archivo no existe o no pertenece a este brief."), code="not_found"
+        ) from None
+    if kind is not None and kind != attachment.kind:
+        raise Invalid(
+            gettext("El archivo es de otro tipo («%(kind)s»).")
+            % {"kind": attachment.get_kind_display()},
+            code="invalid_kind",
+            field="kind",
+        )
+    if attachment.kind in PREPARATION_KINDS:
+        raise Invalid(
+            gettext(
+                "Este archivo va con el registro de la reunión de inicio o de la capacitación; "
+                "cámbielo registrándolo de nuevo."
+            ),
+            code="invalid_kind",
+        )
+    permissions.require_upload(actor, brief, attachment.kind)
+    return brief, attachment
+
+
+def _series(attachment: Attachment):
+    root = attachment.series_root_id
+    return Attachment.objects.filter(Q(pk=root) | Q(series_id=root))
+
+
+def _file_details(attachment: Attachment, **more) -> dict[str, Any]:
+    return {
+        "attachment": attachment.pk,
+        "kind": attachment.kind,
+        "name": attachment.original_name,
+        "version": attachment.version,
+    } | more
+
+
+@transaction.atomic
+def replace_attachment(
+    brief: Brief, pk, *, actor, upload, kind: str | None = None, request=None
+) -> Attachment:
+    """Store ``upload`` as a new version of file ``pk``'s series: it becomes the current one,
+    the one it replaces stays in the history."""
+    brief, previous = _managed(brief, pk, actor=actor, kind=kind)
+    root = Attachment.objects.get(pk=previous.series_root_id)
+    _series(previous).filter(is_current=True).update(is_current=False)
+    attachment = _store(brief, actor=actor, kind=previous.kind, upload=upload, series=root)
+    record(
+        "ATTACHMENT_REPLACED",
+        actor=actor,
+        target=brief,
+        request=request,
+        details=_file_details(
+            attachment,
+            replaces=previous.pk,
+            replaces_version=previous.version,
+            sha256=attachment.sha256,
+            size=attachment.size,
+        ),
+    )
+    return attachment
+
+
+@transaction.atomic
+def mark_attachment_current(brief: Brief, pk, *, actor, request=None) -> Attachment:
+    """Make an earlier version of a series current again (the one that was current goes to
+    the history); a withdrawn file cannot be."""
+    brief, attachment = _managed(brief, pk, actor=actor)
+    if attachment.withdrawn_at:
+        raise Conflict(
+            gettext("El archivo «%(name)s» fue retirado; suba una versión nueva con «Reemplazar».")
+            % {"name": attachment.original_name},
+            code="attachment_withdrawn",
+        )
+    if attachment.is_current:
+        raise Conflict(
+            gettext("El archivo «%(name)s» ya es el vigente.") % {"name": attachment.original_name},
+            code="already_current",
+        )
+    before = list(_series(attachment).filter(is_current=True).values_list("pk", flat=True))
+    _series(attachment).filter(is_current=True).update(is_current=False)
+    attachment.is_current = True
+    attachment.save(update_fields=["is_current"])
+    record(
+        "ATTACHMENT_MARKED_CURRENT",
+        actor=actor,
+        target=brief,
+        request=request,
+        details=_file_details(attachment, previous_current=before),
+    )
+    return attachment
+
+
+@transaction.atomic
+def withdraw_attachment(brief: Brief, pk, *, actor, reason: str, request=None) -> Attachment:
+    """Withdraw a file with a reason: no longer current, kept in the history with who, when
+    and why, still downloadable by whoever sees the brief; never deleted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            gettext("Indique el motivo del retiro."), code="reason_required", field="reason"
+        )
+    brief, attachment = _managed(brief, pk, actor=actor)
+    if attachment.withdrawn_at:
+        raise Conflict(
+            gettext("El archivo «%(name)s» ya fue retirado.") % {"name": attachment.original_name},
+            code="already_withdrawn",
+        )
+    was_current = attachment.is_current
+    attachment.is_current = False
+    attachment.withdrawn_at = timezone.now()
+    attachment.withdrawn_by = actor
+    attachment.withdrawn_reason = reason[:2000]
+    attachment.save(
+        update_fields=["is_current", "withdrawn_at", "withdrawn_by", "withdrawn_reason"]
+    )
+    record(
+        "ATTACHMENT_WITHDRAWN",
+        actor=actor,
+        target=brief,
+        request=request,
+        details=_file_details(
+            attachment, reason=attachment.withdrawn_reason, was_current=was_current
+        ),
+    )
+    return attachment
+
+
+@transaction.atomic
+def verify_attachment(attachment: Attachment, *, actor, request=None) -> tuple[bool, str]:
+    """Recompute the SHA-256 of the stored file (read through the store, which decrypts it)
+    and compare it with the one taken at upload: ``(matches, Spanish message)``; logged."""
+    permissions.require_view(actor, attachment.brief, gettext("No tiene acceso a este adjunto."))
+    name = attachment.original_name
+    digest = hashlib.sha256()
+    try:
+        with attachment.file.open("rb") as handle:
+            for chunk in handle.chunks():
+                digest.update(chunk)
+    except DecryptionError as exc:
+        result, message = (
+            "altered",
+            gettext("Integridad de «%(name)s»: %(reason)s") % {"name": name, "reason": exc.message},
+        )
+    except FileNotFoundError:
+        result, message = (
+            "missing",
+            gettext("El archivo «%(name)s» ya no está en el almacenamiento. Avise a soporte.")
+            % {"name": name},
+        )
+    else:
+        if digest.hexdigest() == attachment.sha256:
+            result, message = (
+                "match",
+                gettext("Integridad verificada: «%(name)s» es idéntico al archivo que se subió.")
+                % {"name": name},
+            )
+        else:
+            result, message = (
+                "mismatch",
+                gettext(
+                    "El archivo «%(name)s» no coincide con el que se subió: pudo ser alterado. "
+                    "Avise a soporte."
+                )
+                % {"name": name},
+            )
+    record(
+        "ATTACHMENT_VERIFIED",
+        actor=actor,
+        target=attachment.brief,
+        request=request,
+        details=_file_details(attachment, result=result),
+    )
+    return result == "match", message
 
 
 def open_attachment(attachment: Attachment, *, actor, request=None):
@@ -230,7 +436,7 @@ def give_approval(brief: Brief, which: str, *, actor, request=None) -> Brief:
 
 
 def _has(brief: Brief, kind: str) -> bool:
-    return brief.attachments.filter(kind=kind).exists()
+    return brief.attachments.filter(kind=kind, is_current=True).exists()
 
 
 def abroad_problem(includes_abroad: bool, channels) -> str | None:
@@ -760,6 +966,11 @@ def _apply_change(brief: Brief, change: ChangeRequest, *, at) -> list[dict[str, 
         if before[name] != after[name]
     ]
     if change.file_kind:
+        # The approved file replaces the current files of its kind (they stay in the history)
+        # and continues the series of the latest of them.
+        current = brief.attachments.filter(kind=change.file_kind, is_current=True)
+        latest = current.order_by("-version").first()
+        current.update(is_current=False)
         Attachment.objects.create(
             brief=brief,
             kind=change.file_kind,
@@ -767,7 +978,9 @@ def _apply_change(brief: Brief, change: ChangeRequest, *, at) -> list[dict[str, 
             original_name=change.file_name,
             size=change.file_size,
             sha256=change.file_sha256,
-            version=brief.version,
+            version=_next_version(brief, change.file_kind),
+            brief_version=brief.version,
+            series_id=latest.series_root_id if latest else None,
             uploaded_by=change.filed_by,
             uploaded_at=at,
         )

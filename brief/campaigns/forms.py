@@ -226,6 +226,19 @@ class AttachmentForm(forms.Form):
             kind.choices = [(k, AttachmentKind(k).label) for k in kinds]
 
 
+class ReplaceForm(forms.Form):
+    """A new version of one file of the brief (its kind travels along as a check)."""
+
+    kind = forms.ChoiceField(choices=AttachmentKind.choices, required=False)
+    file = forms.FileField(
+        label=_("Nueva versión"),
+        error_messages={
+            "required": _("Elija el archivo de la nueva versión."),
+            "empty": _("El archivo está vacío."),
+        },
+    )
+
+
 class ActionForm(forms.Form):
     """The note of a workflow action, plus the return checklist or the forward provider."""
 

@@ -237,17 +237,50 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=120, blank=True)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    version = models.PositiveIntegerField(default=1)
+    # v1, v2, … per kind of the brief (two bases are v1 and v2); ``brief_version`` is the
+    # brief's version when the file was stored. Saved as 0, a new file gets the next number.
+    version = models.PositiveIntegerField(default=0)
+    brief_version = models.PositiveIntegerField(default=1)
+    # A file and its replacements form a series (``series`` is its first file, empty on that
+    # first file); at most one file of a series is current. Nothing is ever deleted: a
+    # replaced or withdrawn file stays in the history and can still be downloaded.
+    series = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_current = models.BooleanField(default=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["kind", "-uploaded_at"]
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brief", "kind", "version"], name="attachment_version_per_kind"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.version:
+            last = Attachment.objects.filter(brief_id=self.brief_id, kind=self.kind).aggregate(
+                last=models.Max("version")
+            )["last"]
+            self.version = (last or 0) + 1
+        super().save(*args, **kwargs)
+
+    @property
+    def series_root_id(self) -> int:
+        """The id shared by a file and all its replacements."""
+        return self.series_id or self.pk
 
 
 class Question(models.Model):

@@ -18,6 +18,26 @@ urlpatterns = [
         views.attachment_download,
         name="attachment_download",
     ),
+    path(
+        "briefs/<str:code>/adjuntos/<int:pk>/reemplazar/",
+        views.attachment_replace,
+        name="attachment_replace",
+    ),
+    path(
+        "briefs/<str:code>/adjuntos/<int:pk>/vigente/",
+        views.attachment_mark_current,
+        name="attachment_mark_current",
+    ),
+    path(
+        "briefs/<str:code>/adjuntos/<int:pk>/retirar/",
+        views.attachment_withdraw,
+        name="attachment_withdraw",
+    ),
+    path(
+        "briefs/<str:code>/adjuntos/<int:pk>/verificar/",
+        views.attachment_verify,
+        name="attachment_verify",
+    ),
     path("briefs/<str:code>/f559/<int:number>.pdf", views.f559_pdf, name="f559_pdf"),
     path("briefs/<str:code>/aval/<str:which>/", views.approve, name="approve"),
     path("briefs/<str:code>/accion/<str:action>/", views.run_action, name="action"),

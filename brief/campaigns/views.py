@@ -58,6 +58,7 @@ from .forms import (
     DecisionForm,
     KickOffForm,
     QuestionForm,
+    ReplaceForm,
     TrainingForm,
 )
 from .models import (
@@ -362,7 +363,7 @@ def _header_context(request, brief: Brief, bound: dict[str, Any]) -> dict[str, A
     now = timezone.now()
     action_forms = _action_forms(brief, user, bound)
     names = {item["spec"].name for item in action_forms}
-    attachments = list(brief.attachments.only("kind"))
+    attachments = list(brief.attachments.filter(is_current=True).only("kind"))
     return {
         "brief": brief,
         "status_css": _status_css(brief.status),
@@ -429,7 +430,8 @@ def _tab_panel(request, brief: Brief, tab: str, bound: dict[str, Any]) -> dict[s
         kinds = permissions.upload_kinds(user, brief)
         return {
             "sections": _sections(brief),
-            "attachments": list(brief.attachments.select_related("uploaded_by")),
+            "attachments": list(brief.attachments.select_related("uploaded_by", "withdrawn_by")),
+            "manage_kinds": set(kinds),
             "upload_form": bound.get("attachment")
             or (AttachmentForm(kinds=kinds) if kinds else None),
             "changes": _change_rows(user, brief, bound),
@@ -743,11 +745,11 @@ def attachment_upload(request, code: str):
             )
         messages.success(
             request,
-            _("Adjunto «%(name)s» guardado (%(kind)s, SHA-256 %(sha)s…).")
+            _("Adjunto «%(name)s» guardado (%(kind)s, v%(version)s).")
             % {
                 "name": attachment.original_name,
                 "kind": attachment.get_kind_display(),
-                "sha": attachment.sha256[:12],
+                "version": attachment.version,
             },
         )
         return _to_detail(brief, "adjuntos")
@@ -767,6 +769,91 @@ def attachment_download(request, code: str, pk: int):
     except FileNotFoundError as exc:
         raise Http404(_("El archivo ya no está disponible.")) from exc
     return FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+
+
+@login_required
+@require_POST
+def attachment_replace(request, code: str, pk: int):
+    """Upload a new version of a file: it becomes current, the previous one goes to history."""
+    brief = _get_brief(request, code)
+    form = ReplaceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _to_detail(brief, "adjuntos")
+    try:
+        attachment = actions.replace_attachment(
+            brief,
+            pk,
+            actor=request.user,
+            upload=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"] or None,
+            request=request,
+        )
+    except Refusal as exc:
+        _report(request, exc)
+        return _to_detail(brief, "adjuntos")
+    messages.success(
+        request,
+        _("«%(name)s» es ahora la versión vigente (%(kind)s, v%(version)s).")
+        % {
+            "name": attachment.original_name,
+            "kind": attachment.get_kind_display(),
+            "version": attachment.version,
+        },
+    )
+    return _to_detail(brief, "adjuntos")
+
+
+@login_required
+@require_POST
+def attachment_mark_current(request, code: str, pk: int):
+    """Make an earlier version of a file current again."""
+    brief = _get_brief(request, code)
+    try:
+        attachment = actions.mark_attachment_current(brief, pk, actor=request.user, request=request)
+    except Refusal as exc:
+        _report(request, exc)
+        return _to_detail(brief, "adjuntos")
+    messages.success(
+        request,
+        _("«%(name)s» (v%(version)s) quedó como versión vigente.")
+        % {"name": attachment.original_name, "version": attachment.version},
+    )
+    return _to_detail(brief, "adjuntos")
+
+
+@login_required
+@require_POST
+def attachment_withdraw(request, code: str, pk: int):
+    """Withdraw a file with a reason (kept in the history, never deleted)."""
+    brief = _get_brief(request, code)
+    try:
+        attachment = actions.withdraw_attachment(
+            brief, pk, actor=request.user, reason=request.POST.get("reason", ""), request=request
+        )
+    except Refusal as exc:
+        _report(request, exc)
+        return _to_detail(brief, "adjuntos")
+    messages.success(
+        request,
+        _("«%(name)s» (v%(version)s) fue retirado; queda en el historial.")
+        % {"name": attachment.original_name, "version": attachment.version},
+    )
+    return _to_detail(brief, "adjuntos")
+
+
+@login_required
+@require_POST
+def attachment_verify(request, code: str, pk: int):
+    """Recompute the SHA-256 of the stored file and say whether it matches the upload's."""
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("brief"), pk=pk, brief__code=code
+    )
+    matches, message = actions.verify_attachment(attachment, actor=request.user, request=request)
+    (messages.success if matches else messages.error)(request, message)
+    return _to_detail(attachment.brief, "adjuntos")
 
 
 @login_required

@@ -145,7 +145,7 @@ def next_steps(brief: Brief) -> list[NextStep]:
             given = getattr(brief, f"{approval.field}_by_id")
             if not permissions.approval_applies(brief, approval) or given:
                 continue
-            if brief.attachments.filter(kind=approval.kind).exists():
+            if brief.attachments.filter(kind=approval.kind, is_current=True).exists():
                 continue
             roles = frozenset({approval.role})
             what = _("dar %(what)s") % {"what": approval.what}

@@ -102,7 +102,7 @@ def _to_list(brief: Brief):
 
 def _base_attachments(brief: Brief) -> list[Attachment]:
     return list(
-        brief.attachments.filter(kind=AttachmentKind.BASE)
+        brief.attachments.filter(kind=AttachmentKind.BASE, is_current=True)
         .select_related("uploaded_by")
         .order_by("-uploaded_at", "-pk")
     )
@@ -166,7 +166,10 @@ def base_map(request, code: str):
     source = request.POST if request.method == "POST" else request.GET
     try:
         attachment = Attachment.objects.get(
-            pk=int(source.get("adjunto") or 0), brief=brief, kind=AttachmentKind.BASE
+            pk=int(source.get("adjunto") or 0),
+            brief=brief,
+            kind=AttachmentKind.BASE,
+            is_current=True,
         )
     except (Attachment.DoesNotExist, ValueError):
         messages.error(request, _("Elija uno de los archivos de base del brief."))

@@ -53,6 +53,10 @@ AUDIT_LABELS: dict[str, StrOrPromise] = {
     "BRIEF_LEADER_AUTHORIZED": L("Autorización del líder de proceso dada"),
     "ATTACHMENT_ADDED": L("Adjunto agregado"),
     "ATTACHMENT_DOWNLOADED": L("Adjunto descargado"),
+    "ATTACHMENT_REPLACED": L("Adjunto reemplazado por una versión nueva"),
+    "ATTACHMENT_MARKED_CURRENT": L("Versión anterior de un adjunto marcada como vigente"),
+    "ATTACHMENT_WITHDRAWN": L("Adjunto retirado"),
+    "ATTACHMENT_VERIFIED": L("Integridad de un adjunto verificada"),
     "BASE_DOWNLOADED": L("Base adjunta descargada"),
     "F559_DOWNLOADED": L("Formato F559 descargado"),
     "KICKOFF_RECORDED": L("Reunión de arranque registrada"),
@@ -218,9 +222,13 @@ DETAIL_LABELS: dict[str, StrOrPromise] = {
     "note": L("Nota"),
     "number": L("Número"),
     "period": L("Periodo"),
+    "previous_current": L("Vigente antes"),
     "q": L("Buscar"),
     "reason": L("Motivo"),
     "recordings": L("Grabaciones"),
+    "replaces": L("Reemplaza a"),
+    "replaces_version": L("Versión reemplazada"),
+    "result": L("Resultado"),
     "roles": L("Roles"),
     "rows": L("Filas"),
     "segment": L("Segmento"),
@@ -232,6 +240,7 @@ DETAIL_LABELS: dict[str, StrOrPromise] = {
     "to": L("Para"),
     "total": L("Total"),
     "version": L("Versión"),
+    "was_current": L("Era la vigente"),
 }
 
 

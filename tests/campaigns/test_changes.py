@@ -118,7 +118,9 @@ def test_content_change_pauses_running_sweeps_until_acknowledged(
     assert sweep.state == SweepState.PAUSED
     assert "Cambio de alcance 1" in sweep.pause_reason
     assert change.paused_sweeps == [sweep.pk]
-    assert brief.attachments.filter(kind="script", version=2, original_name="guion.txt").exists()
+    assert brief.attachments.filter(
+        kind="script", brief_version=2, original_name="guion.txt", is_current=True
+    ).exists()
     actions.acknowledge_change(change, actor=proveedor)
     sweep.refresh_from_db()
     assert sweep.state == SweepState.RUNNING
