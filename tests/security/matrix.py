@@ -289,6 +289,23 @@ PAGES.update(
             post=SEE,
             data=lambda w: {"kind": "other", "file": _file("nota.txt", b"hola\n")},
         ),
+        # the world's file is one only the area may upload: so only it replaces or withdraws it
+        "campaigns:attachment_replace": Page(
+            kwargs=lambda w: brief_and(pk=lambda w: w.attachment.pk)(w),
+            post=AREA,
+            data=lambda w: {"file": _file("nota.txt", b"hola otra vez\n")},
+        ),
+        "campaigns:attachment_mark_current": Page(
+            kwargs=lambda w: brief_and(pk=lambda w: w.attachment.pk)(w), post=AREA
+        ),
+        "campaigns:attachment_withdraw": Page(
+            kwargs=lambda w: brief_and(pk=lambda w: w.attachment.pk)(w),
+            post=AREA,
+            data=lambda w: {"reason": "Se cargó por error"},
+        ),
+        "campaigns:attachment_verify": Page(
+            kwargs=lambda w: brief_and(pk=lambda w: w.attachment.pk)(w), post=SEE
+        ),
         "campaigns:board": Page(get=_s("analista", "lider", "auditor")),
         "campaigns:brief_create": Page(
             get=_s("solicitante", "jefe", "otra_area"),
