@@ -29,11 +29,13 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief check
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief makemigrations --check --dry-run
-	$(BIN)/pytest -m "not browser and not scale" -n 2 -q
+	$(BIN)/pytest -m "not browser and not scale and not slow" -n 2 -q
 	$(BIN)/pytest -m browser -q -p no:cacheprovider
 
-## make test-scale: the scale-out test (PostgreSQL, Redis, gunicorn, two workers, 200,000 messages; minutes).
+## make test-scale: the tests that start real processes (workers, servers, benchmarks) and the
+## scale-out and load tests (PostgreSQL, Redis, gunicorn, two workers, 200,000 messages; minutes).
 test-scale: $(STAMP)
+	$(BIN)/pytest -m "slow and not browser" -n 2 -q -p no:cacheprovider
 	$(BIN)/pytest -m scale -q -p no:cacheprovider -s
 
 lint: $(STAMP)

@@ -33,10 +33,10 @@ def test_a_large_sweep_across_two_workers_sends_each_message_once_at_the_rate(tm
     assert result["delivered_events"] == delivered
     # both workers ran the sweep's runners
     assert all(runs > 0 for runs in result["runs"].values()), result["runs"]
-    # the account's rate held across the workers: ±5 % overall, no 10-second window above +5 %
+    # the account's rate held across the workers: ±5 % overall, no 30-second stretch above +5 %
     setting = result["rate_setting"]
     assert 0.95 * setting <= result["rate"] <= 1.05 * setting, result
-    assert result["busiest_10s"] <= 1.05 * setting, result
+    assert result["busiest_30s"] <= 1.05 * setting, result
 
 
 LOAD = Path(__file__).with_name("load_run.py")
