@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import time
@@ -40,9 +39,11 @@ from django.urls import reverse  # noqa: E402
 from brief.accounts.actions import set_roles  # noqa: E402
 from brief.accounts.models import User  # noqa: E402
 from brief.content.models import Template  # noqa: E402
+from brief.core.bench import free_port  # noqa: E402
 from brief.dispatch import actions  # noqa: E402
 from brief.dispatch.models import Message, StatusEvent  # noqa: E402
 from brief.dispatch.peers.twilio import sign  # noqa: E402
+from tests.dispatch.fault_sweep import when  # noqa: E402
 from tests.dispatch.pg_sweep import imported_campaign, twilio_account  # noqa: E402
 from tests.dispatch.processes import log_of, spawn, stop_all  # noqa: E402
 
@@ -60,12 +61,6 @@ class Peer:
 
     base_url = "http://127.0.0.1:9"
     auth_token = TOKEN
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(workdir: str):
@@ -218,9 +213,7 @@ def main(workdir: str) -> None:
              "--bind", f"127.0.0.1:{port}", "--workers", web_workers]  # fmt: skip
     web = spawn(workdir, "web", serve, env)
     try:
-        deadline = time.monotonic() + 60
-        while "Booting worker" not in log_of(workdir, "web") and time.monotonic() < deadline:
-            time.sleep(0.2)
+        assert when(lambda: "Booting worker" in log_of(workdir, "web"), 60), "web"
         time.sleep(1)  # the workers import the project
         figures = asyncio.run(run(site, hook, cookies, pages, rows))
     finally:

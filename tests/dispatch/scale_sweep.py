@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from brief.content.models import Template  # noqa: E402
+from brief.core.bench import free_port  # noqa: E402
 from brief.dispatch import actions  # noqa: E402
 from brief.dispatch.models import Message, StatusEvent, Sweep  # noqa: E402
 from brief.dispatch.peers.twilio import TwilioPeer  # noqa: E402
@@ -39,12 +39,6 @@ RATE = int(os.environ.get("SCALE_RATE", "400"))
 EVERY = 20
 SID = "AC" + "a7" * 16
 WORKERS = ("w1", "w2")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def steady_rate(times: list[float], window: float = 30) -> tuple[float, float]:
