@@ -5,8 +5,11 @@ Executed as a script (by ``test_scale.py`` and ``brief bench``'s ``load_mixed``)
 ``DATABASE_URL`` set. It prepares a brief in execution whose sweep has ``LOAD_MESSAGES`` sent
 SMS (Twilio ids), starts gunicorn, then for ``LOAD_SECONDS`` runs ``LOAD_USERS`` logged-in users
 (each in a loop: board, brief page, sweep page, campaign report) and posts ``LOAD_CALLBACKS_PER_S``
-signed "delivered" callbacks per second, each message once plus every 50th replayed. Prints
-p50/p99 per page, the callback rate reached, and what the database then holds, as JSON.
+signed "delivered" callbacks per second, each message once plus every 50th replayed, to the
+callbacks' own gunicorn pool (``brief serve --hooks-bind``, as the proxy of README «Escalar»
+routes ``/hooks/``; ``LOAD_HOOKS_WORKERS=0`` posts them to the pages' pool instead). Prints
+p50/p99 per page and per callback, the callback rate reached, and what the database then holds,
+as JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import statistics
 import sys
 import time
+import urllib.request
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
@@ -119,10 +123,12 @@ async def ui_user(site: str, cookie: str, pages: dict, stop: float, latencies, e
                 latencies[name].append(time.monotonic() - started)
 
 
-async def callbacks(site: str, hook: str, rows: list, stop: float, answers, sids: set) -> int:
+async def callbacks(
+    site: str, pool: str, hook: str, rows: list, stop: float, answers, sids, latencies: list
+) -> int:
     """Post signed callbacks at ``RATE`` per second (at most 64 in flight) until ``stop`` or
     every message and its replays went; returns how many were posted (``sids``: for whom)."""
-    url = site + hook
+    url, signed = pool + hook, site + hook  # posted to the callbacks' pool, signed as public
     work = []
     for i, (sid, to) in enumerate(rows):
         work.append((sid, to))
@@ -138,12 +144,14 @@ async def callbacks(site: str, hook: str, rows: list, stop: float, answers, sids
         form = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": "delivered",
                 "SmsStatus": "delivered", "To": to, "From": "+15017122661",
                 "AccountSid": SID, "ApiVersion": "2010-04-01"}  # fmt: skip
-        headers = {"X-Twilio-Signature": sign(TOKEN, url, form),
+        headers = {"X-Twilio-Signature": sign(TOKEN, signed, form),
                    "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+        started = time.monotonic()
         try:
             async with session.post(url, data=urlencode(form), headers=headers) as response:
                 await response.read()
                 answers[response.status] += 1
+                latencies.append(time.monotonic() - started)
         except aiohttp.ClientError:
             answers[0] += 1
         finally:
@@ -166,6 +174,14 @@ async def callbacks(site: str, hook: str, rows: list, stop: float, answers, sids
     return posted
 
 
+def up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -173,15 +189,26 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def run(site: str, hook: str, cookies, pages, rows) -> dict:
+def spread(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50_ms": round(1000 * statistics.median(values), 1) if values else 0.0,
+        "p99_ms": round(1000 * percentile(values, 0.99), 1),
+    }
+
+
+async def run(site: str, hooks_site: str, hook: str, cookies, pages, rows) -> dict:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     answers: dict[int, int] = defaultdict(int)
     sids: set[str] = set()
+    waits: list[float] = []
     stop = time.monotonic() + SECONDS
     started = time.monotonic()
     users = [ui_user(site, c, pages, stop, latencies, errors) for c in cookies]
-    posted, *_ = await asyncio.gather(callbacks(site, hook, rows, stop, answers, sids), *users)
+    posted, *_ = await asyncio.gather(
+        callbacks(site, hooks_site, hook, rows, stop, answers, sids, waits), *users
+    )
     elapsed = time.monotonic() - started
     return {
         "seconds": round(elapsed, 1),
@@ -189,20 +216,14 @@ async def run(site: str, hook: str, cookies, pages, rows) -> dict:
         "messages_posted": len(sids),
         "callbacks_per_s": round(posted / elapsed, 1),
         "answers": {str(k): v for k, v in answers.items()},
-        "pages": {
-            name: {
-                "n": len(v),
-                "p50_ms": round(1000 * statistics.median(v), 1),
-                "p99_ms": round(1000 * percentile(v, 0.99), 1),
-            }
-            for name, v in latencies.items()
-        },
+        "callback_latency": spread(waits),
+        "pages": {name: spread(v) for name, v in latencies.items()},
         "page_errors": dict(errors),
     }
 
 
 def main(workdir: str) -> None:
-    port = free_port()
+    port, hooks_port = free_port(), free_port()
     site = f"http://127.0.0.1:{port}"
     settings.SITE_URL = site  # the signed URL must be the one gunicorn serves
     sweep, cookies, pages, rows = prepare(workdir)
@@ -211,11 +232,17 @@ def main(workdir: str) -> None:
     env = {**os.environ, "SITE_URL": site}
     serve = [sys.executable, "-m", "brief.cli", "serve", "--no-worker", "--no-beat",
              "--bind", f"127.0.0.1:{port}", "--workers", web_workers]  # fmt: skip
+    hooks_workers = int(os.environ.get("LOAD_HOOKS_WORKERS", "1"))
+    hooks_site = site
+    if hooks_workers:
+        serve += ["--hooks-bind", f"127.0.0.1:{hooks_port}", "--hooks-workers", str(hooks_workers)]
+        hooks_site = f"http://127.0.0.1:{hooks_port}"
     web = spawn(workdir, "web", serve, env)
     try:
-        assert when(lambda: "Booting worker" in log_of(workdir, "web"), 60), "web"
-        time.sleep(1)  # the workers import the project
-        figures = asyncio.run(run(site, hook, cookies, pages, rows))
+        for url in {site, hooks_site}:  # each pool answers once its workers imported the project
+            health = url + reverse("health")
+            assert when(lambda health=health: up(health), 90), log_of(workdir, "web")
+        figures = asyncio.run(run(site, hooks_site, hook, cookies, pages, rows))
     finally:
         stop_all([web])
     delivered = Message.objects.filter(sweep=sweep, status="delivered").count()
@@ -227,6 +254,8 @@ def main(workdir: str) -> None:
                 **figures,
                 "target_callbacks_per_s": RATE,
                 "users": USERS,
+                "web_workers": int(web_workers),
+                "hooks_workers": hooks_workers,
                 "messages_called_back": delivered,
                 "delivered_events": events.count(),
                 "distinct_event_ids": events.values("provider_message_id").distinct().count(),

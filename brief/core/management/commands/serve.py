@@ -1,5 +1,9 @@
 """``brief serve``: gunicorn for the web, plus a Celery worker and beat; Ctrl-C stops all.
 
+``--hooks-bind`` adds a second gunicorn pool for the providers' callbacks (``/hooks/``): the
+reverse proxy sends that path there, so a flood of receipts never waits behind people's pages
+and people's pages never wait behind it (README «Escalar»).
+
 ``--demo-peers`` also runs the command ``demo_peers`` (the demo's loopback SMSC and WhatsApp
 Cloud API stand-in). It is started by its name, like ``worker`` and ``beat``: the demo layer
 owns it and the core never imports it.
@@ -23,6 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("BRIEF_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--hooks-bind",
+            default=os.environ.get("BRIEF_HOOKS_BIND", ""),
+            help="dirección de un segundo grupo de procesos solo para /hooks/ (vacío: no)",
+        )
+        parser.add_argument(
+            "--hooks-workers", type=int, default=int(os.environ.get("HOOKS_WORKERS", 1))
+        )
+        parser.add_argument("--hooks-threads", type=int, default=8)
         parser.add_argument("--no-worker", action="store_true", help="solo la web")
         parser.add_argument("--no-beat", action="store_true", help="sin planificador")
         parser.add_argument(
@@ -65,26 +78,33 @@ def commands_for(opts: dict) -> list[list[str]]:
     commands = []
     if opts.get("demo_peers"):
         commands.append([*cli, "demo_peers"])
-    commands.append(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "brief.wsgi:application",
-            "--bind",
-            opts["bind"],
-            "--workers",
-            str(opts["workers"]),
-            "--threads",
-            str(opts["threads"]),
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "5",
-        ]
-    )
+    commands.append(gunicorn(opts["bind"], opts["workers"], opts["threads"]))
+    if opts.get("hooks_bind"):
+        commands.append(
+            gunicorn(opts["hooks_bind"], opts.get("hooks_workers", 1), opts.get("hooks_threads", 8))
+        )
     if not opts.get("no_worker"):
         commands.append([*cli, "worker", "--loglevel=WARNING"])
     if not opts.get("no_beat"):
         commands.append([*cli, "beat", "--loglevel=WARNING"])
     return commands
+
+
+def gunicorn(bind: str, workers: int, threads: int) -> list[str]:
+    """One gunicorn pool of the WSGI app (the web's, or the callbacks' own)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "brief.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
