@@ -7,6 +7,7 @@ sharp) and every chart comes with its numbers in a table next to it for screen r
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -113,7 +114,29 @@ def without_inline_css(text: str) -> str:
 def bar_chart(
     labels: Sequence[str], values: Sequence[int], *, color: str, xlabel: str, prefix: str
 ) -> str:
-    """A horizontal bar chart (largest first at the top) with each value written at its bar."""
+    """A horizontal bar chart (largest first at the top) with each value written at its bar.
+
+    Drawing one takes matplotlib a few hundred milliseconds, and the same figures are asked
+    for again and again (everyone reading one report): charts are pure functions of their
+    arguments, so each process keeps the last ones drawn (:func:`forget` empties it)."""
+    return _bar_chart(
+        tuple(str(label) for label in labels),
+        tuple(int(v) for v in values),
+        color,
+        str(xlabel),
+        prefix,
+    )
+
+
+def forget() -> None:
+    """Empty the charts kept by :func:`bar_chart`."""
+    _bar_chart.cache_clear()
+
+
+@functools.lru_cache(maxsize=256)
+def _bar_chart(
+    labels: tuple[str, ...], values: tuple[int, ...], color: str, xlabel: str, prefix: str
+) -> str:
     height = 0.55 * max(len(labels), 1) + 0.9
     figure = Figure(figsize=(6.2, height), dpi=100)
     axes = figure.add_subplot()

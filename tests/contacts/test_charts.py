@@ -18,6 +18,7 @@ def test_charts_carry_presentation_attributes_instead_of_inline_css(monkeypatch)
         return convert(text)
 
     monkeypatch.setattr(charts, "without_inline_css", spy)
+    charts.forget()  # drawn now, not taken from an earlier test
     # when
     out = [
         charts.bar_chart(["Uno", "Dos"], [3, 1200], color="#0a7d3b", xlabel="X", prefix="b"),
@@ -51,3 +52,21 @@ def test_charts_carry_presentation_attributes_instead_of_inline_css(monkeypatch)
     # the bar colour and the label font survive as attributes
     assert 'fill="#0a7d3b"' in out[0]
     assert 'text-anchor="end"' in out[0]
+
+
+def test_a_chart_asked_for_again_is_not_drawn_again(monkeypatch):
+    # given a chart drawn once
+    charts.forget()
+    drawn: list[str] = []
+    convert = charts.svg
+    monkeypatch.setattr(
+        charts, "svg", lambda figure, prefix: drawn.append(prefix) or convert(figure, prefix)
+    )
+    first = charts.bar_chart(["Uno", "Dos"], [3, 7], color="#0a7d3b", xlabel="X", prefix="c")
+    # when the same figures are asked for again, and then other figures
+    again = charts.bar_chart(("Uno", "Dos"), (3, 7), color="#0a7d3b", xlabel="X", prefix="c")
+    other = charts.bar_chart(["Uno", "Dos"], [3, 8], color="#0a7d3b", xlabel="X", prefix="c")
+    # then the same SVG came back without drawing, and new figures were drawn
+    assert again == first
+    assert other != first
+    assert drawn == ["c", "c"]
