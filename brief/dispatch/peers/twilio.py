@@ -265,12 +265,14 @@ class TwilioPeer:
         if self._session is None:
             self._session = ClientSession()
         status = 0  # never reached Brief: counted as such
-        for _ in range(3):  # as providers do, a callback that did not get through is retried
+        # As providers do, a callback that did not get through (a refused connection, a kept-
+        # alive one the server closed meanwhile) is retried, waiting longer each time.
+        for attempt in range(6):
             try:
                 status = await self._post(*self.callback(sid, "delivered"), session=self._session)
                 break
             except (aiohttp_errors.ClientError, TimeoutError):
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(0.5 * 2**attempt)
         self.callbacks[status] = self.callbacks.get(status, 0) + 1
 
     def callbacks_pending(self) -> int:
