@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import django
 
@@ -34,6 +31,7 @@ from brief.dispatch.engine import close_broken_connection  # noqa: E402
 from brief.dispatch.models import Message, Sweep  # noqa: E402
 from brief.dispatch.peers.twilio import TwilioPeer  # noqa: E402
 from tests.dispatch.pg_sweep import imported_campaign, twilio_account  # noqa: E402
+from tests.dispatch.processes import brief_worker, log_of, stop_all  # noqa: E402
 
 N = 300
 SID = "AC" + "f5" * 16
@@ -60,14 +58,8 @@ def main(workdir: str) -> None:
     )
     peer = TwilioPeer(SID, "token").start()
     twilio_account(peer, SID, rate=100, concurrency=4, chunk_size=25)
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "brief.cli", "worker", "--pool", "solo", "--loglevel", "INFO"],
-        env=env,
-        stdout=open(os.path.join(workdir, "worker.log"), "wb"),  # noqa: SIM115
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    options = ("--pool", "solo", "--loglevel", "INFO")
+    worker = brief_worker(workdir, "worker", dict(os.environ), *options)
     try:
         sweep = actions.create_sweep(
             brief,
@@ -89,10 +81,9 @@ def main(workdir: str) -> None:
             Message.objects.filter(sweep=sweep, status="sent").values_list("to", flat=True)
         )
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        stop_all([worker])
         peer.stop()
-    log = Path(workdir, "worker.log").read_text(errors="replace")
+    log = log_of(workdir, "worker")
     accepted = Counter(entry["form"]["To"] for entry in peer.requests)
     print(  # noqa: T201
         json.dumps(
