@@ -100,9 +100,40 @@ class BriefSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    series = serializers.IntegerField(
+        source="series_root_id", read_only=True, help_text="Id shared by a file and its versions."
+    )
+    withdrawn_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "original_name", "size", "sha256", "version", "uploaded_at"]
+        fields = [
+            "id",
+            "kind",
+            "original_name",
+            "size",
+            "sha256",
+            "version",
+            "uploaded_at",
+            "series",
+            "is_current",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawn_reason",
+        ]
+
+
+class ReplaceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class VerificationSerializer(serializers.Serializer):
+    matches = serializers.BooleanField(help_text="The stored file is the one uploaded.")
+    message = serializers.CharField()
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -233,6 +264,9 @@ def clocks_json(subject) -> list[dict]:
     ]
 
 
+ATTACHMENT_ID = OpenApiParameter("aid", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
 class BriefViewSet(viewsets.ModelViewSet):
     """Briefs the caller may see; writes go through :mod:`brief.campaigns.actions`."""
 
@@ -281,6 +315,69 @@ class BriefViewSet(viewsets.ModelViewSet):
             request=request,
         )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[ATTACHMENT_ID],
+        request={"multipart/form-data": ReplaceUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"attachments/(?P<aid>\d+)/replace",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def replace_attachment(self, request, code=None, aid=None):
+        """A new version of the file: it becomes current, the one it replaces stays."""
+        upload = ReplaceUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        attachment = actions.replace_attachment(
+            self.get_object(),
+            aid,
+            actor=request.user,
+            upload=upload.validated_data["file"],
+            request=request,
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ATTACHMENT_ID], request=None, responses=AttachmentSerializer)
+    @action(detail=True, methods=["post"], url_path=r"attachments/(?P<aid>\d+)/mark-current")
+    def mark_attachment_current(self, request, code=None, aid=None):
+        """An earlier version becomes current again."""
+        attachment = actions.mark_attachment_current(
+            self.get_object(), aid, actor=request.user, request=request
+        )
+        return Response(AttachmentSerializer(attachment).data)
+
+    @extend_schema(
+        parameters=[ATTACHMENT_ID], request=WithdrawSerializer, responses=AttachmentSerializer
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"attachments/(?P<aid>\d+)/withdraw",
+        parser_classes=[JSONParser, FormParser],
+    )
+    def withdraw_attachment(self, request, code=None, aid=None):
+        """Withdraw the file with a reason (kept in the history, never deleted)."""
+        attachment = actions.withdraw_attachment(
+            self.get_object(),
+            aid,
+            actor=request.user,
+            reason=str(request_object(request).get("reason", "")),
+            request=request,
+        )
+        return Response(AttachmentSerializer(attachment).data)
+
+    @extend_schema(parameters=[ATTACHMENT_ID], request=None, responses=VerificationSerializer)
+    @action(detail=True, methods=["post"], url_path=r"attachments/(?P<aid>\d+)/verify")
+    def verify_attachment(self, request, code=None, aid=None):
+        """Recompute the stored file's SHA-256 and compare it with the upload's (logged)."""
+        attachment = get_object_or_404(Attachment, pk=aid, brief=self.get_object())
+        matches, message = actions.verify_attachment(
+            attachment, actor=request.user, request=request
+        )
+        return Response({"matches": matches, "message": message})
 
     @extend_schema(responses=TimelineSerializer)
     @action(detail=True, methods=["get"])

@@ -92,6 +92,7 @@ _API_ARGS: dict[tuple[str, str], Callable[[World], Any]] = {
     ("briefs", "code"): lambda w: w.brief.code,
     ("changes", "number"): lambda w: w.change.number,
     ("questions", "qid"): lambda w: w.question.pk,
+    ("attachments", "aid"): lambda w: w.attachment.pk,
     ("approvals", "which"): lambda w: "leader",
     ("advisors", "username"): lambda w: "asesor",
     ("typification", "id"): lambda w: w.node.pk,
@@ -667,6 +668,15 @@ API.update(
             _s("solicitante", "jefe"),
             data=lambda w: {"kind": "creative", "file": _file("p.txt", b"hola\n")},
         ),
+        # the world's file is one only the area may upload: so only it replaces or withdraws it
+        "POST /api/v1/briefs/{code}/attachments/{aid}/replace/": Op(
+            AREA, data=lambda w: {"file": _file("nota.txt", b"hola otra vez\n")}
+        ),
+        "POST /api/v1/briefs/{code}/attachments/{aid}/mark-current/": Op(AREA, data=lambda w: {}),
+        "POST /api/v1/briefs/{code}/attachments/{aid}/withdraw/": Op(
+            AREA, data=lambda w: {"reason": "Se cargó por error"}
+        ),
+        "POST /api/v1/briefs/{code}/attachments/{aid}/verify/": Op(SEE, data=lambda w: {}),
         "POST /api/v1/briefs/{code}/cancel/": Op(_s("analista"), data=lambda w: {"note": "x"}),
         "GET /api/v1/briefs/{code}/changes/": Op(SEE),
         "POST /api/v1/briefs/{code}/changes/": Op(
