@@ -231,3 +231,18 @@ def test_board_page_queries_do_not_grow_with_the_rows(client, make_brief, analis
         response = client.get(url)
     assert response.context["total"] == 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_api_list_takes_the_same_filters_and_refuses_a_bad_date(api, briefs, analista):
+    draft, _submitted, _other = briefs
+    client = api.as_user(analista)
+    response = client.get("/api/v1/briefs/", {"status": "draft", "channel": "whatsapp"})
+    assert response.status_code == 200
+    assert [b["code"] for b in response.json()["results"]] == [draft.code]
+    # a date that does not parse, or a reversed range, is a 400 naming the field
+    response = client.get("/api/v1/briefs/", {"desde": "2026-02-31"})
+    assert response.status_code == 400
+    assert "desde" in response.content.decode()
+    response = client.get("/api/v1/briefs/", {"desde": "2027-02-01", "hasta": "2027-01-01"})
+    assert response.status_code == 400
+    assert "hasta" in response.content.decode()
