@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from brief.campaigns.choices import Channel
+from brief.core.forms import DateInput, invalid_date
 
 from .choices import CaseStatus, ConversationStatus
 from .models import Case, Conversation, Interaction
@@ -28,10 +29,18 @@ class InteractionFilter(django_filters.FilterSet):
         method="by_typification", label=gettext_lazy("Tipificación (código o id)")
     )
     start = django_filters.DateFilter(
-        field_name="started_at", lookup_expr="date__gte", label=gettext_lazy("Desde")
+        field_name="started_at",
+        lookup_expr="date__gte",
+        label=gettext_lazy("Desde"),
+        widget=DateInput(),
+        error_messages={"invalid": invalid_date(gettext_lazy("Desde"))},
     )
     end = django_filters.DateFilter(
-        field_name="started_at", lookup_expr="date__lte", label=gettext_lazy("Hasta")
+        field_name="started_at",
+        lookup_expr="date__lte",
+        label=gettext_lazy("Hasta"),
+        widget=DateInput(),
+        error_messages={"invalid": invalid_date(gettext_lazy("Hasta"))},
     )
     billable = django_filters.BooleanFilter(label=gettext_lazy("Facturable"))
     typified = django_filters.BooleanFilter(

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Area, Provider
 from brief.core.exceptions import Invalid
+from brief.core.forms import DateInput, DateTimeInput
 
 from . import history
 from .choices import FLAGS, MAX_RETRY_HOURS, RecordingKind
@@ -174,9 +175,7 @@ class WorkForm(forms.Form):
         label=_("Volver a llamar el"),
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(
-            attrs={"type": "datetime-local", "accesskey": "r"}, format=DATETIME_LOCAL
-        ),
+        widget=DateTimeInput(attrs={"accesskey": "r"}),
         help_text=_("Opcional: la fecha y hora que pidió la persona (hora de Colombia)."),
         error_messages={"invalid": _("Escriba una fecha y hora válidas.")},
     )
@@ -223,9 +222,7 @@ class WorkForm(forms.Form):
                 widget=forms.TextInput(attrs={"inputmode": "decimal"}),
             )
         if kind == "date":
-            return forms.CharField(
-                label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
-            )
+            return forms.CharField(label=label, required=False, widget=DateInput())
         return forms.CharField(
             label=label,
             required=False,

@@ -283,7 +283,8 @@ def interactions(request, code: str):
     brief = _get_brief(request, code)
     queryset = Interaction.objects.filter(brief=brief).select_related("advisor", "typification")
     filtered = InteractionFilter(request.GET or None, queryset=queryset)
-    rows = filtered.qs if filtered.is_bound and filtered.is_valid() else queryset
+    # A filter that does not parse is shown on its field and lists nothing (never ignored).
+    rows = queryset.none() if filtered.is_bound and not filtered.is_valid() else filtered.qs
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -6,14 +6,56 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Area
+from brief.core.forms import ISO_DATE, DateInput, invalid_date
+from brief.core.models import SLAClock
 
 from .choices import CampaignClass, Channel, Kind, Status
-from .forms import DATE_ATTRS
 from .models import Brief
+
+
+def open_clocks() -> QuerySet[SLAClock]:
+    """The open SLA clocks of the brief of the outer query (for ``Exists``/``Subquery``)."""
+    return SLAClock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Brief),
+        subject_id=OuterRef("pk"),
+        stopped_at__isnull=True,
+    )
+
+
+def overdue_clock(now) -> Exists:
+    """True when one of the brief's open clocks is past due at ``now`` or marked breached."""
+    return Exists(open_clocks().filter(Q(breached_at__isnull=False) | Q(due_at__lt=now)))
+
+
+def start_date_filter(label, lookup: str) -> django_filters.DateFilter:
+    """A bound of the start date, typed in a date picker; a bad date is a Spanish error."""
+    return django_filters.DateFilter(
+        label=label,
+        field_name="start_date",
+        lookup_expr=lookup,
+        widget=DateInput(),
+        input_formats=[ISO_DATE],
+        error_messages={"invalid": invalid_date(label)},
+    )
+
+
+class BriefFilterForm(forms.Form):
+    """The filter form: a «hasta» before the «desde» is an error, not an empty list."""
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("desde"), data.get("hasta")
+        if since and until and since > until:
+            self.add_error(
+                "hasta", _("«Inicio hasta» debe ser igual o posterior a «Inicio desde».")
+            )
+        return data
 
 
 class BriefFilter(django_filters.FilterSet):
@@ -35,27 +77,26 @@ class BriefFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         label=_("Tipo"), choices=Kind.choices, empty_label=_("Todos")
     )
-    desde = django_filters.DateFilter(
-        label=_("Inicio desde"),
-        field_name="start_date",
-        lookup_expr="gte",
-        widget=forms.DateInput(attrs=DATE_ATTRS),
-    )
-    hasta = django_filters.DateFilter(
-        label=_("Inicio hasta"),
-        field_name="start_date",
-        lookup_expr="lte",
-        widget=forms.DateInput(attrs=DATE_ATTRS),
+    desde = start_date_filter(_("Inicio desde"), "gte")
+    hasta = start_date_filter(_("Inicio hasta"), "lte")
+    vencidos = django_filters.BooleanFilter(
+        label=_("Solo con ANS vencido"),
+        method="filter_overdue",
+        widget=forms.CheckboxInput,
     )
 
     class Meta:
         model = Brief
         fields: list[str] = []
+        form = BriefFilterForm
 
     def __init__(self, *args: Any, show_area: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if not show_area:
             del self.filters["area"]
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_clock(timezone.now())) if value else queryset
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Provider
+from brief.core.forms import DateInput, date_field
 
 from .actions import abroad_problem
 from .choices import (
@@ -60,7 +61,6 @@ SECTIONS: list[tuple[int, StrOrPromise, list[str]]] = [
 ]
 
 CONTENT_PREFIX = "content_"
-DATE_ATTRS = {"type": "date"}
 
 
 def _textarea(rows: int = 3) -> forms.Textarea:
@@ -130,8 +130,8 @@ class BriefForm(forms.ModelForm):
         widgets = {
             "objective": _textarea(),
             "description": _textarea(4),
-            "start_date": forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
-            "end_date": forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
+            "start_date": DateInput(),
+            "end_date": DateInput(),
             "audience": _textarea(),
             "typification_codes": _textarea(),
             "tracked_links": _textarea(2),
@@ -331,12 +331,8 @@ class ChangeRequestForm(forms.Form):
         max_length=4000,
         error_messages={"required": _("Explique el motivo del cambio.")},
     )
-    start_date = forms.DateField(
-        label=_("Nueva fecha de inicio"), required=False, widget=forms.DateInput(attrs=DATE_ATTRS)
-    )
-    end_date = forms.DateField(
-        label=_("Nueva fecha de fin"), required=False, widget=forms.DateInput(attrs=DATE_ATTRS)
-    )
+    start_date = date_field(_("Nueva fecha de inicio"))
+    end_date = date_field(_("Nueva fecha de fin"))
     channels = forms.MultipleChoiceField(
         label=_("Nuevos canales"),
         choices=Channel.choices,
@@ -384,9 +380,7 @@ class DecisionForm(forms.Form):
 
 
 class KickOffForm(forms.Form):
-    held_on = forms.DateField(
-        label=_("Fecha de la reunión"), widget=forms.DateInput(attrs=DATE_ATTRS)
-    )
+    held_on = date_field(_("Fecha de la reunión"), required=True)
     attendees = forms.CharField(
         label=_("Asistentes (uno por línea)"),
         widget=_textarea(3),
@@ -401,9 +395,7 @@ class KickOffForm(forms.Form):
 
 
 class TrainingForm(forms.Form):
-    held_on = forms.DateField(
-        label=_("Fecha de la capacitación"), widget=forms.DateInput(attrs=DATE_ATTRS)
-    )
+    held_on = date_field(_("Fecha de la capacitación"), required=True)
     topic = forms.CharField(label=_("Tema"), max_length=300)
     advisors = forms.MultipleChoiceField(
         label=_("Asesores capacitados"),

@@ -6,7 +6,9 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("briefs/", views.brief_list, name="brief_list"),
+    path("briefs/exportar/", views.brief_export, name="brief_export"),
     path("briefs/tablero/", views.board, name="board"),
+    path("briefs/tablero/exportar/", views.board_export, name="board_export"),
     path("briefs/nuevo/", views.brief_create, name="brief_create"),
     path("briefs/resumen/", views.home_panels, name="home_panels"),
     path("briefs/<str:code>/", views.brief_detail, name="brief_detail"),

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.http import FileResponse, Http404
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -33,8 +32,9 @@ from brief.core.exceptions import Conflict, Refusal
 from brief.core.forms import add_domain_errors
 from brief.core.models import SLAClock
 from brief.core.roles import AREA_ROLES, PROVIDER_ROLES, Role
+from brief.core.tabular import EXPORT_FORMATS
 
-from . import actions, permissions, workspace
+from . import actions, permissions, tables, workspace
 from .choices import (
     ACTIONS,
     APPROVALS,
@@ -47,7 +47,7 @@ from .choices import (
     Status,
     channel_label,
 )
-from .filters import BriefFilter
+from .filters import BriefFilter, open_clocks, overdue_clock
 from .forms import (
     SECTIONS,
     ActionForm,
@@ -76,6 +76,8 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 25
+# The most briefs the board page shows (its download has them all).
+BOARD_LIMIT = 500
 STATUS_CSS: dict[str, str] = {
     Status.ACCEPTED: "ok",
     Status.CANCELLED: "late",
@@ -502,40 +504,108 @@ def _list_title(user) -> str:
     return _("Briefs")
 
 
+def _query(request) -> str:
+    """The page's filters as a query string (no page number, no export format)."""
+    kept = request.GET.copy()
+    for key in ("page", "formato"):
+        kept.pop(key, None)
+    return kept.urlencode()
+
+
+def _filters(request) -> dict[str, str]:
+    return {k: v for k, v in request.GET.items() if k not in ("page", "formato") and v}
+
+
+def _valid(filterset: BriefFilter) -> bool:
+    """No filters, or filters that all parse."""
+    return not filterset.is_bound or filterset.is_valid()
+
+
+def _list_filter(request) -> BriefFilter:
+    user = request.user
+    return BriefFilter(
+        request.GET or None, queryset=_visible_briefs(user), show_area=user.sees_all_areas
+    )
+
+
 @login_required
 @require_GET
 def brief_list(request):
-    """The briefs this user may see: own area, the provider's queue, or all (OCM/auditor)."""
+    """The briefs this user may see: own area, the provider's queue, or all (OCM/auditor).
+    A filter that does not parse (a bad date) is shown as an error and nothing is listed."""
     user = request.user
-    filterset = BriefFilter(
-        request.GET or None, queryset=_visible_briefs(user), show_area=user.sees_all_areas
-    )
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    filterset = _list_filter(request)
+    briefs = filterset.qs if _valid(filterset) else Brief.objects.none()
+    page = Paginator(briefs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
         "page": page,
         "title": _list_title(user),
         "can_create": permissions.may_create(user),
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        "query": _query(request),
+        "formats": EXPORT_FORMATS,
     }
     template = "campaigns/partials/brief_rows.html" if request.htmx else "campaigns/brief_list.html"
     return render(request, template, context)
 
 
+def _export_refused(request, filterset: BriefFilter, page: str) -> HttpResponse | None:
+    """The 400 page when the export's format or filters are wrong, else ``None``."""
+    errors = []
+    if request.GET.get("formato") not in EXPORT_FORMATS:
+        errors.append(_("Elija el formato de exportación: CSV o XLSX."))
+    if not _valid(filterset):
+        errors += [e for field_errors in filterset.form.errors.values() for e in field_errors]
+    if not errors:
+        return None
+    back = reverse(page) + (f"?{_query(request)}" if _query(request) else "")
+    return render(
+        request,
+        "campaigns/export_refused.html",
+        {"errors": errors, "back": back},
+        status=400,
+    )
+
+
+@login_required
+@require_GET
+def brief_export(request):
+    """The brief list as CSV or XLSX (``?formato=csv|xlsx``) under the page's filters and the
+    user's scope; audited as ``BRIEFS_EXPORTED``."""
+    filterset = _list_filter(request)
+    refused = _export_refused(request, filterset, "campaigns:brief_list")
+    if refused:
+        return refused
+    return tables.export(
+        "list",
+        filterset.qs,
+        fmt=request.GET["formato"],
+        filters=_filters(request),
+        request=request,
+    )
+
+
 def board_queryset(queryset: QuerySet[Brief], now: dt.datetime) -> QuerySet[Brief]:
     """Annotate briefs with their nearest open SLA clock and whether one is overdue;
     overdue first, then the nearest due time."""
-    open_clocks = SLAClock.objects.filter(
-        subject_type=ContentType.objects.get_for_model(Brief),
-        subject_id=OuterRef("pk"),
-        stopped_at__isnull=True,
-    )
-    nearest = open_clocks.order_by("due_at")
+    nearest = open_clocks().order_by("due_at")
     return queryset.annotate(
         next_due=Subquery(nearest.values("due_at")[:1]),
         next_clock=Subquery(nearest.values("rule__name")[:1]),
-        overdue=Exists(open_clocks.filter(Q(breached_at__isnull=False) | Q(due_at__lt=now))),
+        overdue=overdue_clock(now),
     ).order_by("-overdue", F("next_due").asc(nulls_last=True), "-created_at")
+
+
+def _board_filter(request) -> tuple[BriefFilter, QuerySet[Brief]]:
+    """The board's filters and its briefs: open ones unless closed ones or a state are asked."""
+    filterset = BriefFilter(request.GET or None, queryset=_visible_briefs(request.user))
+    if not _valid(filterset):
+        return filterset, Brief.objects.none()
+    queryset = filterset.qs
+    if request.GET.get("cerrados") != "1" and not request.GET.get("status"):
+        queryset = queryset.exclude(status__in=TERMINAL)
+    return filterset, queryset
 
 
 @login_required
@@ -545,12 +615,8 @@ def board(request):
     user = request.user
     permissions.require_board(user)
     now = timezone.now()
-    filterset = BriefFilter(request.GET or None, queryset=_visible_briefs(user))
-    show_closed = request.GET.get("cerrados") == "1"
-    queryset = filterset.qs
-    if not show_closed and not request.GET.get("status"):
-        queryset = queryset.exclude(status__in=TERMINAL)
-    rows = list(board_queryset(queryset, now)[:500])
+    filterset, queryset = _board_filter(request)
+    rows = list(board_queryset(queryset, now)[:BOARD_LIMIT])
     for brief in rows:
         brief.status_css = _status_css(brief.status)
         brief.due_soon = bool(
@@ -575,11 +641,32 @@ def board(request):
         "groups": groups,
         "total": len(rows),
         "overdue": sum(b.overdue for b in rows),
-        "show_closed": show_closed,
+        "show_closed": request.GET.get("cerrados") == "1",
         "now": now,
+        "query": _query(request),
+        "formats": EXPORT_FORMATS,
     }
     template = "campaigns/partials/board_results.html" if request.htmx else "campaigns/board.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def board_export(request):
+    """The board as CSV or XLSX, in its order (overdue first), under its filters; audited
+    as ``BOARD_EXPORTED``."""
+    permissions.require_board(request.user)
+    filterset, queryset = _board_filter(request)
+    refused = _export_refused(request, filterset, "campaigns:board")
+    if refused:
+        return refused
+    return tables.export(
+        "board",
+        board_queryset(queryset, timezone.now()),
+        fmt=request.GET["formato"],
+        filters=_filters(request),
+        request=request,
+    )
 
 
 # --- the F559 form ---------------------------------------------------------------------

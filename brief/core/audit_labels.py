@@ -32,6 +32,8 @@ AUDIT_LABELS: dict[str, StrOrPromise] = {
     "USER_ROLES_CHANGED": L("Roles de usuario cambiados"),
     "USER_DIGEST_CHANGED": L("Resumen diario de avisos cambiado"),
     # --- briefs: workflow, approvals, attachments, changes ---
+    "BRIEFS_EXPORTED": L("Lista de briefs exportada"),
+    "BOARD_EXPORTED": L("Tablero OCM exportado"),
     "BRIEF_CREATED": L("Brief creado"),
     "BRIEF_UPDATED": L("Brief editado"),
     "BRIEF_SUBMITTED": L("Brief radicado"),
@@ -144,6 +146,7 @@ AUDIT_LABELS: dict[str, StrOrPromise] = {
     "REPORT_FROZEN": L("Informe congelado"),
     "MONTHLY_REPORT_SENT": L("Informe mensual enviado"),
     "SLA_REPORT_SENT": L("Informe de ANS enviado"),
+    "SLA_REPORT_EXPORTED": L("Informe de ANS exportado"),
     "RECOMMENDATION_CREATED": L("Recomendación creada"),
     "RECOMMENDATION_UPDATED": L("Recomendación actualizada"),
     "RECOMMENDATION_CLOSED": L("Recomendación cerrada"),

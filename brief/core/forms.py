@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .audit_labels import AUDIT_LABELS
@@ -37,14 +38,44 @@ def add_domain_errors(
             form.add_error(None, message)
 
 
-def _date_field(label, invalid) -> forms.DateField:
-    """An optional date typed in a date picker (ISO ``YYYY-MM-DD``, as the browser sends)."""
+ISO_DATE = "%Y-%m-%d"
+ISO_DATETIME = "%Y-%m-%dT%H:%M"
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker: ``<input type="date">`` with its value in ISO
+    ``YYYY-MM-DD`` (the only format the picker shows; a localized value would be blank)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=ISO_DATE)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker: ``<input type="datetime-local">``, ISO value."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=ISO_DATETIME)
+
+
+def invalid_date(label):
+    """The Spanish error of a date that does not parse, naming its field."""
+    return format_lazy(_("«{label}» no es una fecha válida (AAAA-MM-DD)."), label=label)
+
+
+def date_field(label, invalid=None, *, required: bool = False, **kwargs) -> forms.DateField:
+    """A date typed in a date picker (ISO ``YYYY-MM-DD``, as the browser sends); a value
+    that does not parse is an error in Spanish, never dropped."""
     return forms.DateField(
         label=label,
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": invalid},
+        required=required,
+        widget=DateInput(),
+        input_formats=[ISO_DATE],
+        error_messages={"invalid": invalid or invalid_date(label)},
+        **kwargs,
     )
 
 
@@ -63,8 +94,8 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     tipo = forms.ChoiceField(label=_("Evento"), required=False)
-    desde = _date_field(_("Desde"), _("«Desde» no es una fecha válida (AAAA-MM-DD)."))
-    hasta = _date_field(_("Hasta"), _("«Hasta» no es una fecha válida (AAAA-MM-DD)."))
+    desde = date_field(_("Desde"), _("«Desde» no es una fecha válida (AAAA-MM-DD)."))
+    hasta = date_field(_("Hasta"), _("«Hasta» no es una fecha válida (AAAA-MM-DD)."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,7 +22,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO
 
 import polars as pl
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils.cache import add_never_cache_headers
 
+EXPORT_FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -67,7 +70,8 @@ _PARTS = {
         '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill '
         'patternType="gray125"/></fill></fills><borders count="1"><border/></borders>'
         '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="2"><xf/>'
-        '<xf fontId="1" applyFont="1"/></cellXfs></styleSheet>'
+        '<xf fontId="1" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" '
+        'xfId="0" builtinId="0"/></cellStyles></styleSheet>'
     ),
 }
 _PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -186,3 +190,24 @@ def csv_stream(header: list[str], frames: Iterable[pl.DataFrame]) -> Iterator[by
     for frame in frames:
         if frame.height:
             yield formula_safe(frame).write_csv(include_header=False).encode()
+
+
+def download(
+    fmt: str, header: list[str], frames: Iterable[pl.DataFrame], *, name: str, sheet: str
+) -> HttpResponseBase:
+    """An attachment ``name.csv`` (streamed) or ``name.xlsx`` (written to a temporary file
+    chunk by chunk, then streamed) of ``header`` and ``frames``; never stored by a cache
+    (``Cache-Control: no-store``: the rows are personal or internal data)."""
+    response: HttpResponseBase
+    if fmt == "xlsx":
+        response = FileResponse(
+            xlsx_file(header, frames, sheet),
+            as_attachment=True,
+            filename=f"{name}.xlsx",
+            content_type=XLSX_TYPE,
+        )
+    else:
+        response = StreamingHttpResponse(csv_stream(header, frames), content_type=CSV_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    add_never_cache_headers(response)
+    return response

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import FileResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -23,7 +23,7 @@ from brief.core.roles import AUDIT_READERS
 
 from . import audit
 from .forms import AuditFilterForm
-from .tabular import CSV_TYPE, XLSX_TYPE, csv_stream, xlsx_file
+from .tabular import download
 
 AUDIT_PAGE_SIZE = 50
 
@@ -137,15 +137,10 @@ def audit_export(request):
     rows, _count = audit.export(
         events, actor=request.user, fmt=fmt, filters=form.filters(), request=request
     )
-    name = f"auditoria-{timezone.localtime():%Y%m%d-%H%M}"
-    header = audit.export_header()
-    if fmt == "xlsx":
-        handle = xlsx_file(header, audit.export_frames(rows), _("Auditoría"))
-        return FileResponse(
-            handle, as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_TYPE
-        )
-    response = StreamingHttpResponse(
-        csv_stream(header, audit.export_frames(rows)), content_type=CSV_TYPE
+    return download(
+        fmt,
+        audit.export_header(),
+        audit.export_frames(rows),
+        name=f"auditoria-{timezone.localtime():%Y%m%d-%H%M}",
+        sheet=_("Auditoría"),
     )
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response

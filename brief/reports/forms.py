@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from brief.accounts.models import Area, User
 from brief.campaigns.models import Brief
+from brief.core.forms import date_field
 
 # --- monthly reports, QC sample ---
 from .choices import CHECKLIST, Answer, RecommendationStatus
+from .sla_report import VERDICT_FILTERS
 
 
 def month_field() -> forms.RegexField:
@@ -22,15 +24,21 @@ def month_field() -> forms.RegexField:
     )
 
 
-class MonthlyFilterForm(forms.Form):
-    mes = month_field()
-    area = forms.ModelChoiceField(
+def area_filter_field(queryset) -> forms.ModelChoiceField:
+    """An optional area, by its code (all areas when empty)."""
+    return forms.ModelChoiceField(
         label=_("Área"),
-        queryset=Area.objects.none(),
+        queryset=queryset,
         required=False,
         to_field_name="code",
         empty_label=_("Todas las áreas"),
+        error_messages={"invalid_choice": _("Esa área no existe.")},
     )
+
+
+class MonthlyFilterForm(forms.Form):
+    mes = month_field()
+    area = area_filter_field(Area.objects.none())
 
     def __init__(self, *args, areas=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,9 +61,7 @@ class RecommendationForm(forms.Form):
         queryset=User.objects.filter(is_active=True),
         to_field_name="username",
     )
-    due_date = forms.DateField(
-        label=_("Fecha compromiso"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = date_field(_("Fecha compromiso"), required=True)
 
     def __init__(self, *args, briefs=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,12 +115,18 @@ SLA_REPORT_MAX_DAYS = 366
 class SLAPeriodForm(forms.Form):
     """The period of the SLA report (``?desde=&hasta=``; a fortnight by default)."""
 
-    desde = forms.DateField(
-        label=_("Desde"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    desde = date_field(_("Desde"), required=True)
+    hasta = date_field(_("Hasta"), required=True)
+    area = area_filter_field(Area.objects.all())
+    resultado = forms.ChoiceField(
+        label=_("Resultado"),
+        required=False,
+        error_messages={"invalid_choice": _("Ese resultado no existe.")},
     )
-    hasta = forms.DateField(
-        label=_("Hasta"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resultado"].choices = [("", _("Todos")), *VERDICT_FILTERS.items()]
 
     def clean(self):
         data = super().clean()

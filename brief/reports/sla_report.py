@@ -19,8 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
+import polars as pl
 import xlsxwriter
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -85,8 +87,9 @@ def verdict(clock: SLAClock, now: dt.datetime) -> str:
     return "open"
 
 
-def _briefs_of(clocks: list[SLAClock]) -> dict[int, Brief | None]:
-    """Each clock's brief (its subject, or the subject's ``brief``), fetched per subject type."""
+def _briefs_of(clocks: list[SLAClock], briefs_in=None) -> dict[int, Brief | None]:
+    """Each clock's brief (its subject, or the subject's ``brief``), fetched per subject type,
+    among ``briefs_in`` (a queryset of briefs; all of them by default)."""
     brief_type = ContentType.objects.get_for_model(Brief)
     by_type: dict[int, set[int]] = defaultdict(set)
     for clock in clocks:
@@ -101,7 +104,8 @@ def _briefs_of(clocks: list[SLAClock]) -> dict[int, Brief | None]:
             continue
         for pk, brief_id in model._default_manager.filter(pk__in=ids).values_list("pk", "brief"):
             brief_of_subject[(type_id, pk)] = brief_id
-    briefs = Brief.objects.select_related("provider", "area").in_bulk(
+    scope = Brief.objects.all() if briefs_in is None else briefs_in
+    briefs = scope.select_related("provider", "area").in_bulk(
         {b for b in brief_of_subject.values() if b}
     )
     return {
@@ -126,8 +130,27 @@ def _compliance(rows: list[dict], key) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: str(g["label"]))
 
 
-def build(start: dt.date, end: dt.date, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The SLA report of the fortnight (or any period) ``start``–``end`` as JSON-ready data."""
+# The page's «Resultado» filter: one verdict, or every missed one (late or open and past due).
+MISSED = "missed"
+VERDICT_FILTERS = {
+    MISSED: gettext_lazy("incumplidos (tarde o vencidos)"),
+    **VERDICTS,
+}
+
+
+def build(
+    start: dt.date,
+    end: dt.date,
+    *,
+    now: dt.datetime | None = None,
+    briefs: Any = None,
+    outcome: str = "",
+) -> dict[str, Any]:
+    """The SLA report of the fortnight (or any period) ``start``–``end`` as JSON-ready data.
+
+    ``briefs`` (a queryset) limits it to those briefs (the reader's scope and the page's area
+    filter), ``outcome`` to one verdict or to :data:`MISSED`; the percentages are those of the
+    clocks kept."""
     now = now or timezone.now()
     begin, finish = bounds(start, end)
     clocks = list(
@@ -137,10 +160,10 @@ def build(start: dt.date, end: dt.date, *, now: dt.datetime | None = None) -> di
         .select_related("rule", "breach_reason_by")
         .order_by("started_at", "pk")
     )
-    briefs = _briefs_of(clocks)
+    brief_of = _briefs_of(clocks, briefs)
     rows: list[dict[str, Any]] = []
     for clock in clocks:
-        brief = briefs.get(clock.pk)
+        brief = brief_of.get(clock.pk)
         if brief is None:
             continue
         side = clock.responsible
@@ -169,6 +192,11 @@ def build(start: dt.date, end: dt.date, *, now: dt.datetime | None = None) -> di
     for row in rows:
         row["verdict_label"] = str(VERDICTS[row["verdict"]])
         row["missed"] = row["verdict"] in ("late", "open_breached")
+    if outcome == MISSED:
+        rows = [r for r in rows if r["missed"]]
+    elif outcome:
+        rows = [r for r in rows if r["verdict"] == outcome]
+    for row in rows:
         for key in ("started", "due", "stopped"):
             row[f"{key}_local"] = _local(row[f"{key}_at"])
     by_rule = _compliance(rows, lambda r: (r["rule"], r["rule_name"]))
@@ -256,6 +284,13 @@ def group_cells(group: dict) -> list[Any]:
         group["open"],
         group["compliance"],
     ]
+
+
+def clock_frames(data: dict) -> Iterator[pl.DataFrame]:
+    """The clocks as one frame of text in :data:`CLOCK_HEADER`'s order (for the CSV)."""
+    names = [f"c{n}" for n in range(len(CLOCK_HEADER))]
+    cells = [["" if v is None else str(v) for v in clock_cells(r)] for r in data["clocks"]]
+    yield pl.DataFrame(cells, schema=dict.fromkeys(names, pl.String), orient="row")
 
 
 def xlsx(data: dict) -> bytes:

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +25,7 @@ from brief.core import calendar, sla
 from brief.core.audit import record
 from brief.core.exceptions import Forbidden, Refusal
 from brief.core.models import SLAClock
-from brief.core.tabular import CSV_TYPE, XLSX_TYPE, csv_stream, xlsx_file
+from brief.core.tabular import CSV_TYPE, XLSX_TYPE, csv_stream, download, xlsx_file
 
 from . import actions, campaign, dashboards, documents, monthly, qc, registers
 from . import sla_report as sla_report_module
@@ -284,12 +285,17 @@ def dashboard(request):
 # --- fortnightly SLA report ---
 
 
+SLA_FORMATS = ("csv", "xlsx", "pdf")
+
+
 @login_required
 @require_GET
 def sla_report(request):
-    """The SLA report of a period (the last full fortnight by default): every clock with its
-    verdict and reason, compliance per phase and per responsible side; ``?format=xlsx|pdf``."""
-    permissions.require_sla_report(request.user)
+    """The SLA report of a period (the last full fortnight by default), of one area and one
+    result if asked: every clock with its verdict and reason, compliance per phase and per
+    responsible side; ``?format=csv|xlsx|pdf`` downloads it (audited, never cached)."""
+    user = request.user
+    permissions.require_sla_report(user)
     data = request.GET.copy()
     start, end = sla_report_module.previous_fortnight(_today())
     data.setdefault("desde", start.isoformat())
@@ -298,20 +304,21 @@ def sla_report(request):
     report = None
     status = 200
     if form.is_valid():
-        report = sla_report_module.build(form.cleaned_data["desde"], form.cleaned_data["hasta"])
+        period = form.cleaned_data
+        briefs = Brief.objects.visible_to(user)
+        if period["area"]:
+            briefs = briefs.filter(area=period["area"])
+        report = sla_report_module.build(
+            period["desde"], period["hasta"], briefs=briefs, outcome=period["resultado"]
+        )
         fmt = request.GET.get("format")
-        if fmt in ("xlsx", "pdf"):
-            name = sla_report_module.file_name(report)
-            if fmt == "pdf":
-                content, kind = sla_report_module.pdf(report), "application/pdf"
-            else:
-                content, kind = sla_report_module.xlsx(report), XLSX_TYPE
-            response = HttpResponse(content, content_type=kind)
-            response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-            return response
+        if fmt in SLA_FORMATS:
+            return _sla_download(request, report, fmt)
     else:
         status = 400
-    can_explain = request.user.has_role(*sla.BREACH_EXPLAINERS)
+    can_explain = user.has_role(*sla.BREACH_EXPLAINERS)
+    query = request.GET.copy()
+    query.pop("format", None)
     return render(
         request,
         "reports/sla_report.html",
@@ -319,10 +326,35 @@ def sla_report(request):
             "form": form,
             "report": report,
             "can_explain": can_explain,
-            "query": request.GET.urlencode(),
+            "query": query.urlencode(),
+            "formats": SLA_FORMATS,
         },
         status=status,
     )
+
+
+def _sla_download(request, report: dict, fmt: str):
+    """The report as a file, after auditing the download as ``SLA_REPORT_EXPORTED``."""
+    filters = {k: v for k, v in request.GET.items() if k != "format" and v}
+    record(
+        "SLA_REPORT_EXPORTED",
+        request=request,
+        details={"format": fmt, "rows": len(report["clocks"]), "filters": filters},
+    )
+    name = sla_report_module.file_name(report)
+    if fmt == "csv":
+        header = list(sla_report_module.CLOCK_HEADER)
+        return download(
+            fmt, header, sla_report_module.clock_frames(report), name=name, sheet=_("Relojes")
+        )
+    if fmt == "pdf":
+        content, kind = sla_report_module.pdf(report), "application/pdf"
+    else:
+        content, kind = sla_report_module.xlsx(report), XLSX_TYPE
+    response = HttpResponse(content, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required

@@ -145,10 +145,16 @@ def test_list_filters_and_htmx_partial(client, make_brief, analista):
     assert draft.code in body
     assert submitted.code not in body
     assert "<html" not in body
-    # a filter that matches nothing shows the empty state; a bad date is not a 500
-    page = client.get(reverse("campaigns:brief_list"), {"q": "no existe", "desde": "31/02/x"})
+    # a filter that matches nothing shows the empty state
+    page = client.get(reverse("campaigns:brief_list"), {"q": "no existe"})
     assert page.status_code == 200
     assert "Ningún brief coincide con los filtros." in page.content.decode()
+    # a bad date is shown as an error (not a 500, not silently dropped) and nothing is listed
+    page = client.get(reverse("campaigns:brief_list"), {"desde": "31/02/x"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "«Inicio desde» no es una fecha válida (AAAA-MM-DD)." in body
+    assert draft.code not in body
 
 
 # --- the F559 form ---------------------------------------------------------------------

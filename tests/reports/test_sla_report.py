@@ -4,6 +4,7 @@ fortnight, the e-mail, the page (OCM and internal control), XLSX/PDF and the bre
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from brief.accounts.models import Area
@@ -268,3 +270,68 @@ def test_ocm_writes_a_breach_reason_from_the_page(client, fortnight, analista, a
     assert "no está incumplido" in response.content.decode()
     met.refresh_from_db()
     assert met.breach_reason == ""
+
+
+def _csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_csv_download_is_filtered_audited_and_not_cached(client, fortnight, analista):
+    one, two, _late = fortnight
+    client.force_login(analista)
+    url = reverse("reports:sla_report")
+    query = {"desde": "2026-11-16", "hasta": "2026-11-30"}
+    # when OCM downloads the missed clocks of the fortnight as CSV
+    response = client.get(url, {**query, "resultado": "missed", "format": "csv"})
+    # then a CSV of the late and open-breached clocks only, in Spanish, never cached
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "no-store" in response["Cache-Control"]
+    rows = _csv_rows(response)
+    assert rows[0] == sla_report.CLOCK_HEADER
+    expected, _rules, _sides = expected_from_rows(timezone.now())
+    missed = [v for *_, v in expected if v in ("late", "open_breached")]
+    assert sorted(r[9] for r in rows[1:]) == sorted(str(sla_report.VERDICTS[v]) for v in missed)
+    assert "tarde" in {r[9] for r in rows[1:]}
+    assert {r[0] for r in rows[1:]} == {one.code, two.code}
+    # and the download is audited with its filters and row count
+    event = AuditEvent.objects.get(type="SLA_REPORT_EXPORTED")
+    assert event.actor == analista
+    assert event.details == {
+        "format": "csv",
+        "rows": len(missed),
+        "filters": {**query, "resultado": "missed"},
+    }
+    # the XLSX and the PDF are audited too
+    assert client.get(url, {**query, "format": "xlsx"})["Cache-Control"].count("no-store") == 1
+    assert AuditEvent.objects.filter(type="SLA_REPORT_EXPORTED").count() == 2
+
+
+def test_area_filter_keeps_that_areas_clocks(client, fortnight, analista, other_area):
+    one, _two, _late = fortnight
+    client.force_login(analista)
+    url = reverse("reports:sla_report")
+    query = {"desde": "2026-11-16", "hasta": "2026-11-30"}
+    # the fortnight's briefs are all of area A: area B's report is empty, area A's is whole
+    response = client.get(url, {**query, "area": other_area.code})
+    assert response.status_code == 200
+    assert response.context["report"]["clocks"] == []
+    whole = client.get(url, query).context["report"]["clocks"]
+    assert client.get(url, {**query, "area": one.area.code}).context["report"]["clocks"] == whole
+    # an unknown area or result is a 400 with the reason, and nothing is downloaded
+    response = client.get(url, {**query, "area": "nope", "format": "csv"})
+    assert response.status_code == 400
+    assert "Esa área no existe." in response.content.decode()
+    response = client.get(url, {**query, "resultado": "x", "format": "csv"})
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(type="SLA_REPORT_EXPORTED").exists()
+
+
+def test_download_refused_to_who_may_not_read_the_report(client, fortnight, solicitante):
+    url = reverse("reports:sla_report")
+    assert client.get(url, {"format": "csv"}).status_code == 302
+    client.force_login(solicitante)
+    assert client.get(url, {"format": "csv"}).status_code == 403
+    assert not AuditEvent.objects.filter(type="SLA_REPORT_EXPORTED").exists()

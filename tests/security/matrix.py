@@ -308,6 +308,7 @@ PAGES.update(
             kwargs=lambda w: brief_and(pk=lambda w: w.attachment.pk)(w), post=SEE
         ),
         "campaigns:board": Page(get=_s("analista", "lider", "auditor")),
+        "campaigns:board_export": Page(get=_s("analista", "lider", "auditor"), query="formato=csv"),
         "campaigns:brief_create": Page(
             get=_s("solicitante", "jefe", "otra_area"),
             post=_s("solicitante", "jefe", "otra_area"),
@@ -337,6 +338,7 @@ PAGES.update(
             },
         ),
         "campaigns:brief_list": Page(get=SIGNED_IN),
+        "campaigns:brief_export": Page(get=SIGNED_IN, query="formato=csv"),
         "campaigns:brief_tab": Page(
             kwargs=lambda w: brief_and(tab=lambda w: "preguntas")(w), get=SEE
         ),
