@@ -26,7 +26,7 @@ from brief.core.audit import record
 from brief.core.exceptions import Conflict, Forbidden, Invalid
 from brief.core.roles import Role
 
-from . import engine
+from . import engine, rules
 from .choices import (
     QUEUE_CHANNELS,
     RANK,
@@ -772,13 +772,6 @@ THROTTLE_PAUSE_SECONDS = 5.0  # and the account's bucket is drained for this lon
 SLOW_DOWN_SECONDS = 1.0  # what a provider's temporary trouble (HTTP 5xx) costs the account's rate
 
 
-def _next_day(now, channel: str):
-    from brief.core import calendar
-
-    midnight = calendar.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    return engine.windows().next_open(midnight + dt.timedelta(days=1), channel)
-
-
 def apply_provider_effects(
     account: ProviderAccount,
     items: list[tuple[int, str, str, str]],
@@ -873,7 +866,7 @@ def _requeue(items, rows, now, max_attempts: int, waits: dict[int, float]) -> No
             counted = status == MessageStatus.SENDING and effect == ErrorEffect.RETRY_NEXT_DAY
             tries = attempts + (1 if counted else 0)
             if effect == ErrorEffect.RETRY_NEXT_DAY:
-                when, target = _next_day(now, channel), MessageStatus.DEFERRED
+                when, target = rules.next_day_open(now, channel), MessageStatus.DEFERRED
             elif effect == ErrorEffect.THROTTLE:
                 when = now + dt.timedelta(seconds=waits.get(mid, THROTTLE_RETRY_SECONDS))
                 target = MessageStatus.QUEUED

@@ -1,9 +1,15 @@
 """Vocabularies of the dispatch engine: sweep states, message statuses and their order."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SweepState(models.TextChoices):
@@ -156,3 +162,58 @@ PERMANENT_EFFECTS = frozenset({ErrorEffect.FAIL, ErrorEffect.FALLBACK, ErrorEffe
 REQUEUE_EFFECTS = frozenset(
     {ErrorEffect.RETRY_NEXT_DAY, ErrorEffect.THROTTLE, ErrorEffect.PAUSE_SWEEP}
 )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a recipient is not sent now: the ``error_code`` the engine writes on the message,
+    the status it leaves it in, and the Spanish phrase shown after «por:» on the forecast,
+    the sweep page and the message list («Aplazado hasta … por: …»)."""
+
+    code: str
+    status: str
+    label: StrOrPromise
+
+
+# Reasons for holding a message back, in the order the engine applies its contact rules.
+# ``window`` is not written on messages (they stay queued while the window is closed), and
+# ``not_eligible`` / ``already_reached`` never become messages: the forecast alone counts them.
+REASONS: dict[str, Reason] = {
+    r.code: r
+    for r in (
+        Reason("window", MessageStatus.QUEUED, _("la franja horaria de contacto está cerrada")),
+        Reason("daily_cap", MessageStatus.DEFERRED, _("una comunicación por persona al día")),
+        Reason(
+            "pacing",
+            MessageStatus.DEFERRED,
+            _("el proveedor exige un tiempo mínimo entre dos mensajes a la misma persona"),
+        ),
+        Reason(
+            "suppressed",
+            MessageStatus.SUPPRESSED,
+            _("está en una lista de exclusión o pidió no ser contactado por este canal"),
+        ),
+        Reason(
+            "abroad",
+            MessageStatus.SUPPRESSED,
+            _("beneficiario en el exterior: solo se le escribe por WhatsApp y correo"),
+        ),
+        Reason(
+            "not_eligible",
+            MessageStatus.SUPPRESSED,
+            _("no tiene un dato de contacto válido para este canal"),
+        ),
+        Reason(
+            "already_reached",
+            MessageStatus.SUPPRESSED,
+            _("ya fue alcanzado en un barrido anterior (regla de destinatarios)"),
+        ),
+        Reason("missing_data", MessageStatus.FAILED, _("le falta un dato que usa la plantilla")),
+    )
+}
+
+
+def reason_label(code: str) -> str:
+    """The Spanish phrase of a reason code; other codes (a provider's) are shown as they are."""
+    reason = REASONS.get(code)
+    return str(reason.label) if reason else code

@@ -21,12 +21,11 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
-from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.actions import segment_queryset
 from brief.contacts.models import (
     Contact,
@@ -34,15 +33,15 @@ from brief.contacts.models import (
     person_key_sql,
     suppressed_q,
 )
-from brief.core import calendar
 from brief.core import clock as cluster_clock
 
-from . import circuit
+from . import circuit, rules
 from .choices import (
     COUNT_KEYS,
     PENDING,
     QUEUE_CHANNELS,
     RANK,
+    REASONS,
     REQUEUE_EFFECTS,
     CircuitState,
     ErrorEffect,
@@ -86,9 +85,7 @@ def clock() -> dt.datetime:
     return cluster_clock.now()
 
 
-def windows():
-    """Contact windows in force (DESIGN §3 defaults)."""
-    return calendar.DEFAULT_WINDOWS
+windows = rules.windows
 
 
 def stuck_seconds() -> int:
@@ -173,25 +170,27 @@ def write_outbox(sweep: Sweep) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [sweep.pk, MessageStatus.QUEUED, False, *sub_params])
     messages = Message.objects.filter(sweep=sweep)
-    messages.filter(suppressed_q(sweep.channel, address="to", person="person")).update(
-        status=MessageStatus.SUPPRESSED,
-        rank=RANK[MessageStatus.SUPPRESSED],
-        error_code="suppressed",
-        error_detail=gettext("En lista de exclusión"),
-        permanent=True,
+    exclusions = rules.outbox_exclusions(
+        sweep.channel, address="to", person="person", abroad="contact__abroad"
     )
-    if sweep.channel not in ABROAD_CHANNELS:
-        messages.filter(contact__abroad=True).update(
+    for code, held in exclusions:
+        messages.filter(held).update(
             status=MessageStatus.SUPPRESSED,
             rank=RANK[MessageStatus.SUPPRESSED],
-            error_code="abroad",
+            error_code=code,
+            error_detail=_detail(code),
             permanent=True,
-            error_detail=gettext("Beneficiario en el exterior: solo WhatsApp y correo"),
         )
     total = messages.count()
     Sweep.objects.filter(pk=sweep.pk).update(total=total)
     sweep.total = total
     return total
+
+
+def _detail(code: str) -> str:
+    """The Spanish reason written on a held-back message (capitalized, as a sentence)."""
+    label = gettext(str(REASONS[code].label))
+    return label[:1].upper() + label[1:]
 
 
 # --- claiming --------------------------------------------------------------------------
@@ -349,8 +348,11 @@ class Runner:
                     hold_for_circuit(self.account, reason)
                     return {"next": "stop"}
                 now = clock()
-                if not self.sweep.ignore_windows and not windows().is_open(now, self.sweep.channel):
-                    return {"next": "at", "at": windows().next_open(now, self.sweep.channel)}
+                opens = rules.window_wait(
+                    now, self.sweep.channel, ignore_windows=self.sweep.ignore_windows
+                )
+                if opens is not None:
+                    return {"next": "at", "at": opens}
                 ids = until_db_answers(claim, self.sweep.pk, self.chunk_size(), now)
                 if not ids:
                     return self._idle(now)
@@ -388,8 +390,9 @@ class Runner:
         messages = self._drop_suppressed(messages, now)
         if not self.sweep.ignore_daily_cap:
             messages = self._apply_daily_cap(messages, now)
-        if self.account.options.get("per_recipient_seconds"):
-            messages = self._apply_pacing(messages, now)
+        gap = rules.pacing_gap(self.account)
+        if gap:
+            messages = self._apply_pacing(messages, now, gap)
         return messages
 
     def process(self, ids: list[int], now: dt.datetime) -> None:
@@ -460,79 +463,51 @@ class Runner:
         return [m for m in messages if m.id not in hit_ids]
 
     def _apply_daily_cap(self, messages: list[Pending], now) -> list[Pending]:
-        today = calendar.local(now).date()
+        """One contact per person per day: the message that takes the day goes; the others
+        wait for the next day's window (``daily_cap``)."""
+        today = rules.contact_day(now)
         table = DailyContact._meta.db_table
         _bulk_update(
             [(m.person, today, m.id) for m in messages],
             f"INSERT INTO {table} (person, day, message_id) VALUES (%s, %s, %s) "
             f"ON CONFLICT (person, day) DO NOTHING",
         )
-        owners: dict[str, int | None] = {}  # None: a call took the day
-        persons = [m.person for m in messages]
-        for start in range(0, len(persons), 900):
-            owners.update(
-                DailyContact.objects.filter(
-                    day=today, person__in=persons[start : start + 900]
-                ).values_list("person", "message_id")
-            )
+        owners = rules.day_owners([m.person for m in messages], today)  # None: a call took it
         capped = [m for m in messages if owners.get(m.person) != m.id]
         if capped:
-            tomorrow = calendar.local(now).replace(
-                hour=0, minute=0, second=0, microsecond=0
-            ) + dt.timedelta(days=1)
-            later = windows().next_open(tomorrow, self.sweep.channel)
-            _bulk_update(
-                [
-                    (
-                        MessageStatus.DEFERRED,
-                        RANK[MessageStatus.DEFERRED],
-                        now,
-                        later,
-                        "daily_cap",
-                        m.id,
-                        MessageStatus.SENDING,
-                    )
-                    for m in capped
-                ],
-                _set_status_sql("not_before = %s", "error_code = %s"),
-            )
+            later = rules.next_day_open(now, self.sweep.channel)
+            self._defer([(m, later) for m in capped], "daily_cap", now)
         return [m for m in messages if owners.get(m.person) == m.id]
 
-    def _apply_pacing(self, messages: list[Pending], now) -> list[Pending]:
+    def _apply_pacing(self, messages: list[Pending], now, gap: dt.timedelta) -> list[Pending]:
         """Per-recipient pacing some providers demand: a minimum gap between two messages to
         the same person through this account (``options["per_recipient_seconds"]``)."""
-        gap = dt.timedelta(seconds=float(self.account.options["per_recipient_seconds"]))
-        last: dict[int, dt.datetime] = {}
-        contact_ids = [m.contact_id for m in messages]
-        for start in range(0, len(contact_ids), 900):
-            recent = (
-                Message.objects.filter(
-                    contact_id__in=contact_ids[start : start + 900],
-                    sweep__provider_account=self.account,
-                    sent_at__gt=now - gap,
-                )
-                .values_list("contact_id")
-                .annotate(at=Max("sent_at"))
-            )
-            last.update(dict(recent))
+        last = rules.last_sends([m.contact_id for m in messages], self.account, now, gap)
         waiting = [m for m in messages if m.contact_id in last]
+        self._defer([(m, last[m.contact_id] + gap) for m in waiting], "pacing", now)
+        held = {m.id for m in waiting}
+        return [m for m in messages if m.id not in held]
+
+    @staticmethod
+    def _defer(items: list[tuple[Pending, dt.datetime]], code: str, now) -> None:
+        """Hold claimed messages back until a moment, with the rule's code and Spanish reason."""
+        detail = _detail(code)
         _bulk_update(
             [
                 (
                     MessageStatus.DEFERRED,
                     RANK[MessageStatus.DEFERRED],
                     now,
-                    last[m.contact_id] + gap,
-                    "pacing",
+                    until,
+                    code,
+                    detail,
                     m.id,
                     MessageStatus.SENDING,
                 )
-                for m in waiting
+                for m, until in items
             ],
-            _set_status_sql("not_before = %s", "error_code = %s"),
+            _set_status_sql("not_before = %s", "error_code = %s", "error_detail = %s"),
         )
-        held = {m.id for m in waiting}
-        return [m for m in messages if m.id not in held]
 
     def _render(self, messages: list[Pending]) -> tuple[list[OutgoingMessage], list[tuple]]:
         from brief.content.links import unsubscribe_url, with_open_pixel

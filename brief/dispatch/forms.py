@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from brief.campaigns.choices import Channel, channel_label
 from brief.contacts.models import ContactBase, Segment
 from brief.core.calendar import BOGOTA
 
+from . import engine
 from .choices import QUEUE_CHANNELS, Include
 from .models import ProviderAccount
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# A start this far in the past is refused; a nearer one (the form's default, "now", filled when
+# the page was opened) starts the sweep at once.
+PAST_SLACK = dt.timedelta(minutes=15)
 
 
 class TemplateChoiceField(forms.ModelChoiceField):
@@ -49,7 +55,9 @@ class SweepForm(forms.Form):
         label=_("Inicio"),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text=_("Hora de Colombia (America/Bogota). Si ya pasó, el barrido empieza ya."),
+        help_text=_(
+            "Hora de Colombia (America/Bogota). Por omisión, ahora: empieza en cuanto se crea."
+        ),
         error_messages={
             "required": _("Indique la fecha y hora de inicio."),
             "invalid": _("Escriba una fecha y hora válidas."),
@@ -103,9 +111,23 @@ class SweepForm(forms.Form):
         if base is not None:
             self.fields["segment"].queryset = Segment.objects.filter(base=base)
         if not self.is_bound and "start_at" not in self.initial:
-            self.initial["start_at"] = timezone.localtime(timezone.now(), BOGOTA).replace(
+            self.initial["start_at"] = timezone.localtime(engine.clock(), BOGOTA).replace(
                 second=0, microsecond=0
             )
+
+    def clean_start_at(self):
+        start = self.cleaned_data.get("start_at")
+        if start is not None and start < engine.clock() - PAST_SLACK:
+            local = timezone.localtime(start, BOGOTA)
+            raise forms.ValidationError(
+                _(
+                    "La fecha de inicio (%(when)s) ya pasó. Escoja una fecha y hora futuras, o "
+                    "la hora actual para empezar ya."
+                ),
+                code="past",
+                params={"when": formats.date_format(local, "d/m/Y H:i")},
+            )
+        return start
 
     def _chosen_channel(self, channels: list[str]) -> str:
         value = self.data.get("channel") if self.is_bound else self.initial.get("channel")
@@ -152,4 +174,25 @@ class SweepForm(forms.Form):
     def start_at_or_now(self):
         """``None`` (start now) when the chosen moment is not in the future."""
         start = self.cleaned_data.get("start_at")
-        return start if start and start > timezone.now() else None
+        return start if start and start > engine.clock() else None
+
+    def forecast_args(self) -> dict | None:
+        """The arguments of :func:`brief.dispatch.forecast.forecast` for what the form holds so
+        far (after ``is_valid()``; invalid fields fall back to their defaults), or ``None``
+        while the channel or the base is missing or the channel is worked by advisors."""
+        data = getattr(self, "cleaned_data", {})
+        channel = data.get("channel")
+        segment = data.get("segment")
+        base = segment.base if segment is not None else self.base
+        if not channel or channel in QUEUE_CHANNELS or base is None:
+            return None
+        return {
+            "channel": channel,
+            "base": base,
+            "segment": segment,
+            "include": data.get("include") or Include.ALL,
+            "start": self.start_at_or_now(),
+            "ignore_windows": bool(data.get("ignore_windows")),
+            "ignore_daily_cap": bool(data.get("ignore_daily_cap")),
+            "account": self.accounts.get(data.get("provider_account") or ""),
+        }

@@ -26,9 +26,18 @@ from brief.content.links import PIXEL_GIF
 from brief.core.exceptions import Refusal
 from brief.core.forms import add_domain_errors
 
-from . import actions, engine, report
-from .choices import ACCEPTED, ACTIVE_SWEEP_STATES, QUEUE_CHANNELS, MessageStatus, SweepState
+from . import actions, engine, report, rules
+from .choices import (
+    ACCEPTED,
+    ACTIVE_SWEEP_STATES,
+    QUEUE_CHANNELS,
+    REASONS,
+    MessageStatus,
+    SweepState,
+    reason_label,
+)
 from .filters import InboundFilter
+from .forecast import forecast, held_back
 from .forms import SweepForm
 from .models import Message, Sweep
 
@@ -140,12 +149,9 @@ def _progress(sweep: Sweep) -> dict:
 def _closed_until(sweep: Sweep, progress: dict):
     """The reopening of the contact window, when it is closed and the sweep has work left."""
     pending = progress["total"] - progress["processed"]
-    if sweep.state != SweepState.RUNNING or sweep.ignore_windows or not pending:
+    if sweep.state != SweepState.RUNNING or not pending:
         return None
-    now = engine.clock()
-    if engine.windows().is_open(now, sweep.channel):
-        return None
-    return engine.windows().next_open(now, sweep.channel)
+    return rules.window_wait(engine.clock(), sweep.channel, ignore_windows=sweep.ignore_windows)
 
 
 def _live_context(request, sweep: Sweep, notice: str = "", *, error: bool = False) -> dict:
@@ -154,6 +160,7 @@ def _live_context(request, sweep: Sweep, notice: str = "", *, error: bool = Fals
     progress = _progress(sweep)
     return {
         "closed_until": _closed_until(sweep, progress),
+        "held_back": held_back(sweep),
         "sweep": sweep,
         "brief": sweep.brief,
         "state_css": STATE_CSS.get(sweep.state, ""),
@@ -306,6 +313,26 @@ def _submit_sweep(request, brief: Brief, form: SweepForm) -> tuple[Sweep | None,
     return sweep, 200
 
 
+@login_required
+@require_GET
+def sweep_forecast(request, code: str):
+    """The new-sweep form's forecast (htmx, refreshed when the form changes): recipients sent
+    now, deferred (until when, by which rule) and excluded (why), before anything is created."""
+    brief = _get_brief(request, code)
+    if not _can_operate(request.user, brief):
+        raise PermissionDenied(_("Su rol no permite crear barridos."))
+    form = SweepForm(request.GET, brief=brief)
+    form.is_valid()
+    args = form.forecast_args() if brief.status in actions.RUNNABLE_BRIEF_STATES else None
+    context = {
+        "brief": brief,
+        "forecast": forecast(brief, **args) if args else None,
+        "start_error": form.errors.get("start_at"),
+        "queue": form.cleaned_data.get("channel") in QUEUE_CHANNELS,
+    }
+    return render(request, "dispatch/partials/forecast.html", context)
+
+
 # --- one sweep -------------------------------------------------------------------------
 
 
@@ -325,6 +352,54 @@ def sweep_progress(request, pk: int):
     """The live block alone, polled by htmx every 2 s until the sweep is done or cancelled."""
     sweep = _get_sweep(request, pk)
     return render(request, "dispatch/partials/sweep_live.html", _live_context(request, sweep))
+
+
+MESSAGE_ROWS = 50
+LISTED_STATUSES = {MessageStatus.QUEUED, MessageStatus.DEFERRED, MessageStatus.SUPPRESSED,
+                   MessageStatus.FAILED}  # fmt: skip
+
+
+@login_required
+@require_GET
+def sweep_messages(request, pk: int):
+    """A sweep's messages of one status and reason (``estado``, ``motivo``): the links of the
+    sweep page's held-back counts; each row says until when and why, recipients masked."""
+    from django.core.paginator import Paginator
+
+    sweep = _get_sweep(request, pk)
+    status = request.GET.get("estado", MessageStatus.DEFERRED)
+    if status not in LISTED_STATUSES:
+        status = MessageStatus.DEFERRED
+    code = request.GET.get("motivo", "")
+    qs = Message.objects.filter(sweep=sweep, status=status)
+    if code == "window":  # queued while the window is closed: no code on the rows
+        qs = qs.filter(not_before__isnull=True)
+    elif code:
+        qs = qs.filter(error_code=code)
+    page = Paginator(qs.order_by("not_before", "id"), MESSAGE_ROWS).get_page(
+        request.GET.get("page")
+    )
+    label = reason_label(code) if code in REASONS else ""
+    rows = [
+        {
+            "message": m,
+            "to": mask(m.to),
+            "reason": reason_label(m.error_code) if m.error_code in REASONS else m.error_detail,
+        }
+        for m in page
+    ]
+    context = {
+        "sweep": sweep,
+        "brief": sweep.brief,
+        "status": status,
+        "status_label": MessageStatus(status).label,
+        "code": code,
+        "label": label or code,
+        "page": page,
+        "rows": rows,
+        "closed_until": _closed_until(sweep, _progress(sweep)) if code == "window" else None,
+    }
+    return render(request, "dispatch/sweep_messages.html", context)
 
 
 CONTROLS = {

@@ -477,6 +477,12 @@ PAGES.update(
                 "provider_account": "locmem",
             },
         ),
+        "dispatch:sweep_forecast": Page(
+            kwargs=code, query="channel=sms", get=_s("analista", "proveedor")
+        ),
+        "dispatch:sweep_messages": Page(
+            kwargs=lambda w: {"pk": w.sweep.pk}, query="estado=deferred&motivo=daily_cap", get=SEE
+        ),
         "dispatch:sweep_decide": Page(
             kwargs=lambda w: {"pk": w.sweep.pk},
             post=_s("analista", "proveedor"),
