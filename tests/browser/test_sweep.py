@@ -47,6 +47,18 @@ def test_provider_creates_a_sweep_sees_its_counts_and_pauses_it(
     expect(page.get_by_label("Plantilla")).not_to_contain_text("Plantilla email")
     page.get_by_label("Plantilla").select_option(label="Plantilla sms · SMS")
     page.get_by_label("Cuenta de proveedor").select_option("locmem")
+    # the forecast (htmx, under the strict CSP) says nothing goes on a Sunday, and until when
+    forecast = page.locator("#prevision")
+    expect(forecast.locator('dd[data-reason="send"]')).to_have_text("0")
+    expect(forecast.locator('dd[data-reason="window"]')).to_have_text("6")
+    expect(forecast).to_contain_text(
+        "Aplazados hasta el lunes 14/12/2026 a las 08:00 por: la franja horaria de contacto"
+    )
+    # granting the windows exception changes it in place
+    page.get_by_label("Ignorar franjas horarias").check()
+    expect(forecast.locator('dd[data-reason="send"]')).to_have_text("6")
+    page.get_by_label("Ignorar franjas horarias").uncheck()
+    expect(forecast.locator('dd[data-reason="send"]')).to_have_text("0")
     page.get_by_role("button", name="Crear barrido").click()
 
     # the sweep page shows the header and its counts
@@ -59,6 +71,10 @@ def test_provider_creates_a_sweep_sees_its_counts_and_pauses_it(
     expect(page.locator(".sweep-head")).to_contain_text("Memoria (locmem)")
     expect(page.get_by_role("note")).to_contain_text(
         "los envíos siguen el lunes 14/12/2026 a las 08:00"
+    )
+    # the held-back count links to the messages, with the reason
+    expect(page.locator('#motivos li[data-reason="window"]')).to_contain_text(
+        "6 en cola hasta el lunes 14/12/2026 a las 08:00 por: la franja horaria"
     )
 
     # pausing changes the state in place
