@@ -6,7 +6,7 @@ import datetime as dt
 
 from brief.contacts.models import Contact, Suppression, person_key
 from brief.core.calendar import BOGOTA
-from brief.dispatch import engine
+from brief.dispatch import engine, rules
 from brief.dispatch.choices import Include
 from brief.dispatch.forecast import forecast, held_back
 from brief.dispatch.models import DailyContact, Message
@@ -131,3 +131,18 @@ def test_forecast_matches_pacing_and_the_include_rule(campaign, proveedor, at, a
     assert held["label"] == (
         "el proveedor exige un tiempo mínimo entre dos mensajes a la misma persona"
     )
+
+
+def test_day_owners_reads_a_long_list_the_same_way(db):
+    # given three people who took the day (two by message, one by a call) and one the day before
+    day = OPEN.date()
+    DailyContact.objects.create(person="CC:1", day=day, message_id=11)
+    DailyContact.objects.create(person="CC:2", day=day, message_id=12)
+    DailyContact.objects.create(person="CC:3", day=day, interaction_id=5)
+    DailyContact.objects.create(person="CC:4", day=day - dt.timedelta(days=1), message_id=9)
+    short = ["CC:1", "CC:3", "CC:4", "CC:9"]
+    long = short + [f"TI:{i}" for i in range(10 * rules.CHUNK)]
+    # then a short and a long list give the same owners
+    expected = {"CC:1": 11, "CC:3": None}
+    assert rules.day_owners(short, day) == expected
+    assert rules.day_owners(long, day) == expected
