@@ -453,12 +453,13 @@ class Runner:
                     RANK[MessageStatus.SUPPRESSED],
                     now,
                     "suppressed",
+                    _detail("suppressed"),
                     m.id,
                     MessageStatus.SENDING,
                 )
                 for m in hit
             ],
-            _set_status_sql("error_code = %s", "permanent = TRUE"),
+            _set_status_sql("error_code = %s", "error_detail = %s", "permanent = TRUE"),
         )
         return [m for m in messages if m.id not in hit_ids]
 

@@ -61,6 +61,8 @@ class Forecast:
     send: int = 0
     deferred: list[Line] = field(default_factory=list)
     excluded: list[Line] = field(default_factory=list)
+    #: of ``send``, those already queued today in another running sweep: one of the two defers
+    contested: int = 0
 
     @property
     def sent_now(self) -> int:
@@ -163,6 +165,9 @@ def forecast(
             deferred.append(Line("pacing", len(waits), min(waits), max(waits)))
             sendable = [(c, p) for c, p in sendable if c not in last]
     result.send = len(sendable)
+    same_day = rules.contact_day(send_at) == rules.contact_day(now)
+    if not ignore_daily_cap and same_day and sendable:
+        result.contested = len(rules.queued_elsewhere(p for _c, p in sendable))
     if opens and sendable:
         deferred.insert(0, Line("window", len(sendable), opens, opens))
     result.deferred = deferred

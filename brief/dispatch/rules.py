@@ -16,6 +16,7 @@ from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.models import suppressed_q
 from brief.core import calendar
 
+from .choices import ACTIVE_SWEEP_STATES, MessageStatus
 from .models import DailyContact, Message, ProviderAccount
 
 # SQLite's bound-parameter limit, with room to spare.
@@ -80,6 +81,18 @@ def day_owners(persons: list[str], day: dt.date) -> dict[str, int | None]:
             .iterator()
         )
     return owners
+
+
+def queued_elsewhere(persons: Iterable[str]) -> set[str]:
+    """The ``persons`` with a message due in another active sweep that keeps the daily cap:
+    whichever sweep reaches them first takes the day, the other defers."""
+    wanted = set(persons)
+    due = Message.objects.filter(
+        status__in=[MessageStatus.QUEUED, MessageStatus.SENDING],
+        sweep__state__in=list(ACTIVE_SWEEP_STATES),
+        sweep__ignore_daily_cap=False,
+    )
+    return {p for p in due.values_list("person", flat=True).distinct().iterator() if p in wanted}
 
 
 def pacing_gap(account: ProviderAccount | None) -> dt.timedelta | None:

@@ -204,3 +204,20 @@ def test_message_list_is_scoped_and_tolerates_bad_filters(
     response = client.get(url + "?estado=nada&motivo=%3Cx%3E&page=abc")
     assert response.status_code == 200
     assert "No hay mensajes con este estado y motivo." in response.content.decode()
+
+
+def test_forecast_warns_of_people_queued_in_another_running_sweep(client, campaign, proveedor, at):
+    # given a first sweep created but not yet sent (its runner has not claimed anything)
+    brief, _, templates = campaign(n=3, channels=("sms", "email"))
+    actions.create_sweep(
+        brief, actor=proveedor, channel="sms", template=templates["sms"], provider_account="locmem"
+    )
+    client.force_login(proveedor)
+    # when the form foresees an e-mail sweep to the same people today
+    body = client.get(_forecast_url(brief, channel="email"), **HX).content.decode()
+    # then it says they go now, but that the first sweep may take their day
+    assert '<dd data-reason="send">3</dd>' in body
+    assert "3 de ellos ya están en cola en otro barrido en curso" in body
+    # and without the cap there is nothing to warn about
+    url = _forecast_url(brief, channel="email", ignore_daily_cap="on")
+    assert "en otro barrido en curso" not in client.get(url, **HX).content.decode()
