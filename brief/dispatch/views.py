@@ -323,9 +323,11 @@ def sweep_forecast(request, code: str):
         raise PermissionDenied(_("Su rol no permite crear barridos."))
     form = SweepForm(request.GET, brief=brief)
     form.is_valid()
-    args = form.forecast_args() if brief.status in actions.RUNNABLE_BRIEF_STATES else None
+    runnable = brief.status in actions.RUNNABLE_BRIEF_STATES
+    args = form.forecast_args() if runnable else None
     context = {
         "brief": brief,
+        "runnable": runnable,
         "forecast": forecast(brief, **args) if args else None,
         "start_error": form.errors.get("start_at"),
         "queue": form.cleaned_data.get("channel") in QUEUE_CHANNELS,

@@ -221,3 +221,13 @@ def test_forecast_warns_of_people_queued_in_another_running_sweep(client, campai
     # and without the cap there is nothing to warn about
     url = _forecast_url(brief, channel="email", ignore_daily_cap="on")
     assert "en otro barrido en curso" not in client.get(url, **HX).content.decode()
+
+
+def test_forecast_of_a_brief_not_in_execution_says_so(client, campaign, proveedor, at):
+    brief, _, _ = campaign(n=2, channels=("sms",))
+    brief.status = "results_review"
+    brief.save(update_fields=["status"])
+    client.force_login(proveedor)
+    body = client.get(_forecast_url(brief, channel="sms"), **HX).content.decode()
+    assert "Los barridos se crean con la campaña en ejecución" in body
+    assert "data-reason" not in body
