@@ -99,6 +99,8 @@ def test_email_in_the_visual_editor_with_tags_preview_widths_and_the_content_pag
     # (the tag lands where the cursor was, in bold only where bold was on)
     expect(editor.locator("strong")).to_have_text("{nombres}")
     expect(editor).to_contain_text("Hola {nombres}, su saldo es {Saldo}")
+    editor.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/editor_email_top.png")
     # then the preview shows the personalized e-mail at desktop width, and at mobile width
     page.get_by_role("button", name="Ver vista previa").click()
     frame_element = page.locator("iframe[title='Vista previa del correo']")
