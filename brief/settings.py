@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "django_prose_editor",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -15,7 +15,6 @@ import re
 from email.utils import parseaddr
 from typing import Any
 
-import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -49,26 +48,10 @@ from .choices import (
 )
 from .models import CONTENT_FIELDS, Creative, LinkOpen, Template, TrackedLink
 from .render import PLACEHOLDER, compile_template, normalize_field
+from .sanitize import sanitize_html, unsafe_removals
 
-# E-mail HTML: nh3's safe tags, plus presentational attributes and a safe subset of CSS.
-EMAIL_ATTRIBUTES: dict[str, set[str]] = {
-    tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()
-} | {"*": {"style", "align", "width", "height", "bgcolor", "title", "dir", "lang"}}
-EMAIL_ATTRIBUTES["a"] = {*EMAIL_ATTRIBUTES.get("a", set()), "title"}
-EMAIL_ATTRIBUTES["table"] = {
-    *EMAIL_ATTRIBUTES.get("table", set()),
-    "border",
-    "cellpadding",
-    "cellspacing",
-    "role",
-}
-EMAIL_CSS = {
-    "color", "background-color", "background", "font-family", "font-size", "font-weight",
-    "font-style", "line-height", "text-align", "text-decoration", "padding", "padding-top",
-    "padding-bottom", "padding-left", "padding-right", "margin", "margin-top", "margin-bottom",
-    "margin-left", "margin-right", "border", "border-collapse", "border-radius", "width",
-    "max-width", "height", "display", "vertical-align",
-}  # fmt: skip
+__all__ = ["sanitize_html"]  # re-exported: the editor's preview sanitizes as saving does
+
 WA_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 WA_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 QUESTION_KEY = re.compile(r"^[a-z0-9_]{1,60}$")
@@ -120,17 +103,6 @@ def edit_refusal(brief: Brief, actor) -> str | None:
 
 
 # --- templates -------------------------------------------------------------------------
-
-
-def sanitize_html(source: str) -> str:
-    """E-mail HTML without scripts, event handlers or unsafe URLs (nh3 / ammonia)."""
-    return nh3.clean(
-        source or "",
-        attributes=EMAIL_ATTRIBUTES,
-        filter_style_properties=EMAIL_CSS,
-        url_schemes={"http", "https", "mailto", "tel"},
-        link_rel="noopener noreferrer",
-    ).strip()
 
 
 #: Longest text a template field takes (an SMS or WhatsApp body, an e-mail's text and HTML):
@@ -261,6 +233,7 @@ def _validate(brief: Brief, template: Template) -> None:
         errors.append(_err(gettext("Escriba el texto del SMS."), "body", "required"))
     elif channel == Channel.EMAIL:
         _check_email(template, errors)
+        template.html = sanitize_html(template.html)
     elif channel == Channel.WHATSAPP:
         _check_whatsapp(template, errors)
     elif channel == Channel.VOICE:
@@ -308,12 +281,35 @@ def _check_common(brief: Brief, template: Template, errors: list[dict]) -> None:
 
 
 def _check_email(template: Template, errors: list[dict]) -> None:
-    """An e-mail has a subject, a body (HTML or text) and valid sender addresses."""
+    """An e-mail has a subject, a body (HTML or text), a valid sender and nothing in its HTML
+    that sanitizing would drop for safety (the author is told what, instead of losing it)."""
     if not template.subject.strip():
         errors.append(_err(gettext("Escriba el asunto del correo."), "subject", "required"))
     if not template.html.strip() and not template.text.strip():
+        errors.append(_err(gettext("Escriba el cuerpo del correo."), "html", "required"))
+    removals = unsafe_removals(template.html)
+    if removals:
         errors.append(
-            _err(gettext("Escriba el cuerpo del correo (HTML o texto)."), "html", "required")
+            _err(
+                gettext(
+                    "El cuerpo del correo tiene contenido que no se envía por seguridad y no se "
+                    "guardó: %(parts)s. Quítelo y guarde de nuevo."
+                )
+                % {"parts": "; ".join(removals)},
+                "html",
+                "unsafe_html",
+            )
+        )
+    if not template.sender.strip():
+        errors.append(
+            _err(
+                gettext(
+                    "Indique el remitente del correo: nombre y dirección, p. ej. "
+                    "«ICETEX <notificaciones@icetex.gov.co>»."
+                ),
+                "sender",
+                "required",
+            )
         )
     _check_address(template.sender, "sender", errors)
     _check_address(template.reply_to, "reply_to", errors)
@@ -407,8 +403,6 @@ def _apply(template: Template, data: dict[str, Any]) -> None:
         elif isinstance(value, str):
             value = value.replace("\r\n", "\n")
         setattr(template, name, value)
-    if template.channel == Channel.EMAIL:
-        template.html = sanitize_html(template.html)
     if template.channel == Channel.WHATSAPP:
         template.wa_variables = [str(v).strip() for v in template.wa_variables or []]
 

@@ -18,6 +18,7 @@ from .choices import (
     WaCategory,
 )
 from .models import Creative, Template
+from .sanitize import fits_visual_editor
 
 _KIND_WORDS = {
     "texto": QuestionKind.TEXT,
@@ -119,10 +120,13 @@ class TemplateForm(forms.Form):
     )
     subject = forms.CharField(label=_("Asunto"), max_length=255, required=False)
     html = forms.CharField(
-        label=_("Cuerpo HTML"),
+        label=_("Cuerpo del correo"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
-        help_text=_("Se limpia al guardar: sin scripts ni atributos peligrosos."),
+        help_text=_(
+            "Si tiene algo que no se envía por seguridad (scripts, atributos «on…», enlaces "
+            "«javascript:»), se le indica qué y no se guarda."
+        ),
     )
     text = forms.CharField(
         label=_("Cuerpo en texto plano"),
@@ -130,7 +134,12 @@ class TemplateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Si lo deja vacío se genera a partir del HTML."),
     )
-    sender = forms.CharField(label=_("Remitente"), max_length=254, required=False)
+    sender = forms.CharField(
+        label=_("Remitente"),
+        max_length=254,
+        required=False,  # required for e-mail by the action, which the API shares
+        help_text=_("Nombre y dirección, p. ej. «ICETEX <notificaciones@icetex.gov.co>»."),
+    )
     reply_to = forms.CharField(label=_("Responder a"), max_length=254, required=False)
     wa_name = forms.CharField(
         label=_("Nombre aprobado en WhatsApp"),
@@ -175,6 +184,7 @@ class TemplateForm(forms.Form):
     def __init__(self, *args, channel: str, brief, **kwargs):
         super().__init__(*args, **kwargs)
         self.channel = channel
+        self.visual = False  # an e-mail body the visual editor shows without loss
         if channel == Channel.VOICE:
             voice_audio = cast(forms.ModelChoiceField, self.fields["voice_audio"])
             voice_audio.queryset = Creative.objects.filter(
@@ -186,6 +196,17 @@ class TemplateForm(forms.Form):
             self.fields["body"].label = _("Cuerpo de la plantilla")
         elif channel == Channel.VOICE:
             self.fields["body"].label = _("Texto para locución")
+        elif channel == Channel.EMAIL:
+            self.fields["sender"].widget.attrs["aria-required"] = "true"
+            self.fields["subject"].widget.attrs["aria-required"] = "true"
+            # (not self["html"]: a bound field caches its label before it changes below)
+            html = (self.data.get("html") if self.is_bound else self.initial.get("html")) or ""
+            self.visual = fits_visual_editor(html)
+            if self.visual:
+                # content/mail_editor.js turns this textarea into the visual editor
+                self.fields["html"].widget.attrs.update({"data-mail-editor": "", "class": ""})
+            else:
+                self.fields["html"].label = _("Cuerpo del correo (HTML)")
 
     @classmethod
     def initial_for(cls, template: Template) -> dict:

@@ -275,7 +275,23 @@ def mail_preview(request, code: str, token: str):
         str(kept.get("token", "")), token
     ):
         raise Http404(_("La vista previa ya no está disponible: genérela de nuevo."))
-    return HttpResponse(kept["html"], content_type="text/html; charset=utf-8")
+    return HttpResponse(mail_document(kept["html"]), content_type="text/html; charset=utf-8")
+
+
+# What a mail client gives a message: the frame's width as the viewport (the editor switches it
+# between 600 and 375 px), a plain body and images no wider than the screen.
+_MAIL_DOCUMENT = (
+    '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{title}</title><style>body{{margin:0;padding:12px;font-family:Arial,Helvetica,"
+    "sans-serif;line-height:1.4;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}"
+    "</style></head><body>{body}</body></html>"
+)
+
+
+def mail_document(body: str) -> str:
+    """An e-mail's sanitized HTML as the document the preview frame shows."""
+    return _MAIL_DOCUMENT.format(title=_("Vista previa del correo"), body=body)
 
 
 # --- creatives -------------------------------------------------------------------------

@@ -269,6 +269,7 @@ DEMO_TEMPLATES: dict[str, dict[str, Any]] = {
     "sms": {"body": "ICETEX: {nombres}, su cuota vence pronto. Pague en https://www.icetex.gov.co"},
     "email": {
         "subject": "ICETEX: información para {nombres}",
+        "sender": "ICETEX <notificaciones@icetex.gov.co>",
         "html": "<p>Hola {nombres},</p><p>Consulte la convocatoria en "
         '<a href="https://www.icetex.gov.co/becas">icetex.gov.co/becas</a>.</p>',
         "text": "Hola {nombres}, consulte la convocatoria en https://www.icetex.gov.co/becas",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from brief.campaigns.choices import Status
@@ -65,35 +66,77 @@ def test_sms_counter_switches_to_ucs2_when_an_accent_is_typed(
     assert Template.objects.get().body.endswith("Gracias Atencion")
 
 
-def test_email_template_with_preview_and_the_content_page(
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+}, true);
+"""
+
+
+def test_email_in_the_visual_editor_with_tags_preview_widths_and_the_content_page(
     login, page, live_server, make_brief, make_base, solicitante
 ):
-    # given a draft brief with a loaded base
+    # given a draft brief with a loaded base, and a page that records CSP violations
     brief = make_brief(Status.DRAFT)
     make_base(brief)
+    page.add_init_script(RECORD_VIOLATIONS)
     login("solicitante")
-    page.goto(f"{live_server.url}/briefs/{brief.code}/contenido/plantillas/nueva/?canal=email")
-    # when the requester writes an e-mail with a link and the unsubscribe placeholder
-    page.get_by_label("Asunto").fill("{nombres}, actualice sus datos")
-    page.get_by_label("Cuerpo HTML").fill(
-        "<h1>Hola {nombres}</h1><p>Su saldo es <strong>{saldo}</strong>.</p>"
-        '<p><a href="https://www.icetex.gov.co/datos">Actualizar datos</a></p>'
-        '<p><small><a href="{enlace_baja}">Cancelar suscripción</a></small></p>'
-        "<script>alert(1)</script>"
-    )
-    # then the preview with the first contact shows the personalized subject and HTML
+    page.goto(live_server.url + reverse("content:template_new", args=[brief.code]) + "?canal=email")
+    editor = page.get_by_role("textbox", name="Cuerpo del correo")
+    expect(editor).to_be_visible()
+    # when the requester fills sender and subject, writes in the editor with the toolbar,
+    # and inserts a tag from the list of fields
+    page.get_by_label("Remitente").fill("ICETEX <notificaciones@icetex.gov.co>")
+    page.get_by_label("Asunto").fill("Actualice sus datos")
+    editor.click()
+    editor.press_sequentially("Hola ")
+    page.get_by_role("button", name="Negrita").click()
+    page.get_by_role("button", name="Insertar nombres (Nombres)").click()
+    page.get_by_role("button", name="Negrita").click()
+    editor.press_sequentially(", su saldo es ")
+    page.get_by_role("button", name="Insertar Saldo (Saldo)").click()
+    # (the tag lands where the cursor was, in bold only where bold was on)
+    expect(editor.locator("strong")).to_have_text("{nombres}")
+    expect(editor).to_contain_text("Hola {nombres}, su saldo es {Saldo}")
+    editor.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/editor_email_top.png")
+    # then the preview shows the personalized e-mail at desktop width, and at mobile width
     page.get_by_role("button", name="Ver vista previa").click()
-    preview = page.locator("#vista-previa")
-    expect(preview).to_contain_text("Asunto: Ana María, actualice sus datos")
+    frame_element = page.locator("iframe[title='Vista previa del correo']")
     frame = page.frame_locator("iframe[title='Vista previa del correo']")
-    expect(frame.get_by_role("heading", name="Hola Ana María")).to_be_visible()
-    # and saving keeps a sanitized body and one tracked link, listed on the content page
+    expect(frame.get_by_text("Hola Ana María, su saldo es $1.250.000")).to_be_visible()
+    expect(frame.locator("strong")).to_have_text("Ana María")
+    assert frame_element.evaluate("e => e.getBoundingClientRect().width") == 600
+    page.get_by_role("button", name="Móvil (375 px)").click()
+    expect(page.get_by_role("button", name="Móvil (375 px)")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(frame_element).to_have_class("mail mail-mobile")
+    assert frame_element.evaluate("e => e.getBoundingClientRect().width") == 375
+    page.screenshot(path="/tmp/editor_email.png", full_page=True)
+    # (the choice survives a new preview)
+    page.get_by_role("button", name="Ver vista previa").click()
+    expect(page.get_by_role("button", name="Móvil (375 px)")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(frame_element).to_have_class("mail mail-mobile")
+    page.get_by_role("button", name="Escritorio (600 px)").click()
+    assert frame_element.evaluate("e => e.getBoundingClientRect().width") == 600
+    # and saving stores sanitized HTML with the tags, listed on the content page
     page.get_by_role("button", name="Guardar plantilla").click()
     expect(page.locator(".messages")).to_contain_text("guardada")
     template = Template.objects.get()
-    assert "<script>" not in template.html
-    assert [link.url for link in template.links.all()] == ["https://www.icetex.gov.co/datos"]
-    page.screenshot(path="/tmp/editor_email.png", full_page=True)
+    # (a space typed just before a tag is kept as the browser's no-break space)
+    assert template.html.replace("&nbsp;", " ") == (
+        "<p>Hola <strong>{nombres}</strong>, su saldo es {Saldo}</p>"
+    )
+    assert template.sender == "ICETEX <notificaciones@icetex.gov.co>"
+    # and the saved body opens again in the visual editor
+    expect(page.get_by_role("textbox", name="Cuerpo del correo")).to_contain_text(
+        "Hola {nombres}, su saldo es {Saldo}"
+    )
+    # and no part of the editor broke the page's Content-Security-Policy
+    assert page.evaluate("() => window.__cspViolations") == []
     page.get_by_role("link", name="Contenido", exact=True).click()
     expect(page.get_by_role("link", name="Correo electrónico 1")).to_be_visible()
-    page.screenshot(path="/tmp/content_index.png", full_page=True)

@@ -86,7 +86,10 @@ def test_create_sms_template_201(api, solicitante, make_brief):
     assert [t["id"] for t in listed] == [template.pk]
 
 
-def test_create_email_template_sanitizes_html(api, solicitante, make_brief):
+def test_email_html_with_unsafe_parts_is_refused_with_what_would_be_removed(
+    api, solicitante, make_brief
+):
+    # given an e-mail body with a script, an event handler and a javascript: link
     brief = make_brief(Status.DRAFT)
     r = api.as_user(solicitante).post(
         f"/api/v1/briefs/{brief.code}/templates/",
@@ -94,13 +97,64 @@ def test_create_email_template_sanitizes_html(api, solicitante, make_brief):
             "channel": "email",
             "subject": "Actualice sus datos",
             "html": '<p onclick="x()">Hola {nombres}<script>alert(1)</script>'
-            '<a href="javascript:alert(1)">x</a></p>',
+            '<a href="javascript:alert(1)">x</a><script>alert(2)</script></p>',
             "sender": "ICETEX <campanas@icetex.gov.co>",
         },
         format="json",
     )
+    # then it is refused with a structured 400 naming each removed part, and nothing is saved
+    assert r.status_code == 400
+    assert r.json()["errors"] == [
+        {
+            "code": "unsafe_html",
+            "message": "El cuerpo del correo tiene contenido que no se envía por seguridad y no "
+            "se guardó: el atributo «onclick» de <p>; la etiqueta <script> (2 veces); el enlace "
+            "«javascript:» de <a>. Quítelo y guarde de nuevo.",
+            "field": "html",
+        }
+    ]
+    assert not Template.objects.exists()
+
+
+def test_editor_html_is_saved_sanitized_without_a_warning(api, solicitante, make_brief):
+    # given the HTML the visual editor produces (a link with target and rel)
+    brief = make_brief(Status.DRAFT)
+    r = api.as_user(solicitante).post(
+        f"/api/v1/briefs/{brief.code}/templates/",
+        {
+            "channel": "email",
+            "subject": "Actualice sus datos",
+            "html": '<p>Hola <strong>{nombres}</strong>, <a target="_blank" '
+            'rel="noopener noreferrer nofollow" href="https://icetex.gov.co/d">actualice</a></p>',
+            "sender": "ICETEX <campanas@icetex.gov.co>",
+        },
+        format="json",
+    )
+    # then it is saved; harmless clean-ups (target, rel) happen without a word
     assert r.status_code == 201, r.json()
-    assert r.json()["html"] == '<p>Hola {nombres}<a rel="noopener noreferrer">x</a></p>'
+    assert r.json()["html"] == (
+        '<p>Hola <strong>{nombres}</strong>, <a href="https://icetex.gov.co/d" '
+        'rel="noopener noreferrer">actualice</a></p>'
+    )
+
+
+def test_email_template_needs_a_sender(api, solicitante, make_brief):
+    brief = make_brief(Status.DRAFT)
+    r = api.as_user(solicitante).post(
+        f"/api/v1/briefs/{brief.code}/templates/",
+        {"channel": "email", "subject": "Aviso", "html": "<p>Hola</p>", "sender": " "},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert r.json()["errors"] == [
+        {
+            "code": "required",
+            "message": "Indique el remitente del correo: nombre y dirección, p. ej. "
+            "«ICETEX <notificaciones@icetex.gov.co>».",
+            "field": "sender",
+        }
+    ]
+    assert not Template.objects.exists()
 
 
 def test_email_template_needs_a_subject(api, solicitante, make_brief):
@@ -225,7 +279,12 @@ def test_create_email_template_with_the_contract_fields(api, solicitante, make_b
     brief = make_brief(Status.DRAFT)
     r = api.as_user(solicitante).post(
         f"/api/v1/briefs/{brief.code}/templates/",
-        {"channel": "email", "subject": "Aviso", "body": "Hola {nombres}, https://icetex.gov.co/d"},
+        {
+            "channel": "email",
+            "subject": "Aviso",
+            "sender": "ICETEX <campanas@icetex.gov.co>",
+            "body": "Hola {nombres}, https://icetex.gov.co/d",
+        },
         format="json",
     )
     assert r.status_code == 201, r.json()

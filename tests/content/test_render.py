@@ -186,6 +186,7 @@ def test_email_links_and_unsubscribe_placeholder_with_a_message_id(make_brief, s
         data={
             "channel": "email",
             "subject": "Hola {nombres}",
+            "sender": "ICETEX <campanas@icetex.gov.co>",
             "html": '<p><a href="https://icetex.gov.co/pagos">Pagar</a> · '
             '<a href="{enlace_baja}">Cancelar suscripción</a></p>',
         },
@@ -210,3 +211,34 @@ def test_links_with_placeholders_are_personalized_not_tracked():
     assert renderer.render({"documento": "123"}, message_id=1).text == (
         "Pague en https://icetex.gov.co/p?doc=123."
     )
+
+
+@override_settings(SITE_URL="https://brief.icetex.gov.co")
+def test_tags_in_the_visual_editors_html_render_per_recipient(make_brief, solicitante):
+    # given a body as the visual editor writes it: a tag in bold, a tag inserted at the end
+    # of a link's text, a tracked link with target/rel and the unsubscribe link
+    brief = make_brief(Status.DRAFT)
+    template = actions.create_template(
+        brief,
+        actor=solicitante,
+        data={
+            "channel": "email",
+            "subject": "{Nombres}, su saldo",
+            "sender": "ICETEX <campanas@icetex.gov.co>",
+            "html": "<h2>Hola <strong>{nombres}</strong></h2><p>Saldo: {saldo}</p>"
+            '<p><a target="_blank" rel="noopener noreferrer nofollow" '
+            'href="https://icetex.gov.co/pagos">Pagar</a></p>'
+            '<p><a target="_blank" rel="noopener noreferrer nofollow" '
+            'href="{enlace_baja}">Cancelar suscripción</a></p>',
+        },
+    )
+    # when it is rendered for a recipient with a message id
+    rendered = compile_template(template).render({**ANA, "nombres": "Ana <b>"}, message_id=7)
+    # then each tag is the recipient's value (escaped in the HTML), links are tracked
+    assert rendered.subject == "Ana <b>, su saldo"
+    assert rendered.html.startswith("<h2>Hola <strong>Ana &lt;b&gt;</strong></h2><p>Saldo: $1.000")
+    token = rendered.html.split("/l/")[1].split('"')[0]
+    assert parse_token(token) == (template.links.get().pk, 7)
+    assert '<a href="https://brief.icetex.gov.co/baja/' in rendered.html
+    assert "target=" not in rendered.html
+    assert "Hola Ana <b>\nSaldo: $1.000" in rendered.text

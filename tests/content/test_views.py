@@ -15,6 +15,11 @@ from brief.core.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
+def frame_src(html: str) -> str:
+    """The URL the e-mail preview's frame shows."""
+    return html.split('<iframe class="mail" sandbox')[1].split('src="')[1].split('"')[0]
+
+
 def test_brief_page_links_to_its_content(client, solicitante, make_brief):
     brief = make_brief(Status.DRAFT)
     client.force_login(solicitante)
@@ -135,7 +140,7 @@ def test_email_preview_is_a_framed_document_with_its_own_policy(
     # then the page fragment frames a URL (not srcdoc, which would inherit the page's policy)
     body = html.content.decode()
     assert "srcdoc" not in body
-    src = body.split('<iframe class="mail" sandbox')[1].split('src="')[1].split('"')[0]
+    src = frame_src(body)
     assert src.startswith(reverse("content:index", args=[brief.code]))
     # and that URL serves the e-mail, inline style kept, under a policy that allows only it
     frame = client.get(src)
@@ -225,3 +230,82 @@ def test_script_text_format_round_trips():
         },
     ]
     assert parse_script(format_script(sections)) == sections
+
+
+def test_email_editor_requires_a_sender_and_names_unsafe_html(client, solicitante, make_brief):
+    # given a requester saving an e-mail without a sender and with a script in its body
+    brief = make_brief(Status.DRAFT)
+    client.force_login(solicitante)
+    response = client.post(
+        reverse("content:template_new", args=[brief.code]) + "?canal=email",
+        {
+            "channel": "email",
+            "subject": "Aviso",
+            "html": '<p>Hola {nombres}</p><script>alert("x")</script>',
+            "missing_policy": "skip",
+        },
+    )
+    # then the page says, in Spanish and on each field, what is wrong; nothing is saved
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        "El cuerpo del correo tiene contenido que no se envía por seguridad y no se guardó: "
+        "la etiqueta &lt;script&gt;. Quítelo y guarde de nuevo."
+    ) in body
+    assert "Indique el remitente del correo: nombre y dirección" in body
+    assert not Template.objects.exists()
+
+
+def test_email_editor_is_visual_unless_the_html_would_lose_something(
+    client, solicitante, make_brief
+):
+    # given a new e-mail and a stored one whose HTML carries inline styles
+    brief = make_brief(Status.DRAFT)
+    client.force_login(solicitante)
+    styled = actions.create_template(
+        brief,
+        actor=solicitante,
+        data={
+            "channel": "email",
+            "subject": "Aviso",
+            "sender": "ICETEX <campanas@icetex.gov.co>",
+            "html": '<p style="color: #b3261e">Hola {nombres}</p>',
+        },
+    )
+    # when the editor opens for a new e-mail
+    new = client.get(reverse("content:template_new", args=[brief.code]) + "?canal=email")
+    html = new.content.decode()
+    # then the body is the visual editor's textarea, its module and styles are Brief's own
+    assert 'name="html"' in html
+    assert "data-mail-editor" in html
+    assert 'type="module" src="/static/content/mail_editor.js"' in html
+    assert 'href="/static/django_prose_editor/editor.css"' in html
+    assert 'data-insert-tag="{nombres}"' in html
+    assert 'data-insert-tag="{enlace_baja}"' in html
+    # and the styled one opens as HTML code, saying why
+    old = client.get(reverse("content:template_edit", args=[brief.code, styled.pk]))
+    html = old.content.decode()
+    assert "data-mail-editor" not in html
+    assert "mail_editor.js" not in html
+    assert "se edita como código para no perder nada" in html
+
+
+def test_email_preview_offers_desktop_and_mobile_widths(client, solicitante, make_brief, make_base):
+    brief = make_brief(Status.DRAFT)
+    make_base(brief)
+    client.force_login(solicitante)
+    data = {
+        "channel": "email",
+        "subject": "Hola",
+        "html": "<p>Hola {nombres}</p>",
+        "missing_policy": "skip",
+    }
+    body = client.post(reverse("content:template_preview", args=[brief.code]), data)
+    html = body.content.decode()
+    assert '<button type="button" data-mail-width="600" aria-pressed="true">' in html
+    assert '<button type="button" data-mail-width="375" aria-pressed="false">' in html
+    src = frame_src(html)
+    frame = client.get(src).content.decode()
+    assert frame.startswith('<!DOCTYPE html><html lang="es">')
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in frame
+    assert "<body><p>Hola Ana María</p></body>" in frame
