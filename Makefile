@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-scale install lint format bench clean
+.PHONY: run test test-scale screens install lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief check
 	DJANGO_SETTINGS_MODULE=brief.test_settings $(BIN)/brief makemigrations --check --dry-run
-	$(BIN)/pytest -m "not browser and not scale and not slow" -n 2 -q
+	$(BIN)/pytest -m "not browser and not scale and not slow and not screens" -n 2 -q
 	$(BIN)/pytest -m browser -q -p no:cacheprovider
 
 ## make test-scale: the tests that start real processes (workers, servers, benchmarks) and the
@@ -37,6 +37,10 @@ test: $(STAMP)
 test-scale: $(STAMP)
 	$(BIN)/pytest -m "slow and not browser" -n 2 -q -p no:cacheprovider
 	$(BIN)/pytest -m scale -q -p no:cacheprovider -s
+
+## make screens: the README screenshots (docs/screens/*.png) from the demo data, in chromium.
+screens: $(STAMP)
+	$(BIN)/pytest -m screens -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -37,15 +37,15 @@ def ensure_accounts() -> None:
         ProviderAccount.objects.get_or_create(code=spec["code"], defaults=spec)
 
 
-def run_to_end(brief: Brief, operator: User) -> Sweep:
-    """Send a whole e-mail sweep of ``brief`` on the simulated provider now and finish it:
-    ``deliver_results`` asks for at least one finished sweep."""
+def run_to_end(brief: Brief, operator: User, channel: str = "email") -> Sweep:
+    """Send a whole sweep of ``brief`` on ``channel`` through the simulated provider now and
+    finish it: ``deliver_results`` asks for at least one finished sweep."""
     ensure_accounts()
     sweep = actions.create_sweep(
         brief,
         actor=operator,
-        channel="email",
-        template=brief.templates.get(channel="email"),
+        channel=channel,
+        template=brief.templates.get(channel=channel),
         provider_account="simulado",
         ignore_windows=True,
         exception_reason="Demostración: se envía fuera de la franja.",

@@ -88,6 +88,11 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     sign_in("solicitante")
     expect(page.get_by_text("Para radicar falta:")).to_have_count(0)
     run("Radicar", "Radicado")
+    # and the header names who acts next and what they must do
+    next_actor = page.locator("#siguiente")
+    expect(next_actor).to_contain_text(
+        re.compile(r"Le toca a: .*Analista OCM.* — .*iniciar verificación")
+    )
 
     # OCM verifies and forwards to the provider
     sign_in("analista")
@@ -108,6 +113,8 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     channel_templates(brief, proveedor)
     page.goto(detail_url)
     run("Solicitar aprobación de salida", "Esperando aprobación de salida")
+    # the provider is told who approves the exit now (not just that it has nothing to do)
+    expect(next_actor).to_contain_text(re.compile(r"Le toca a: .*Solicitante.* — aprobar salida"))
 
     # the requester approves the exit
     sign_in("solicitante")

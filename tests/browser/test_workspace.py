@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from brief.campaigns import actions
+from brief.campaigns import actions, workspace
 from brief.campaigns.choices import ChecklistItem, Status
 from brief.core.sla import ensure_default_rules
 
@@ -71,7 +71,7 @@ def test_returned_brief_on_a_phone(login, page, live_server, make_brief, analist
     page.screenshot(path=SCREENSHOT, full_page=True)
 
 
-def test_list_board_sweep_and_report_fit_a_phone(login, page, live_server, reported):
+def test_list_board_sweep_report_and_brief_tabs_fit_a_phone(login, page, live_server, reported):
     # given a campaign with two sweeps and a report
     brief, sms, _email = reported
     page.set_viewport_size(PHONE)
@@ -82,7 +82,10 @@ def test_list_board_sweep_and_report_fit_a_phone(login, page, live_server, repor
         "barrido": reverse("dispatch:sweep_detail", args=[sms.pk]),
         "informe": reverse("reports:campaign", args=[brief.code]),
         "barridos del brief": reverse("campaigns:brief_tab", args=[brief.code, "barridos"]),
+        "auditoría": reverse("core:audit_list"),
     }
+    detail = reverse("campaigns:brief_detail", args=[brief.code])
+    pages |= {f"brief {tab}": f"{detail}?tab={tab}" for tab in workspace.TABS}
     # then none of them scrolls sideways at 390 px
     wide = {}
     for name, url in pages.items():
