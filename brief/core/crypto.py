@@ -13,11 +13,18 @@ id (8 bytes of the key's SHA-256) + an 8-byte random prefix, then chunks of up t
 sealed with the nonce ``prefix ‖ counter`` and the associated data ``last``/``more`` — so chunks
 cannot be reordered, dropped or the file cut short without the tag failing. Files written before
 a key was set are read as they are (no header) and encrypted by ``rotate_encryption``.
+
+Database values (raw provider bodies: ``brief.core.fields``) are sealed whole, one AES-256-GCM
+message each, as text: ``brfenc1:`` + URL-safe base64 of key id ‖ 12-byte random nonce ‖
+ciphertext ‖ tag, with the column's name (``app.Model.field``) as associated data, so a value
+moved to another column or row kind is refused too. A value without the prefix was stored
+before a key was set and is read as it is.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import struct
@@ -74,7 +81,13 @@ def keys() -> list[Key]:
     configured = getattr(settings, "BRIEF_ENCRYPTION_KEYS", "") or ""
     if isinstance(configured, str):
         configured = [k for k in configured.split(",") if k.strip()]
-    return [_parse(k) for k in configured]
+    return list(_parsed(tuple(configured)))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(configured: tuple[str, ...]) -> tuple[Key, ...]:
+    # every callback seals its body: parse the keys once per setting, not per value
+    return tuple(_parse(k) for k in configured)
 
 
 def enabled() -> bool:
@@ -91,6 +104,64 @@ def _key(key_id: bytes) -> Key:
         if key.id == key_id:
             return key
     raise DecryptionError("the key that encrypted this data is not configured")
+
+
+TEXT_MAGIC = "brfenc1:"
+
+
+class AlteredValue(DecryptionError):
+    """A value in the database was altered or its key is not configured (409)."""
+
+    code = "payload_altered"
+
+    def __init__(self, detail: str):
+        Conflict.__init__(
+            self,
+            gettext(
+                "Un dato guardado (el cuerpo de un aviso del proveedor) fue alterado o no se "
+                "puede descifrar con las claves configuradas; no se entrega. Avise a soporte."
+            ),
+        )
+        self.detail = detail
+
+
+def seal_text(text: str, context: bytes, key: Key | None = None) -> str:
+    """``text`` encrypted for a database column named ``context`` (as it is without keys)."""
+    if key is None:
+        configured = keys()
+        if not configured:
+            return text
+        key = configured[0]
+    nonce = os.urandom(12)
+    sealed = key.aead.encrypt(nonce, text.encode(), context)
+    return TEXT_MAGIC + base64.urlsafe_b64encode(key.id + nonce + sealed).decode()
+
+
+def text_key_id(stored: str) -> bytes | None:
+    """The id of the key that sealed a stored value (``None``: stored plain)."""
+    if not stored.startswith(TEXT_MAGIC):
+        return None
+    try:
+        return base64.urlsafe_b64decode(stored[len(TEXT_MAGIC) : len(TEXT_MAGIC) + 12])[:8]
+    except ValueError:
+        return b""
+
+
+def open_text(stored: str, context: bytes) -> str:
+    """The plaintext of a value :func:`seal_text` wrote (a plain value is returned as it is)."""
+    if not stored.startswith(TEXT_MAGIC):
+        return stored
+    try:
+        blob = base64.urlsafe_b64decode(stored[len(TEXT_MAGIC) :])
+    except ValueError as exc:
+        raise AlteredValue("encrypted value is not base64") from exc
+    key = next((k for k in keys() if k.id == blob[:8]), None)
+    if key is None:
+        raise AlteredValue("the key that encrypted this value is not configured")
+    try:
+        return key.aead.decrypt(blob[8:20], blob[20:], context).decode()
+    except (InvalidTag, ValueError) as exc:
+        raise AlteredValue("encrypted value altered") from exc
 
 
 def _nonce(prefix: bytes, counter: int) -> bytes:

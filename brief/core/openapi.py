@@ -8,7 +8,8 @@ API really gives, all with the one ``Error`` body of ``brief.core.api.exception_
 * 400 — a write (its body, or the action refusing it) or query parameters to validate;
 * 401 / 403 — every operation that needs a signed-in user (no token, expired token, role);
 * 404 — a path parameter names the object;
-* 409 — writes (the workflow state, ``file_altered`` when a stored file is read back);
+* 409 — writes (the workflow state, ``file_altered`` when a stored file is read back,
+  ``payload_altered`` when a raw provider body kept in the database is);
 * 507 — a write that takes a file the file store may refuse (disk full or read-only).
 
 An operation documents other error statuses with ``extend_schema(responses={…, **errors(…)})``.
@@ -35,7 +36,8 @@ ERROR_DESCRIPTIONS = {
     403: "Sin permiso: rol, área o proveedor; o una sesión sin su token CSRF (csrf_failed).",
     404: "No existe o no es visible para quien pregunta.",
     409: "Conflicto: el estado no permite la acción (invalid_state, …) o un archivo guardado "
-    "fue alterado (file_altered).",
+    "fue alterado (file_altered), o un cuerpo crudo de proveedor guardado en la base "
+    "(payload_altered).",
     429: "Demasiados intentos fallidos: la cuenta está bloqueada un tiempo (locked_out).",
     507: "El almacenamiento no pudo guardar el archivo (disco lleno o de solo lectura): no se "
     "guardó nada.",

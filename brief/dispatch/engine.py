@@ -780,7 +780,9 @@ def apply_status_updates(
                     evidence=u.evidence
                 )
         if store or unmatched:
-            json_field = StatusEvent._meta.get_field("payload")  # JSON as each backend takes it
+            # as the model writes them: the raw item encrypted, the evidence as each backend's JSON
+            payload_field = StatusEvent._meta.get_field("payload")
+            evidence_field = StatusEvent._meta.get_field("evidence")
             received = _adapt(now)
             cursor.executemany(
                 _EVENT_SQL,
@@ -789,14 +791,14 @@ def apply_status_updates(
                         provider_code,
                         u.provider_message_id,
                         u.status,
-                        json_field.get_db_prep_save(u.raw or {}, connection),
+                        payload_field.get_db_prep_save(u.raw or {}, connection),
                         received,
                         u.provider_message_id in known,
                         _adapt(_parse_time(u.at)),
                         u.code[:60],
                         u.detail[:300],
                         u.effect,
-                        json_field.get_db_prep_save(u.evidence or {}, connection),
+                        evidence_field.get_db_prep_save(u.evidence or {}, connection),
                     )
                     for u in (updates if store else unmatched)
                 ],

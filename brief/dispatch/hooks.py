@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -33,7 +33,7 @@ from brief.core import calendar, retention
 
 from .engine import apply_status_updates
 from .inbound import record_inbound
-from .models import CallbackPayload, ProviderAccount, StatusEvent
+from .models import CallbackPayload, CallbackReference, ProviderAccount, StatusEvent
 from .providers.base import (
     BaseProvider,
     InboundMessage,
@@ -71,7 +71,9 @@ def ingest(
     inbound = [i for i in items if isinstance(i, InboundMessage)]
     with transaction.atomic():
         if raw is not None:
-            keep_payload(account, raw, content_type=content_type, items=len(items))
+            keep_payload(
+                account, raw, content_type=content_type, items=len(items), ids=mentioned(items)
+            )
         result = apply_status_updates(account.code, updates, store=provider.store_events)
         if result["pending"]:
             for step in UNMATCHED_STATUS_STEPS:
@@ -93,10 +95,23 @@ def ingest(
     return result
 
 
+def mentioned(items: Sequence[StatusUpdate | InboundMessage]) -> set[str]:
+    """The provider message ids a callback's items name (what its body is about)."""
+    ids = {i.provider_message_id for i in items}
+    ids.update(i.in_reply_to for i in items if isinstance(i, InboundMessage))
+    return {i[:120] for i in ids if i}
+
+
 def keep_payload(
-    account: ProviderAccount, raw: bytes | str, *, content_type: str = "", items: int = 0
+    account: ProviderAccount,
+    raw: bytes | str,
+    *,
+    content_type: str = "",
+    items: int = 0,
+    ids: Collection[str] = (),
 ) -> None:
-    """Keep a raw body as evidence until its retention date (an identical body once)."""
+    """Keep a raw body as evidence until its retention date (an identical body once),
+    encrypted at rest, with the provider ids it mentions (``ids``) beside it in plain."""
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
     try:
         if b"\x00" in data:  # PostgreSQL text cannot hold NUL
@@ -113,20 +128,28 @@ def keep_payload(
             [
                 account.pk,
                 hashlib.sha256(data).hexdigest(),
-                body,
+                _BODY.get_db_prep_save(body, connection),
                 content_type[:120],
                 adapt(now),
                 adapt(keep_until),
                 items,
             ],
         )
+        row = cursor.fetchone()  # none: an identical body is kept already, with its ids
+        if row is not None and ids:
+            cursor.executemany(_REFERENCE_SQL, [(row[0], i) for i in sorted(ids)])
 
 
+_BODY = CallbackPayload._meta.get_field("body")  # encrypts as the model does
 # One row per (account, digest): an identical body is kept once.
 _PAYLOAD_SQL = (
     f"INSERT INTO {CallbackPayload._meta.db_table} "
     "(account_id, digest, body, content_type, received_at, keep_until, items) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
+)
+_REFERENCE_SQL = (
+    f"INSERT INTO {CallbackReference._meta.db_table} (payload_id, provider_message_id) "
+    "VALUES (%s, %s)"
 )
 
 

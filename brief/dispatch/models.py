@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from brief.core.exceptions import Conflict
+from brief.core.fields import EncryptedJSONField, EncryptedTextField
 
 from .choices import CircuitState, Include, MessageStatus, ProviderKind, SweepState
 from .providers.options import KINDS
@@ -268,7 +269,7 @@ class StatusEvent(models.Model):
     provider = models.CharField(max_length=40)
     provider_message_id = models.CharField(max_length=120, blank=True)
     status = models.CharField(max_length=20)
-    payload = models.JSONField(default=dict)
+    payload = EncryptedJSONField(default=dict)  # the provider's raw item, encrypted at rest
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     applied = models.BooleanField(default=False)
     at = models.DateTimeField(null=True, blank=True)  # when the provider says it happened
@@ -292,11 +293,12 @@ class StatusEvent(models.Model):
 class CallbackPayload(models.Model):
     """The raw body of an authenticated callback (or a receipt PDU), kept as evidence until
     ``keep_until`` (the legal retention, ``brief.core.retention``); identical bodies are kept
-    once."""
+    once. The body is encrypted at rest; the provider ids it mentions are in
+    :class:`CallbackReference`, so a certificate finds it without reading bodies."""
 
     account = models.ForeignKey(ProviderAccount, on_delete=models.CASCADE, related_name="+")
     digest = models.CharField(max_length=64)  # SHA-256 of the body
-    body = models.TextField()
+    body = EncryptedTextField()  # hex when the body was binary (content type ``…;hex``)
     content_type = models.CharField(max_length=120, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     keep_until = models.DateTimeField(db_index=True)
@@ -309,6 +311,34 @@ class CallbackPayload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.digest[:12]}"
+
+    def raw_bytes(self) -> bytes:
+        """The body as received (hex bodies decoded back to their bytes)."""
+        if self.content_type.endswith(";hex"):
+            return bytes.fromhex(self.body)
+        return self.body.encode("utf-8")
+
+
+class CallbackReference(models.Model):
+    """A provider message id a kept callback body mentions (a status's id, an inbound
+    message's id or the id it answers), written with the body: the plain, indexed way to the
+    encrypted bodies about one message."""
+
+    payload = models.ForeignKey(
+        CallbackPayload, on_delete=models.CASCADE, related_name="references"
+    )
+    provider_message_id = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payload", "provider_message_id"], name="callback_reference_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["provider_message_id"], name="callback_reference_pmid")]
+
+    def __str__(self) -> str:
+        return f"{self.payload_id} {self.provider_message_id}"
 
 
 class InboundMessage(models.Model):
@@ -336,7 +366,7 @@ class InboundMessage(models.Model):
         related_name="inbound_messages",
     )
     opt_out = models.BooleanField(_("pidió no recibir más"), default=False)
-    raw = models.JSONField(default=dict, blank=True)
+    raw = EncryptedJSONField(default=dict, blank=True)  # the provider's item, encrypted at rest
 
     class Meta:
         ordering = ["-at", "-id"]

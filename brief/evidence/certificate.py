@@ -4,7 +4,9 @@ A message's certificate states the content as sent (the frozen template rendered
 that recipient, exactly as the dispatcher and the beneficiary history render it, without
 writing anything), the recipient (contact and document masked), the provider account and the
 provider's message id, the send attempts, the status events received (with the SHA-256 of
-each) and the SHA-256 of every raw callback body kept that names the provider's id.
+each) and the SHA-256 of every raw callback body kept that names the provider's id (found
+through ``CallbackReference``; each body is decrypted and checked against its SHA-256, and an
+altered one refuses the certificate with ``payload_altered``, 409).
 
 A campaign's certificate states the brief, each sweep (template version and its frozen
 SHA-256, provider account, dates, totals by status) and the recipients: the first
@@ -31,6 +33,7 @@ from django.utils.translation import gettext
 from brief.campaigns.models import Brief
 from brief.content.models import Template, TrackedLink
 from brief.content.render import Renderer, contact_fields, link_urls
+from brief.core.crypto import AlteredValue
 from brief.dispatch import engine, report
 from brief.dispatch.choices import MessageStatus
 from brief.dispatch.models import Attempt, CallbackPayload, Message, StatusEvent, Sweep
@@ -133,10 +136,12 @@ def message_statement(message: Message) -> dict:
                     "sha256": _digest(event.payload),
                 }
             )
-        hexed = pmid.encode().hex()
-        bodies = CallbackPayload.objects.filter(account=account, body__contains=pmid)
-        bodies |= CallbackPayload.objects.filter(account=account, body__contains=hexed)
+        bodies = CallbackPayload.objects.filter(
+            account=account, references__provider_message_id=pmid
+        )
         for payload in bodies.order_by("received_at", "id")[:MAX_CALLBACKS]:
+            if hashlib.sha256(payload.raw_bytes()).hexdigest() != payload.digest:
+                raise AlteredValue("callback body does not match its digest")
             callbacks.append(
                 {
                     "received_at": _iso(payload.received_at),
