@@ -1199,7 +1199,7 @@ def reply_conversation(
                     conversation.account,
                     [
                         StatusUpdate(e.provider_message_id, e.status, code=e.code, detail=e.detail)
-                        for e in early
+                        for e in early.defer("payload")  # the raw item: encrypted, not needed
                     ],
                 )
         else:

@@ -162,6 +162,7 @@ def inbound_rows(ids: list[int]) -> QuerySet:
     """Inbound WhatsApp messages (by id) that belong to a brief, oldest first."""
     return (
         InboundMessage.objects.filter(pk__in=ids, channel="whatsapp", brief__isnull=False)
+        .defer("raw")  # the provider's raw item: encrypted, not needed here
         .select_related("account", "brief")
         .order_by("at", "id")
     )

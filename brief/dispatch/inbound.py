@@ -119,7 +119,9 @@ def record_inbound(account: ProviderAccount, items: list[InboundMessage]) -> int
 
 def for_brief(brief):
     """The replies matched to a brief, newest first, with their contacts."""
-    return InboundRow.objects.filter(brief=brief).select_related("contact").order_by("-at", "-id")
+    # the raw item (encrypted, never shown) is not read
+    rows = InboundRow.objects.filter(brief=brief).defer("raw").select_related("contact")
+    return rows.order_by("-at", "-id")
 
 
 def inbound_json(row: InboundRow) -> dict:

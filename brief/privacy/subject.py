@@ -311,9 +311,11 @@ def find(doc_number: str, doc_type: str = "", *, today: dt.date | None = None) -
                 today,
             )
         )
-    for inbound in InboundMessage.objects.filter(
-        Q(contact__in=contacts) | Q(message__in=messages)
-    ).select_related("brief"):
+    for inbound in (
+        InboundMessage.objects.filter(Q(contact__in=contacts) | Q(message__in=messages))
+        .defer("raw")  # the provider's raw item (encrypted) is not part of the answer
+        .select_related("brief")
+    ):
         code = inbound.brief.code if inbound.brief else ""
         items.append(
             _evidence(
