@@ -136,8 +136,13 @@ def keep_payload(
             ],
         )
         row = cursor.fetchone()  # none: an identical body is kept already, with its ids
-        if row is not None and ids:
-            cursor.executemany(_REFERENCE_SQL, [(row[0], i) for i in sorted(ids)])
+        ordered = sorted(ids) if row is not None else []
+        for start in range(0, len(ordered), 450):  # one statement per 450 (a callback names a few)
+            part = ordered[start : start + 450]
+            cursor.execute(
+                _REFERENCE_SQL + ", ".join(["(%s, %s)"] * len(part)),
+                [value for pmid in part for value in (row[0], pmid)],
+            )
 
 
 _BODY = CallbackPayload._meta.get_field("body")  # encrypts as the model does
@@ -148,8 +153,7 @@ _PAYLOAD_SQL = (
     "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
 )
 _REFERENCE_SQL = (
-    f"INSERT INTO {CallbackReference._meta.db_table} (payload_id, provider_message_id) "
-    "VALUES (%s, %s)"
+    f"INSERT INTO {CallbackReference._meta.db_table} (payload_id, provider_message_id) VALUES "
 )
 
 

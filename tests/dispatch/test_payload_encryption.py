@@ -254,3 +254,11 @@ def test_candidate_ids_of_bodies():
     assert "abc-1" in candidate_ids(b"\x00\x01id:abc-1 sub:001\x00".hex(), "smpp;hex")
     assert "<brief-7@example.org>" in candidate_ids("Message-ID: <brief-7@example.org>\r\n")
     assert candidate_ids("zz", "x;hex") == set()
+
+
+def test_a_body_naming_many_ids_indexes_each_once(accounts):
+    ids = {f"SM{n:05d}" for n in range(1000)}
+    for _ in range(2):  # the same body twice: kept once, indexed once
+        hooks.keep_payload(accounts["locmem"], b"lote", ids=ids)
+    assert set(CallbackReference.objects.values_list("provider_message_id", flat=True)) == ids
+    assert CallbackReference.objects.count() == 1000
