@@ -39,6 +39,7 @@ from .choices import (
     ACTIONS,
     ALLOWED_EXTENSIONS,
     APPROVABLE,
+    APPROVAL_REQUEST_INTERVAL_SECONDS,
     CHANGE_FILE_KINDS,
     CHANGEABLE_FIELDS,
     CONTENT_FIELDS,
@@ -49,6 +50,7 @@ from .choices import (
     SCOPE_CHANGE_STEPS,
     SCRIPT_CHANNELS,
     ActionSpec,
+    ApprovalDecision,
     AttachmentKind,
     ChangeState,
     Channel,
@@ -58,6 +60,7 @@ from .choices import (
 )
 from .models import (
     FORM_FIELDS,
+    ApprovalEvent,
     Attachment,
     Brief,
     BriefSequence,
@@ -413,21 +416,143 @@ def open_version_pdf(version: BriefVersion, *, actor, request=None):
 # --- in-app approvals ------------------------------------------------------------------
 
 
+def _approval_event(brief: Brief, spec, decision: str, *, actor, at, note: str = "") -> None:
+    ApprovalEvent.objects.create(
+        brief=brief, which=spec.which, decision=decision, actor=actor, at=at, note=note
+    )
+
+
+def _approval_moved(brief: Brief, check: Callable[..., Any], actor, which: str) -> Conflict:
+    """A conditional update on an approval claimed nothing: the check's own refusal when the
+    brief moved out of reach, else the "changed meanwhile" conflict."""
+    brief.refresh_from_db()
+    check(actor, brief, which)
+    return Conflict(
+        gettext("El brief %(code)s cambió mientras tanto; recargue.") % {"code": brief.code}
+    )
+
+
+def _clean_note(note: str) -> str:
+    return (note or "").strip()[:2000]
+
+
 @transaction.atomic
-def give_approval(brief: Brief, which: str, *, actor, request=None) -> Brief:
-    """Record an in-app approval: ``boss`` (jefe of the area), ``comms`` or ``leader``."""
+def give_approval(brief: Brief, which: str, *, actor, note: str = "", request=None) -> Brief:
+    """Record an in-app approval: ``boss`` (jefe of the area), ``comms`` or ``leader``, with an
+    optional comment (the Historial shows it); an earlier refusal of it is settled."""
     spec = permissions.require_approval(actor, brief, which)
+    note, now = _clean_note(note), timezone.now()
     # The conditional update claims it: a concurrent approval or move makes it a Conflict.
     updated = Brief.objects.filter(
         pk=brief.pk, status__in=APPROVABLE, **{f"{spec.field}_by__isnull": True}
-    ).update(**{f"{spec.field}_by": actor, f"{spec.field}_at": timezone.now()})
+    ).update(
+        **{f"{spec.field}_by": actor, f"{spec.field}_at": now},
+        **_refusal_cleared(spec),
+    )
+    if not updated:
+        raise _approval_moved(brief, permissions.require_approval, actor, which)
+    _approval_event(brief, spec, ApprovalDecision.GIVEN, actor=actor, at=now, note=note)
+    record(spec.audit, actor=actor, target=brief, request=request, details={"note": note})
+    brief.refresh_from_db()
+    return brief
+
+
+def _refusal_cleared(spec) -> dict[str, Any]:
+    return {f"{spec.refused}_by": None, f"{spec.refused}_at": None, f"{spec.which}_refusal": ""}
+
+
+@transaction.atomic
+def refuse_approval(brief: Brief, which: str, *, actor, reason: str, request=None) -> Brief:
+    """The approver refuses an in-app approval with the reason: recorded on the brief until the
+    area asks again (who, when, why), in the Historial and the audit log; the requester is
+    told. The brief does not move: it cannot be submitted without the approval (or its file)."""
+    spec = permissions.require_refuse_approval(actor, brief, which)
+    reason = _clean_note(reason)
+    if not reason:
+        raise Invalid(
+            gettext("Escriba el motivo del rechazo del aval."),
+            code="reasons_required",
+            field="reason",
+        )
+    now = timezone.now()
+    updated = Brief.objects.filter(
+        pk=brief.pk,
+        status__in=APPROVABLE,
+        **{f"{spec.field}_by__isnull": True, f"{spec.refused}_at__isnull": True},
+    ).update(
+        **{f"{spec.refused}_by": actor, f"{spec.refused}_at": now, f"{spec.which}_refusal": reason}
+    )
+    if not updated:
+        raise _approval_moved(brief, permissions.require_refuse_approval, actor, which)
+    _approval_event(brief, spec, ApprovalDecision.REFUSED, actor=actor, at=now, note=reason)
+    record(
+        spec.refused_audit, actor=actor, target=brief, request=request, details={"reason": reason}
+    )
+    _notify_parties(
+        brief,
+        ("requester",),
+        gettext("%(label)s rechazado") % {"label": spec.label},
+        [
+            gettext("%(name)s rechazó %(what)s del brief %(code)s.")
+            % {"name": actor.display_name, "what": spec.what, "code": brief.code},
+            gettext("Motivo: %(reason)s") % {"reason": reason},
+            gettext("Corrija lo indicado y pida el aval de nuevo desde el brief."),
+        ],
+        actor=actor,
+        anchor="avales",
+        kind=NoticeKind.APPROVAL,
+    )
+    brief.refresh_from_db()
+    return brief
+
+
+@transaction.atomic
+def request_approval(brief: Brief, which: str, *, actor, note: str = "", request=None) -> Brief:
+    """The requesting area asks for an approval (again, after fixing a refusal): the users who
+    give it are told (the jefe of the area, or every user of the comms or leader role). At
+    most once a minute per approval: the conditional update claims the ask."""
+    spec = permissions.require_request_approval(actor, brief, which)
+    note, now = _clean_note(note), timezone.now()
+    since = now - dt.timedelta(seconds=APPROVAL_REQUEST_INTERVAL_SECONDS)
+    asked = f"{spec.which}_requested_at"
+    updated = (
+        Brief.objects.filter(
+            pk=brief.pk, status__in=APPROVABLE, **{f"{spec.field}_by__isnull": True}
+        )
+        .filter(Q(**{f"{asked}__isnull": True}) | Q(**{f"{asked}__lte": since}))
+        .update(**{asked: now}, **_refusal_cleared(spec))
+    )
     if not updated:
         brief.refresh_from_db()
-        permissions.require_approval(actor, brief, which)
-        raise Conflict(
-            gettext("El brief %(code)s cambió mientras tanto; recargue.") % {"code": brief.code}
-        )
-    record(spec.audit, actor=actor, target=brief, request=request)
+        permissions.require_request_approval(actor, brief, which)
+        last = getattr(brief, asked)
+        if last is not None and last > since:
+            raise Conflict(
+                gettext(
+                    "%(label)s ya se pidió hace menos de un minuto; espere antes de pedirlo de "
+                    "nuevo."
+                )
+                % {"label": spec.label},
+                code="too_soon",
+            )
+        raise _approval_moved(brief, permissions.require_request_approval, actor, which)
+    _approval_event(brief, spec, ApprovalDecision.REQUESTED, actor=actor, at=now, note=note)
+    record(spec.requested_audit, actor=actor, target=brief, request=request, details={"note": note})
+    lines = [
+        gettext("%(name)s pide %(what)s para el brief %(code)s «%(brief)s».")
+        % {"name": actor.display_name, "what": spec.what, "code": brief.code, "brief": brief.name}
+    ]
+    if note:
+        lines.append(gettext("Comentario: %(note)s") % {"note": note})
+    _notify_parties(
+        brief,
+        (f"role:{spec.role}",),
+        gettext("%(label)s solicitado") % {"label": spec.label},
+        lines,
+        actor=actor,
+        anchor="avales",
+        kind=NoticeKind.APPROVAL,
+    )
     brief.refresh_from_db()
     return brief
 
@@ -626,6 +751,8 @@ def _move_clocks(brief: Brief, spec: ActionSpec, *, actor, at) -> None:
         events.insert(0, "brief.verified")
     if spec.name in {"send_results", "return_results"}:
         events.insert(0, sla.RESULTS_REVIEWED)
+    if spec.name in {"approve_exit", "refuse_exit"}:
+        events.insert(0, sla.EXIT_DECIDED)
     for event in events:
         sla.on_event(event, brief, at=at, channels=brief.channels, kind=brief.kind, actor=actor)
 
@@ -692,6 +819,11 @@ def _pre_reject_results(brief: Brief, *, actor, note, at, **params):
     return {}, {}
 
 
+def _pre_refuse_exit(brief: Brief, *, actor, note, at, **params):
+    _require_reasons(note, gettext("Escriba los motivos del rechazo de la salida."))
+    return {}, {}
+
+
 def _pre_forward(brief: Brief, *, actor, note, at, provider=None, **params):
     if provider:
         chosen = Provider.objects.filter(code=provider, active=True).first()
@@ -722,6 +854,7 @@ _PRECHECKS: dict[str, _Precheck] = {
     "forward": _pre_forward,
     "return_results": _pre_return_results,
     "reject_results": _pre_reject_results,
+    "refuse_exit": _pre_refuse_exit,
 }
 
 

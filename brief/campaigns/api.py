@@ -17,10 +17,19 @@ from brief.core.api import BRIEF_CODE_PARAM, request_object
 from brief.core.choices import ClockState
 
 from . import actions, permissions
-from .choices import ACTIONS, CHANGE_FILE_KINDS, AttachmentKind, CampaignClass, Channel, Kind
+from .choices import (
+    ACTIONS,
+    APPROVALS,
+    CHANGE_FILE_KINDS,
+    AttachmentKind,
+    CampaignClass,
+    Channel,
+    Kind,
+)
 from .filters import BriefFilter
 from .models import (
     FORM_FIELDS,
+    ApprovalEvent,
     Attachment,
     Brief,
     BriefTransition,
@@ -30,6 +39,64 @@ from .models import (
     Question,
     Training,
 )
+
+WHICH_PATTERN = "|".join(APPROVALS)
+WHICH_PARAM = OpenApiParameter("which", str, OpenApiParameter.PATH, enum=list(APPROVALS))
+
+
+class ApprovalNoteSerializer(serializers.Serializer):
+    """Body of giving or asking for an approval: an optional comment."""
+
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="comentario"
+    )
+
+
+class ApprovalRefusalSerializer(serializers.Serializer):
+    """Body of refusing an approval: the reason (required, not blank)."""
+
+    reason = serializers.CharField(
+        allow_blank=True, max_length=2000, help_text="motivo del rechazo (obligatorio)"
+    )
+
+
+class ApprovalEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ApprovalEvent
+        fields = ["which", "decision", "actor", "at", "note"]
+
+
+class ApprovalStateSerializer(serializers.Serializer):
+    """Where one in-app approval of the brief stands."""
+
+    which = serializers.CharField()
+    given_by = serializers.CharField(allow_null=True)
+    given_at = serializers.DateTimeField(allow_null=True)
+    refused_by = serializers.CharField(allow_null=True)
+    refused_at = serializers.DateTimeField(allow_null=True)
+    refusal = serializers.CharField(allow_blank=True)
+    requested_at = serializers.DateTimeField(allow_null=True)
+
+
+def approvals_json(brief: Brief) -> list[dict]:
+    def name(user):
+        return user.username if user else None
+
+    return [
+        {
+            "which": spec.which,
+            "given_by": name(getattr(brief, f"{spec.field}_by")),
+            "given_at": getattr(brief, f"{spec.field}_at"),
+            "refused_by": name(getattr(brief, f"{spec.refused}_by")),
+            "refused_at": getattr(brief, f"{spec.refused}_at"),
+            "refusal": getattr(brief, f"{spec.which}_refusal"),
+            "requested_at": getattr(brief, f"{spec.which}_requested_at"),
+        }
+        for spec in APPROVALS.values()
+        if permissions.approval_applies(brief, spec)
+    ]
 
 
 class BriefSerializer(serializers.ModelSerializer):
@@ -43,6 +110,7 @@ class BriefSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     allowed_actions = serializers.SerializerMethodField()
     blocked_actions = serializers.SerializerMethodField()
+    approvals = serializers.SerializerMethodField()
 
     class Meta:
         model = Brief
@@ -59,6 +127,7 @@ class BriefSerializer(serializers.ModelSerializer):
             "updated_at",
             "allowed_actions",
             "blocked_actions",
+            "approvals",
         ]
         read_only_fields = ["code", "status", "version", "submitted_at", "created_at", "updated_at"]
         # Percentages, as the F559 form bounds them.
@@ -86,6 +155,11 @@ class BriefSerializer(serializers.ModelSerializer):
         if request is None:
             return []
         return [spec.name for spec in permissions.allowed_actions(brief, request.user)]
+
+    @extend_schema_field(ApprovalStateSerializer(many=True))
+    def get_approvals(self, brief) -> list[dict]:
+        """The in-app approvals the brief asks for: given, refused (with the reason), asked."""
+        return approvals_json(brief)
 
     def get_blocked_actions(self, brief) -> list[dict[str, str]]:
         """Of ``allowed_actions``, those the brief is not ready for, with the Spanish reason
@@ -202,6 +276,7 @@ class VersionChangeSerializer(serializers.Serializer):
 
 class TimelineSerializer(serializers.Serializer):
     transitions = TransitionSerializer(many=True)
+    approvals = ApprovalEventSerializer(many=True)
     clocks = ClockSerializer(many=True)
     versions = VersionChangeSerializer(many=True)
 
@@ -388,6 +463,9 @@ class BriefViewSet(viewsets.ModelViewSet):
                 "transitions": TransitionSerializer(
                     brief.transitions.select_related("actor"), many=True
                 ).data,
+                "approvals": ApprovalEventSerializer(
+                    brief.approval_events.select_related("actor"), many=True
+                ).data,
                 "clocks": clocks_json(brief),
                 "versions": actions.version_changes(brief),
             }
@@ -431,23 +509,6 @@ class BriefViewSet(viewsets.ModelViewSet):
             request=request,
         )
         return Response(QuestionSerializer(question).data)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("which", str, OpenApiParameter.PATH, enum=["boss", "comms", "leader"])
-        ],
-        request=None,
-        responses=BriefSerializer,
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"approvals/(?P<which>boss|comms|leader)",
-        parser_classes=[JSONParser, FormParser],
-    )
-    def approve(self, request, code=None, which=None):
-        brief = actions.give_approval(self.get_object(), which, actor=request.user, request=request)
-        return Response(BriefSerializer(brief, context={"request": request}).data)
 
 
 class KickOffSerializer(serializers.ModelSerializer):
@@ -592,6 +653,59 @@ def _make_action_view(name: str):
 
 for _name in ACTIONS:
     setattr(BriefViewSet, f"action_{_name}", _make_action_view(_name))
+
+
+# The steps of an in-app approval: (view name, URL suffix, action, body, summary).
+APPROVAL_STEPS = [
+    (
+        "approve",
+        "",
+        actions.give_approval,
+        ApprovalNoteSerializer,
+        "Dar un aval (comentario opcional)",
+    ),
+    (
+        "refuse_approval",
+        "/refuse",
+        actions.refuse_approval,
+        ApprovalRefusalSerializer,
+        "Rechazar un aval con el motivo (se avisa al solicitante)",
+    ),
+    (
+        "request_approval",
+        "/request",
+        actions.request_approval,
+        ApprovalNoteSerializer,
+        "Pedir un aval (avisa a quien lo da; una vez por minuto)",
+    ),
+]
+
+
+def _make_approval_view(name, suffix, run, body, summary):
+    def step(self, request, code=None, which=None):
+        payload = body(data=request.data)
+        payload.is_valid(raise_exception=True)
+        brief = run(
+            self.get_object(), which, actor=request.user, request=request, **payload.validated_data
+        )
+        return Response(BriefSerializer(brief, context={"request": request}).data)
+
+    step.__name__ = name
+    routed = action(
+        detail=True,
+        methods=["post"],
+        url_path=rf"approvals/(?P<which>{WHICH_PATTERN}){suffix}",
+        url_name=name.replace("_", "-"),
+        parser_classes=[JSONParser, FormParser],
+    )(step)
+    # After ``action``: it replaces the function's ``kwargs``, where the schema is kept.
+    return extend_schema(
+        parameters=[WHICH_PARAM], request=body, responses=BriefSerializer, summary=summary
+    )(routed)
+
+
+for _step in APPROVAL_STEPS:
+    setattr(BriefViewSet, _step[0], _make_approval_view(*_step))
 
 
 # --- scope changes ---------------------------------------------------------------------

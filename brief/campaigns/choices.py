@@ -238,6 +238,18 @@ ACTIONS: dict[str, ActionSpec] = {
                 "brief.calls.actions.freeze_typification",
             ),
         ),
+        # Exit refused (README "The brief workflow"): back to the provider, with the base
+        # loaded, to fix what the reasons say and request the exit again.
+        ActionSpec(
+            "refuse_exit",
+            _("Rechazar salida"),
+            frozenset({Status.AWAITING_EXIT_APPROVAL}),
+            Status.BASE_LOADED,
+            frozenset({Role.ANALISTA_OCM, Role.SOLICITANTE, Role.JEFE}),
+            "brief.exit_refused",
+            "BRIEF_EXIT_REFUSED",
+            reasons=True,
+        ),
         ActionSpec(
             "deliver_results",
             _("Entregar resultados"),
@@ -361,6 +373,13 @@ class ApprovalSpec:
     audit: str
     kind: str  # the attachment kind that stands for it
     what: StrOrPromise  # "dar {what}", "ya tiene {what}" in refusals
+    refused_audit: str = ""
+    requested_audit: str = ""
+
+    @property
+    def refused(self) -> str:
+        """The prefix of the brief's ``<refused>_by``, ``_at`` and ``<which>_refusal`` fields."""
+        return f"{self.which}_refused"
 
 
 APPROVALS: dict[str, ApprovalSpec] = {
@@ -374,6 +393,8 @@ APPROVALS: dict[str, ApprovalSpec] = {
             "BRIEF_BOSS_APPROVED",
             AttachmentKind.BOSS_APPROVAL,
             _("el aval del jefe inmediato"),
+            "BRIEF_BOSS_APPROVAL_REFUSED",
+            "BRIEF_BOSS_APPROVAL_REQUESTED",
         ),
         ApprovalSpec(
             "comms",
@@ -383,6 +404,8 @@ APPROVALS: dict[str, ApprovalSpec] = {
             "BRIEF_COMMS_APPROVED",
             AttachmentKind.COMMS_APPROVAL,
             _("el aval de comunicaciones"),
+            "BRIEF_COMMS_APPROVAL_REFUSED",
+            "BRIEF_COMMS_APPROVAL_REQUESTED",
         ),
         ApprovalSpec(
             "leader",
@@ -392,11 +415,23 @@ APPROVALS: dict[str, ApprovalSpec] = {
             "BRIEF_LEADER_AUTHORIZED",
             AttachmentKind.LEADER_AUTHORIZATION,
             _("la autorización del líder de proceso"),
+            "BRIEF_LEADER_AUTHORIZATION_REFUSED",
+            "BRIEF_LEADER_AUTHORIZATION_REQUESTED",
         ),
     ]
 }
-# States in which in-app approvals are still accepted.
+# States in which in-app approvals are still accepted (given, refused or asked for).
 APPROVABLE = EDITABLE | {Status.SUBMITTED, Status.IN_REVIEW}
+# The area asks for an approval again at most once a minute (each ask notifies the approvers).
+APPROVAL_REQUEST_INTERVAL_SECONDS = 60
+
+
+class ApprovalDecision(models.TextChoices):
+    """What happened to an in-app approval (``ApprovalEvent``, the Historial tab)."""
+
+    REQUESTED = "requested", _("Aval solicitado")
+    GIVEN = "given", _("Aval dado")
+    REFUSED = "refused", _("Aval rechazado")
 
 
 # --- scope changes after forwarding ("el alcance puede ajustarse") ----------------------
@@ -458,3 +493,4 @@ class NoticeKind(models.TextChoices):
     SLA_DUE_SOON = "sla_due_soon", _("ANS por vencer")
     SLA_BREACHED = "sla_breached", _("ANS vencido")
     REPORT = "report", _("Informe")
+    APPROVAL = "approval", _("Aval")

@@ -242,7 +242,7 @@ class ReplaceForm(forms.Form):
 class ActionForm(forms.Form):
     """The note of a workflow action, plus the return checklist or the forward provider."""
 
-    note = forms.CharField(label=_("Nota"), required=False, widget=_textarea(2))
+    note = forms.CharField(label=_("Comentario"), required=False, widget=_textarea(2))
 
     def __init__(self, action: str, *args: Any, **kwargs: Any):
         kwargs.setdefault("auto_id", f"id_{action}_%s")
@@ -281,6 +281,12 @@ class ActionForm(forms.Form):
             self.fields["note"].label = gettext("Nota de aceptación")
         elif action == "cancel":
             self.fields["note"].label = gettext("Motivo de la cancelación")
+        elif action == "refuse_exit":
+            self.fields["note"].label = gettext("Motivos del rechazo de la salida")
+            self.fields["note"].help_text = gettext(
+                "Obligatorio: explique qué debe corregir el proveedor antes de pedir la salida "
+                "de nuevo."
+            )
 
     def checklist_fields(self):
         return [self[f"check_{value}"] for value in ChecklistItem.values if self.action == "return"]
@@ -373,6 +379,32 @@ class ChangeRequestForm(forms.Form):
             for name in self.FIELDS
             if self.cleaned_data.get(name) not in (None, "", [])
         }
+
+
+class ApprovalNoteForm(forms.Form):
+    """The optional comment of giving or asking for an in-app approval."""
+
+    note = forms.CharField(label=_("Comentario"), required=False, widget=_textarea(2))
+
+    def __init__(self, which: str, *args: Any, step: str = "give", **kwargs: Any):
+        kwargs.setdefault("auto_id", f"id_{step}_{which}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ApprovalRefusalForm(forms.Form):
+    """The reason of refusing an in-app approval (required)."""
+
+    reason = forms.CharField(
+        label=_("Motivo del rechazo"),
+        widget=_textarea(2),
+        max_length=2000,
+        help_text=_("Obligatorio: explique qué debe corregir el área antes de pedirlo de nuevo."),
+        error_messages={"required": _("Escriba el motivo del rechazo del aval.")},
+    )
+
+    def __init__(self, which: str, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", f"id_refuse_{which}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class DecisionForm(forms.Form):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from brief.accounts.models import Area, Provider
 
 from .choices import (
+    ApprovalDecision,
     AttachmentKind,
     CampaignClass,
     ChangeState,
@@ -126,6 +127,27 @@ class Brief(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     leader_authorized_at = models.DateTimeField(null=True, blank=True)
+    # An approval refused (who, when, why) until the area asks for it again or it is given;
+    # ``<which>_requested_at`` is the area's last ask (one a minute). The history of every
+    # ask, approval and refusal is in ``ApprovalEvent``.
+    boss_refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    boss_refused_at = models.DateTimeField(null=True, blank=True)
+    boss_refusal = models.TextField(blank=True)
+    boss_requested_at = models.DateTimeField(null=True, blank=True)
+    comms_refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comms_refused_at = models.DateTimeField(null=True, blank=True)
+    comms_refusal = models.TextField(blank=True)
+    comms_requested_at = models.DateTimeField(null=True, blank=True)
+    leader_refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    leader_refused_at = models.DateTimeField(null=True, blank=True)
+    leader_refusal = models.TextField(blank=True)
+    leader_requested_at = models.DateTimeField(null=True, blank=True)
 
     submitted_at = models.DateTimeField(_("radicado"), null=True, blank=True)
     last_transition_at = models.DateTimeField(null=True, blank=True)
@@ -220,6 +242,27 @@ class BriefTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief.code}: {self.from_status} → {self.to_status}"
+
+
+class ApprovalEvent(models.Model):
+    """One step of an in-app approval: the area asked for it, the approver gave it (with an
+    optional comment) or refused it (with the reason). The Historial tab shows them beside
+    the transitions; the brief's fields say where each approval stands now."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="approval_events")
+    which = models.CharField(max_length=10)  # a key of ``choices.APPROVALS``
+    decision = models.CharField(max_length=10, choices=ApprovalDecision.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("evento de aval")
+        verbose_name_plural = _("eventos de avales")
+
+    def __str__(self) -> str:
+        return f"{self.brief.code}: {self.which} {self.decision}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

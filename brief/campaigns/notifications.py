@@ -20,7 +20,7 @@ from brief.accounts.models import User
 from brief.core import calendar
 from brief.core.choices import ClockState, Responsible
 from brief.core.models import SLAClock
-from brief.core.roles import Role
+from brief.core.roles import AREA_ROLES, Role
 
 from .choices import ACTIONS, NoticeKind, Status
 from .models import Brief, Notification
@@ -43,11 +43,25 @@ NEXT_ACTORS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Action → who acts next, where it is not the target state's (a refused exit goes back to
+# the provider, who fixes and requests it again).
+NEXT_ACTORS_BY_ACTION: dict[str, tuple[str, ...]] = {"refuse_exit": ("provider", "ocm", "area")}
+
+
 def people(brief, who: Iterable[str]) -> list[User]:
-    """Active users with an e-mail among ``who`` ("ocm", "area", "provider") of ``brief``."""
+    """Active users with an e-mail among ``who`` of ``brief``: "ocm", "area", "provider",
+    "requester" (the brief's requester) or "role:<role>" (the users of that role: of the
+    brief's area for an area role, all of them otherwise)."""
     condition = Q(pk__in=[])
     for party in who:
-        if party == "ocm":
+        role = party.removeprefix("role:") if party.startswith("role:") else None
+        if role in AREA_ROLES:
+            condition |= Q(groups__name=role, area=brief.area_id)
+        elif role:
+            condition |= Q(groups__name=role)
+        elif party == "requester":
+            condition |= Q(pk=brief.requester_id)
+        elif party == "ocm":
             condition |= Q(groups__name=Role.ANALISTA_OCM)
         elif party == "area":
             condition |= Q(groups__name__in=[Role.SOLICITANTE, Role.JEFE], area=brief.area_id)
@@ -129,7 +143,8 @@ def send_transition_email(transition) -> int:
         lines.append(gettext("Motivos: %(note)s") % {"note": transition.note})
     elif transition.note:
         lines.append(gettext("Nota: %(note)s") % {"note": transition.note})
-    users = [u for u in recipients(brief, transition.to_status) if u.pk != transition.actor_id]
+    who = NEXT_ACTORS_BY_ACTION.get(transition.action) or NEXT_ACTORS.get(transition.to_status, ())
+    users = [u for u in people(brief, who) if u.pk != transition.actor_id]
     return send_notice(
         users, brief=brief, subject=str(Status(transition.to_status).label), lines=lines
     )

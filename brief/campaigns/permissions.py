@@ -353,6 +353,52 @@ def may_approve(user, brief: Brief, which: str) -> bool:
     return which in APPROVALS and _passes(require_approval, user, brief, which)
 
 
+def approval_refused(brief: Brief, spec: ApprovalSpec) -> bool:
+    """The approval was refused and the area has not asked for it again."""
+    return bool(getattr(brief, f"{spec.refused}_at"))
+
+
+def require_refuse_approval(user, brief: Brief, which: str) -> ApprovalSpec:
+    """The role that gives an approval may refuse it instead, with a reason, when it could give
+    it (see :func:`require_approval`) and has not refused it already since the area's last ask."""
+    spec = require_approval(user, brief, which)
+    if approval_refused(brief, spec):
+        raise Conflict(
+            gettext("%(what)s ya fue rechazado; espere a que el área lo pida de nuevo.")
+            % {"what": str(spec.label)},
+            code="already_refused",
+        )
+    return spec
+
+
+def may_refuse_approval(user, brief: Brief, which: str) -> bool:
+    return which in APPROVALS and _passes(require_refuse_approval, user, brief, which)
+
+
+def require_request_approval(user, brief: Brief, which: str) -> ApprovalSpec:
+    """The requesting area asks for an approval its brief still needs, while approvals are
+    accepted (the rate limit is the action's: it claims the ask)."""
+    spec = APPROVALS[which]
+    require_actor(user, brief, AREA_ROLES, gettext("pedir %(what)s") % {"what": spec.what})
+    if getattr(brief, f"{spec.field}_by_id"):
+        raise Conflict(gettext("El brief ya tiene %(what)s.") % {"what": spec.what})
+    if brief.status not in APPROVABLE:
+        raise Conflict(
+            gettext("El brief está «%(status)s»: no admite avales.")
+            % {"status": brief.get_status_display()}
+        )
+    if not approval_applies(brief, spec):
+        raise Conflict(
+            gettext("Este brief no requiere %(what)s.") % {"what": spec.what},
+            code="not_required",
+        )
+    return spec
+
+
+def may_request_approval(user, brief: Brief, which: str) -> bool:
+    return which in APPROVALS and _passes(require_request_approval, user, brief, which)
+
+
 def approval_applies(brief: Brief, spec: ApprovalSpec) -> bool:
     """The leader's authorization is asked only of exceptional classes (or once given)."""
     return (
@@ -363,11 +409,23 @@ def approval_applies(brief: Brief, spec: ApprovalSpec) -> bool:
 
 
 def approvals_to_give(user, brief: Brief) -> list[ApprovalSpec]:
-    """The approvals that ``brief`` still needs and ``user`` may give now."""
+    """The approvals that ``brief`` still needs and ``user`` may give now (a refused one waits
+    for the area to ask again: it is not the approver's task meanwhile)."""
     return [
         spec
         for spec in APPROVALS.values()
-        if approval_applies(brief, spec) and may_approve(user, brief, spec.which)
+        if approval_applies(brief, spec)
+        and not approval_refused(brief, spec)
+        and may_approve(user, brief, spec.which)
+    ]
+
+
+def refused_approvals(brief: Brief) -> list[ApprovalSpec]:
+    """The approvals of ``brief`` refused and not asked for again (the banner, the to-do)."""
+    return [
+        spec
+        for spec in APPROVALS.values()
+        if approval_refused(brief, spec) and not getattr(brief, f"{spec.field}_by_id")
     ]
 
 

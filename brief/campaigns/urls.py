@@ -42,6 +42,14 @@ urlpatterns = [
     ),
     path("briefs/<str:code>/f559/<int:number>.pdf", views.f559_pdf, name="f559_pdf"),
     path("briefs/<str:code>/aval/<str:which>/", views.approve, name="approve"),
+    path(
+        "briefs/<str:code>/aval/<str:which>/rechazar/",
+        views.approval_refuse,
+        name="approval_refuse",
+    ),
+    path(
+        "briefs/<str:code>/aval/<str:which>/pedir/", views.approval_request, name="approval_request"
+    ),
     path("briefs/<str:code>/accion/<str:action>/", views.run_action, name="action"),
     path("briefs/<str:code>/preguntas/", views.question_ask, name="question_ask"),
     path(

@@ -39,6 +39,7 @@ from .choices import (
     ACTIONS,
     APPROVALS,
     TERMINAL,
+    ApprovalDecision,
     AttachmentKind,
     CampaignClass,
     Channel,
@@ -52,6 +53,8 @@ from .forms import (
     SECTIONS,
     ActionForm,
     AnswerForm,
+    ApprovalNoteForm,
+    ApprovalRefusalForm,
     AttachmentForm,
     BriefForm,
     ChangeRequestForm,
@@ -85,7 +88,7 @@ STATUS_CSS: dict[str, str] = {
     Status.AWAITING_EXIT_APPROVAL: "warn",
 }
 # Actions shown folded (they need a deliberate second step).
-FOLDED_ACTIONS = frozenset({"return", "return_results", "reject_results", "cancel"})
+FOLDED_ACTIONS = frozenset({"return", "return_results", "reject_results", "refuse_exit", "cancel"})
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -203,20 +206,45 @@ def _clock_rows(subject, now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def _approvals(user, brief: Brief, attachments: list[Attachment]) -> list[dict[str, Any]]:
+def _approvals(
+    user, brief: Brief, attachments: list[Attachment], bound: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The approvals panel: where each approval stands (given, as a file, refused with its
+    reason, pending) and the forms the user may use now: give (with a comment), refuse (with
+    the reason), ask for it."""
     files = {a.kind for a in attachments}
-    return [
-        {
-            "which": spec.which,
-            "label": spec.label,
-            "by": getattr(brief, f"{spec.field}_by"),
-            "at": getattr(brief, f"{spec.field}_at"),
-            "file": spec.kind in files,
-            "can": permissions.may_approve(user, brief, spec.which),
-        }
-        for spec in APPROVALS.values()
-        if permissions.approval_applies(brief, spec)
-    ]
+    rows = []
+    for spec in APPROVALS.values():
+        if not permissions.approval_applies(brief, spec):
+            continue
+        can = permissions.may_approve(user, brief, spec.which)
+        can_refuse = permissions.may_refuse_approval(user, brief, spec.which)
+        can_request = permissions.may_request_approval(user, brief, spec.which)
+        rows.append(
+            {
+                "which": spec.which,
+                "label": spec.label,
+                "by": getattr(brief, f"{spec.field}_by"),
+                "at": getattr(brief, f"{spec.field}_at"),
+                "file": spec.kind in files,
+                "refused_by": getattr(brief, f"{spec.refused}_by"),
+                "refused_at": getattr(brief, f"{spec.refused}_at"),
+                "refusal": getattr(brief, f"{spec.which}_refusal"),
+                "requested_at": getattr(brief, f"{spec.which}_requested_at"),
+                "can": can,
+                "give_form": bound.get(f"give_{spec.which}") or ApprovalNoteForm(spec.which)
+                if can
+                else None,
+                "refuse_form": bound.get(f"refuse_{spec.which}") or ApprovalRefusalForm(spec.which)
+                if can_refuse
+                else None,
+                "request_form": bound.get(f"request_{spec.which}")
+                or ApprovalNoteForm(spec.which, step="request")
+                if can_request
+                else None,
+            }
+        )
+    return rows
 
 
 def _provider_name(brief: Brief, code: str | None) -> str | None:
@@ -225,8 +253,23 @@ def _provider_name(brief: Brief, code: str | None) -> str | None:
     return code
 
 
+def _approval_timeline(brief: Brief) -> list[dict[str, Any]]:
+    """The asks, approvals and refusals of in-app approvals, as timeline events."""
+    return [
+        {
+            "approval": event,
+            "at": event.at,
+            "label": ApprovalDecision(event.decision).label,
+            "what": APPROVALS[event.which].label if event.which in APPROVALS else event.which,
+            "refused": event.decision == ApprovalDecision.REFUSED,
+        }
+        for event in brief.approval_events.select_related("actor")
+    ]
+
+
 def _timeline(brief: Brief, clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    events = []
+    """The brief's transitions and its approvals' events, oldest first."""
+    events: list[dict[str, Any]] = []
     for t in brief.transitions.select_related("actor"):
         failed = [
             str(ChecklistItem(item).label)
@@ -244,9 +287,10 @@ def _timeline(brief: Brief, clocks: list[dict[str, Any]]) -> list[dict[str, Any]
                 "provider": _provider_name(brief, (t.details or {}).get("provider")),
                 "stopped": [c for c in clocks if c["clock"].stopped_at == t.at],
                 "started": [c for c in clocks if c["clock"].started_at == t.at],
+                "at": t.at,
             }
         )
-    return events
+    return sorted(events + _approval_timeline(brief), key=lambda e: e["at"])
 
 
 def _version_changes(brief: Brief) -> list[dict[str, Any]]:
@@ -374,6 +418,7 @@ def _header_context(request, brief: Brief, bound: dict[str, Any]) -> dict[str, A
         "next_steps": workspace.next_steps(brief),
         "closing": workspace.closing_text(brief),
         "comeback": workspace.last_comeback(brief),
+        "refused": workspace.refused_approvals(brief),
         "countdown": _countdown(brief, now),
         "now": now,
         "action_forms": action_forms,
@@ -381,7 +426,7 @@ def _header_context(request, brief: Brief, bound: dict[str, Any]) -> dict[str, A
         if "submit" in names
         else [],
         "exit_summary": _exit_summary(brief) if "approve_exit" in names else None,
-        "approvals": _approvals(user, brief, attachments),
+        "approvals": _approvals(user, brief, attachments, bound),
     }
 
 
@@ -793,20 +838,72 @@ def run_action(request, code: str, action: str):
     return _to_detail(brief)
 
 
-@login_required
-@require_POST
-def approve(request, code: str, which: str):
-    """Give an in-app approval: boss (jefe), comms (comunicaciones) or leader."""
+def _approval_step(request, code: str, which: str, key: str, form, run, success: str):
+    """One step of an in-app approval from the approvals panel: the form, the action, back
+    to the brief with a message; a refusal shows the page again with the form's errors."""
     if which not in APPROVALS:
         raise Http404(_("Aval desconocido."))
     brief = _get_brief(request, code)
+    if not form.is_valid():
+        messages.error(request, _("Revise los datos del aval."))
+        return _render_detail(request, brief, status=400, bound={key: form})
     try:
-        actions.give_approval(brief, which, actor=request.user, request=request)
+        run(brief, which, actor=request.user, request=request, **form.cleaned_data)
     except Refusal as exc:
         _report(request, exc)
-        return _to_detail(brief, "avales")
-    messages.success(request, _("%(approval)s registrado.") % {"approval": APPROVALS[which].label})
+        add_domain_errors(form, exc, fields_only=True)
+        return _render_detail(request, brief, status=exc.status_code, bound={key: form})
+    messages.success(request, success % {"approval": APPROVALS[which].label})
     return _to_detail(brief, "avales")
+
+
+@login_required
+@require_POST
+def approve(request, code: str, which: str):
+    """Give an in-app approval: boss (jefe), comms (comunicaciones) or leader, with an
+    optional comment."""
+    form = ApprovalNoteForm(which, request.POST)
+    return _approval_step(
+        request,
+        code,
+        which,
+        f"give_{which}",
+        form,
+        actions.give_approval,
+        _("%(approval)s registrado."),
+    )
+
+
+@login_required
+@require_POST
+def approval_refuse(request, code: str, which: str):
+    """Refuse an in-app approval with the reason (the requester is told)."""
+    form = ApprovalRefusalForm(which, request.POST)
+    return _approval_step(
+        request,
+        code,
+        which,
+        f"refuse_{which}",
+        form,
+        actions.refuse_approval,
+        _("%(approval)s rechazado: se avisó al solicitante."),
+    )
+
+
+@login_required
+@require_POST
+def approval_request(request, code: str, which: str):
+    """The area asks for an in-app approval (the approvers are told); once a minute."""
+    form = ApprovalNoteForm(which, request.POST, step="request")
+    return _approval_step(
+        request,
+        code,
+        which,
+        f"request_{which}",
+        form,
+        actions.request_approval,
+        _("%(approval)s solicitado: se avisó a quien debe darlo."),
+    )
 
 
 @login_required

@@ -27,6 +27,7 @@ from .choices import (
     MAIN_LINE,
     TERMINAL,
     ActionSpec,
+    ApprovalSpec,
     ChecklistItem,
     Status,
 )
@@ -147,8 +148,13 @@ def next_steps(brief: Brief) -> list[NextStep]:
                 continue
             if brief.attachments.filter(kind=approval.kind, is_current=True).exists():
                 continue
-            roles = frozenset({approval.role})
-            what = _("dar %(what)s") % {"what": approval.what}
+            if permissions.approval_refused(brief, approval):
+                # Refused: the area fixes what the reason says and asks again.
+                roles: frozenset[str] = frozenset(AREA_ROLES)
+                what = _("corregir y pedir de nuevo %(what)s") % {"what": approval.what}
+            else:
+                roles = frozenset({approval.role})
+                what = _("dar %(what)s") % {"what": approval.what}
             out.append(NextStep(_who(brief, roles), what, roles))
     return out
 
@@ -186,6 +192,29 @@ def last_comeback(brief: Brief) -> Comeback | None:
         if item in ChecklistItem.values
     ]
     return Comeback(last, ACTIONS[last.action].label, failed)
+
+
+@dataclass(frozen=True)
+class RefusedApproval:
+    """An in-app approval refused and not asked for again: who, when, why."""
+
+    spec: ApprovalSpec
+    by: Any
+    at: dt.datetime
+    reason: str
+
+
+def refused_approvals(brief: Brief) -> list[RefusedApproval]:
+    """The banner's refused approvals (``permissions.refused_approvals``) with their record."""
+    return [
+        RefusedApproval(
+            spec,
+            getattr(brief, f"{spec.refused}_by"),
+            getattr(brief, f"{spec.refused}_at"),
+            getattr(brief, f"{spec.which}_refusal"),
+        )
+        for spec in permissions.refused_approvals(brief)
+    ]
 
 
 # --- tabs --------------------------------------------------------------------------------
@@ -281,6 +310,21 @@ def todo_for(user, briefs, now: dt.datetime) -> list[Todo]:
                     risk,
                 )
             )
+        for approval in permissions.refused_approvals(brief):
+            if permissions.may_request_approval(user, brief, approval.which):
+                items.append(
+                    Todo(
+                        brief,
+                        _("Corregir y pedir de nuevo %(what)s (rechazado: %(reason)s)")
+                        % {
+                            "what": approval.what,
+                            "reason": getattr(brief, f"{approval.which}_refusal"),
+                        },
+                        brief_url(brief.code, "avales"),
+                        due,
+                        risk,
+                    )
+                )
         for approval in permissions.approvals_to_give(user, brief):
             items.append(
                 Todo(

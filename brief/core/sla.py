@@ -300,6 +300,9 @@ def record_window(
 # OCM reviewed delivered results: emitted before ``brief.results_sent`` and
 # ``brief.results_returned`` (the rule it stops used to stop on ``brief.results_sent``).
 RESULTS_REVIEWED = "brief.results_reviewed"
+# ICETEX decided on the exit to campaign: emitted before ``brief.exit_approved`` and
+# ``brief.exit_refused`` (the approval clock used to stop on ``brief.exit_approved`` only).
+EXIT_DECIDED = "brief.exit_decided"
 # The execution's daily report (README "Daily and fortnightly reports").
 DAILY_REPORT_RULE = "reporte-diario-ejecucion"
 
@@ -345,7 +348,7 @@ DEFAULT_RULES: list[dict] = [
         "code": "aprobacion-salida",
         "name": "Aprobación de salida (ICETEX)",
         "start_event": "brief.exit_requested",
-        "stop_event": "brief.exit_approved",
+        "stop_event": EXIT_DECIDED,
         "duration": 1,
         "responsible": Responsible.ICETEX,
     },

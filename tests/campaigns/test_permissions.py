@@ -166,13 +166,13 @@ AREA_ACTS = {
     Status.RETURNED: {"submit", "cancel"},
     Status.SUBMITTED: {"cancel"},
     Status.IN_REVIEW: {"cancel"},
-    Status.AWAITING_EXIT_APPROVAL: {"approve_exit"},
+    Status.AWAITING_EXIT_APPROVAL: {"approve_exit", "refuse_exit"},
     Status.RESULTS_SENT: {"accept", "reject_results"},
 }
 OCM_ACTS = {
     Status.SUBMITTED: {"start_review"},
     Status.IN_REVIEW: {"return", "forward"},
-    Status.AWAITING_EXIT_APPROVAL: {"approve_exit"},
+    Status.AWAITING_EXIT_APPROVAL: {"approve_exit", "refuse_exit"},
     Status.RESULTS_REVIEW: {"send_results", "return_results"},
 }
 PROVIDER_ACTS = {

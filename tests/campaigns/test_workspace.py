@@ -58,7 +58,8 @@ NEXT = {
     Status.FORWARDED: "Le toca a: Proveedor Contact Center BPO — recibir",
     Status.RECEIVED: "Le toca a: Proveedor Contact Center BPO — registrar cargue de base",
     Status.AWAITING_EXIT_APPROVAL: (
-        f"Le toca a: Analista OCM o Solicitante o Jefe inmediato de {AREA} — aprobar salida"
+        f"Le toca a: Analista OCM o Solicitante o Jefe inmediato de {AREA} — aprobar salida o "
+        "rechazar salida"
     ),
     Status.EXECUTING: "Le toca a: Proveedor Contact Center BPO — entregar resultados",
     Status.RESULTS_REVIEW: (

@@ -85,6 +85,12 @@ def _campaign_specs() -> set[str]:
     return {s.audit for s in ACTIONS.values()} | {s.audit for s in APPROVALS.values()}
 
 
+def _approval_specs(attribute: str) -> set[str]:
+    from brief.campaigns.choices import APPROVALS
+
+    return {getattr(s, attribute) for s in APPROVALS.values()}
+
+
 # (file, argument as written) -> the codes it can carry.
 DYNAMIC: dict[tuple[str, str], Callable[[], set[str]]] = {
     ("contacts/actions.py", "what"): lambda: (
@@ -105,6 +111,8 @@ DYNAMIC: dict[tuple[str, str], Callable[[], set[str]]] = {
         "reports/monthly.py", "SENT_EVENT"
     ),
     ("campaigns/actions.py", "spec.audit"): _campaign_specs,
+    ("campaigns/actions.py", "spec.refused_audit"): lambda: _approval_specs("refused_audit"),
+    ("campaigns/actions.py", "spec.requested_audit"): lambda: _approval_specs("requested_audit"),
 }
 
 
@@ -152,6 +160,8 @@ def test_the_collector_finds_literal_and_dynamic_codes():
     # literals, both branches of a choice, and each kind of variable
     assert {"BRIEF_CREATED", "BASE_IMPORT_CANCELLED", "BASE_IMPORT_FAILED"} <= codes
     assert {"BRIEF_FORWARDED", "BRIEF_BOSS_APPROVED", "SWEEP_PAUSED_BY_PROVIDER"} <= codes
+    assert {"BRIEF_EXIT_REFUSED", "BRIEF_COMMS_APPROVAL_REFUSED"} <= codes
+    assert "BRIEF_LEADER_AUTHORIZATION_REQUESTED" in codes
     assert {"MANAGED_BASE_DOWNLOADED", "RECOMMENDATION_CLOSED", "REPORT_VIEWED"} <= codes
     assert {"MONTHLY_REPORT_SENT", "SLA_REPORT_SENT", "AUDIT_EXPORTED"} <= codes
     assert len(codes) > 100
