@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
@@ -656,7 +658,7 @@ for _name in ACTIONS:
 
 
 # The steps of an in-app approval: (view name, URL suffix, action, body, summary).
-APPROVAL_STEPS = [
+APPROVAL_STEPS: list[tuple[str, str, Callable[..., Brief], type[serializers.Serializer], str]] = [
     (
         "approve",
         "",
