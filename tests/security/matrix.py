@@ -282,6 +282,14 @@ PAGES.update(
         "campaigns:approve": Page(
             kwargs=lambda w: brief_and(which=lambda w: "leader")(w), post=_s("lider")
         ),
+        "campaigns:approval_refuse": Page(
+            kwargs=lambda w: brief_and(which=lambda w: "leader")(w),
+            post=_s("lider"),
+            data=lambda w: {"reason": "x"},
+        ),
+        "campaigns:approval_request": Page(
+            kwargs=lambda w: brief_and(which=lambda w: "leader")(w), post=AREA
+        ),
         "campaigns:attachment_download": Page(
             kwargs=lambda w: brief_and(pk=lambda w: w.attachment.pk)(w), get=SEE
         ),
@@ -668,6 +676,10 @@ API.update(
         ),
         "DELETE /api/v1/briefs/{code}/advisors/{username}/": Op(_s("proveedor")),
         "POST /api/v1/briefs/{code}/approvals/{which}/": Op(_s("lider"), data=lambda w: {}),
+        "POST /api/v1/briefs/{code}/approvals/{which}/refuse/": Op(
+            _s("lider"), data=lambda w: {"reason": "x"}
+        ),
+        "POST /api/v1/briefs/{code}/approvals/{which}/request/": Op(AREA, data=lambda w: {}),
         "POST /api/v1/briefs/{code}/approve_exit/": Op(
             _s("solicitante", "jefe", "analista"), data=lambda w: {}
         ),
@@ -729,6 +741,9 @@ API.update(
             _s("solicitante", "jefe", "analista"), data=lambda w: {"answer": "El 30."}
         ),
         "POST /api/v1/briefs/{code}/receive/": Op(_s("proveedor"), data=lambda w: {}),
+        "POST /api/v1/briefs/{code}/refuse_exit/": Op(
+            _s("solicitante", "jefe", "analista"), data=lambda w: {"note": "x"}
+        ),
         "POST /api/v1/briefs/{code}/reject_results/": Op(
             _s("solicitante", "jefe"), data=lambda w: {"note": "x"}
         ),
