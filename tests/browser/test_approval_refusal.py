@@ -12,6 +12,7 @@ from brief.campaigns.models import Brief
 from tests.helpers import brief_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SCREENSHOT = "/tmp/brief_refused_approval.png"
 
 
 def test_refused_approval_shows_in_the_banner_and_can_be_asked_again(
@@ -27,7 +28,9 @@ def test_refused_approval_shows_in_the_banner_and_can_be_asked_again(
     refuse = page.get_by_role("form", name="Rechazar aval de comunicaciones")
     refuse.get_by_label("Motivo del rechazo").fill("La pieza no usa el logo vigente.")
     refuse.get_by_role("button", name="Rechazar aval").click()
-    expect(page.get_by_text("Aval de comunicaciones rechazado: se avisó al solicitante.")).to_be_visible()
+    expect(
+        page.get_by_text("Aval de comunicaciones rechazado: se avisó al solicitante.")
+    ).to_be_visible()
     # then the requester sees the banner with who and why
     page.context.clear_cookies()
     login("solicitante")
@@ -38,6 +41,7 @@ def test_refused_approval_shows_in_the_banner_and_can_be_asked_again(
     expect(page.locator("#siguiente")).to_contain_text(
         "corregir y pedir de nuevo el aval de comunicaciones"
     )
+    page.screenshot(path=SCREENSHOT, full_page=True)
     # and asks again: the banner goes away
     ask = page.get_by_role("form", name="Pedir aval de comunicaciones")
     ask.get_by_label("Comentario para quien da el aval").fill("Ya cambiamos el logo.")
