@@ -30,6 +30,8 @@ GARBAGE = [
         "format": "zzz",
         "value": "",
         "decision": "maybe",
+        "reason": ["a", "b"],
+        "note": {"a": 1},
     },
 ]
 MISSING = 999_999
@@ -86,6 +88,9 @@ def _api_paths(w) -> list[str]:
         _probe("api:brief-answer", code=code, qid=w["question"].pk),
         _probe("api:brief-answer", code=code, qid=MISSING),
         _probe("api:brief-approve", code=code, which="boss"),
+        _probe("api:brief-refuse-approval", code=code, which="comms"),
+        _probe("api:brief-request-approval", code=code, which="boss"),
+        _probe("api:brief-action-refuse_exit", code=code),
         _probe("api:brief-timeline", code=code),
         _probe("api:brief_sweeps", code=code),
         _probe("api:brief_report", "format=zzz", code=code),
@@ -142,6 +147,8 @@ def _pages(w) -> list[str]:
         _probe("campaigns:f559_pdf", code=code, number=w["version"].number),
         _probe("campaigns:f559_pdf", code=code, number=9),
         _probe("campaigns:approve", code=code, which="nadie"),
+        _probe("campaigns:approval_refuse", code=code, which="comms"),
+        _probe("campaigns:approval_request", code=code, which="boss"),
         _probe("campaigns:action", code=code, action="zzz"),
         _probe("campaigns:question_ask", code=code),
         _probe("campaigns:question_answer", code=code, pk=w["question"].pk),
