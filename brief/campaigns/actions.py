@@ -564,6 +564,19 @@ def _has(brief: Brief, kind: str) -> bool:
     return brief.attachments.filter(kind=kind, is_current=True).exists()
 
 
+def _with_refusal(brief: Brief, which: str, message: str) -> str:
+    """A missing approval's message, with the reason when it was refused."""
+    reason = getattr(brief, f"{which}_refusal")
+    if not getattr(brief, f"{which}_refused_at") or not reason:
+        return message
+    return gettext(
+        "%(message)s Motivo del rechazo: «%(reason)s». Corrija y use «Pedir aval de nuevo»."
+    ) % {
+        "message": message,
+        "reason": reason,
+    }
+
+
 def abroad_problem(includes_abroad: bool, channels) -> str | None:
     """Beneficiaries abroad are contacted by WhatsApp and e-mail only (DESIGN §3): a brief that
     includes them must offer one of those channels. The Spanish reason, or ``None``."""
@@ -626,17 +639,29 @@ def submission_problems(brief: Brief, *, today: dt.date) -> list[dict]:
             "attachments",
         )
     if not brief.comms_approved_by_id and not _has(brief, AttachmentKind.COMMS_APPROVAL):
-        add("missing_comms_approval", gettext("Falta el aval de comunicaciones."), "attachments")
+        add(
+            "missing_comms_approval",
+            _with_refusal(brief, "comms", gettext("Falta el aval de comunicaciones.")),
+            "attachments",
+        )
     if not brief.boss_approved_by_id and not _has(brief, AttachmentKind.BOSS_APPROVAL):
-        add("missing_boss_approval", gettext("Falta el aval del jefe inmediato."), "attachments")
+        add(
+            "missing_boss_approval",
+            _with_refusal(brief, "boss", gettext("Falta el aval del jefe inmediato.")),
+            "attachments",
+        )
     if brief.campaign_class in EXCEPTIONAL_CLASSES and not (
         brief.leader_authorized_by_id or _has(brief, AttachmentKind.LEADER_AUTHORIZATION)
     ):
         add(
             "missing_leader_authorization",
-            gettext(
-                "Las campañas comerciales y de comunidad requieren la autorización del líder de "
-                "proceso."
+            _with_refusal(
+                brief,
+                "leader",
+                gettext(
+                    "Las campañas comerciales y de comunidad requieren la autorización del líder "
+                    "de proceso."
+                ),
             ),
             "attachments",
         )

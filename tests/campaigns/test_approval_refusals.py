@@ -58,6 +58,11 @@ def test_refusing_an_approval_records_audits_and_tells_the_requester(
     # the banner and the next step say it
     [refused] = workspace.refused_approvals(brief)
     assert (refused.by, refused.reason) == (comunicaciones, "La pieza no usa el logo vigente.")
+    problems = actions.submission_problems(brief, today=timezone.localdate())
+    assert {p["code"]: p["message"] for p in problems}["missing_comms_approval"] == (
+        "Falta el aval de comunicaciones. Motivo del rechazo: «La pieza no usa el logo vigente.». "
+        "Corrija y use «Pedir aval de nuevo»."
+    )
     sentences = [str(s) for s in workspace.next_steps(brief)]
     assert any("corregir y pedir de nuevo el aval de comunicaciones" in s for s in sentences)
 
