@@ -152,7 +152,10 @@ def test_whole_path_draft_to_accepted_in_the_browser(
     expect(page.locator("#motivos-devolucion")).to_have_count(0)
     page.get_by_role("link", name="Historial", exact=True).click()
     expect(page).to_have_url(re.compile(r"\?tab=historial$"))
-    steps = page.locator("#historial ol.timeline > li")
+    approvals = page.locator("#historial ol.timeline > li.approval-given")
+    expect(approvals).to_have_count(2)
+    expect(approvals.first).to_contain_text("Aval dado: Aval del jefe inmediato")
+    steps = page.locator("#historial ol.timeline > li:not(.approval-given)")
     expect(steps).to_have_count(14)
     labels = [text.split(":")[0] for text in steps.all_inner_texts()]
     assert labels == [
