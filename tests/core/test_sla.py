@@ -198,3 +198,9 @@ def test_explain_breach_only_by_ocm_only_on_missed_clocks(rule, subject, make_us
     assert (late.breach_reason, late.breach_reason_by) == ("Caída del operador.", analista)
     assert late.breach_reason_at is not None
     assert AuditEvent.objects.get(type="SLA_BREACH_EXPLAINED").details["rule"] == "test-rule"
+
+
+def test_the_exit_approval_clock_stops_on_either_decision(db):
+    # the migrated rule stops on the event both approve_exit and refuse_exit emit first
+    rule = SLARule.objects.get(code="aprobacion-salida")
+    assert (rule.start_event, rule.stop_event) == ("brief.exit_requested", sla.EXIT_DECIDED)
