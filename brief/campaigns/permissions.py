@@ -339,6 +339,12 @@ def require_approval(user, brief: Brief, which: str) -> ApprovalSpec:
     while the brief is editable, submitted or in review."""
     spec = APPROVALS[which]
     require_actor(user, brief, {spec.role}, gettext("dar %(what)s") % {"what": spec.what})
+    _require_open(brief, spec)
+    return spec
+
+
+def _require_open(brief: Brief, spec: ApprovalSpec) -> None:
+    """The approval is still missing and the brief's state accepts approvals."""
     if getattr(brief, f"{spec.field}_by_id"):
         raise Conflict(gettext("El brief ya tiene %(what)s.") % {"what": spec.what})
     if brief.status not in APPROVABLE:
@@ -346,7 +352,6 @@ def require_approval(user, brief: Brief, which: str) -> ApprovalSpec:
             gettext("El brief está «%(status)s»: no admite avales.")
             % {"status": brief.get_status_display()}
         )
-    return spec
 
 
 def may_approve(user, brief: Brief, which: str) -> bool:
@@ -380,13 +385,7 @@ def require_request_approval(user, brief: Brief, which: str) -> ApprovalSpec:
     accepted (the rate limit is the action's: it claims the ask)."""
     spec = APPROVALS[which]
     require_actor(user, brief, AREA_ROLES, gettext("pedir %(what)s") % {"what": spec.what})
-    if getattr(brief, f"{spec.field}_by_id"):
-        raise Conflict(gettext("El brief ya tiene %(what)s.") % {"what": spec.what})
-    if brief.status not in APPROVABLE:
-        raise Conflict(
-            gettext("El brief está «%(status)s»: no admite avales.")
-            % {"status": brief.get_status_display()}
-        )
+    _require_open(brief, spec)
     if not approval_applies(brief, spec):
         raise Conflict(
             gettext("Este brief no requiere %(what)s.") % {"what": spec.what},
