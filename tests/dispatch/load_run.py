@@ -20,7 +20,6 @@ import os
 import statistics
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
@@ -49,7 +48,7 @@ from brief.dispatch.models import Message, StatusEvent  # noqa: E402
 from brief.dispatch.peers.twilio import sign  # noqa: E402
 from tests.dispatch.fault_sweep import when  # noqa: E402
 from tests.dispatch.pg_sweep import imported_campaign, twilio_account  # noqa: E402
-from tests.dispatch.processes import log_of, spawn, stop_all  # noqa: E402
+from tests.dispatch.processes import log_of, spawn, stop_all, up  # noqa: E402
 
 MESSAGES = int(os.environ.get("LOAD_MESSAGES", "120000"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
@@ -172,14 +171,6 @@ async def callbacks(
             posted += 1
         await asyncio.gather(*tasks)
     return posted
-
-
-def up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 
@@ -40,3 +41,12 @@ def stop_all(procs: list[subprocess.Popen], grace: float = 30) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def up(url: str) -> bool:
+    """Whether ``url`` answers 200 now (a web process whose workers imported the project)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -24,6 +24,7 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from brief.content.models import Template  # noqa: E402
 from brief.core.bench import free_port  # noqa: E402
@@ -32,7 +33,7 @@ from brief.dispatch.models import Message, StatusEvent, Sweep  # noqa: E402
 from brief.dispatch.peers.twilio import TwilioPeer  # noqa: E402
 from tests.dispatch.fault_sweep import when  # noqa: E402
 from tests.dispatch.pg_sweep import imported_campaign, twilio_account  # noqa: E402
-from tests.dispatch.processes import brief_worker, log_of, spawn, stop_all  # noqa: E402
+from tests.dispatch.processes import brief_worker, log_of, spawn, stop_all, up  # noqa: E402
 
 N = int(os.environ.get("SCALE_MESSAGES", "200000"))
 RATE = int(os.environ.get("SCALE_RATE", "400"))
@@ -76,7 +77,8 @@ def main(workdir: str) -> None:
     ]  # fmt: skip
     try:
         assert when(lambda: all("ready." in log_of(workdir, w) for w in WORKERS), 90), "workers"
-        assert when(lambda: "Booting worker" in log_of(workdir, "web"), 60), "web"
+        health = site + reverse("health")
+        assert when(lambda: up(health), 90), log_of(workdir, "web")
         sweep = actions.create_sweep(
             brief,
             actor=operator,
