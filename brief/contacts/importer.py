@@ -13,12 +13,13 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 from django.conf import settings
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -27,6 +28,7 @@ from brief.core.audit import record
 from brief.core.storage import local_copy, storage_error
 from brief.core.tabular import formula_safe
 
+from .bulk import ContactWriter
 from .choices import BaseStatus
 from .cleaning import CleanResult, clean_base
 from .models import Contact, ContactBase
@@ -35,26 +37,20 @@ from .reader import BaseFileError, read_base
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
-# Columns of contacts_contact written by the bulk path, in order.
-COLUMNS = [
-    "base_id", "row", "doc_type", "doc_number", "first_names", "last_names", "full_name",
-    "mobile", "landline", "phones", "email", "emails", "country", "abroad", "city",
-    "department", "custom", *(f"can_{c}" for c in CHANNELS), "observations",
-]  # fmt: skip
 
 
 class ImportCancelled(Exception):
     """The user asked to cancel the import."""
 
 
-def storage_frame(contacts: pl.DataFrame, base_id: int) -> pl.DataFrame:
-    """The cleaned contacts as the table's columns, JSON encoded, no nulls in text columns."""
+def storage_frame(contacts: pl.DataFrame) -> pl.DataFrame:
+    """The cleaned contacts as the table's columns (``bulk.STAGED``), JSON encoded, no nulls
+    in text columns."""
 
     def text(name: str) -> pl.Expr:
         return pl.col(name).fill_null("")
 
     return contacts.select(
-        base_id=pl.lit(base_id, dtype=pl.Int64),
         row=pl.col("row"),
         doc_type=text("doc_type"),
         doc_number=text("doc_number"),
@@ -82,24 +78,16 @@ def storage_frame(contacts: pl.DataFrame, base_id: int) -> pl.DataFrame:
         department=text("department"),
         custom=pl.col("custom").fill_null("{}"),
         **{f"can_{c}": pl.col(f"can_{c}").fill_null(False) for c in CHANNELS},
-        observations=pl.lit(""),
     )
 
 
-def insert_rows(frame: pl.DataFrame) -> None:
-    """Bulk-insert one chunk: COPY on PostgreSQL, executemany elsewhere."""
-    table = Contact._meta.db_table
-    names = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in frame.iter_rows():
-                    copy.write_row(row)
-            return
-        mark = "?" if connection.vendor == "sqlite" else "%s"
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join([mark] * len(COLUMNS))})"
-        # The DB-API cursor itself: Django's wrapper only adds per-row overhead here.
-        cursor.cursor.executemany(sql, frame.iter_rows())
+def write_chunks(writer: ContactWriter, frame: pl.DataFrame, progress: Callable[..., None]) -> None:
+    """Hand the storage frame to ``writer`` in chunks; progress and cancel are seen between
+    them."""
+    total = frame.height
+    for offset in range(0, total, CHUNK_ROWS):
+        progress(gettext("Guardando contactos"), 20 + int(70 * offset / max(total, 1)))
+        writer.add(frame.slice(offset, CHUNK_ROWS))
 
 
 def write_rejects(base: ContactBase, rejects: pl.DataFrame) -> None:
@@ -175,12 +163,11 @@ def run_import(base_id: int, *, path: Path | None = None) -> str:
                 result = clean_file(base, plain, progress)
         else:
             result = clean_file(base, path, progress)
-        frame = storage_frame(result.contacts, base_id)
-        total = frame.height
-        for offset in range(0, total, CHUNK_ROWS):
-            progress(gettext("Guardando contactos"), 20 + int(75 * offset / max(total, 1)))
-            with transaction.atomic():
-                insert_rows(frame.slice(offset, CHUNK_ROWS))
+        with ContactWriter(base_id) as writer:
+            write_chunks(writer, storage_frame(result.contacts), progress)
+            result = replace(result, contacts=result.contacts.clear())  # staged: free it
+            progress(gettext("Guardando contactos"), 90, force=True)
+            writer.finish()
         progress(gettext("Generando el resumen"), 96, force=True)
         write_rejects(base, result.rejects)
         with transaction.atomic():

@@ -36,7 +36,8 @@ def _campaign(n: int) -> tuple[Any, Any]:
 
     from brief.accounts.models import Area, User
     from brief.campaigns.models import Brief
-    from brief.contacts import importer
+    from brief.campaigns.vocabulary import CHANNELS
+    from brief.contacts.bulk import ContactWriter
     from brief.contacts.models import ContactBase
     from brief.core.bench import migrate_fresh
 
@@ -63,7 +64,6 @@ def _campaign(n: int) -> tuple[Any, Any]:
 
     frame = pl.DataFrame(
         {
-            "base_id": pl.repeat(base.pk, n, eager=True, dtype=pl.Int64),
             "row": i + 2,
             "doc_type": same("CC"),
             "doc_number": (i + 10_000_000).cast(pl.String),
@@ -80,12 +80,13 @@ def _campaign(n: int) -> tuple[Any, Any]:
             "city": same("Bogotá"),
             "department": same("Cundinamarca"),
             "custom": same('{"saldo": "1000"}'),
-            **{f"can_{c}": same(True) for c in importer.CHANNELS},
-            "observations": same(""),
+            **{f"can_{c}": same(True) for c in CHANNELS},
         }
     )
-    for start in range(0, n, 100_000):
-        importer.insert_rows(frame.slice(start, 100_000))
+    with ContactWriter(base.pk) as writer:
+        for start in range(0, n, 100_000):
+            writer.add(frame.slice(start, 100_000))
+        writer.finish()
     return brief, user
 
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from brief.campaigns.choices import Status
 from brief.contacts import importer
+from brief.contacts.bulk import ContactWriter
 from brief.contacts.choices import BaseStatus
 from brief.contacts.models import Contact, ContactBase, SavedMapping
 from brief.contacts.synth import write_csv
@@ -101,16 +102,16 @@ def test_cancel_midway_removes_every_written_row(
     base = ContactBase.objects.create(
         brief=received, attachment=attachment, source_name="base.csv", created_by=proveedor
     )
-    original = importer.insert_rows
+    original = ContactWriter.add
     calls = []
 
-    def insert_then_cancel(frame):
-        original(frame)
+    def insert_then_cancel(writer, frame):
+        original(writer, frame)
         calls.append(frame.height)
         if len(calls) == 2:
             ContactBase.objects.filter(pk=base.pk).update(cancel_requested=True)
 
-    monkeypatch.setattr(importer, "insert_rows", insert_then_cancel)
+    monkeypatch.setattr(ContactWriter, "add", insert_then_cancel)
     # when it runs
     status = importer.run_import(base.pk)
     # then it is cancelled and nothing of it remains
@@ -131,15 +132,15 @@ def test_failure_in_the_middle_removes_written_rows(
     base = ContactBase.objects.create(
         brief=received, attachment=attachment, source_name="base.csv", created_by=proveedor
     )
-    original, calls = importer.insert_rows, []
+    original, calls = ContactWriter.add, []
 
-    def insert_then_fail(frame):
+    def insert_then_fail(writer, frame):
         calls.append(1)
         if len(calls) == 3:
             raise OSError("disk full")
-        original(frame)
+        original(writer, frame)
 
-    monkeypatch.setattr(importer, "insert_rows", insert_then_fail)
+    monkeypatch.setattr(ContactWriter, "add", insert_then_fail)
     assert importer.run_import(base.pk) == BaseStatus.FAILED
     assert not Contact.objects.filter(base=base).exists()
     base.refresh_from_db()
