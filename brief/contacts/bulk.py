@@ -5,7 +5,8 @@
 - **SQLite**: the chunks are staged in a private scratch file by the Arrow ADBC driver
   (``adbc_driver_sqlite`` binds the columns straight from Arrow memory), then one
   ``INSERT … SELECT`` through Django's connection (``ATTACH``) moves them into
-  ``contacts_contact`` in a single transaction, with a larger page cache for that window.
+  ``contacts_contact`` in a single transaction, with a larger page cache for that window
+  (``core.bulk.bulk_window``).
   Chunked commits into the table itself cost three times as much: every commit rewrote the
   ``doc_number`` index pages its random inserts had touched, and the default 8 MB cache
   thrashed (profile in ``docs/perf/2026-12-02-import-and-check.md``). The scratch file is
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from brief.campaigns.vocabulary import CHANNELS
+from brief.core.bulk import bulk_window
 
 from .models import Contact
 
@@ -46,7 +48,6 @@ COLUMNS = [
     "department", "custom", *(f"can_{c}" for c in CHANNELS), "observations",
 ]  # fmt: skip
 STAGED = [c for c in COLUMNS if c not in ("base_id", "observations")]
-COPY_CACHE_KIB = 128 * 1024  # page cache of the SQLite connection while the rows move in
 
 
 def _quoted(names: list[str]) -> str:
@@ -143,17 +144,11 @@ class ContactWriter:
                 cursor.execute(
                     f"ATTACH DATABASE %s AS {self.schema}", [str(self.folder / "stage.sqlite3")]
                 )
-            cursor.execute("PRAGMA cache_size")
-            (previous,) = cursor.fetchone()
-            cursor.execute(f"PRAGMA cache_size = -{COPY_CACHE_KIB}")
             try:
-                with transaction.atomic():
+                with bulk_window(), transaction.atomic():
                     cursor.execute(insert)
                     moved = cursor.rowcount
             finally:
-                cursor.execute(f"PRAGMA cache_size = {int(previous)}")
-                # Give the cache's pages back: they only helped this copy.
-                cursor.execute("PRAGMA shrink_memory")
                 if self.folder is not None:
                     cursor.execute(f"DETACH DATABASE {self.schema}")
         return moved

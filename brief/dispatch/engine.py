@@ -242,7 +242,9 @@ def _bulk_update(rows: list[tuple], sql: str) -> None:
                 return memo[value]
             return value
 
-        with connection.cursor() as cursor:
+        # One transaction: in autocommit each row would be its own commit (40 µs apiece on
+        # SQLite, the daily-cap insert was a third of a simulated sweep's time).
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows])
 
 
