@@ -495,6 +495,34 @@ def test_board_orders_overdue_first_then_due_soon_and_shows_vencido(client, make
     assert [b.code for g in response.context["groups"] for b in g["items"]] == [second.code]
 
 
+def test_board_counts_every_brief_and_lists_the_first(client, make_brief, analista, monkeypatch):
+    # given four open briefs, one of them overdue, and a board that lists two
+    from brief.campaigns import views
+
+    monkeypatch.setattr(views, "BOARD_LIMIT", 2)
+    late = make_brief(Status.SUBMITTED, name="Vencida")
+    for status in (Status.SUBMITTED, Status.FORWARDED, Status.DRAFT):
+        make_brief(status)
+    ctype = ContentType.objects.get_for_model(Brief)
+    SLAClock.objects.filter(subject_type=ctype, subject_id=late.pk).update(
+        due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    # when OCM opens the board
+    response = as_user(client, analista).get(reverse("campaigns:board"))
+    # then the counts are of all four, the rows the two most urgent
+    assert (response.context["total"], response.context["shown"]) == (4, 2)
+    assert response.context["overdue"] == 1
+    counts = {
+        g["status"]: (g["count"], g["overdue"], len(g["items"])) for g in response.context["groups"]
+    }
+    assert counts[Status.SUBMITTED][:2] == (2, 1)
+    assert sum(n for _count, _late, n in counts.values()) == 2
+    assert sum(count for count, _late, _n in counts.values()) == 4
+    body = response.content.decode()
+    assert late.code in body
+    assert "se listan los 2 primeros" in body
+
+
 def test_board_hides_closed_briefs_unless_asked(client, make_brief, analista):
     accepted = make_brief(Status.ACCEPTED)
     client = as_user(client, analista)
