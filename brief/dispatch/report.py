@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter
 
+from django.core.cache import cache
 from django.db.models import Case, Count, Max, Sum, When
 from django.utils.translation import gettext_lazy as _
 
@@ -115,6 +118,10 @@ def people_counts(messages, sweep_rows: list[dict], summed: dict[str, int]) -> t
     if len(sweep_rows) == 1:
         sent_to = sum(summed[key] for key in COUNT_KEYS) - summed["suppressed"]
         return summed["delivered"] + summed["read"], sent_to
+    key = f"dispatch.report.people:{counts_key(sweep_rows)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     per_person = (
         messages.exclude(status=MessageStatus.SUPPRESSED)
         .values("person")
@@ -129,7 +136,25 @@ def people_counts(messages, sweep_rows: list[dict], summed: dict[str, int]) -> t
         .order_by()
     )
     people = per_person.aggregate(targeted=Count("hit"), reached=Sum("hit"))
-    return people["reached"] or 0, people["targeted"]
+    figures = (people["reached"] or 0, people["targeted"])
+    cache.set(key, figures, COUNTS_KEY_SECONDS)
+    return figures
+
+
+# How long a figure keyed by :func:`counts_key` is kept (a bound on what the key cannot see).
+COUNTS_KEY_SECONDS = 600
+
+
+def counts_key(sweep_rows: list[dict]) -> str:
+    """A key of the state of the sweeps' messages for figures that read every message (people
+    across sweeps, billable messages without a provider id): each sweep's id, scheduled start
+    and count per status (``sweep_json``). Statuses only move to a higher rank (``RANK``;
+    ``_requeue`` moves only sending, sent and failed messages back), so while every count
+    is the same, no message entered or left delivered, read, suppressed or a final status:
+    the figures are the same. A new message changes the counts; a sweep deleted is not
+    asked for."""
+    state = [(row["id"], row["start_at"], sorted(row["counts"].items())) for row in sweep_rows]
+    return hashlib.sha256(json.dumps(state).encode()).hexdigest()
 
 
 def build(brief, *, sweeps=None) -> dict:
