@@ -81,8 +81,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 25
 # The home page's to-do looks at the most urgent open briefs only (in board order).
 PENDING_LIMIT = 300
-# The most briefs the board page shows (its download has them all), and the columns it reads.
-BOARD_LIMIT = 500
+# The briefs a page of the board shows (its download has them all), and the columns it reads.
+BOARD_PAGE_SIZE = 100
 BOARD_FIELDS = ("code", "name", "status", "channels", "campaign_class", "start_date",
                 "created_at", "area__name", "provider__name")  # fmt: skip
 STATUS_CSS: dict[str, str] = {
@@ -670,13 +670,18 @@ def _board_filter(request) -> tuple[BriefFilter, QuerySet[Brief]]:
 
 
 def board_rows(
-    queryset: QuerySet[Brief], now: dt.datetime, limit: int, fields: tuple[str, ...] = ()
+    queryset: QuerySet[Brief],
+    now: dt.datetime,
+    limit: int,
+    fields: tuple[str, ...] = (),
+    offset: int = 0,
 ) -> list[Brief]:
-    """The first ``limit`` briefs of ``queryset`` in board order (with their area, provider and
-    only ``fields`` when given), in two steps: the ids by the two sort keys alone (SQLite then
-    sorts narrow rows, not every column of every open brief and its joins), then those
-    briefs with their clocks."""
-    ordered = list(board_queryset(queryset, now).values_list("pk", flat=True)[:limit])
+    """``limit`` briefs of ``queryset`` in board order from ``offset`` (with their area,
+    provider and only ``fields`` when given), in two steps: the ids by the two sort keys alone
+    (SQLite then sorts narrow rows, not every column of every open brief and its joins), then
+    those briefs with their clocks."""
+    ids = board_queryset(queryset, now).values_list("pk", flat=True)
+    ordered = list(ids[offset : offset + limit])
     rows = (
         board_queryset(queryset.filter(pk__in=ordered), now)
         .select_related(None)
@@ -702,14 +707,20 @@ def board_counts(queryset: QuerySet[Brief], now: dt.datetime) -> dict[str, tuple
 @login_required
 @require_GET
 def board(request):
-    """OCM board: briefs by state, overdue first, then due soon; the counts are of every
-    brief under the filters, the rows the first ``BOARD_LIMIT`` (the download has them all)."""
+    """OCM board: briefs by state, overdue first, then due soon, a page of ``BOARD_PAGE_SIZE``
+    at a time (the most urgent on the first); the counts are of every brief under the
+    filters (the download has them all)."""
     user = request.user
     permissions.require_board(user)
     now = timezone.now()
     filterset, queryset = _board_filter(request)
-    rows = board_rows(queryset, now, BOARD_LIMIT, BOARD_FIELDS)
     counts = board_counts(queryset, now)
+    total = sum(n for n, _late in counts.values())
+    pages = max(1, -(-total // BOARD_PAGE_SIZE))
+    number = request.GET.get("page", "")
+    number = min(int(number), pages) if number.isdigit() and int(number) > 0 else 1
+    offset = (number - 1) * BOARD_PAGE_SIZE
+    rows = board_rows(queryset, now, BOARD_PAGE_SIZE, BOARD_FIELDS, offset=offset)
     labels = _labels()
     channels = labels["channel"]
     for brief in rows:
@@ -737,8 +748,10 @@ def board(request):
     context = {
         "filter": filterset,
         "groups": groups,
-        "total": sum(n for n, _late in counts.values()),
+        "total": total,
         "shown": len(rows),
+        "page": number,
+        "pages": pages,
         "overdue": sum(late for _n, late in counts.values()),
         "show_closed": request.GET.get("cerrados") == "1",
         "now": now,
