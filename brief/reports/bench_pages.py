@@ -7,8 +7,10 @@ sweeps of 25 executing briefs (``--size`` sets the messages; a fifth of them bel
 turn: the OCM board, the brief list filtered by state and paged, the home page's panels, the
 big brief's page, its sweep pages and its report page (``/briefs/<code>/informe/``) — 30
 timed requests each after 2 of warm-up. The value is the worst page's p95 in ms; each page's
-p50, p95 and query count are in ``pages``. The reference is ``/favicon.ico`` through the same
-client and session (the WSGI stack and middleware with no view work), p95.
+p50, p95, query count and first request (``first_ms``: nothing of the process cached yet,
+e.g. the report's figures over every message) are in ``pages``. The reference is
+``/favicon.ico`` through the same client and session (the WSGI stack and middleware with no
+view work), p95.
 
 Lives in ``reports`` because it fills and requests pages of the apps below it (dispatch,
 contacts, content, campaigns); the layers allow nothing lower to do that. Fails unless the
@@ -69,6 +71,7 @@ def bench_pages_10k(
         name: {
             "p50_ms": _ms(page["times"], 50),
             "p95_ms": _ms(page["times"], 95),
+            "first_ms": round(page["first"] * 1000, 1),
             "queries": page["queries"],
             "url": page["url"],
         }
