@@ -18,7 +18,6 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -249,7 +248,7 @@ def costs(brief: Brief, chosen, sweep_rows: list[dict]) -> dict:
         )
     # Billable: a final status and the provider's id (``calls.billing``). The final statuses
     # from the status counts; the few without an id through its index, kept while the
-    # counts stay the same (``report.counts_key``).
+    # counts stay the same (``report.kept``).
     final = [status for status in MessageStatus.values if not billing.message_exclusions(
         provider_message_id="x", status=status)]  # fmt: skip
     all_ids = [pk for pks in ids.values() for pk in pks]
@@ -259,13 +258,11 @@ def costs(brief: Brief, chosen, sweep_rows: list[dict]) -> dict:
     with_status = sum(counts[pk][status] for pk in all_ids if pk not in queued for status in final)
     if queued:
         with_status += Message.objects.filter(sweep__in=queued, status__in=final).count()
-    key = f"reports.costs.without_id:{report.counts_key(sweep_rows)}"
-    without_id = cache.get(key)
-    if without_id is None:
-        without_id = Message.objects.filter(
-            provider_message_id="", sweep__in=all_ids, status__in=final
-        ).count()
-        cache.set(key, without_id, report.COUNTS_KEY_SECONDS)
+    without_id = report.kept(
+        "without_provider_id",
+        sweep_rows,
+        Message.objects.filter(provider_message_id="", sweep__in=all_ids, status__in=final).count,
+    )
     billable_messages = with_status - without_id
     interactions = Interaction.objects.filter(brief=brief)
     counted = interactions.aggregate(
