@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -245,6 +246,7 @@ def make_base(solicitante):
 @pytest.fixture(autouse=True)
 def _clear_locmem():
     locmem.outbox.clear()
+    cache.clear()  # figures kept by the report (``dispatch.report.counts_key``): ids repeat
     yield
     locmem.outbox.clear()
 

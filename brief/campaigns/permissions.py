@@ -175,35 +175,57 @@ def may_see_board(user) -> bool:
 # --- acting ----------------------------------------------------------------------------
 
 
-def require_actor(user, brief: Brief, roles: Iterable[str], what: str) -> None:
-    """Raise :class:`Forbidden` unless ``user`` holds one of ``roles`` and that role reaches
-    ``brief``: staff roles any brief, area roles their area's, provider roles their
-    provider's (an advisor only on the briefs assigned to them). ``what`` completes the
-    refusal "Su rol no permite …"."""
+def _actor_refusal(user, brief: Brief, roles: Iterable[str]) -> str | None:
+    """Why ``user`` may not act on ``brief`` with one of ``roles``: ``"role"`` (none held),
+    ``"scope"`` (the role does not reach the brief) or ``None`` (it may). The rule of
+    :func:`require_actor`, without building a refusal: the boolean checks (``may_*``) run it
+    for every brief of a list."""
     if _active(user) and user.is_superuser:
-        return
+        return None
     held = (user.roles if _active(user) else frozenset()) & frozenset(roles)
     if not held:
-        raise Forbidden(gettext("Su rol no permite %(what)s.") % {"what": what})
+        return "role"
     if held & ALL_AREAS_ROLES:
-        return
+        return None
     if held & AREA_ROLES and user.area_id == brief.area_id:
-        return
+        return None
     if (
         held & PROVIDER_ROLES
         and brief.provider_id
         and user.provider_id == brief.provider_id
         and (not _advisor_only(held) or _assigned(user, brief))
     ):
-        return
-    raise Forbidden(
-        gettext("El brief %(code)s no pertenece a su área o proveedor.") % {"code": brief.code}
-    )
+        return None
+    return "scope"
+
+
+def require_actor(user, brief: Brief, roles: Iterable[str], what: str) -> None:
+    """Raise :class:`Forbidden` unless ``user`` holds one of ``roles`` and that role reaches
+    ``brief``: staff roles any brief, area roles their area's, provider roles their
+    provider's (an advisor only on the briefs assigned to them). ``what`` completes the
+    refusal "Su rol no permite …"."""
+    refusal = _actor_refusal(user, brief, roles)
+    if refusal == "role":
+        raise Forbidden(gettext("Su rol no permite %(what)s.") % {"what": what})
+    if refusal == "scope":
+        raise Forbidden(
+            gettext("El brief %(code)s no pertenece a su área o proveedor.") % {"code": brief.code}
+        )
 
 
 def may_act_as(user, brief: Brief, roles: Iterable[str]) -> bool:
     """Whether ``user`` may act on ``brief`` with one of ``roles`` (see :func:`require_actor`)."""
-    return _passes(require_actor, user, brief, roles, "")
+    return _actor_refusal(user, brief, roles) is None
+
+
+def _late_cancel(user, brief: Brief, spec: ActionSpec) -> bool:
+    """An area user cancelling after the brief was forwarded (only OCM may then)."""
+    return (
+        spec.name == "cancel"
+        and brief.status in spec.sources
+        and brief.status not in AREA_CANCELLABLE
+        and not user.has_role(Role.ANALISTA_OCM)
+    )
 
 
 def require_action(user, brief: Brief, action: str) -> ActionSpec:
@@ -212,12 +234,7 @@ def require_action(user, brief: Brief, action: str) -> ActionSpec:
     state itself is checked by the action under its lock (a :class:`Conflict`)."""
     spec = ACTIONS[action]
     require_actor(user, brief, spec.roles, f"«{spec.label.lower()}»")
-    if (
-        spec.name == "cancel"
-        and brief.status in spec.sources
-        and brief.status not in AREA_CANCELLABLE
-        and not user.has_role(Role.ANALISTA_OCM)
-    ):
+    if _late_cancel(user, brief, spec):
         raise Forbidden(
             gettext("Después de remitido al proveedor, solo OCM puede cancelar el brief.")
         )
@@ -230,7 +247,8 @@ def may_act(user, brief: Brief, action: str) -> bool:
     return (
         spec is not None
         and brief.status in spec.sources
-        and _passes(require_action, user, brief, action)
+        and _actor_refusal(user, brief, spec.roles) is None
+        and not _late_cancel(user, brief, spec)
     )
 
 
@@ -354,8 +372,17 @@ def _require_open(brief: Brief, spec: ApprovalSpec) -> None:
         )
 
 
+def _open(brief: Brief, spec: ApprovalSpec) -> bool:
+    """The boolean of :func:`_require_open`."""
+    return not getattr(brief, f"{spec.field}_by_id") and brief.status in APPROVABLE
+
+
 def may_approve(user, brief: Brief, which: str) -> bool:
-    return which in APPROVALS and _passes(require_approval, user, brief, which)
+    """The boolean of :func:`require_approval`."""
+    spec = APPROVALS.get(which)
+    return (
+        spec is not None and _actor_refusal(user, brief, {spec.role}) is None and _open(brief, spec)
+    )
 
 
 def approval_refused(brief: Brief, spec: ApprovalSpec) -> bool:

@@ -79,8 +79,12 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 25
-# The most briefs the board page shows (its download has them all).
-BOARD_LIMIT = 500
+# The home page's to-do looks at the most urgent open briefs only (in board order).
+PENDING_LIMIT = 300
+# The briefs a page of the board shows (its download has them all), and the columns it reads.
+BOARD_PAGE_SIZE = 100
+BOARD_FIELDS = ("code", "name", "status", "channels", "campaign_class", "start_date",
+                "created_at", "area__name", "provider__name")  # fmt: skip
 STATUS_CSS: dict[str, str] = {
     Status.ACCEPTED: "ok",
     Status.CANCELLED: "late",
@@ -114,6 +118,18 @@ def _visible_briefs(user) -> QuerySet[Brief]:
 def _to_detail(brief: Brief, anchor: str = ""):
     """Back to the brief page, on the tab that holds ``anchor``."""
     return redirect(workspace.brief_url(brief.code, anchor))
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """The Spanish labels of states, classes, kinds and channels, translated once per call:
+    a page of hundreds of rows then looks each up in a dict instead of translating a lazy
+    label per row (``get_FOO_display`` also rebuilds the choices' dict on every call)."""
+    return {
+        "status": {k: str(v) for k, v in Status.choices},
+        "class": {k: str(v) for k, v in CampaignClass.choices},
+        "kind": {k: str(v) for k, v in Kind.choices},
+        "channel": {k: str(v) for k, v in Channel.choices},
+    }
 
 
 def _status_css(status: str) -> str:
@@ -653,17 +669,64 @@ def _board_filter(request) -> tuple[BriefFilter, QuerySet[Brief]]:
     return filterset, queryset
 
 
+def board_rows(
+    queryset: QuerySet[Brief],
+    now: dt.datetime,
+    limit: int,
+    fields: tuple[str, ...] = (),
+    offset: int = 0,
+) -> list[Brief]:
+    """``limit`` briefs of ``queryset`` in board order from ``offset`` (with their area,
+    provider and only ``fields`` when given), in two steps: the ids by the two sort keys alone
+    (SQLite then sorts narrow rows, not every column of every open brief and its joins), then
+    those briefs with their clocks."""
+    ids = board_queryset(queryset, now).values_list("pk", flat=True)
+    ordered = list(ids[offset : offset + limit])
+    rows = (
+        board_queryset(queryset.filter(pk__in=ordered), now)
+        .select_related(None)
+        .select_related("area", "provider")
+    )
+    if fields:
+        rows = rows.only(*fields)
+    rank = {pk: k for k, pk in enumerate(ordered)}
+    return sorted(rows, key=lambda b: rank[b.pk])
+
+
+def board_counts(queryset: QuerySet[Brief], now: dt.datetime) -> dict[str, tuple[int, int]]:
+    """Per state, (briefs, overdue ones) of ``queryset``: one grouped query, whatever the
+    number of briefs the board lists."""
+    grouped = (
+        queryset.order_by()
+        .values("status")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(overdue_clock(now))))
+    )
+    return {row["status"]: (row["n"], row["late"]) for row in grouped}
+
+
 @login_required
 @require_GET
 def board(request):
-    """OCM board: briefs by state, overdue first, then due soon."""
+    """OCM board: briefs by state, overdue first, then due soon, a page of ``BOARD_PAGE_SIZE``
+    at a time (the most urgent on the first); the counts are of every brief under the
+    filters (the download has them all)."""
     user = request.user
     permissions.require_board(user)
     now = timezone.now()
     filterset, queryset = _board_filter(request)
-    rows = list(board_queryset(queryset, now)[:BOARD_LIMIT])
+    counts = board_counts(queryset, now)
+    total = sum(n for n, _late in counts.values())
+    pages = max(1, -(-total // BOARD_PAGE_SIZE))
+    number = request.GET.get("page", "")
+    number = min(int(number), pages) if number.isdigit() and int(number) > 0 else 1
+    offset = (number - 1) * BOARD_PAGE_SIZE
+    rows = board_rows(queryset, now, BOARD_PAGE_SIZE, BOARD_FIELDS, offset=offset)
+    labels = _labels()
+    channels = labels["channel"]
     for brief in rows:
         brief.status_css = _status_css(brief.status)
+        brief.class_label = labels["class"].get(brief.campaign_class, brief.campaign_class)
+        brief.channel_list = [channels[c] for c in brief.channels if c in channels]
         brief.due_soon = bool(
             brief.next_due
             and not brief.overdue
@@ -671,21 +734,25 @@ def board(request):
         )
     groups = []
     for status in Status:
-        items = [b for b in rows if b.status == status]
-        if items:
+        count, overdue = counts.get(status, (0, 0))
+        if count:
             groups.append(
                 {
                     "status": status,
-                    "label": status.label,
-                    "items": items,
-                    "overdue": sum(b.overdue for b in items),
+                    "label": labels["status"][status],
+                    "items": [b for b in rows if b.status == status],
+                    "count": count,
+                    "overdue": overdue,
                 }
             )
     context = {
         "filter": filterset,
         "groups": groups,
-        "total": len(rows),
-        "overdue": sum(b.overdue for b in rows),
+        "total": total,
+        "shown": len(rows),
+        "page": number,
+        "pages": pages,
+        "overdue": sum(late for _n, late in counts.values()),
         "show_closed": request.GET.get("cerrados") == "1",
         "now": now,
         "query": _query(request),
@@ -1106,13 +1173,13 @@ def _pending_for(user, open_briefs: QuerySet[Brief]) -> list[workspace.Todo]:
     """What waits for ``user`` on the open briefs (``workspace.todo_for``): overdue first."""
     now = timezone.now()
     unanswered = Question.objects.filter(brief=OuterRef("pk"), answered_at__isnull=True)
-    briefs = board_queryset(open_briefs, now).annotate(
+    briefs = open_briefs.annotate(
         unanswered=Subquery(
             unanswered.values("brief").annotate(n=Count("pk")).values("n")[:1],
             output_field=IntegerField(),
         )
     )
-    todo = workspace.todo_for(user, briefs[:300], now)
+    todo = workspace.todo_for(user, board_rows(briefs, now, PENDING_LIMIT), now)
     for item in todo:
         item.brief.status_css = _status_css(item.brief.status)
     return todo

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import Counter
+from collections.abc import Callable
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Case, Count, Max, Sum, When
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +17,10 @@ from brief.contacts.actions import base_summary
 from brief.core.calendar import BOGOTA
 
 from . import engine
-from .choices import COUNT_KEYS, MessageStatus
+from .choices import COUNT_KEYS, QUEUE_CHANNELS, MessageStatus
 from .models import Message, Sweep
+
+T = TypeVar("T")
 
 #: What an e-mail "read" means and where it falls short (shown in the report's JSON and page).
 EMAIL_READ_LIMITS = (
@@ -115,6 +122,11 @@ def people_counts(messages, sweep_rows: list[dict], summed: dict[str, int]) -> t
     if len(sweep_rows) == 1:
         sent_to = sum(summed[key] for key in COUNT_KEYS) - summed["suppressed"]
         return summed["delivered"] + summed["read"], sent_to
+    return kept("people", sweep_rows, lambda: _people_grouped(messages))
+
+
+def _people_grouped(messages) -> tuple[int, int]:
+    """(reached, targeted) by one grouping of ``messages`` by person."""
     per_person = (
         messages.exclude(status=MessageStatus.SUPPRESSED)
         .values("person")
@@ -130,6 +142,36 @@ def people_counts(messages, sweep_rows: list[dict], summed: dict[str, int]) -> t
     )
     people = per_person.aggregate(targeted=Count("hit"), reached=Sum("hit"))
     return people["reached"] or 0, people["targeted"]
+
+
+# How long a figure keyed by :func:`counts_key` is kept (a bound on what the key cannot see).
+COUNTS_KEY_SECONDS = 600
+
+
+def counts_key(sweep_rows: list[dict]) -> str:
+    """A key of the state of the sweeps' messages for figures that read every message (people
+    across sweeps, billable messages without a provider id): each sweep's id, scheduled start
+    and count per status (``sweep_json``). Statuses only move to a higher rank (``RANK``;
+    ``_requeue`` moves only sending, sent and failed messages back), so while every count
+    is the same, no message entered or left delivered, read, suppressed or a final status:
+    the figures are the same. A new message changes the counts; a sweep deleted is not
+    asked for."""
+    state = [(row["id"], row["start_at"], sorted(row["counts"].items())) for row in sweep_rows]
+    return hashlib.sha256(json.dumps(state).encode()).hexdigest()
+
+
+def kept(name: str, sweep_rows: list[dict], compute: Callable[[], T]) -> T:
+    """``compute()``, kept in Django's cache under ``name`` and :func:`counts_key` for
+    ``COUNTS_KEY_SECONDS``. Not kept when a sweep works a queue (``QUEUE_CHANNELS``): its
+    counts are the queue's, not its messages'."""
+    if any(row["channel"] in QUEUE_CHANNELS for row in sweep_rows):
+        return compute()
+    key = f"dispatch.report.{name}:{counts_key(sweep_rows)}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, COUNTS_KEY_SECONDS)
+    return found
 
 
 def build(brief, *, sweeps=None) -> dict:

@@ -10,6 +10,9 @@ XLSX, with the child's peak RSS, against xlsxwriter's ``constant_memory`` mode w
 rows. Fails unless both files hold one row per message plus the header.
 
 Both run in a child process (:mod:`brief.reports.bench_child`) on a fresh database.
+
+``pages_10k`` (:mod:`brief.reports.bench_pages`): p95 of the board, the brief list, the home
+panels, a brief, its sweep and its report at 10,000 briefs and 1,000,000 messages.
 """
 
 from __future__ import annotations
@@ -93,4 +96,6 @@ def bench_report_xlsx_1m(workdir: Path, n: int = 1_000_000) -> dict[str, Any]:
     }
 
 
-BENCHMARKS = [bench_report_json_1m, bench_report_xlsx_1m]
+from .bench_pages import bench_pages_10k  # noqa: E402
+
+BENCHMARKS = [bench_report_json_1m, bench_report_xlsx_1m, bench_pages_10k]

@@ -54,6 +54,54 @@ def _sequence(n: int) -> str:
     return f"WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < {n - 1})"
 
 
+def fill_contacts(cursor: Any, base_id: int, n: int) -> None:
+    """``n`` contacts of the base ``base_id`` (ids 1…n, document ``DOC0 + i``) by one
+    set-based insert; the pages benchmark shares it."""
+    from brief.contacts.models import Contact
+
+    cursor.execute(
+        f"{_sequence(n)} INSERT INTO {Contact._meta.db_table} (id, base_id, row, doc_type, "
+        "doc_number, first_names, last_names, full_name, mobile, landline, phones, "
+        "email, emails, country, abroad, city, department, custom, can_sms, "
+        "can_whatsapp, can_email, can_voice, can_call, observations) "
+        f"SELECT i + 1, {base_id}, i + 2, 'CC', {DOC0} + i, 'Ana', 'Pérez', "
+        "'Ana Pérez ' || i, '+57300' || (1000000 + i), '', '[]', '', '[]', "
+        "'Colombia', 0, 'Bogotá', '', '{}', 1, 0, 0, 0, 0, '' FROM seq"
+    )
+
+
+def fill_messages(
+    cursor: Any,
+    n: int,
+    *,
+    sweep: str,
+    person: str = "i",
+    to: str = "'+57300' || (1000000 + i)",
+    columns: str = "",
+) -> None:
+    """``n`` messages (ids 1…n) by one set-based insert, message ``i`` ending in
+    :func:`status_of` ``(i)`` with its send times; ``sweep``, ``person`` (the contact's index)
+    and ``to`` are SQL over ``i`` and the extra ``columns`` of the inner select. The pages
+    benchmark shares it."""
+    from brief.dispatch.models import Message
+
+    cases = " ".join(f"WHEN {k} THEN '{s}'" for k, s in enumerate(STATUS_CYCLE))
+    cursor.execute(
+        f"{_sequence(n)} INSERT INTO {Message._meta.db_table} (id, sweep_id, contact_id, "
+        'person, "to", status, rank, provider_message_id, error_code, error_detail, '
+        "permanent, fallback, attempts, sent_at, delivered_at, read_at, updated_at) "
+        f"SELECT i + 1, {sweep}, {person} + 1, 'CC:' || ({DOC0} + {person}), {to}, s, 0, "
+        "CASE WHEN s = 'failed' THEN '' ELSE 'sim-' || i END, "
+        "CASE WHEN s IN ('failed', 'bounced') THEN 'E1' ELSE '' END, '', 0, 0, 1, "
+        f"CASE WHEN s = 'failed' THEN NULL ELSE datetime({EPOCH} + i / 40, 'unixepoch') END, "
+        f"CASE WHEN s IN ('delivered', 'read') THEN datetime({EPOCH} + i / 40 + 5, "
+        "'unixepoch') END, "
+        f"CASE WHEN s = 'read' THEN datetime({EPOCH} + i / 40 + 60, 'unixepoch') END, "
+        f"datetime({EPOCH}, 'unixepoch') "
+        f"FROM (SELECT i, CASE i % 20 {cases} END AS s{columns} FROM seq)"
+    )
+
+
 def _fill(n: int) -> Any:
     """One brief with one SMS sweep of ``n`` messages to ``n`` contacts; returns the brief."""
     import django
@@ -95,40 +143,9 @@ def _fill(n: int) -> Any:
         provider_account=account, state="done", created_by=user, total=n,
     )  # fmt: skip
     contact, message = Contact._meta.db_table, Message._meta.db_table
-    cases = " ".join(f"WHEN {k} THEN '{s}'" for k, s in enumerate(STATUS_CYCLE))
     with transaction.atomic(), connection.cursor() as cursor:
-
-        def contacts() -> None:
-            cursor.execute(
-                f"{_sequence(n)} INSERT INTO {contact} (id, base_id, row, doc_type, "
-                "doc_number, first_names, last_names, full_name, mobile, landline, phones, "
-                "email, emails, country, abroad, city, department, custom, can_sms, "
-                "can_whatsapp, can_email, can_voice, can_call, observations) "
-                f"SELECT i + 1, {base.pk}, i + 2, 'CC', {DOC0} + i, 'Ana', 'Pérez', "
-                "'Ana Pérez ' || i, '+57300' || (1000000 + i), '', '[]', '', '[]', "
-                "'Colombia', 0, 'Bogotá', '', '{}', 1, 0, 0, 0, 0, '' FROM seq"
-            )
-
-        def outbox() -> None:
-            cursor.execute(
-                f"{_sequence(n)} INSERT INTO {message} (id, sweep_id, contact_id, person, "
-                '"to", status, rank, provider_message_id, error_code, error_detail, '
-                "permanent, fallback, attempts, sent_at, delivered_at, read_at, updated_at) "
-                f"SELECT i + 1, {sweep.pk}, i + 1, 'CC:' || ({DOC0} + i), "
-                f"'+57300' || (1000000 + i), s, 0, CASE WHEN s = 'failed' THEN '' "
-                "ELSE 'sim-' || i END, CASE WHEN s IN ('failed', 'bounced') THEN 'E1' "
-                "ELSE '' END, '', 0, 0, 1, "
-                f"CASE WHEN s = 'failed' THEN NULL ELSE datetime({EPOCH} + i / 40, "
-                "'unixepoch') END, "
-                f"CASE WHEN s IN ('delivered', 'read') THEN datetime({EPOCH} + i / 40 + 5, "
-                "'unixepoch') END, "
-                f"CASE WHEN s = 'read' THEN datetime({EPOCH} + i / 40 + 60, 'unixepoch') END, "
-                f"datetime({EPOCH}, 'unixepoch') "
-                f"FROM (SELECT i, CASE i % 20 {cases} END AS s FROM seq)"
-            )
-
-        without_indexes(cursor, contact, contacts)
-        without_indexes(cursor, message, outbox)
+        without_indexes(cursor, contact, lambda: fill_contacts(cursor, base.pk, n))
+        without_indexes(cursor, message, lambda: fill_messages(cursor, n, sweep=str(sweep.pk)))
         cursor.execute("ANALYZE")
     return brief
 

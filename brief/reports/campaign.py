@@ -29,7 +29,7 @@ from brief.campaigns.models import Brief
 from brief.content import sms
 from brief.content.models import LinkOpen
 from brief.dispatch import report
-from brief.dispatch.choices import MessageStatus
+from brief.dispatch.choices import QUEUE_CHANNELS, MessageStatus
 from brief.dispatch.models import Message, Sweep
 
 from .models import DeliveredReport, ReportConclusion
@@ -217,9 +217,11 @@ def send_hours(send_times: list[dict]) -> list[dict]:
     return [{"hour": h, "sent": counts[h]} for h in range(24)]
 
 
-def costs(brief: Brief, chosen) -> dict:
+def costs(brief: Brief, chosen, sweep_rows: list[dict]) -> dict:
     """The cost estimate: SMS segments, WhatsApp conversations, billable messages and billable
-    interactions (``calls.billing`` rules), each with its definition."""
+    interactions (``calls.billing`` rules), each with its definition. ``sweep_rows`` are the
+    chosen sweeps as the dispatch report gives them, with their counts per status: the
+    messages by status are read from them, not counted again."""
     sent_statuses = [
         MessageStatus.SENT,
         MessageStatus.DELIVERED,
@@ -231,9 +233,10 @@ def costs(brief: Brief, chosen) -> dict:
     ids: dict[str, list[int]] = {channel: [] for channel in Channel.values}
     for pk, channel in chosen.values_list("pk", "channel"):
         ids.setdefault(channel, []).append(pk)
+    counts = {row["id"]: row["counts"] for row in sweep_rows}
     segments = 0
     for sweep in chosen.filter(channel=Channel.SMS).select_related("template"):
-        sent = Message.objects.filter(sweep=sweep, status__in=sent_statuses).count()
+        sent = sum(counts[sweep.pk][status] for status in sent_statuses)
         segments += sent * sms.analyze(sweep.template.body)["segments"]
     conversations = 0
     if ids[Channel.WHATSAPP]:
@@ -244,20 +247,23 @@ def costs(brief: Brief, chosen) -> dict:
             .count()
         )
     # Billable: a final status and the provider's id (``calls.billing``). The final statuses
-    # come from the status counts (an index); the few without an id through its index.
+    # from the status counts; the few without an id through its index, kept while the
+    # counts stay the same (``report.kept``).
     final = [status for status in MessageStatus.values if not billing.message_exclusions(
         provider_message_id="x", status=status)]  # fmt: skip
     all_ids = [pk for pks in ids.values() for pk in pks]
-    with_status = dict(
-        Message.objects.filter(sweep__in=all_ids, status__in=final)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
+    # A call sweep's counts are its queue's (``engine.counts``): its messages, if any, are
+    # counted by status here.
+    queued = [pk for channel in QUEUE_CHANNELS for pk in ids.get(channel, [])]
+    with_status = sum(counts[pk][status] for pk in all_ids if pk not in queued for status in final)
+    if queued:
+        with_status += Message.objects.filter(sweep__in=queued, status__in=final).count()
+    without_id = report.kept(
+        "without_provider_id",
+        sweep_rows,
+        Message.objects.filter(provider_message_id="", sweep__in=all_ids, status__in=final).count,
     )
-    without_id = Message.objects.filter(
-        provider_message_id="", sweep__in=all_ids, status__in=final
-    ).count()
-    billable_messages = sum(with_status.values()) - without_id
+    billable_messages = with_status - without_id
     interactions = Interaction.objects.filter(brief=brief)
     counted = interactions.aggregate(
         total=Count("id"), billable=Count("id", filter=Q(billable=True))
@@ -349,7 +355,7 @@ def build(brief: Brief, *, sweep: int | None = None, channel: str | None = None)
             "calls": calls,
             "answers": figures.consolidate(brief),
             "observations": observations(brief),
-            "costs": costs(brief, chosen),
+            "costs": costs(brief, chosen, data["sweeps"]),
             "read_register": {
                 "requested": brief.read_register,
                 "rows": data["totals"]["read"],

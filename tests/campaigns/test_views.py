@@ -495,6 +495,38 @@ def test_board_orders_overdue_first_then_due_soon_and_shows_vencido(client, make
     assert [b.code for g in response.context["groups"] for b in g["items"]] == [second.code]
 
 
+def test_board_counts_every_brief_and_pages_the_rows(client, make_brief, analista, monkeypatch):
+    # given four open briefs, one of them overdue, and a board that shows two a page
+    from brief.campaigns import views
+
+    monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 2)
+    late = make_brief(Status.SUBMITTED, name="Vencida")
+    rest = [make_brief(status) for status in (Status.SUBMITTED, Status.FORWARDED, Status.DRAFT)]
+    ctype = ContentType.objects.get_for_model(Brief)
+    SLAClock.objects.filter(subject_type=ctype, subject_id=late.pk).update(
+        due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    client = as_user(client, analista)
+    # when OCM opens the board
+    response = client.get(reverse("campaigns:board"))
+    # then the counts are of all four, the rows the two most urgent, on page 1 of 2
+    context = response.context
+    assert (context["total"], context["shown"], context["page"], context["pages"]) == (4, 2, 1, 2)
+    assert context["overdue"] == 1
+    groups = {g["status"]: g for g in context["groups"]}
+    assert (groups[Status.SUBMITTED]["count"], groups[Status.SUBMITTED]["overdue"]) == (2, 1)
+    assert sum(g["count"] for g in groups.values()) == 4
+    first = [b.code for g in context["groups"] for b in g["items"]]
+    assert first[0] == late.code
+    assert "Página 1 de 2" in response.content.decode()
+    # and page 2 holds the other two (and a page past the end is the last)
+    second = client.get(reverse("campaigns:board"), {"page": "2"}).context
+    listed = first + [b.code for g in second["groups"] for b in g["items"]]
+    assert sorted(listed) == sorted([late.code, *(b.code for b in rest)])
+    last = client.get(reverse("campaigns:board"), {"page": "9"}).context
+    assert last["page"] == 2
+
+
 def test_board_hides_closed_briefs_unless_asked(client, make_brief, analista):
     accepted = make_brief(Status.ACCEPTED)
     client = as_user(client, analista)

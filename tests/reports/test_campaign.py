@@ -88,6 +88,38 @@ def test_send_hours_costs_and_observations(reported):
         assert key in data
 
 
+FINAL = {"delivered", "read", "voicemail", "no_answer", "failed", "bounced"}
+
+
+def _people_and_billable(brief) -> tuple[int, int, int]:
+    rows = _messages(brief)
+    reached = {m.person for m in rows if m.status in DELIVERED}
+    targeted = {m.person for m in rows if m.status != "suppressed"}
+    billable = sum(1 for m in rows if m.status in FINAL and m.provider_message_id)
+    return len(reached), len(targeted), billable
+
+
+def test_people_and_billable_messages_follow_a_status_change(reported):
+    # given the report of two sweeps, built once (its figures over every message are kept
+    # while the sweeps' counts stay the same)
+    brief, _sms, _email = reported
+    first = campaign.build(brief)
+    reached, targeted, billable = _people_and_billable(brief)
+    assert (first["people_reached"], first["people_targeted"]) == (reached, targeted)
+    assert first["costs"]["billable_messages"] == billable
+    # when a message of a person not reached yet is delivered
+    done = {m.person for m in _messages(brief, status__in=DELIVERED)}
+    moved = next(m for m in _messages(brief, status="sent") if m.person not in done)
+    Message.objects.filter(pk=moved.pk).update(
+        status="delivered", rank=5, provider_message_id="moved-1"
+    )
+    # then the report counts it at once
+    again = campaign.build(brief)
+    assert (again["people_reached"], again["people_targeted"]) == (reached + 1, targeted)
+    assert again["costs"]["billable_messages"] == billable + 1
+    assert _people_and_billable(brief) == (reached + 1, targeted, billable + 1)
+
+
 def test_filters_narrow_the_sweep_part(reported):
     brief, sms, email = reported
     # when filtered by channel, or by sweep number
