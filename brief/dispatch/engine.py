@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import time
 import uuid
@@ -34,6 +35,7 @@ from brief.contacts.models import (
     suppressed_q,
 )
 from brief.core import clock as cluster_clock
+from brief.core.sql import in_list
 
 from . import circuit, rules
 from .choices import (
@@ -291,20 +293,31 @@ class _ContactView:
 
 
 def load(ids: list[int]) -> list[Pending]:
-    """The claimed messages with their contacts, in id order, in one query."""
-    rows = (
-        Message.objects.filter(id__in=ids)
-        .order_by("id")
-        .values_list(
-            "id",
-            "to",
-            "person",
-            "attempts",
-            "contact_id",
-            *(f"contact__{c}" for c in _CONTACT_COLUMNS),
-        )
+    """The claimed messages with their contacts, in id order, in one query (plain SQL: the
+    ORM's per-value conversions were a tenth of a simulated sweep)."""
+    if not ids:
+        return []
+    q = connection.ops.quote_name
+    ids_sql, ids_params = in_list(ids).as_sql(None, connection)  # type: ignore[arg-type]
+    columns = ", ".join(f"c.{q(c)}" for c in _CONTACT_COLUMNS)
+    sql = (
+        f"SELECT m.id, m.{q('to')}, m.person, m.attempts, m.contact_id, {columns} "
+        f"FROM {Message._meta.db_table} m JOIN {Contact._meta.db_table} c ON c.id = m.contact_id "
+        f"WHERE m.id IN {ids_sql} ORDER BY m.id"
     )
-    return [Pending(row) for row in rows]
+    custom = _CONTACT_COLUMNS.index("custom") + 5
+    abroad = _CONTACT_COLUMNS.index("abroad") + 5
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids_params)
+        rows = cursor.fetchall()
+    pending = []
+    for row in rows:
+        values = list(row)
+        if isinstance(values[custom], str):  # SQLite gives the JSON text, PostgreSQL the dict
+            values[custom] = json.loads(values[custom])
+        values[abroad] = bool(values[abroad])
+        pending.append(Pending(tuple(values)))
+    return pending
 
 
 class Runner:
@@ -441,7 +454,7 @@ class Runner:
 
     def _drop_suppressed(self, messages: list[Pending], now) -> list[Pending]:
         hit_ids = set(
-            Message.objects.filter(id__in=[m.id for m in messages])
+            Message.objects.filter(id__in=in_list([m.id for m in messages]))
             .filter(suppressed_q(self.sweep.channel, address="to", person="person"))
             .values_list("id", flat=True)
         )
@@ -763,15 +776,19 @@ def apply_status_updates(
         known = set(message_ids)
         by_column: dict[str, list[tuple]] = defaultdict(list)
         unmatched = []
+        stamp = _adapt(now)
+        times: dict[object, object] = {}  # a batch's updates mostly share their time
         for u in updates:
             if u.provider_message_id not in known:
                 unmatched.append(u)
                 continue
-            at = _adapt(_parse_time(u.at) or now)
+            if u.at not in times:
+                times[u.at] = _adapt(_parse_time(u.at) or now)
+            at = times[u.at]
             rank = RANK[u.status]
             code, detail = u.code[:60], u.detail[:300]
             by_column[TIMESTAMP[u.status]].extend(
-                (u.status, rank, _adapt(now), at, code, code, detail, detail, mid, rank)
+                (u.status, rank, stamp, at, code, code, detail, detail, mid, rank)
                 for mid in message_ids[u.provider_message_id]
             )
         for column, rows in by_column.items():
@@ -866,14 +883,14 @@ def apply_pending_events(provider_code: str, provider_ids: list[str]) -> int:
         return 0
     pending = list(
         StatusEvent.objects.filter(
-            provider=provider_code, applied=False, provider_message_id__in=provider_ids
+            provider=provider_code, applied=False, provider_message_id__in=in_list(provider_ids)
         )
     )
     if not pending:
         return 0
     recorded = set(
         Message.objects.filter(
-            provider_message_id__in={e.provider_message_id for e in pending},
+            provider_message_id__in=in_list({e.provider_message_id for e in pending}),
             sweep__provider_account__code=provider_code,
         ).values_list("provider_message_id", flat=True)
     )

@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 from brief.campaigns.vocabulary import ABROAD_CHANNELS
 from brief.contacts.models import suppressed_q
 from brief.core import calendar
+from brief.core.sql import in_list
 
 from .choices import ACTIVE_SWEEP_STATES, MessageStatus
 from .models import DailyContact, Message, ProviderAccount
@@ -76,7 +77,7 @@ def day_owners(persons: list[str], day: dt.date) -> dict[str, int | None]:
     owners: dict[str, int | None] = {}
     for start in range(0, len(persons), CHUNK):
         owners.update(
-            DailyContact.objects.filter(day=day, person__in=persons[start : start + CHUNK])
+            DailyContact.objects.filter(day=day, person__in=in_list(persons[start : start + CHUNK]))
             .values_list("person", "message_id")
             .iterator()
         )
