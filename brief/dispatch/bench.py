@@ -9,14 +9,16 @@ received by the SMTP sink as the sweep marked sent.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from brief.core.bench import ROOT, expect_equal, fresh_database_env, run_child
+from brief.core.bench import ROOT, expect_equal, fresh_database_env, postgres_cluster, run_child
 from brief.dispatch import bench_child
 from brief.dispatch.choices import COUNT_KEYS
 from brief.dispatch.providers.simulated import SimulatedProvider
@@ -235,10 +237,83 @@ def bench_smpp_submit(workdir: Path, n: int = 20_000) -> dict[str, Any]:
 
 from .bench_whatsapp import bench_whatsapp_callbacks  # noqa: E402
 
+
+def _run_runners(env: dict[str, str], sweep_id: int, runners: int) -> float:
+    """Seconds for ``runners`` processes to run sweep ``sweep_id`` to its end, counted from the
+    moment all of them are ready (their start-up is not the engine's work)."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", CHILD, "pg_run", str(sweep_id)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(runners)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("a runner did not start")
+        t0 = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        for proc in procs:
+            proc.communicate(timeout=3600)
+            if proc.returncode != 0:
+                raise RuntimeError(f"a runner failed ({proc.returncode})")
+        return time.perf_counter() - t0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def bench_sweep_pg_runners(workdir: Path, n: int = 200_000, runners: int = 4) -> dict[str, Any]:
+    """Two SMS sweeps of ``n`` on the simulated provider on a throwaway PostgreSQL 15: one run
+    by ``runners`` processes at once (the value), the other by a single one (the reference);
+    every message of both must end as the seeded simulator decides."""
+    with postgres_cluster() as url:
+        env = {
+            "DJANGO_SETTINGS_MODULE": "brief.settings",
+            "DATABASE_URL": url,
+            "BRIEF_VAR_DIR": str(Path(workdir) / "var"),
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+        }
+        prepared = run_child(CHILD, "pg_prepare", str(n), json.dumps(SIMULATED_OPTIONS), env=env)
+        (one, many), spans = prepared["sweeps"], prepared["message_ids"]
+        single = _run_runners(env, one, 1)
+        parallel = _run_runners(env, many, runners)
+        counts = run_child(CHILD, "pg_counts", str(one), str(many), env=env)
+    for sweep_id, (first, last) in zip((one, many), spans, strict=True):
+        expect_equal("sweep_pg_runners", {"messages": n}, {"messages": last - first + 1})
+        expect_equal(
+            "sweep_pg_runners",
+            expected_simulated_counts(first, last, SIMULATED_OPTIONS),
+            counts[str(sweep_id)],
+        )
+    return {
+        "name": "sweep_pg_runners",
+        "value": n / parallel,
+        "unit": "msg/s",
+        "reference": "the same sweep run by one runner process (same run, same database)",
+        "reference_value": n / single,
+        "n": n,
+        "runners": runners,
+        "seconds": round(parallel, 2),
+        "single_seconds": round(single, 2),
+    }
+
+
 BENCHMARKS = [
     bench_sweep_simulated_1m,
     bench_smtp_email_20k,
     bench_smpp_submit,
     bench_twilio_sms_20k,
     bench_whatsapp_callbacks,
+    bench_sweep_pg_runners,
 ]

@@ -482,6 +482,74 @@ async def _http_blast(n: int, base_url: str, account_sid: str, concurrency: int)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+def pg_prepare(n: str, options: str) -> dict[str, Any]:
+    """Two SMS sweeps of ``n`` on the simulated provider, written but not started (the
+    runners benchmark runs them with one and with four runner processes)."""
+    size = int(n)
+    brief, user = _campaign(size)
+    from brief.dispatch import actions
+    from brief.dispatch.models import ProviderAccount
+
+    ProviderAccount.objects.create(
+        code="simulado",
+        name="Simulado",
+        channels=["sms"],
+        backend="brief.dispatch.providers.simulated.SimulatedProvider",
+        chunk_size=2000,
+        rate_per_second=1e9,
+        options=json.loads(options),
+    )
+    template = _sms_template(brief, user)
+    start, actions._enqueue = actions._enqueue, lambda *args, **kwargs: None
+    try:
+        sweeps = [
+            actions.create_sweep(
+                brief,
+                actor=user,
+                channel="sms",
+                template=template,
+                provider_account="simulado",
+                ignore_windows=True,
+                ignore_daily_cap=True,
+                exception_reason="benchmark",
+            )
+            for _ in range(2)
+        ]
+    finally:
+        actions._enqueue = start
+    return {"sweeps": [s.pk for s in sweeps], "message_ids": [_message_ids(s) for s in sweeps]}
+
+
+def pg_run(sweep_id: str) -> dict[str, Any]:
+    """One runner process: say ``ready``, wait for ``go`` on stdin, run the sweep's chunks
+    until none is left (other runners claim beside it, ``SKIP LOCKED``)."""
+    import django
+
+    django.setup()
+    from brief.dispatch import engine
+    from brief.dispatch.models import Sweep
+
+    sweep = Sweep.objects.select_related("provider_account", "template").get(pk=int(sweep_id))
+    runner = engine.Runner(sweep)
+    print("ready", flush=True)  # noqa: T201
+    sys.stdin.readline()
+    chunks = 0
+    while runner.run(budget_seconds=3600)["next"] == "continue":
+        chunks += 1
+    return {"chunks": chunks}
+
+
+def pg_counts(*sweep_ids: str) -> dict[str, Any]:
+    """The final counts of each sweep."""
+    import django
+
+    django.setup()
+    from brief.dispatch import engine
+    from brief.dispatch.models import Sweep
+
+    return {i: engine.counts(Sweep.objects.get(pk=int(i))) for i in sweep_ids}
+
+
 PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "simulated": simulated,
     "smtp": smtp,
@@ -489,6 +557,9 @@ PROGRAMS: dict[str, Callable[..., dict[str, Any]]] = {
     "sink": sink,
     "smpp": smpp,
     "smsc": smsc,
+    "pg_prepare": pg_prepare,
+    "pg_run": pg_run,
+    "pg_counts": pg_counts,
 }
 
 

@@ -18,7 +18,8 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -233,6 +234,22 @@ def _adapt(value):
     return value
 
 
+@contextlib.contextmanager
+def _bulk_cursor() -> Iterator[Any]:
+    """A cursor for ``executemany`` of many rows. On PostgreSQL, a server-side binding
+    cursor of the same connection (and transaction): psycopg then prepares the statement once
+    and pipelines the rows, where Django's client-side binding cursor sent each row as a new
+    statement for the server to parse and plan (most of a PostgreSQL sweep's time)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            import psycopg  # Django's connection makes client-side binding cursors by default
+
+            with psycopg.Cursor(connection.connection) as server_side:
+                yield server_side
+        else:
+            yield cursor
+
+
 def _bulk_update(rows: list[tuple], sql: str) -> None:
     if rows:
         memo: dict = {}
@@ -246,7 +263,7 @@ def _bulk_update(rows: list[tuple], sql: str) -> None:
 
         # One transaction: in autocommit each row would be its own commit (40 µs apiece on
         # SQLite, the daily-cap insert was a third of a simulated sweep's time).
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        with transaction.atomic(savepoint=False), _bulk_cursor() as cursor:
             cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows])
 
 
@@ -791,8 +808,9 @@ def apply_status_updates(
                 (u.status, rank, stamp, at, code, code, detail, detail, mid, rank)
                 for mid in message_ids[u.provider_message_id]
             )
-        for column, rows in by_column.items():
-            cursor.executemany(_STATUS_SQL.format(column=column), rows)
+        with _bulk_cursor() as bulk:
+            for column, rows in by_column.items():
+                bulk.executemany(_STATUS_SQL.format(column=column), rows)
         for u in updates:
             if u.evidence and u.provider_message_id in known:
                 Message.objects.filter(id__in=message_ids[u.provider_message_id]).update(
@@ -803,25 +821,26 @@ def apply_status_updates(
             payload_field = StatusEvent._meta.get_field("payload")
             evidence_field = StatusEvent._meta.get_field("evidence")
             received = _adapt(now)
-            cursor.executemany(
-                _EVENT_SQL,
-                [
-                    (
-                        provider_code,
-                        u.provider_message_id,
-                        u.status,
-                        payload_field.get_db_prep_save(u.raw or {}, connection),
-                        received,
-                        u.provider_message_id in known,
-                        _adapt(_parse_time(u.at)),
-                        u.code[:60],
-                        u.detail[:300],
-                        u.effect,
-                        evidence_field.get_db_prep_save(u.evidence or {}, connection),
-                    )
-                    for u in (updates if store else unmatched)
-                ],
-            )
+            with _bulk_cursor() as bulk:
+                bulk.executemany(
+                    _EVENT_SQL,
+                    [
+                        (
+                            provider_code,
+                            u.provider_message_id,
+                            u.status,
+                            payload_field.get_db_prep_save(u.raw or {}, connection),
+                            received,
+                            u.provider_message_id in known,
+                            _adapt(_parse_time(u.at)),
+                            u.code[:60],
+                            u.detail[:300],
+                            u.effect,
+                            evidence_field.get_db_prep_save(u.evidence or {}, connection),
+                        )
+                        for u in (updates if store else unmatched)
+                    ],
+                )
     effects = [
         (mid, u.effect, u.code, u.detail)
         for u in updates

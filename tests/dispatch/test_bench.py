@@ -108,3 +108,24 @@ def test_twilio_benchmark_fails_when_the_peer_got_less_than_marked_sent(tmp_path
     # then
     with pytest.raises(BenchmarkCheckFailed, match="received from the adapter"):
         bench.bench_twilio_sms_20k(tmp_path, n=30, concurrency=8)
+
+
+def test_pg_runners_run_both_sweeps_to_the_seeded_outcome(tmp_path):
+    result = bench.bench_sweep_pg_runners(tmp_path, n=N, runners=3)
+    assert result["n"] == N
+    assert result["runners"] == 3
+    assert result["value"] > 0
+    assert result["reference_value"] > 0
+
+
+def test_pg_runners_benchmark_fails_when_a_sweep_is_not_finished(tmp_path, monkeypatch):
+    # given runners that never get to run the parallel sweep
+    real = bench._run_runners
+
+    def parallel_never_runs(env, sweep_id, runners):
+        return real(env, sweep_id, runners) if runners == 1 else 1.0
+
+    monkeypatch.setattr(bench, "_run_runners", parallel_never_runs)
+    # then no msg/s is reported
+    with pytest.raises(BenchmarkCheckFailed, match="sweep_pg_runners"):
+        bench.bench_sweep_pg_runners(tmp_path, n=N, runners=2)
