@@ -149,22 +149,28 @@ def _sms_template(brief: Any, user: Any) -> Any:
     )
 
 
+def _simulated_account(options: str, *, chunk_size: int) -> Any:
+    """The simulated account ``simulado`` (SMS and e-mail, no rate limit) with ``options``."""
+    from brief.dispatch.models import ProviderAccount
+
+    return ProviderAccount.objects.create(
+        code="simulado",
+        name="Simulado",
+        channels=["sms", "email"],
+        backend="brief.dispatch.providers.simulated.SimulatedProvider",
+        chunk_size=chunk_size,
+        rate_per_second=1e9,
+        options=json.loads(options),
+    )
+
+
 def simulated(n: str, options: str) -> dict[str, Any]:
     """An SMS sweep of ``n`` on the simulated provider with ``options`` (JSON)."""
     size = int(n)
     brief, user = _campaign(size)
     from brief.dispatch import engine
-    from brief.dispatch.models import ProviderAccount
 
-    ProviderAccount.objects.create(
-        code="simulado",
-        name="Simulado",
-        channels=["sms", "email"],
-        backend="brief.dispatch.providers.simulated.SimulatedProvider",
-        chunk_size=5000,
-        rate_per_second=1e9,
-        options=json.loads(options),
-    )
+    _simulated_account(options, chunk_size=5000)
     template = _sms_template(brief, user)
     sweep, outbox, seconds = _run_sweep(brief, user, "sms", template, "simulado")
     return {
@@ -488,17 +494,8 @@ def pg_prepare(n: str, options: str) -> dict[str, Any]:
     size = int(n)
     brief, user = _campaign(size)
     from brief.dispatch import actions
-    from brief.dispatch.models import ProviderAccount
 
-    ProviderAccount.objects.create(
-        code="simulado",
-        name="Simulado",
-        channels=["sms"],
-        backend="brief.dispatch.providers.simulated.SimulatedProvider",
-        chunk_size=2000,
-        rate_per_second=1e9,
-        options=json.loads(options),
-    )
+    _simulated_account(options, chunk_size=2000)
     template = _sms_template(brief, user)
     start, actions._enqueue = actions._enqueue, lambda *args, **kwargs: None
     try:
