@@ -10,7 +10,7 @@ from brief.core.calendar import BOGOTA
 from brief.dispatch import actions, engine
 from brief.dispatch.models import Message, ProviderAccount
 from brief.dispatch.providers.base import OutgoingMessage
-from brief.dispatch.providers.smtp import SMTPProvider, xtext
+from brief.dispatch.providers.smtp import SMTPProvider, envelope_address, xtext
 from tests.services import free_port, smtp_sink
 
 
@@ -79,6 +79,14 @@ def test_dsns_are_asked_for_when_the_server_offers_them(dsn):
 def test_envelope_id_is_xtext():
     assert xtext("brief-7@brief.test") == "brief-7@brief.test"
     assert xtext("a+b=c d\u00f1") == "a+2Bb+3Dc+20d+C3+B1"
+
+
+def test_envelope_addresses_are_quoted_as_aiosmtplib_quotes_them():
+    assert envelope_address("p1@correo.co") == b"<p1@correo.co>"
+    assert envelope_address("Ana <ana.p+x@correo.co>") == b"<ana.p+x@correo.co>"
+    # what is not a plain address goes through aiosmtplib's parsing: nothing rides along
+    assert envelope_address("a@b.co> NOTIFY=NEVER") == b"<a@b.co>"
+    assert envelope_address("a@b.co\r\nRSET") == b"<a@b.co>"
 
 
 def test_non_ascii_subject_sender_and_body_survive_the_wire():
