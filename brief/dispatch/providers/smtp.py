@@ -90,6 +90,10 @@ class SMTPProvider(BaseProvider):
         self._cache: dict[tuple[str, str], str] = {}
         self._date_at: tuple[int, str] = (0, "")
         self._envelopes: dict[str, bytes] = {}
+        # Connections stay open from one batch to the next on one event loop, until close()
+        # (the runner's end): no connect, EHLO and QUIT per batch per connection.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool: list[aiosmtplib.SMTP] = []
 
     def message_id(self, message: OutgoingMessage) -> str:
         return self.provider_id_for(message.id)
@@ -249,8 +253,27 @@ class SMTPProvider(BaseProvider):
             await client.ehlo()
         return client
 
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        """A pooled connection that still answers (``NOOP``), else a new one."""
+        while self._pool:
+            client = self._pool.pop()
+            if not client.is_connected:
+                continue
+            try:
+                await client.noop(timeout=self.timeout)
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()  # the server dropped it while idle: not the message's trouble
+                continue
+            return client
+        return await self._connect()
+
+    @staticmethod
+    async def _quit(client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await client.quit()
+
     async def _worker(
-        self, queue: asyncio.Queue, results: list[SendResult], down: asyncio.Event
+        self, queue: asyncio.Queue, results: list[SendResult], down: asyncio.Event, keep: bool
     ) -> None:
         client: aiosmtplib.SMTP | None = None
         try:
@@ -267,7 +290,7 @@ class SMTPProvider(BaseProvider):
                     continue
                 try:
                     if client is None:
-                        client = await self._connect()
+                        client = await self._checkout()
                     await self._transmit(client, message)
                     results.append(
                         SendResult(message.id, True, provider_message_id=self.message_id(message))
@@ -316,21 +339,46 @@ class SMTPProvider(BaseProvider):
                     client = None
                     down.set()
         finally:
-            if client is not None:
-                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                    await client.quit()
+            if client is not None and keep and client.is_connected and not down.is_set():
+                self._pool.append(client)
+            elif client is not None:
+                await self._quit(client)
 
-    async def _send_all(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+    async def _send_all(self, batch: list[OutgoingMessage], keep: bool = False) -> list[SendResult]:
         queue: asyncio.Queue = asyncio.Queue()
         for message in batch:
             queue.put_nowait(message)
         results: list[SendResult] = []
         workers = min(self.pool_size, len(batch)) or 1
         down = asyncio.Event()
-        await asyncio.gather(*(self._worker(queue, results, down) for _ in range(workers)))
+        await asyncio.gather(*(self._worker(queue, results, down, keep) for _ in range(workers)))
         return results
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         if not batch:
             return []
-        return run_async(self._send_all(batch))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # pragma: no cover - called from inside a running loop: no pool
+            return run_async(self._send_all(batch))
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self._send_all(batch, keep=True))
+
+    def close(self) -> None:
+        """Quit the pooled connections and close their loop (the runner calls it when it
+        stops; the next send opens new ones)."""
+        loop, self._loop = self._loop, None
+        pool, self._pool = self._pool, []
+        if loop is None:
+            return
+
+        async def quit_all() -> None:
+            await asyncio.gather(*(self._quit(client) for client in pool))
+
+        try:
+            loop.run_until_complete(quit_all())
+        finally:
+            loop.close()
