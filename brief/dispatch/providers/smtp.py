@@ -20,11 +20,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 import secrets
+import time
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
+from aiosmtplib.email import quote_address
+from aiosmtplib.protocol import normalize_message_line_endings
 
 from .. import mailreports
 from .base import (
@@ -38,6 +42,19 @@ from .base import (
 )
 
 _PART_HEAD = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+# An RFC 5322 dot-atom address (``local@domain``, nothing else): ``email.utils.parseaddr``, which
+# aiosmtplib runs on every address, returns it unchanged, so it is quoted without parsing.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
+def envelope_address(address: str) -> bytes:
+    """``<address>`` for ``MAIL FROM`` / ``RCPT TO``: a plain address as it is, any other form
+    through aiosmtplib's own parsing and checks (``ValueError`` for what could smuggle
+    parameters or commands onto the line)."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>".encode("ascii")
+    return quote_address(address).encode("ascii")
 
 
 def xtext(value: str) -> str:
@@ -71,6 +88,12 @@ class SMTPProvider(BaseProvider):
         self.verp_domain = str(o.get("verp_domain") or "")
         self.boundary_seed = secrets.token_hex(6)
         self._cache: dict[tuple[str, str], str] = {}
+        self._date_at: tuple[int, str] = (0, "")
+        self._envelopes: dict[str, bytes] = {}
+        # Connections stay open from one batch to the next on one event loop, until close()
+        # (the runner's end): no connect, EHLO and QUIT per batch per connection.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool: list[aiosmtplib.SMTP] = []
 
     def message_id(self, message: OutgoingMessage) -> str:
         return self.provider_id_for(message.id)
@@ -88,7 +111,7 @@ class SMTPProvider(BaseProvider):
             ("From", self._address(message.sender or self.sender)),
             ("To", message.to),
             ("Subject", self._encode_header(message.subject)),
-            ("Date", formatdate(localtime=True)),
+            ("Date", self._date()),
             ("Message-ID", self.message_id(message)),
             ("MIME-Version", "1.0"),
         ]
@@ -112,6 +135,13 @@ class SMTPProvider(BaseProvider):
             body = text_part
         head = "".join(f"{name}: {value}\r\n" for name, value in headers)
         return (head + "\r\n" + body).encode("utf-8")
+
+    def _date(self) -> str:
+        """``formatdate`` once a second rather than once a message."""
+        now = int(time.time())
+        if self._date_at[0] != now:
+            self._date_at = (now, formatdate(now, localtime=True))
+        return self._date_at[1]
 
     def _address(self, value: str) -> str:
         cached = self._cache.get(("addr", value))
@@ -139,7 +169,53 @@ class SMTPProvider(BaseProvider):
     def envelope_sender(self, message: OutgoingMessage) -> str:
         if self.verp_domain:
             return f"bounces+{message.id}@{self.verp_domain}"
-        return parseaddr(message.sender or self.sender)[1]
+        sender = message.sender or self.sender
+        cached = self._cache.get(("from", sender))
+        if cached is None:
+            cached = self._cache[("from", sender)] = parseaddr(sender)[1]
+        return cached
+
+    async def _transmit(self, client: aiosmtplib.SMTP, message: OutgoingMessage) -> None:
+        """One message on an open connection: what aiosmtplib's ``sendmail`` does for one
+        recipient (``SIZE`` when offered, ``MAIL``, ``RCPT``, ``DATA``, ``RSET`` after a
+        refusal, the same exceptions), without parsing each address twice and the sender
+        on every message, and normalising the message once: about a fifth less CPU a
+        message on the client (docs/perf/2026-12-02-smtp.md)."""
+        mail_options, rcpt_options = (
+            self.dsn_options(message) if client.supports_extension("dsn") else ([], [])
+        )
+        data = normalize_message_line_endings(self.build(message))
+        if client.supports_extension("size"):
+            mail_options.insert(0, f"SIZE={len(data)}")
+        sender = self.envelope_sender(message)
+        # both addresses checked before anything is sent, as sendmail does
+        from_, to = self._envelope(sender), envelope_address(message.to)
+        try:
+            answer = await client.execute_command(
+                b"MAIL", b"FROM:" + from_, *(option.encode("ascii") for option in mail_options)
+            )
+            if answer.code != 250:
+                raise aiosmtplib.SMTPSenderRefused(answer.code, answer.message, sender)
+            answer = await client.execute_command(
+                b"RCPT", b"TO:" + to, *(option.encode("ascii") for option in rcpt_options)
+            )
+            if answer.code not in (250, 251):
+                raise aiosmtplib.SMTPRecipientsRefused(
+                    [aiosmtplib.SMTPRecipientRefused(answer.code, answer.message, message.to)]
+                )
+            await client.data(data)
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+            with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+                await client.rset()
+            raise
+
+    def _envelope(self, sender: str) -> bytes:
+        if self.verp_domain:  # one address per message: nothing worth keeping
+            return envelope_address(sender)
+        cached = self._envelopes.get(sender)
+        if cached is None:
+            cached = self._envelopes[sender] = envelope_address(sender)
+        return cached
 
     # -- what comes back ----------------------------------------------------------------
 
@@ -177,8 +253,27 @@ class SMTPProvider(BaseProvider):
             await client.ehlo()
         return client
 
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        """A pooled connection that still answers (``NOOP``), else a new one."""
+        while self._pool:
+            client = self._pool.pop()
+            if not client.is_connected:
+                continue
+            try:
+                await client.noop(timeout=self.timeout)
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()  # the server dropped it while idle: not the message's trouble
+                continue
+            return client
+        return await self._connect()
+
+    @staticmethod
+    async def _quit(client: aiosmtplib.SMTP) -> None:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await client.quit()
+
     async def _worker(
-        self, queue: asyncio.Queue, results: list[SendResult], down: asyncio.Event
+        self, queue: asyncio.Queue, results: list[SendResult], down: asyncio.Event, keep: bool
     ) -> None:
         client: aiosmtplib.SMTP | None = None
         try:
@@ -195,17 +290,8 @@ class SMTPProvider(BaseProvider):
                     continue
                 try:
                     if client is None:
-                        client = await self._connect()
-                    mail_options, rcpt_options = (
-                        self.dsn_options(message) if client.supports_extension("dsn") else ([], [])
-                    )
-                    await client.sendmail(
-                        self.envelope_sender(message),
-                        [message.to],
-                        self.build(message),
-                        mail_options=mail_options,
-                        rcpt_options=rcpt_options,
-                    )
+                        client = await self._checkout()
+                    await self._transmit(client, message)
                     results.append(
                         SendResult(message.id, True, provider_message_id=self.message_id(message))
                     )
@@ -253,21 +339,46 @@ class SMTPProvider(BaseProvider):
                     client = None
                     down.set()
         finally:
-            if client is not None:
-                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                    await client.quit()
+            if client is not None and keep and client.is_connected and not down.is_set():
+                self._pool.append(client)
+            elif client is not None:
+                await self._quit(client)
 
-    async def _send_all(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+    async def _send_all(self, batch: list[OutgoingMessage], keep: bool = False) -> list[SendResult]:
         queue: asyncio.Queue = asyncio.Queue()
         for message in batch:
             queue.put_nowait(message)
         results: list[SendResult] = []
         workers = min(self.pool_size, len(batch)) or 1
         down = asyncio.Event()
-        await asyncio.gather(*(self._worker(queue, results, down) for _ in range(workers)))
+        await asyncio.gather(*(self._worker(queue, results, down, keep) for _ in range(workers)))
         return results
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         if not batch:
             return []
-        return run_async(self._send_all(batch))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # pragma: no cover - called from inside a running loop: no pool
+            return run_async(self._send_all(batch))
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self._send_all(batch, keep=True))
+
+    def close(self) -> None:
+        """Quit the pooled connections and close their loop (the runner calls it when it
+        stops; the next send opens new ones)."""
+        loop, self._loop = self._loop, None
+        pool, self._pool = self._pool, []
+        if loop is None:
+            return
+
+        async def quit_all() -> None:
+            await asyncio.gather(*(self._quit(client) for client in pool))
+
+        try:
+            loop.run_until_complete(quit_all())
+        finally:
+            loop.close()

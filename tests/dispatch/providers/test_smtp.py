@@ -10,7 +10,7 @@ from brief.core.calendar import BOGOTA
 from brief.dispatch import actions, engine
 from brief.dispatch.models import Message, ProviderAccount
 from brief.dispatch.providers.base import OutgoingMessage
-from brief.dispatch.providers.smtp import SMTPProvider, xtext
+from brief.dispatch.providers.smtp import SMTPProvider, envelope_address, xtext
 from tests.services import free_port, smtp_sink
 
 
@@ -79,6 +79,14 @@ def test_dsns_are_asked_for_when_the_server_offers_them(dsn):
 def test_envelope_id_is_xtext():
     assert xtext("brief-7@brief.test") == "brief-7@brief.test"
     assert xtext("a+b=c d\u00f1") == "a+2Bb+3Dc+20d+C3+B1"
+
+
+def test_envelope_addresses_are_quoted_as_aiosmtplib_quotes_them():
+    assert envelope_address("p1@correo.co") == b"<p1@correo.co>"
+    assert envelope_address("Ana <ana.p+x@correo.co>") == b"<ana.p+x@correo.co>"
+    # what is not a plain address goes through aiosmtplib's parsing: nothing rides along
+    assert envelope_address("a@b.co> NOTIFY=NEVER") == b"<a@b.co>"
+    assert envelope_address("a@b.co\r\nRSET") == b"<a@b.co>"
 
 
 def test_non_ascii_subject_sender_and_body_survive_the_wire():
@@ -166,3 +174,53 @@ def test_email_sweep_through_smtp_end_to_end(campaign, proveedor, monkeypatch):
     one = sink.messages[0]
     assert one["Subject"] == "Aviso ICETEX"
     assert one["List-Unsubscribe"].startswith("<http")
+
+
+def test_connections_stay_open_between_batches_and_a_dropped_one_is_replaced():
+    from aiosmtpd.controller import Controller
+
+    class Counting:
+        def __init__(self):
+            self.connections = self.received = 0
+
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            self.connections += 1
+            session.host_name = hostname
+            return responses
+
+        async def handle_DATA(self, server, session, envelope):
+            self.received += 1
+            return "250 OK"
+
+    def batch(first: int) -> list[OutgoingMessage]:
+        return [
+            OutgoingMessage(id=i, to=f"p{i}@correo.co", channel="email", text="x")
+            for i in range(first, first + 4)
+        ]
+
+    # given an adapter with two connections that sent a batch
+    port = free_port()
+    first, second = Counting(), Counting()
+    provider = SMTPProvider(account(port, pool_size=2))
+    controller = Controller(first, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        provider.send(batch(1))
+        # when it sends the next batch
+        results = provider.send(batch(5))
+    finally:
+        controller.stop()
+    # then it goes over the same two connections
+    assert all(r.accepted for r in results)
+    assert (first.connections, first.received) == (2, 8)
+    # and when the server dropped them meanwhile (restarted), new ones take the next batch
+    controller = Controller(second, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        results = provider.send(batch(9))
+        provider.close()
+    finally:
+        controller.stop()
+    assert [r.accepted for r in results] == [True] * 4
+    assert (second.connections, second.received) == (2, 4)
+    assert provider._pool == []
