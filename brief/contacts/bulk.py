@@ -27,6 +27,7 @@ import contextlib
 import io
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -50,6 +51,25 @@ COLUMNS = [
 STAGED = [c for c in COLUMNS if c not in ("base_id", "observations")]
 
 
+STAGE_PREFIX = "import-"
+
+
+def remove_stale_stages(older_than_seconds: float) -> int:
+    """Delete the scratch folders of imports whose worker died (nothing written to them for
+    ``older_than_seconds``): they hold personal data. Returns how many were removed."""
+    limit = time.time() - older_than_seconds
+    removed = 0
+    for folder in Path(settings.VAR_DIR).glob(f"{STAGE_PREFIX}*"):
+        try:
+            newest = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
+        except OSError:  # removed meanwhile by its own import
+            continue
+        if folder.is_dir() and newest < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def _quoted(names: list[str]) -> str:
     return ", ".join(connection.ops.quote_name(c) for c in names)
 
@@ -71,7 +91,7 @@ class ContactWriter:
                     cursor.execute(f"CREATE TEMP TABLE contact_stage ({', '.join(STAGED)})")
             else:
                 self.schema = "contact_scratch"
-                self.folder = Path(tempfile.mkdtemp(prefix="import-", dir=settings.VAR_DIR))
+                self.folder = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=settings.VAR_DIR))
 
     def __enter__(self) -> ContactWriter:
         return self

@@ -28,7 +28,7 @@ from brief.core.audit import record
 from brief.core.storage import local_copy, storage_error
 from brief.core.tabular import formula_safe
 
-from .bulk import ContactWriter
+from .bulk import ContactWriter, remove_stale_stages
 from .choices import BaseStatus
 from .cleaning import CleanResult, clean_base
 from .models import Contact, ContactBase
@@ -245,7 +245,9 @@ def _abort(base: ContactBase, status: str, code: str, message: str) -> None:
 
 
 def reap_stale(max_silence_seconds: int = 600) -> int:
-    """Fail imports whose worker died (no heartbeat for a while) and remove their rows."""
+    """Fail imports whose worker died (no heartbeat for a while) and remove their rows and
+    their scratch files."""
+    remove_stale_stages(max_silence_seconds)
     limit = timezone.now() - dt.timedelta(seconds=max_silence_seconds)
     stale = list(ContactBase.objects.filter(status=BaseStatus.IMPORTING, heartbeat_at__lt=limit))
     for base in stale:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,23 @@ def test_copy_on_postgresql_stores_what_the_temp_table_stores(base_path, tmp_pat
     result = run_script_on_postgres(SCRIPT, tmp_path, str(base_path))
     assert result["vendor"] == "postgresql"
     assert from_script(result) == expected
+
+
+@pytest.mark.django_db
+def test_the_reaper_removes_scratch_files_of_dead_imports_only(settings, tmp_path):
+    # given the scratch folder of an import whose worker died an hour ago, and a live one
+    settings.VAR_DIR = tmp_path
+    dead, live = tmp_path / "import-dead", tmp_path / "import-live"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "stage.sqlite3").write_bytes(b"personal data")
+    hour_ago = time.time() - 3600
+    for path in (dead / "stage.sqlite3", dead):
+        os.utime(path, (hour_ago, hour_ago))
+    (tmp_path / "import-notes.txt").write_text("not a stage")
+    # when the reaper runs
+    importer.reap_stale(max_silence_seconds=600)
+    # then only the dead import's folder is gone
+    assert not dead.exists()
+    assert (live / "stage.sqlite3").exists()
+    assert (tmp_path / "import-notes.txt").exists()
