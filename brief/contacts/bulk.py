@@ -93,6 +93,12 @@ class ContactWriter:
                 self.schema = "contact_scratch"
                 self.folder = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=settings.VAR_DIR))
 
+    @property
+    def stage_file(self) -> Path:
+        """The scratch database the ADBC path stages into."""
+        assert self.folder is not None
+        return self.folder / "stage.sqlite3"
+
     def __enter__(self) -> ContactWriter:
         return self
 
@@ -133,8 +139,7 @@ class ContactWriter:
         if self.adbc is None:
             import adbc_driver_sqlite.dbapi as adbc
 
-            assert self.folder is not None
-            self.adbc = adbc.connect(str(self.folder / "stage.sqlite3"), autocommit=True)
+            self.adbc = adbc.connect(str(self.stage_file), autocommit=True)
             with self.adbc.cursor() as cursor:  # a private, disposable file: no journal
                 cursor.execute("PRAGMA journal_mode=OFF")
                 cursor.execute("PRAGMA synchronous=OFF")
@@ -149,7 +154,7 @@ class ContactWriter:
         if self.adbc is not None:
             self.adbc.close()
             self.adbc = None
-        if self.folder is not None and not (self.folder / "stage.sqlite3").exists():
+        if self.folder is not None and not self.stage_file.exists():
             return 0  # nothing was added
         values = [
             str(self.base_id) if c == "base_id" else "''" if c == "observations" else f'"{c}"'
@@ -161,9 +166,7 @@ class ContactWriter:
         )
         with connection.cursor() as cursor:
             if self.folder is not None:
-                cursor.execute(
-                    f"ATTACH DATABASE %s AS {self.schema}", [str(self.folder / "stage.sqlite3")]
-                )
+                cursor.execute(f"ATTACH DATABASE %s AS {self.schema}", [str(self.stage_file)])
             try:
                 with bulk_window(), transaction.atomic():
                     cursor.execute(insert)

@@ -240,14 +240,15 @@ def _bulk_cursor() -> Iterator[Any]:
     cursor of the same connection (and transaction): psycopg then prepares the statement once
     and pipelines the rows, where Django's client-side binding cursor sent each row as a new
     statement for the server to parse and plan (most of a PostgreSQL sweep's time)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            import psycopg  # Django's connection makes client-side binding cursors by default
-
-            with psycopg.Cursor(connection.connection) as server_side:
-                yield server_side
-        else:
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
             yield cursor
+        return
+    import psycopg  # Django's connection makes client-side binding cursors by default
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as server_side:
+        yield server_side
 
 
 def _bulk_update(rows: list[tuple], sql: str) -> None:
